@@ -1,0 +1,260 @@
+"""Anatomy of one or two legs in a scan: frame, side, landmarks, measurements, units.
+
+Pure functions on meshes in mm; the pipeline that reads files and calls them
+is :func:`afofit.fit.analyse_scan`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+
+from afofit.errors import NotALegError
+from afofit.geometry.frames import LegFrame, estimate_frame
+from afofit.geometry.landmarks import LANDMARK_NAMES, detect_landmarks
+from afofit.geometry.measure import LegMeasurements, Sections, measure_leg
+from afofit.units import SCALE_TO_MM
+
+__all__ = [
+    "LegAnatomy",
+    "ScanAnatomy",
+    "analyse_leg",
+    "anatomy_to_dict",
+    "guess_units",
+    "opposite_sides_needed",
+    "settle_units",
+]
+
+Vec = NDArray[np.float64]
+
+#: Typical sizes used to recognise units: an adult foot about 255 mm long, a
+#: scan from the sole to somewhere between mid-shank and above the knee
+#: about 480 mm long along its longest axis.
+TYPICAL_FOOT_LENGTH_MM = 255.0
+TYPICAL_SCAN_LENGTH_MM = 480.0
+#: Plausible foot lengths, mm (a child's small foot to a very large adult foot).
+FOOT_LENGTH_RANGE_MM = (110.0, 380.0)
+#: A foot sticks out in front of the ankle: foot length over the leg's
+#: width just above the ankle is 4-5 on real legs, about 1 on a stump.
+MIN_FOOT_TO_ANKLE_RATIO = 2.2
+
+
+@dataclass(frozen=True, slots=True)
+class LegAnatomy:
+    """One leg's anatomy, in the scan's frame, mm.
+
+    Attributes
+    ----------
+    side : "left" or "right".
+    frame : the anatomical frame (see :mod:`afofit.geometry.frames`).
+    landmarks_mm : name → (3,) point in the scan frame (mm), or None.
+    confidence : name → 0..1 (1.0 for a landmark the user gave).
+    source : name → "detected" | "given".
+    measurements : limb measurements, mm.
+    faces : the leg's face count.
+    """
+
+    side: str
+    frame: LegFrame
+    landmarks_mm: dict[str, Vec | None]
+    confidence: dict[str, float]
+    source: dict[str, str]
+    measurements: LegMeasurements
+    faces: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScanAnatomy:
+    """What ``afofit scan`` finds in one scan file."""
+
+    path: str
+    sha256: str
+    units_detected: str
+    units_source: str  # "detected" | "given"
+    scale_to_mm: float
+    faces: int
+    legs: tuple[LegAnatomy, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def _principal_length(vertices: Vec) -> float:
+    """Extent of the points along their first principal axis, in their units."""
+    centred = vertices - vertices.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20000)], full_matrices=False)
+    return float(np.ptp(centred @ vt[0]))
+
+
+def guess_units(vertices: Vec) -> str:
+    """First guess of the file's units from the scan's overall length.
+
+    Refined by :func:`settle_units` once the foot has been measured.
+    """
+    length = _principal_length(vertices)
+    costs = {u: abs(math.log(length * s / TYPICAL_SCAN_LENGTH_MM)) for u, s in SCALE_TO_MM.items()}
+    return min(costs, key=lambda u: costs[u])
+
+
+def settle_units(vertices: Vec, foot_length_file: float) -> str:
+    """The units under which both the foot and the whole scan have human sizes.
+
+    Parameters
+    ----------
+    vertices : (n, 3) file units.
+    foot_length_file : the foot length measured in file units.
+    """
+    length = _principal_length(vertices)
+
+    def cost(unit: str) -> float:
+        s = SCALE_TO_MM[unit]
+        return abs(math.log(foot_length_file * s / TYPICAL_FOOT_LENGTH_MM)) + 0.5 * abs(
+            math.log(length * s / TYPICAL_SCAN_LENGTH_MM)
+        )
+
+    return min(SCALE_TO_MM, key=cost)
+
+
+def _check_is_leg(local: Vec, sections: Sections, foot_length: float, name: str) -> None:
+    """Refuse a surface that is not a lower leg with a foot."""
+    lo, hi = FOOT_LENGTH_RANGE_MM
+    height = float(local[:, 2].max())
+    if not (lo <= foot_length <= hi):
+        raise NotALegError(
+            f"{name}: found no foot of a human size (the longest part sticking out at the "
+            f"bottom measures {foot_length:.0f} mm). afofit needs a scan of a lower leg with "
+            "its foot; check the file, or give its units with --units."
+        )
+    width = sections.width(0.5 * foot_length)
+    if not np.isfinite(width) or foot_length / width < MIN_FOOT_TO_ANKLE_RATIO or height < 0.5 * foot_length:
+        raise NotALegError(
+            f"{name}: this is not a lower leg with a foot: nothing sticks out forward at the "
+            f"bottom like a foot does (length {foot_length:.0f} mm against a "
+            f"{width:.0f} mm wide limb). A residual limb or a shank alone cannot carry an AFO; "
+            "scan the leg with its foot."
+        )
+
+
+def analyse_leg(
+    mesh: trimesh.Trimesh,
+    name: str,
+    overrides: dict[str, Vec] | None = None,
+    side: str | None = None,
+) -> LegAnatomy:
+    """Frame, side, landmarks and measurements of one leg.
+
+    Parameters
+    ----------
+    mesh : one leg's surface, mm, any pose.
+    name : the scan's file name, for messages.
+    overrides : name → (3,) landmark in the scan frame, mm, that replace
+        the detected ones (see :func:`afofit.scan.load_landmarks`).
+    side : force the side ("left" | "right") instead of detecting it.
+
+    Raises
+    ------
+    NotALegError
+        The surface is not a lower leg with a foot.
+    """
+    frame = estimate_frame(mesh.triangles_center, mesh.area_faces, side=side)
+    vertices = np.asarray(mesh.vertices)
+    local = frame.to_local(vertices)
+    sections = Sections.from_mesh(local, np.asarray(mesh.faces))
+    found = detect_landmarks(local, sections)
+    points = dict(found.points)
+    foot_length = float(points["toe_tip"][1] - points["heel"][1])  # type: ignore[index]
+    _check_is_leg(local, sections, foot_length, name)
+    confidence = dict(found.confidence)
+    source = dict.fromkeys(LANDMARK_NAMES, "detected")
+    if overrides:
+        for key, point in overrides.items():
+            points[key] = frame.to_local(np.asarray(point, dtype=np.float64)[None, :])[0]
+            confidence[key], source[key] = 1.0, "given"
+        malleoli_given = {"lateral_malleolus", "medial_malleolus"} & overrides.keys()
+        if malleoli_given and "ankle_axis_centre" not in overrides:
+            points["ankle_axis_centre"] = 0.5 * (points["lateral_malleolus"] + points["medial_malleolus"])  # type: ignore[operator]
+            confidence["ankle_axis_centre"] = min(confidence["lateral_malleolus"], confidence["medial_malleolus"])
+    measurements = measure_leg(sections, points, float(local[:, 2].max()))
+    landmarks = {k: (None if p is None else frame.to_scan(p[None, :])[0]) for k, p in points.items()}
+    return LegAnatomy(
+        side=frame.side,
+        frame=frame,
+        landmarks_mm=landmarks,
+        confidence=confidence,
+        source=source,
+        measurements=measurements,
+        faces=len(mesh.faces),
+    )
+
+
+def opposite_sides_needed(legs: list[LegAnatomy]) -> list[str] | None:
+    """The sides two legs of one scan must have, when the shape cues disagree.
+
+    The shape cues can call both legs of a two-leg scan the same side; then
+    where they stand decides: the right leg stands on the body's right of the
+    left one. Returns None when nothing needs to change.
+    """
+    if len(legs) != 2 or legs[0].side != legs[1].side:
+        return None
+    a, b = legs
+    a_ankle, b_ankle = a.landmarks_mm["ankle_axis_centre"], b.landmarks_mm["ankle_axis_centre"]
+    assert a_ankle is not None and b_ankle is not None
+    # a.frame.lateral points to the body's right if a is a right leg.
+    body_right = a.frame.lateral if a.side == "right" else -a.frame.lateral
+    a_is_right = float((b_ankle - a_ankle) @ body_right) < 0
+    return ["right", "left"] if a_is_right else ["left", "right"]
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def _point(p: Vec | None) -> list[float] | None:
+    return None if p is None else [round(float(c), 3) for c in p]
+
+
+def anatomy_to_dict(anatomy: ScanAnatomy) -> dict[str, Any]:
+    """The stable JSON contract of ``afofit scan --json`` (see the README)."""
+    legs = []
+    for leg in anatomy.legs:
+        m = leg.measurements
+        legs.append(
+            {
+                "side": leg.side,
+                "side_confidence": _r(leg.frame.side_confidence),
+                "faces": leg.faces,
+                "frame": {
+                    "up": _point(leg.frame.up),
+                    "anterior": _point(leg.frame.anterior),
+                    "lateral": _point(leg.frame.lateral),
+                    "origin_mm": _point(leg.frame.origin),
+                },
+                "landmarks_mm": {k: _point(v) for k, v in leg.landmarks_mm.items()},
+                "measurements_mm": {
+                    "foot_length": _r(m.foot_length_mm),
+                    "malleolar_width": _r(m.malleolar_width_mm),
+                    "ankle_girth": _r(m.ankle_girth_mm),
+                    "ankle_girth_height": _r(m.ankle_girth_height_mm),
+                    "calf_girth_max": _r(m.calf_girth_max_mm),
+                    "calf_girth_height": _r(m.calf_girth_height_mm),
+                    "shank_length": _r(m.shank_length_mm),
+                },
+                "confidence": {k: _r(v) for k, v in leg.confidence.items()},
+                "landmark_source": dict(leg.source),
+            }
+        )
+    return {
+        "file": anatomy.path,
+        "sha256": anatomy.sha256,
+        "units_detected": anatomy.units_detected,
+        "units_source": anatomy.units_source,
+        "scale_to_mm": anatomy.scale_to_mm,
+        "faces": anatomy.faces,
+        "legs": legs,
+        "warnings": list(anatomy.warnings),
+    }

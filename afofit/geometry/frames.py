@@ -1,0 +1,233 @@
+"""The leg's anatomical frame: the one module that turns scanner coordinates into anatomy.
+
+Conventions
+-----------
+- ``up`` runs along the shank's long axis, from the foot towards the knee.
+- ``anterior`` points from the heel towards the toes, perpendicular to ``up``.
+- ``lateral`` points away from the body's midline, perpendicular to both.
+  For a right leg (up, anterior, lateral) is right-handed; for a left leg it is
+  the mirror image. Local coordinates are therefore mirror-free: ``x`` lateral,
+  ``y`` anterior, ``z`` up, in mm, so landmark code never asks which side it is on.
+- The local origin is the point of the shank axis at the level of the sole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["LegFrame", "estimate_frame", "shank_axis"]
+
+Vec = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class LegFrame:
+    """An anatomical frame for one leg, in the scan's frame, mm.
+
+    Attributes
+    ----------
+    side : "left" or "right".
+    origin : (3,) mm, the shank axis at the level of the sole.
+    up, anterior, lateral : (3,) unit vectors.
+    side_confidence : 0..1, how strongly the independent side cues agree.
+    side_cues : each cue's vote, +1 = right, -1 = left.
+    """
+
+    side: str
+    origin: Vec
+    up: Vec
+    anterior: Vec
+    lateral: Vec
+    side_confidence: float
+    side_cues: dict[str, float]
+
+    @property
+    def rotation(self) -> NDArray[np.float64]:
+        """(3, 3): rows are lateral, anterior, up; ``local = (p - origin) @ rotation.T``."""
+        return np.vstack([self.lateral, self.anterior, self.up])
+
+    def to_local(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scan-frame points (n, 3) mm → local (lateral, anterior, up) mm."""
+        return (np.asarray(points, dtype=np.float64) - self.origin) @ self.rotation.T
+
+    def to_scan(self, local: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Local (lateral, anterior, up) points (n, 3) mm → scan frame, mm."""
+        return np.asarray(local, dtype=np.float64) @ self.rotation + self.origin
+
+
+def _unit(v: Vec) -> Vec:
+    return v / np.linalg.norm(v)
+
+
+def _principal_axis(points: Vec, weights: NDArray[np.float64] | None = None) -> tuple[Vec, Vec]:
+    """Weighted centroid and first principal direction of ``points`` (n, 3)."""
+    w = np.ones(len(points)) if weights is None else weights
+    centre = np.average(points, axis=0, weights=w)
+    d = points - centre
+    cov = (d * w[:, None]).T @ d / w.sum()
+    _, vecs = np.linalg.eigh(cov)
+    return centre, vecs[:, -1]
+
+
+def _perpendicular(d: Vec, axis: Vec) -> Vec:
+    return d - np.outer(d @ axis, axis)
+
+
+def shank_axis(points: Vec, weights: NDArray[np.float64]) -> tuple[Vec, Vec]:
+    """Find the shank's long axis and which end carries the foot.
+
+    The first principal axis of a leg-with-foot leans towards the foot, so it is
+    only a start: the foot end is the end whose points spread furthest from
+    the axis, and the axis is then refitted through the centroids of slices of
+    the shank alone (well above the foot), three times.
+
+    Parameters
+    ----------
+    points : (n, 3) mm, surface samples (face centroids).
+    weights : (n,) sample areas, mm².
+
+    Returns
+    -------
+    point : (3,) mm, a point on the axis.
+    up : (3,) unit, from the foot towards the top of the scan.
+    """
+    centre, axis = _principal_axis(points, weights)
+    h = (points - centre) @ axis
+    lo, hi = np.percentile(h, [0.5, 99.5])
+    quarter = 0.25 * (hi - lo)
+    spreads = []
+    for end in (h <= lo + quarter, h >= hi - quarter):
+        sub = points[end]
+        offsets = _perpendicular(sub - sub.mean(axis=0), axis)
+        spreads.append(np.percentile(np.linalg.norm(offsets, axis=1), 98))
+    if spreads[1] > spreads[0]:
+        axis = -axis  # the foot is at the high end: make the axis point away from it
+    point = centre
+    for _ in range(3):
+        h = (points - point) @ axis
+        bottom = np.percentile(h, 0.2)
+        top = np.percentile(h, 99.8)
+        span = top - bottom
+        start = bottom + max(0.3 * span, 130.0)
+        stop = bottom + min(0.85 * span, 420.0)
+        if stop - start < 40.0:  # short scan: use what there is above the foot
+            start, stop = bottom + 0.5 * span, top
+        edges = np.linspace(start, stop, 9)
+        idx = np.digitize(h, edges) - 1
+        centroids, masses = [], []
+        for k in range(len(edges) - 1):
+            sel = idx == k
+            if sel.sum() < 8:
+                continue
+            centroids.append(np.average(points[sel], axis=0, weights=weights[sel]))
+            masses.append(weights[sel].sum())
+        if len(centroids) < 3:
+            break
+        c = np.asarray(centroids)
+        new_point, new_axis = _principal_axis(c, np.asarray(masses))
+        if new_axis @ axis < 0:
+            new_axis = -new_axis
+        point, axis = new_point, new_axis
+    return point, _unit(axis)
+
+
+def _forefoot_slant(local_w: Vec, local_a: Vec) -> float:
+    """Slope of the forefoot's front edge, d(anterior reach)/d(w).
+
+    The great toe reaches furthest forward and the metatarsal heads run
+    obliquely back towards the fifth, so the front edge falls from the
+    medial to the lateral border: the slope's sign says where medial is.
+    """
+    reach = local_a.max()
+    length = reach - local_a.min()
+    fore = local_a > reach - 0.3 * length
+    w = local_w[fore]
+    a = local_a[fore]
+    edges = np.linspace(w.min(), w.max(), 11)
+    idx = np.clip(np.digitize(w, edges) - 1, 0, 9)
+    xs, ys = [], []
+    for k in range(10):
+        sel = idx == k
+        if sel.sum() >= 3:
+            xs.append(0.5 * (edges[k] + edges[k + 1]))
+            ys.append(a[sel].max())
+    if len(xs) < 3:
+        return 0.0
+    slope = np.polyfit(np.asarray(xs), np.asarray(ys), 1)[0]
+    return float(slope)
+
+
+def _malleolar_asymmetry(local_w: Vec, local_a: Vec, local_z: Vec, foot_length: float) -> float:
+    """How much the +w ankle prominence sits lower and more posterior than the -w one, mm.
+
+    The lateral malleolus is lower and more posterior than the medial one, so a
+    positive value says +w is lateral.
+    """
+    band = (local_z > 0.14 * foot_length) & (local_z < 0.42 * foot_length)
+    band &= np.abs(local_a) < 0.14 * foot_length
+    if band.sum() < 10:
+        return 0.0
+    w, a, z = local_w[band], local_a[band], local_z[band]
+    plus, minus = np.argmax(w), np.argmin(w)
+    return float((z[minus] - z[plus]) + (a[minus] - a[plus]))
+
+
+def estimate_frame(
+    points: Vec, weights: NDArray[np.float64], side: str | None = None
+) -> LegFrame:
+    """Estimate the anatomical frame and side of one leg, in any pose.
+
+    The side comes from two independent shape cues: the slant of the
+    forefoot's front edge (the great toe reaches furthest) and the malleoli
+    (the lateral one lower and further back). Each votes in -1..1.
+
+    Parameters
+    ----------
+    points : (n, 3) mm, surface samples of one leg (face centroids).
+    weights : (n,) mm², sample areas.
+    side : "left" | "right" to impose the side; None to detect it.
+
+    Returns
+    -------
+    LegFrame
+    """
+    point, up = shank_axis(points, weights)
+    d = points - point
+    z = d @ up
+    floor = np.percentile(z, 0.1)
+    z = z - floor
+    origin = point + up * floor
+    foot = z < 70.0
+    q = _perpendicular(d[foot], up)
+    _, along = _principal_axis(q, weights[foot])
+    along = _unit(_perpendicular(along[None, :], up)[0])
+    if np.average(q, axis=0, weights=weights[foot]) @ along < 0:
+        along = -along  # most of the foot's area lies in front of the shank: the toes
+    anterior = along
+    left_if_right = _unit(np.cross(up, anterior))  # the body's left, whichever leg this is
+    w_all = d @ left_if_right
+    a_all = d @ anterior
+    foot_length = float(a_all[foot].max() - a_all[foot].min())
+    slant = _forefoot_slant(w_all[foot], a_all[foot])
+    asym = _malleolar_asymmetry(w_all, a_all, z, foot_length)
+    # +1 votes right. Slant > 0: medial is +w (the body's left), so a right leg.
+    # Asymmetry > 0: +w is lateral, so a left leg.
+    cues = {"forefoot": float(np.tanh(slant / 0.15)), "malleoli": float(-np.tanh(asym / 6.0))}
+    # The forefoot cue is the stronger: smoothed or swollen ankles show no
+    # malleolar bumps, and then that cue is noise.
+    vote = cues["forefoot"] + 0.5 * cues["malleoli"]
+    if side is None:
+        side = "right" if vote >= 0 else "left"
+    lateral = -left_if_right if side == "right" else left_if_right
+    return LegFrame(
+        side=side,
+        origin=origin,
+        up=up,
+        anterior=anterior,
+        lateral=lateral,
+        side_confidence=float(min(1.0, abs(vote) / 1.5)),
+        side_cues=cues,
+    )

@@ -1,0 +1,309 @@
+"""Bony landmarks of the lower leg and foot, found on the skin surface.
+
+All work is in the frame's local coordinates (x lateral, y anterior, z up from
+the sole, mm; see :mod:`afofit.geometry.frames`), so the same code serves a left
+and a right leg in any pose.
+
+Anatomical offsets used (each a typical adult value; the phantom and the
+Anny scans measure how well they hold, see the README's accuracy table):
+
+- metatarsophalangeal (MTP) joint centres lie inside the foot, behind the most
+  medial (MTP1) and most lateral (MTP5) skin points of the forefoot: the first
+  metatarsal head has a radius of about 10 mm under 3-5 mm of soft tissue, the
+  fifth about 6 mm under 4-5 mm.
+- the ankle (talocrural) joint centre is taken as the midpoint of the two
+  malleolar prominences, as Plug-in Gait does (``afo-engineering.md`` and the
+  data README: "within about 10 mm").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from afofit.geometry.measure import Sections
+
+__all__ = ["LANDMARK_NAMES", "LocalLandmarks", "detect_landmarks"]
+
+Vec = NDArray[np.float64]
+
+LANDMARK_NAMES = (
+    "lateral_malleolus",
+    "medial_malleolus",
+    "ankle_axis_centre",
+    "heel",
+    "mtp1",
+    "mtp5",
+    "toe_tip",
+    "knee_centre",
+    "fibular_head",
+)
+
+#: Height of the posterior-most heel point, as a fraction of foot length
+#: (0.114 and 0.118 on the Anny models' skeletons).
+HEEL_HEIGHT_FRACTION = 0.115
+
+#: Levels of the first and fifth MTP joint centres from the heel, as
+#: fractions of foot length. Foot-measurement practice puts the first at
+#: 0.72-0.73 and the fifth at 0.63-0.65 of foot length; the Anny body model's
+#: skeleton at 0.78 and 0.70-0.73. Taken between the two; the error this
+#: leaves is measured in tests/geometry/test_landmarks.py.
+MTP1_FRACTION = 0.75
+MTP5_FRACTION = 0.68
+#: Height of the MTP joint centres within the forefoot's thickness there.
+MTP_HEIGHT_FRACTION = 0.55
+
+#: Ankle-to-knee joint distance in foot lengths (1.61 and 1.68 on the Anny
+#: models; about 0.246 / 0.152 of stature in Drillis-Contini proportions).
+SHANK_LENGTH_FRACTION = 1.62
+#: The fibular head lies about 2 cm below the knee joint line.
+FIBULAR_HEAD_BELOW_KNEE_MM = 20.0
+
+#: Depth of the MTP joint centres below the skin's widest point, mm (see module doc).
+MTP1_DEPTH_MM = 13.0
+MTP5_DEPTH_MM = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class LocalLandmarks:
+    """Landmarks in local coordinates (x lateral, y anterior, z up), mm.
+
+    ``points`` maps a name of :data:`LANDMARK_NAMES` to a (3,) array or None
+    (knee and fibular head when the scan does not reach the knee);
+    ``confidence`` maps the same names to 0..1.
+    """
+
+    points: dict[str, Vec | None]
+    confidence: dict[str, float]
+
+
+def _extreme(local: Vec, mask: NDArray[np.bool_], direction: Vec, tol_mm: float = 0.7) -> Vec:
+    """Mean of the masked points within ``tol_mm`` of the extreme along ``direction``.
+
+    Averaging the few outermost points keeps one noisy vertex from deciding.
+    """
+    pts = local[mask]
+    s = pts @ direction
+    top = s.max()
+    return pts[s >= top - tol_mm].mean(axis=0)
+
+
+def _prominence_confidence(profile: Vec, peak: int) -> float:
+    """0..1 from how far a profile's peak stands above its ends (a bump, not a slope)."""
+    if len(profile) < 3:
+        return 0.0
+    rise = profile[peak] - max(profile[0], profile[-1])
+    return float(np.clip(rise / 4.0, 0.0, 1.0))
+
+
+def _ankle_ap_centre(local: Vec, foot_length: float) -> float:
+    """Antero-posterior centre of the leg just above the ankle, mm (local y).
+
+    Taken from a slab at half a foot length above the sole, clear of the
+    heel and the dorsum of the foot, where the leg's section is centred over
+    the talus.
+    """
+    z = local[:, 2]
+    slab = np.abs(z - 0.5 * foot_length) < 6.0
+    y = local[slab, 1]
+    return 0.5 * float(y.min() + y.max()) if len(y) else 0.0
+
+
+#: Malleolar heights above the sole as fractions of foot length, used when a
+#: scan shows no malleolar bump (smoothed or swollen ankles): the lateral
+#: malleolus sits about 1.5 cm lower than the medial one. Measured on the
+#: Anny models (ankle centre at 0.26 and 0.31 of foot length).
+LATERAL_HEIGHT_FRACTION = 0.25
+MEDIAL_HEIGHT_FRACTION = 0.30
+#: The talus lies forward of the middle of the leg's section at the ankle:
+#: behind it are the Achilles tendon and Kager's fat pad (about 2-2.5 cm),
+#: in front only the extensor tendons (about 1 cm). Used without bumps.
+ANKLE_ANTERIOR_OFFSET_MM = 6.0
+#: A malleolus must stand out at least this far from the skin above and below it, mm.
+MIN_PROMINENCE_MM = 1.5
+
+
+def _malleolus(local: Vec, foot_length: float, sign: float, centre_y: float) -> tuple[Vec, float]:
+    """One malleolus, +1 lateral, -1 medial, and a 0..1 confidence.
+
+    The outermost skin point is profiled over height in the ankle band above
+    the foot (17-42 % of foot length above the sole), within 9 % of foot length
+    of the ankle's antero-posterior centre; that window keeps out the heel
+    behind and the talar head and navicular in front, which stand out sideways
+    as much as the malleoli do. A malleolus is a bump on that profile that
+    stands out at least ``MIN_PROMINENCE_MM`` from the skin 12 mm above and
+    below it. Without one, the outermost point at the typical height is used,
+    with a low confidence.
+    """
+    x, y, z = local[:, 0] * sign, local[:, 1], local[:, 2]
+    lo_z, hi_z = 0.17 * foot_length, 0.42 * foot_length
+    window = np.abs(y - centre_y) < 0.09 * foot_length
+    band = (z > lo_z) & (z < hi_z) & window
+    step = 2.0
+    edges = np.arange(lo_z, hi_z + 1e-9, step)
+    idx = np.digitize(z[band], edges) - 1
+    inside = (idx >= 0) & (idx < len(edges) - 1)
+    profile = np.full(len(edges) - 1, -np.inf)
+    np.maximum.at(profile, idx[inside], x[band][inside])
+    valid = np.isfinite(profile)
+    if valid.sum() >= 7:
+        filled = np.interp(np.arange(len(profile)), np.flatnonzero(valid), profile[valid])
+        smooth = np.convolve(np.pad(filled, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
+        reach = int(round(12.0 / step))
+        best, best_prominence = -1, 0.0
+        for k in range(reach, len(smooth) - reach):
+            below = smooth[k - reach : k].min()
+            above = smooth[k + 1 : k + reach + 1].min()
+            prominence = smooth[k] - max(below, above)
+            if prominence > best_prominence:
+                best, best_prominence = k, prominence
+        if best >= 0 and best_prominence >= MIN_PROMINENCE_MM:
+            near = band & (np.abs(z - 0.5 * (edges[best] + edges[best + 1])) <= 2 * step)
+            point = _extreme(local, near, np.array([sign, 0.0, 0.0]))
+            return point, float(np.clip(best_prominence / 5.0, 0.3, 1.0))
+    height = (LATERAL_HEIGHT_FRACTION if sign > 0 else MEDIAL_HEIGHT_FRACTION) * foot_length
+    level = window & (np.abs(z - height) < 2.0)
+    if not level.any():
+        return np.array([np.nan, np.nan, np.nan]), 0.0
+    outer = float(x[level].max())
+    # On a smooth ankle the outermost point slides along a flat side; put it
+    # at the leg's antero-posterior centre, the lateral one slightly behind.
+    return np.array([outer * sign, centre_y + ANKLE_ANTERIOR_OFFSET_MM - 5.0 * sign, height]), 0.2
+
+
+def _mtp_joint(local: Vec, y_joint: float, sign: float, depth_mm: float) -> Vec:
+    """A metatarsophalangeal joint centre at the given antero-posterior level.
+
+    The forefoot's border is nearly straight over the metatarsal heads, so
+    the joint's level along the foot comes from foot proportions (see
+    ``MTP1_FRACTION``); across the foot it is ``depth_mm`` inside the skin of
+    the border; in height, at ``MTP_HEIGHT_FRACTION`` of the forefoot's
+    local thickness on that side.
+    """
+    x, y, z = local[:, 0] * sign, local[:, 1], local[:, 2]
+    slab = (np.abs(y - y_joint) < 5.0) & (x > 0.0)
+    if slab.sum() < 3:
+        return np.array([np.nan, np.nan, np.nan])
+    border = float(x[slab].max())
+    column = slab & (x > border - 2.0 * depth_mm)
+    bottom, top = np.percentile(z[column], [1, 99])
+    height = bottom + MTP_HEIGHT_FRACTION * (top - bottom)
+    return np.array([(border - depth_mm) * sign, y_joint, height])
+
+
+def _heel(local: Vec, foot_length: float) -> Vec:
+    """Posterior-most point of the heel.
+
+    The back of the heel is often flat over 2-3 cm of height, so the single
+    most posterior vertex is decided by noise and by a degree of tilt. Of the
+    skin within 1.5 mm of the most posterior, take the points nearest the
+    typical height of the calcaneal tuberosity (``HEEL_HEIGHT_FRACTION``).
+    """
+    z = local[:, 2]
+    zone = z < 0.4 * foot_length
+    y = local[zone, 1]
+    flat = local[zone][y <= y.min() + 1.5]
+    target = HEEL_HEIGHT_FRACTION * foot_length
+    dz = np.abs(flat[:, 2] - target)
+    return flat[dz <= dz.min() + 2.0].mean(axis=0)
+
+
+def _knee(sections: Sections, top_z: float, ankle: Vec, foot_length: float) -> tuple[Vec | None, float]:
+    """Knee joint centre, or None when the scan stops below the knee.
+
+    Two estimates, averaged: the girth minimum between the calf and the knee
+    lies about 4 cm below the joint line (the tibial tuberosity level); and
+    anthropometry puts the joint line ``SHANK_LENGTH_FRACTION`` foot lengths
+    above the ankle. On the Anny models this lands 8 and 23 mm from the
+    skeleton's knee centre, so the confidence stays low.
+    """
+    if top_z < ankle[2] + 1.45 * foot_length:
+        return None, 0.0
+    zs = np.arange(ankle[2] + 0.6 * foot_length, top_z - 12.0, 5.0)
+    girths = np.array([sections.girth(z) for z in zs])
+    ok = np.isfinite(girths)
+    if ok.sum() < 10:
+        return None, 0.0
+    zs, girths = zs[ok], girths[ok]
+    calf = int(np.argmax(girths))
+    above = girths[calf:]
+    neck = calf + int(np.argmin(above))
+    anthropometric = ankle[2] + SHANK_LENGTH_FRACTION * foot_length
+    has_neck = neck < len(zs) - 2 and girths[neck] < 0.97 * girths[calf]
+    if has_neck:
+        z_knee = 0.5 * (zs[neck] + 40.0 + anthropometric)
+    else:
+        z_knee = anthropometric
+    if z_knee > top_z - 5.0:
+        return None, 0.0
+    pts = sections.points(z_knee)
+    if len(pts) < 3:
+        return None, 0.0
+    centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
+    return np.array([centre[0], centre[1], z_knee]), (0.5 if has_neck else 0.3)
+
+
+def _fibular_head(sections: Sections, knee: Vec) -> Vec | None:
+    """Fibular head region: the lateral skin, behind the knee's centre, 2 cm below the joint line."""
+    z = knee[2] - FIBULAR_HEAD_BELOW_KNEE_MM
+    pts = sections.points(z)
+    behind = pts[pts[:, 1] < knee[1]]
+    if len(behind) == 0:
+        return None
+    lateral = behind[np.argmax(behind[:, 0])]
+    return np.array([lateral[0], lateral[1], z])
+
+
+def detect_landmarks(local: Vec, sections: Sections) -> LocalLandmarks:
+    """Find the landmarks of one leg.
+
+    Parameters
+    ----------
+    local : (n, 3) mm, the leg's surface vertices in local coordinates.
+    sections : the same surface, for cross-sections.
+
+    Returns
+    -------
+    LocalLandmarks
+    """
+    x, y, z = local[:, 0], local[:, 1], local[:, 2]
+    foot = z < 70.0
+    toe = _extreme(local, foot, np.array([0.0, 1.0, 0.0]))
+    rough_length = float(toe[1] - y[foot].min())
+    heel = _heel(local, rough_length)
+    foot_length = float(toe[1] - heel[1])
+    centre_y = _ankle_ap_centre(local, foot_length)
+    lateral, c_lat = _malleolus(local, foot_length, +1.0, centre_y)
+    medial, c_med = _malleolus(local, foot_length, -1.0, centre_y)
+    ankle = 0.5 * (lateral + medial)
+
+    mtp1 = _mtp_joint(local, heel[1] + MTP1_FRACTION * foot_length, -1.0, MTP1_DEPTH_MM)
+    mtp5 = _mtp_joint(local, heel[1] + MTP5_FRACTION * foot_length, +1.0, MTP5_DEPTH_MM)
+
+    knee, c_knee = _knee(sections, float(z.max()), ankle, foot_length)
+
+    points: dict[str, Vec | None] = {
+        "lateral_malleolus": lateral,
+        "medial_malleolus": medial,
+        "ankle_axis_centre": ankle,
+        "heel": heel,
+        "mtp1": mtp1,
+        "mtp5": mtp5,
+        "toe_tip": toe,
+        "knee_centre": knee,
+        "fibular_head": None if knee is None else _fibular_head(sections, knee),
+    }
+    confidence = {
+        "lateral_malleolus": c_lat,
+        "medial_malleolus": c_med,
+        "ankle_axis_centre": min(c_lat, c_med),
+        "heel": 0.9,
+        "mtp1": 0.6,
+        "mtp5": 0.6,
+        "toe_tip": 0.9,
+        "knee_centre": c_knee,
+        "fibular_head": 0.5 * c_knee,
+    }
+    return LocalLandmarks(points=points, confidence=confidence)
