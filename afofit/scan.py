@@ -156,7 +156,7 @@ def load_scan(path: Path | str) -> RawScan:
     faces_in_file = len(faces)
     if faces_in_file == 0 or len(vertices) < 3:
         raise ScanError(
-            f"{path.name}: holds no triangles (a point cloud or an empty mesh). "
+            f"{path.name}: holds no triangles (a point cloud, an empty mesh or a damaged file). "
             "afofit needs a triangulated surface; mesh the scan in the scanner software."
         )
     if not np.isfinite(vertices).all():

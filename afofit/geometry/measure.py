@@ -37,8 +37,10 @@ class Sections:
     plane ``z = const``, so sections are exact whatever the mesh density.
     """
 
-    start: Vec  # (e, 3) edge start points, local mm
+    start: Vec  # (e, 3) edge start points, local mm, sorted by their lower z
     end: Vec  # (e, 3) edge end points, local mm
+    low: Vec  # (e,) the lower z of each edge, ascending
+    span: float  # the largest z extent of any edge, mm
 
     @classmethod
     def from_mesh(cls, local_vertices: Vec, faces: NDArray[np.int64]) -> Sections:
@@ -49,16 +51,22 @@ class Sections:
         # stored the other way round is lost, which moves no girth: the hull
         # is spanned by the many edges around it.
         keep = a < b
-        return cls(start=local_vertices[a[keep]], end=local_vertices[b[keep]])
+        start, end = local_vertices[a[keep]], local_vertices[b[keep]]
+        low = np.minimum(start[:, 2], end[:, 2])
+        order = np.argsort(low, kind="stable")
+        span = float(np.abs(end[:, 2] - start[:, 2]).max()) if len(low) else 0.0
+        return cls(start=start[order], end=end[order], low=low[order], span=span)
 
     def points(self, z: float, region: Vec | None = None) -> Vec:
         """(k, 2) points (x, y) where the surface crosses the plane at height ``z`` mm.
 
         ``region`` (4,) = (xmin, xmax, ymin, ymax) keeps only the points inside it.
         """
-        z0, z1 = self.start[:, 2], self.end[:, 2]
-        cross = (z0 - z) * (z1 - z) < 0.0
-        s, e = self.start[cross], self.end[cross]
+        # Only edges whose lower end lies within one edge span below z can cross.
+        first, last = np.searchsorted(self.low, [z - self.span, z])
+        s, e = self.start[first:last], self.end[first:last]
+        cross = (s[:, 2] - z) * (e[:, 2] - z) < 0.0
+        s, e = s[cross], e[cross]
         t = (z - s[:, 2]) / (e[:, 2] - s[:, 2])
         pts = s[:, :2] + t[:, None] * (e[:, :2] - s[:, :2])
         if region is not None:

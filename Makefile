@@ -1,0 +1,35 @@
+# Two commands for a fresh machine with only Python and make:
+#   make demo   - set up .venv, build the default phantom leg, and analyse it
+#   make test   - set up .venv and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO := demo-out
+
+.PHONY: demo test check lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	@mkdir -p $(DEMO)
+	$(BIN)/afofit phantom $(DEMO)/phantom_leg.stl --seed 7 --noise 0.2 --holes 3 --open-sole
+	$(BIN)/afofit scan $(DEMO)/phantom_leg.stl
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check afofit tests bench
+	$(BIN)/ruff format --check afofit tests bench
+
+check: lint test
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/bench_scan.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

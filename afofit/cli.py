@@ -1,0 +1,166 @@
+"""The ``afofit`` command line: parse, call one core function, render.
+
+The only module that prints or imports rich.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from afofit import __version__
+from afofit.errors import AfofitError
+
+app = typer.Typer(
+    name="afofit",
+    help="Custom ankle-foot orthoses from a lower-leg scan: anatomy, shell, report.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold patient geometry
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class Side(str, Enum):
+    left = "left"
+    right = "right"
+
+
+class PhantomSide(str, Enum):
+    left = "left"
+    right = "right"
+    both = "both"
+
+
+class Units(str, Enum):
+    mm = "mm"
+    cm = "cm"
+    m = "m"
+    inch = "in"
+
+
+class Pose(str, Enum):
+    random = "random"
+    neutral = "neutral"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"afofit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """afofit: fit a custom ankle-foot orthosis to a lower-leg scan."""
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn an AfofitError into one red line on stderr and its exit code."""
+    try:
+        yield
+    except AfofitError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _busy(message: str, work: Callable[[], T]) -> T:
+    """Run ``work`` with a spinner on stderr (shown only on a terminal)."""
+    with _errors(), err.status(message):
+        return work()
+
+
+@app.command()
+def phantom(
+    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="Mesh to write (.stl, .ply or .obj).")],
+    side: Annotated[PhantomSide, typer.Option(help="Which leg, or both legs in one file.")] = PhantomSide.right,
+    foot_length: Annotated[float, typer.Option(help="Foot length, mm.")] = 260.0,
+    calf_girth: Annotated[float, typer.Option(help="Maximum calf girth, mm.")] = 360.0,
+    seed: Annotated[int, typer.Option(help="Seed for the pose, proportions, noise and holes.")] = 0,
+    noise: Annotated[float, typer.Option(help="Scanner noise, sd in mm along the normals.")] = 0.0,
+    holes: Annotated[int, typer.Option(help="Number of small holes to punch.")] = 0,
+    pose: Annotated[Pose, typer.Option(help="Random rigid pose, or neutral (z up, y anterior).")] = Pose.random,
+    units: Annotated[Units, typer.Option(help="Units to write the mesh in.")] = Units.mm,
+    faces: Annotated[int, typer.Option(help="Target face count per leg.")] = 60000,
+    open_sole: Annotated[bool, typer.Option(help="Leave the sole open, as a standing scan.")] = False,
+    knee: Annotated[bool, typer.Option(help="Reach above the knee (else stop at mid-shank).")] = True,
+) -> None:
+    """Write a synthetic lower leg with its foot, and its ground truth beside it (OUT.truth.json)."""
+    from afofit.export import write_phantom
+    from afofit.phantom import PhantomSpec
+
+    spec = PhantomSpec(
+        side=side.value, foot_length_mm=foot_length, calf_girth_mm=calf_girth, seed=seed,
+        noise_mm=noise, holes=holes, pose=pose.value, units=units.value, faces=faces,
+        open_sole=open_sole, reaches_knee=knee,
+    )  # fmt: skip
+    mesh_path, truth_path = _busy("Building the phantom…", lambda: write_phantom(spec, out_path))
+    out.print(f"wrote {mesh_path} and {truth_path}")
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _scan_table(data: dict[str, Any]) -> Table:
+    table = Table(title=f"{Path(data['file']).name}: {data['faces']} faces, units {data['units_detected']}"
+                  f" ({data['units_source']}), scale to mm ×{data['scale_to_mm']:g}")
+    table.add_column("")
+    for leg in data["legs"]:
+        table.add_column(f"{leg['side']} leg (side confidence {leg['side_confidence']:.2f})")
+    table.add_column("")
+    legs = data["legs"]
+    for name in legs[0]["landmarks_mm"]:
+        cells = []
+        for leg in legs:
+            p = leg["landmarks_mm"][name]
+            src = "" if leg["landmark_source"][name] == "detected" else " (given)"
+            cells.append("—" if p is None else
+                         f"({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) conf {leg['confidence'][name]:.1f}{src}")
+        table.add_row(name.replace("_", " "), *cells, "mm")
+    table.add_section()
+    for name in legs[0]["measurements_mm"]:
+        table.add_row(name.replace("_", " "), *[_fmt(leg["measurements_mm"][name]) for leg in legs], "mm")
+    return table
+
+
+@app.command()
+def scan(
+    scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
+    side: Annotated[Side | None, typer.Option(help="Keep only this leg.")] = None,
+    landmarks: Annotated[Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")] = None,
+    units: Annotated[Units | None, typer.Option(help="The file's units, instead of detecting them.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Find the side, frame, landmarks and measurements of the leg(s) in a scan."""
+    from afofit.anatomy import anatomy_to_dict
+    from afofit.fit import analyse_scan
+
+    result = _busy(
+        f"Reading {scan_path.name}…",
+        lambda: analyse_scan(scan_path, side=side and side.value, units=units and units.value,
+                             landmarks=landmarks),
+    )
+    data = anatomy_to_dict(result)
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    out.print(_scan_table(data))
+    for warning in data["warnings"]:
+        out.print(f"[yellow]warning:[/] {warning}", highlight=False)

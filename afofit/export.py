@@ -1,0 +1,141 @@
+"""Every file afofit writes goes through here, atomically (temp file + rename).
+
+A crash or a refused write never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+import trimesh
+
+from afofit.errors import ExportError
+
+if TYPE_CHECKING:
+    from afofit.phantom import PhantomSpec
+
+__all__ = [
+    "MESH_SUFFIXES",
+    "check_mesh_path",
+    "write_atomic",
+    "write_json",
+    "write_mesh",
+    "write_phantom",
+]
+
+MESH_SUFFIXES = (".stl", ".ply", ".obj")
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write ``path`` through ``write(handle)`` into a temp file, then rename it in place.
+
+    Raises
+    ------
+    ExportError
+        The folder does not exist or is not writable, or ``path`` is a folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name to write.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"{folder}: no such folder; create it first or write elsewhere.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"{folder}: cannot write here ({exc.strerror}).") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """Write ``data`` as indented, key-stable JSON (UTF-8, newline at the end)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return write_atomic(path, lambda h: h.write(text.encode("utf-8")))
+
+
+def _stl_bytes(
+    vertices: np.ndarray, faces: np.ndarray, units: str
+) -> Callable[[IO[bytes]], None]:
+    from stl import mesh as stl_mesh  # numpy-stl: only here
+
+    body = stl_mesh.Mesh(np.zeros(len(faces), dtype=stl_mesh.Mesh.dtype))
+    body.vectors[:] = vertices[faces].astype(np.float32)
+    body.update_normals()
+
+    def write(handle: IO[bytes]) -> None:
+        # Written by hand with numpy-stl's record layout: its own writer puts
+        # a timestamp in the header, and afofit's outputs must be byte-identical.
+        header = f"afofit binary STL, units: {units}".encode("ascii").ljust(80, b" ")
+        handle.write(header)
+        handle.write(np.uint32(len(faces)).tobytes())
+        handle.write(body.data.tobytes())
+
+    return write
+
+
+def check_mesh_path(path: Path) -> None:
+    """Refuse a mesh output path before any work is done.
+
+    Raises
+    ------
+    ExportError
+        Unsupported suffix, a folder, or a missing parent folder.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in MESH_SUFFIXES:
+        raise ExportError(f"{path.name}: write .stl, .ply or .obj, not '{suffix or 'no suffix'}'.")
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name to write.")
+    if not path.parent.is_dir():
+        raise ExportError(f"{path.parent}: no such folder; create it first or write elsewhere.")
+
+
+def write_mesh(mesh: trimesh.Trimesh, path: Path, units: str = "mm") -> Path:
+    """Write a mesh as binary STL, PLY (binary) or OBJ, chosen by the suffix.
+
+    ``units`` only labels the STL header (STL has no units field).
+
+    Raises
+    ------
+    ExportError
+        Unsupported suffix or unwritable place.
+    """
+    path = Path(path)
+    check_mesh_path(path)
+    suffix = path.suffix.lower()
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    if suffix == ".stl":
+        return write_atomic(path, _stl_bytes(vertices, faces, units))
+    data = trimesh.exchange.export.export_mesh(
+        trimesh.Trimesh(vertices, faces, process=False), file_obj=None, file_type=suffix[1:]
+    )
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    return write_atomic(path, lambda h: h.write(payload))
+
+
+def write_phantom(spec: PhantomSpec, path: Path) -> tuple[Path, Path]:
+    """Build a phantom and write its mesh to ``path`` and its truth to ``<stem>.truth.json``."""
+    from afofit.phantom import make_phantom
+
+    path = Path(path)
+    check_mesh_path(path)
+    built = make_phantom(spec)
+    truth_path = path.with_suffix(".truth.json")
+    write_mesh(built.mesh, path, units=spec.units)
+    write_json(built.truth, truth_path)
+    return path, truth_path

@@ -1,0 +1,25 @@
+"""Shared fixtures: the phantom legs and the real reference data beside the checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SCANS = SHARED_DATA / "scans"
+
+
+def shared_scan(name: str) -> Path:
+    """Path of a reference scan in ../shared/data/scans, or skip the test with the reason."""
+    path = SCANS / name
+    if not path.exists():
+        pytest.skip(f"reference scan {name} not present ({SCANS} is absent on this machine)")
+    return path
+
+
+def truth_of(path: Path) -> dict[str, Any]:
+    """The ground-truth JSON beside a scan (``<stem>.truth.json``)."""
+    return json.loads(path.with_suffix(".truth.json").read_text())

@@ -1,0 +1,122 @@
+"""Reading and cleaning scan files, and landmark override files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+
+from afofit.errors import LandmarkError, ScanError
+from afofit.scan import load_landmarks, load_scan, split_limbs
+
+
+@pytest.fixture
+def box() -> trimesh.Trimesh:
+    return trimesh.creation.box(extents=(10.0, 20.0, 30.0))
+
+
+@pytest.mark.parametrize("file_type", ["stl", "stl_ascii", "ply", "obj"])
+def test_every_format_reads_back_the_same_surface(tmp_path: Path, box: trimesh.Trimesh, file_type: str) -> None:
+    suffix = "stl" if file_type.startswith("stl") else file_type
+    path = tmp_path / f"box.{suffix}"
+    path.write_bytes(trimesh.exchange.export.export_mesh(box, None, file_type=file_type).encode()
+                     if file_type in ("stl_ascii", "obj") else
+                     trimesh.exchange.export.export_mesh(box, None, file_type=file_type))
+    raw = load_scan(path)
+    assert raw.faces_in_file == 12
+    assert len(raw.faces) == 12
+    assert len(raw.vertices) == 8  # STL's separate corners are merged
+    got = trimesh.Trimesh(raw.vertices, raw.faces)
+    assert got.volume == pytest.approx(box.volume, rel=1e-6)
+    assert len(raw.sha256) == 64
+
+
+def test_degenerate_and_duplicate_faces_are_dropped_and_reported(tmp_path: Path, box: trimesh.Trimesh) -> None:
+    faces = np.vstack([box.faces, box.faces[:2], [[0, 0, 1]]])
+    path = tmp_path / "dirty.ply"
+    path.write_bytes(trimesh.Trimesh(box.vertices, faces, process=False).export(file_type="ply"))
+    raw = load_scan(path)
+    assert len(raw.faces) == 12
+    assert raw.warnings == ("dropped 3 degenerate or duplicate faces",)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "phrase"),
+    [
+        (b"", "empty.stl", "empty"),
+        (b"solid x\n this is not an stl at all \x00\x01", "bad.stl", "no triangles"),
+        (b"\0" * 80 + (1000).to_bytes(4, "little") + b"\1" * 100, "cut.stl", "could not be read"),
+        (b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
+         b"property float z\nend_header\n0 0 0\n1 1 1\n", "cloud.ply", "no triangles"),
+        (b"hello", "notes.txt", "unsupported file type"),
+    ],
+)
+def test_bad_files_get_one_clear_error(tmp_path: Path, content: bytes, name: str, phrase: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ScanError, match=phrase):
+        load_scan(path)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(ScanError, match="no such file"):
+        load_scan(tmp_path / "nope.stl")
+    with pytest.raises(ScanError, match="is a folder"):
+        load_scan(tmp_path)
+
+
+def test_split_limbs_keeps_large_parts_and_drops_debris(box: trimesh.Trimesh) -> None:
+    far = box.copy()
+    far.apply_translation((100.0, 0, 0))
+    crumb = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+    crumb.apply_translation((-100.0, 0, 0))
+    scene = trimesh.util.concatenate([box, far, crumb])
+    limbs, debris = split_limbs(np.asarray(scene.vertices), np.asarray(scene.faces))
+    assert len(limbs) == 2
+    assert debris == 12
+
+
+def test_landmarks_json_flat_nested_and_scan_output(tmp_path: Path) -> None:
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"Lateral Malleolus": [1, 2, 3], "knee": None, "MTH1": [4, 5, 6]}))
+    got = load_landmarks(flat)
+    assert set(got.points) == {"lateral_malleolus", "mtp1"}
+    assert not got.in_file_units
+    nested = tmp_path / "scan.json"
+    nested.write_text(json.dumps({"legs": [{"side": "left", "landmarks_mm": {"heel": [0, 0, 1]}}]}))
+    got = load_landmarks(nested)
+    assert got.side == "left"
+    np.testing.assert_array_equal(got.points["heel"], [0, 0, 1])
+
+
+def test_landmarks_meshlab_pp_is_in_file_units(tmp_path: Path) -> None:
+    pp = tmp_path / "picked.pp"
+    pp.write_text(
+        '<!DOCTYPE PickedPoints>\n<PickedPoints>\n'
+        ' <point x="0.01" y="0.02" z="0.03" name="medial malleolus" active="1"/>\n'
+        ' <point x="9" y="9" z="9" name="heel" active="0"/>\n'
+        '</PickedPoints>\n'
+    )
+    got = load_landmarks(pp)
+    assert got.in_file_units
+    assert set(got.points) == {"medial_malleolus"}
+    np.testing.assert_allclose(got.points["medial_malleolus"], [0.01, 0.02, 0.03])
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ('{"elbow": [1, 2, 3]}', "unknown landmark 'elbow'"),
+        ('{"heel": [1, 2]}', "three numbers"),
+        ("{not json", "not valid JSON"),
+        ('[1, 2, 3]', "expected an object"),
+    ],
+)
+def test_bad_landmark_files(tmp_path: Path, text: str, phrase: str) -> None:
+    path = tmp_path / "marks.json"
+    path.write_text(text)
+    with pytest.raises(LandmarkError, match=phrase):
+        load_landmarks(path)
