@@ -162,8 +162,9 @@ def analyse_leg(
     frame = estimate_frame(mesh.triangles_center, mesh.area_faces, side=side)
     vertices = np.asarray(mesh.vertices)
     local = frame.to_local(vertices)
-    sections = Sections.from_mesh(local, np.asarray(mesh.faces))
-    found = detect_landmarks(local, sections)
+    shank = frame.to_shank_local(vertices)
+    sections = Sections.from_mesh(shank, np.asarray(mesh.faces))
+    found = detect_landmarks(local, sections, frame)
     points = dict(found.points)
     foot_length = float(points["toe_tip"][1] - points["heel"][1])  # type: ignore[index]
     _check_is_leg(local, sections, foot_length, name)
@@ -177,8 +178,9 @@ def analyse_leg(
         if malleoli_given and "ankle_axis_centre" not in overrides:
             points["ankle_axis_centre"] = 0.5 * (points["lateral_malleolus"] + points["medial_malleolus"])  # type: ignore[operator]
             confidence["ankle_axis_centre"] = min(confidence["lateral_malleolus"], confidence["medial_malleolus"])
-    measurements = measure_leg(sections, points, float(local[:, 2].max()))
     landmarks = {k: (None if p is None else frame.to_scan(p[None, :])[0]) for k, p in points.items()}
+    in_shank = {k: (None if p is None else frame.to_shank_local(p[None, :])[0]) for k, p in landmarks.items()}
+    measurements = measure_leg(sections, in_shank, float(shank[:, 2].max()), points)
     return LegAnatomy(
         side=frame.side,
         frame=frame,

@@ -23,3 +23,14 @@ def shared_scan(name: str) -> Path:
 def truth_of(path: Path) -> dict[str, Any]:
     """The ground-truth JSON beside a scan (``<stem>.truth.json``)."""
     return json.loads(path.with_suffix(".truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def phantom_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random-pose phantom leg written to disk, with its truth beside it."""
+    from afofit.export import write_phantom
+    from afofit.phantom import PhantomSpec
+
+    path = tmp_path_factory.mktemp("phantom") / "leg.stl"
+    write_phantom(PhantomSpec(seed=11, faces=20000, noise_mm=0.2, holes=2), path)
+    return path

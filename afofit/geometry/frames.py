@@ -2,13 +2,15 @@
 
 Conventions
 -----------
-- ``up`` runs along the shank's long axis, from the foot towards the knee.
+- ``up`` is perpendicular to the sole, from the foot towards the knee.
 - ``anterior`` points from the heel towards the toes, perpendicular to ``up``.
 - ``lateral`` points away from the body's midline, perpendicular to both.
   For a right leg (up, anterior, lateral) is right-handed; for a left leg it is
   the mirror image. Local coordinates are therefore mirror-free: ``x`` lateral,
   ``y`` anterior, ``z`` up, in mm, so landmark code never asks which side it is on.
-- The local origin is the point of the shank axis at the level of the sole.
+- ``up`` is the sole's normal; the shank's own axis is ``shank_up``. Their
+  angle in the sagittal plane is the shank-to-vertical angle.
+- The local origin is the point where the shank axis meets the sole's plane.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import ConvexHull
 
-__all__ = ["LegFrame", "estimate_frame", "shank_axis"]
+__all__ = ["LegFrame", "estimate_frame", "shank_axis", "sole_normal"]
 
 Vec = NDArray[np.float64]
 
@@ -41,6 +44,7 @@ class LegFrame:
     up: Vec
     anterior: Vec
     lateral: Vec
+    shank_up: Vec
     side_confidence: float
     side_cues: dict[str, float]
 
@@ -56,6 +60,31 @@ class LegFrame:
     def to_scan(self, local: NDArray[np.float64]) -> NDArray[np.float64]:
         """Local (lateral, anterior, up) points (n, 3) mm → scan frame, mm."""
         return np.asarray(local, dtype=np.float64) @ self.rotation + self.origin
+
+    @property
+    def shank_rotation(self) -> NDArray[np.float64]:
+        """(3, 3): the shank's frame, rows lateral, anterior, shank axis (``up`` tilted onto it)."""
+        anterior = _unit(self.anterior - (self.anterior @ self.shank_up) * self.shank_up)
+        lateral = _unit(self.lateral - (self.lateral @ self.shank_up) * self.shank_up)
+        lateral = _unit(lateral - (lateral @ anterior) * anterior)
+        return np.vstack([lateral, anterior, self.shank_up])
+
+    def to_shank_local(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scan-frame points (n, 3) mm → shank coordinates (lateral, anterior, along the shank), mm.
+
+        Cross-sections at constant shank height are perpendicular to the
+        shank, as a tape measure goes round it.
+        """
+        return (np.asarray(points, dtype=np.float64) - self.origin) @ self.shank_rotation.T
+
+    def shank_to_scan(self, local: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Shank coordinates (n, 3) mm → scan frame, mm."""
+        return np.asarray(local, dtype=np.float64) @ self.shank_rotation + self.origin
+
+    @property
+    def shank_to_vertical_rad(self) -> float:
+        """Angle of the shank from the sole's normal in the sagittal plane, radians, forward positive."""
+        return float(np.arctan2(self.shank_up @ self.anterior, self.shank_up @ self.up))
 
 
 def _unit(v: Vec) -> Vec:
@@ -175,14 +204,36 @@ def _malleolar_asymmetry(local_w: Vec, local_a: Vec, local_z: Vec, foot_length: 
     return float((z[minus] - z[plus]) + (a[minus] - a[plus]))
 
 
+def sole_normal(foot_points: Vec, up_guess: Vec) -> Vec:
+    """Unit normal of the plane the foot stands on, pointing up (into the foot).
+
+    The floor touches the foot at the heel, the metatarsal heads and the
+    toes; the convex hull of the foot spans that plane with large facets whose
+    normals point down. Their area-weighted mean normal is the sole's, even
+    when the scan has no sole (a standing scan): the hull bridges the opening.
+    """
+    hull = ConvexHull(foot_points)
+    normals = hull.equations[:, :3]
+    tri = foot_points[hull.simplices]
+    areas = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    down = normals @ -up_guess > np.cos(np.radians(40.0))
+    if areas[down].sum() <= 0.0:
+        return up_guess
+    mean = -(normals[down] * areas[down, None]).sum(axis=0)
+    return _unit(mean)
+
+
 def estimate_frame(
     points: Vec, weights: NDArray[np.float64], side: str | None = None
 ) -> LegFrame:
     """Estimate the anatomical frame and side of one leg, in any pose.
 
-    The side comes from two independent shape cues: the slant of the
+    ``up`` is the normal of the sole (the vertical of a foot standing flat),
+    ``anterior`` the foot's long axis in the sole's plane; the shank's own
+    axis is kept as ``shank_up``: the two differ by the shank-to-vertical
+    angle. The side comes from two independent shape cues: the slant of the
     forefoot's front edge (the great toe reaches furthest) and the malleoli
-    (the lateral one lower and further back). Each votes in -1..1.
+    (the lateral one lower and further back), each voting in -1..1.
 
     Parameters
     ----------
@@ -194,12 +245,17 @@ def estimate_frame(
     -------
     LegFrame
     """
-    point, up = shank_axis(points, weights)
+    point, shank_up = shank_axis(points, weights)
+    z = (points - point) @ shank_up
+    foot = z < np.percentile(z, 0.1) + 70.0
+    up = sole_normal(points[foot], shank_up)
     d = points - point
     z = d @ up
-    floor = np.percentile(z, 0.1)
+    floor = float(np.percentile(z, 0.1))
     z = z - floor
-    origin = point + up * floor
+    # The shank axis meets the floor plane here: the local origin.
+    origin = point + shank_up * (floor / float(shank_up @ up))
+    d = points - origin
     foot = z < 70.0
     q = _perpendicular(d[foot], up)
     _, along = _principal_axis(q, weights[foot])
@@ -228,6 +284,7 @@ def estimate_frame(
         up=up,
         anterior=anterior,
         lateral=lateral,
+        shank_up=shank_up,
         side_confidence=float(min(1.0, abs(vote) / 1.5)),
         side_cues=cues,
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from afofit.geometry.frames import LegFrame
 from afofit.geometry.measure import Sections
 
 __all__ = ["LANDMARK_NAMES", "LocalLandmarks", "detect_landmarks"]
@@ -41,9 +42,8 @@ LANDMARK_NAMES = (
     "fibular_head",
 )
 
-#: Height of the posterior-most heel point, as a fraction of foot length
-#: (0.114 and 0.118 on the Anny models' skeletons).
-HEEL_HEIGHT_FRACTION = 0.115
+#: Skin this close to the most posterior counts as the back of the heel, mm.
+HEEL_FLAT_MM = 1.0
 
 #: Levels of the first and fifth MTP joint centres from the heel, as
 #: fractions of foot length. Foot-measurement practice puts the first at
@@ -90,14 +90,6 @@ def _extreme(local: Vec, mask: NDArray[np.bool_], direction: Vec, tol_mm: float 
     return pts[s >= top - tol_mm].mean(axis=0)
 
 
-def _prominence_confidence(profile: Vec, peak: int) -> float:
-    """0..1 from how far a profile's peak stands above its ends (a bump, not a slope)."""
-    if len(profile) < 3:
-        return 0.0
-    rise = profile[peak] - max(profile[0], profile[-1])
-    return float(np.clip(rise / 4.0, 0.0, 1.0))
-
-
 def _ankle_ap_centre(local: Vec, foot_length: float) -> float:
     """Antero-posterior centre of the leg just above the ankle, mm (local y).
 
@@ -117,60 +109,129 @@ def _ankle_ap_centre(local: Vec, foot_length: float) -> float:
 #: Anny models (ankle centre at 0.26 and 0.31 of foot length).
 LATERAL_HEIGHT_FRACTION = 0.25
 MEDIAL_HEIGHT_FRACTION = 0.30
+#: The medial malleolus stands 0-30 mm higher than the lateral one; when only
+#: one is found, the other is put this far from it.
+MEDIAL_ABOVE_LATERAL_MM = (0.0, 30.0)
+TYPICAL_MEDIAL_ABOVE_LATERAL_MM = 13.0
 #: The talus lies forward of the middle of the leg's section at the ankle:
 #: behind it are the Achilles tendon and Kager's fat pad (about 2-2.5 cm),
 #: in front only the extensor tendons (about 1 cm). Used without bumps.
 ANKLE_ANTERIOR_OFFSET_MM = 6.0
-#: A malleolus must stand out at least this far from the skin above and below it, mm.
+#: A malleolus must stand out at least this far from the skin 8-20 mm above
+#: and below it (mean over that span), mm.
 MIN_PROMINENCE_MM = 1.5
+_STEP_MM = 2.0
 
 
-def _malleolus(local: Vec, foot_length: float, sign: float, centre_y: float) -> tuple[Vec, float]:
-    """One malleolus, +1 lateral, -1 medial, and a 0..1 confidence.
+def _outer_profile(local: Vec, foot_length: float, sign: float, centre_y: float) -> tuple[Vec, Vec]:
+    """Outermost skin (x towards ``sign``) per 2 mm of height in the ankle band.
 
-    The outermost skin point is profiled over height in the ankle band above
-    the foot (17-42 % of foot length above the sole), within 9 % of foot length
-    of the ankle's antero-posterior centre; that window keeps out the heel
-    behind and the talar head and navicular in front, which stand out sideways
-    as much as the malleoli do. A malleolus is a bump on that profile that
-    stands out at least ``MIN_PROMINENCE_MM`` from the skin 12 mm above and
-    below it. Without one, the outermost point at the typical height is used,
-    with a low confidence.
+    Returns the bin centres (mm above the sole) and the profile (mm), with
+    gaps filled and dips narrower than two bins closed, so that a hole in
+    the scan reads as skin, not as a hollow between two bumps.
     """
     x, y, z = local[:, 0] * sign, local[:, 1], local[:, 2]
-    lo_z, hi_z = 0.17 * foot_length, 0.42 * foot_length
-    window = np.abs(y - centre_y) < 0.09 * foot_length
-    band = (z > lo_z) & (z < hi_z) & window
-    step = 2.0
-    edges = np.arange(lo_z, hi_z + 1e-9, step)
+    lo_z, hi_z = 0.15 * foot_length, 0.45 * foot_length
+    band = (z > lo_z) & (z < hi_z) & (np.abs(y - centre_y) < 0.09 * foot_length)
+    edges = np.arange(lo_z, hi_z + 1e-9, _STEP_MM)
     idx = np.digitize(z[band], edges) - 1
     inside = (idx >= 0) & (idx < len(edges) - 1)
     profile = np.full(len(edges) - 1, -np.inf)
     np.maximum.at(profile, idx[inside], x[band][inside])
     valid = np.isfinite(profile)
-    if valid.sum() >= 7:
-        filled = np.interp(np.arange(len(profile)), np.flatnonzero(valid), profile[valid])
-        smooth = np.convolve(np.pad(filled, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
-        reach = int(round(12.0 / step))
-        best, best_prominence = -1, 0.0
-        for k in range(reach, len(smooth) - reach):
-            below = smooth[k - reach : k].min()
-            above = smooth[k + 1 : k + reach + 1].min()
-            prominence = smooth[k] - max(below, above)
-            if prominence > best_prominence:
-                best, best_prominence = k, prominence
-        if best >= 0 and best_prominence >= MIN_PROMINENCE_MM:
-            near = band & (np.abs(z - 0.5 * (edges[best] + edges[best + 1])) <= 2 * step)
-            point = _extreme(local, near, np.array([sign, 0.0, 0.0]))
-            return point, float(np.clip(best_prominence / 5.0, 0.3, 1.0))
-    height = (LATERAL_HEIGHT_FRACTION if sign > 0 else MEDIAL_HEIGHT_FRACTION) * foot_length
-    level = window & (np.abs(z - height) < 2.0)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    if valid.sum() < 7:
+        return centres, np.full(len(centres), np.nan)
+    filled = np.interp(np.arange(len(profile)), np.flatnonzero(valid), profile[valid])
+    padded = np.pad(filled, 2, mode="edge")
+    closed = np.max(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)
+    opened = np.pad(closed, 1, mode="edge")
+    closed = np.min(np.lib.stride_tricks.sliding_window_view(opened, 3), axis=1)
+    smooth = np.convolve(np.pad(closed, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
+    return centres, smooth
+
+
+def _prominence(profile: Vec) -> Vec:
+    """How far each height stands out from the skin 8-20 mm above and below, mm (NaN near the ends)."""
+    near, far = int(8 / _STEP_MM), int(20 / _STEP_MM)
+    out = np.full(len(profile), np.nan)
+    for k in range(far, len(profile) - far):
+        below = profile[k - far : k - near + 1].mean()
+        above = profile[k + near : k + far + 1].mean()
+        out[k] = profile[k] - max(below, above)
+    return out
+
+
+def _malleoli(local: Vec, foot_length: float, centre_y: float) -> tuple[Vec, Vec, float, float]:
+    """The lateral and medial malleoli and their confidences (0..1).
+
+    The outermost skin is profiled over height on each side, in the ankle
+    band above the foot (15-45 % of foot length above the sole) and within 9 %
+    of foot length of the ankle's antero-posterior centre; that window keeps
+    out the heel behind and the talar head and navicular in front, which
+    stand out sideways as much as the malleoli do. A malleolus is a bump on
+    that profile (``MIN_PROMINENCE_MM``); the pair is chosen together, the
+    medial one 0-30 mm higher than the lateral. A side without a bump is put
+    at the typical height (from the other malleolus, or from foot length),
+    with a low confidence.
+    """
+    heights, lat_profile = _outer_profile(local, foot_length, +1.0, centre_y)
+    _, med_profile = _outer_profile(local, foot_length, -1.0, centre_y)
+    lat_prom, med_prom = _prominence(lat_profile), _prominence(med_profile)
+    lat_ok = np.nan_to_num(lat_prom, nan=-np.inf) >= MIN_PROMINENCE_MM
+    med_ok = np.nan_to_num(med_prom, nan=-np.inf) >= MIN_PROMINENCE_MM
+    lo, hi = MEDIAL_ABOVE_LATERAL_MM
+    best = (-np.inf, -1, -1)
+    for i in np.flatnonzero(lat_ok):
+        for j in np.flatnonzero(med_ok):
+            if lo <= heights[j] - heights[i] <= hi:
+                score = lat_prom[i] + med_prom[j]
+                if score > best[0]:
+                    best = (score, int(i), int(j))
+    if best[1] >= 0:
+        z_lat, z_med = heights[best[1]], heights[best[2]]
+        c_lat, c_med = lat_prom[best[1]], med_prom[best[2]]
+    else:
+        z_lat = z_med = None
+        c_lat = c_med = 0.0
+        if lat_ok.any():
+            i = int(np.nanargmax(np.where(lat_ok, lat_prom, np.nan)))
+            z_lat, c_lat = heights[i], lat_prom[i]
+            z_med = z_lat + TYPICAL_MEDIAL_ABOVE_LATERAL_MM
+        elif med_ok.any():
+            j = int(np.nanargmax(np.where(med_ok, med_prom, np.nan)))
+            z_med, c_med = heights[j], med_prom[j]
+            z_lat = z_med - TYPICAL_MEDIAL_ABOVE_LATERAL_MM
+        else:
+            z_lat = LATERAL_HEIGHT_FRACTION * foot_length
+            z_med = MEDIAL_HEIGHT_FRACTION * foot_length
+    lateral = _skin_point(local, foot_length, +1.0, centre_y, float(z_lat), c_lat > 0)
+    medial = _skin_point(local, foot_length, -1.0, centre_y, float(z_med), c_med > 0)
+    return lateral, medial, _bump_confidence(c_lat), _bump_confidence(c_med)
+
+
+def _bump_confidence(prominence_mm: float) -> float:
+    """0.2 for no bump (a typical height was used), rising to 1 for a 5 mm bump."""
+    if prominence_mm <= 0.0:
+        return 0.2
+    return float(np.clip(prominence_mm / 5.0, 0.3, 1.0))
+
+
+def _skin_point(
+    local: Vec, foot_length: float, sign: float, centre_y: float, height: float, bump: bool
+) -> Vec:
+    """The outermost skin point at ``height``; on a flat side, at the ankle's AP centre."""
+    x, y, z = local[:, 0] * sign, local[:, 1], local[:, 2]
+    window = np.abs(y - centre_y) < 0.09 * foot_length
+    level = window & (np.abs(z - height) <= 2.0 * _STEP_MM)
     if not level.any():
-        return np.array([np.nan, np.nan, np.nan]), 0.0
-    outer = float(x[level].max())
+        return np.array([np.nan, np.nan, np.nan])
+    if bump:
+        return _extreme(local, level, np.array([sign, 0.0, 0.0]))
     # On a smooth ankle the outermost point slides along a flat side; put it
-    # at the leg's antero-posterior centre, the lateral one slightly behind.
-    return np.array([outer * sign, centre_y + ANKLE_ANTERIOR_OFFSET_MM - 5.0 * sign, height]), 0.2
+    # at the talus's antero-posterior level, the lateral one slightly behind.
+    outer = float(x[level].max())
+    return np.array([outer * sign, centre_y + ANKLE_ANTERIOR_OFFSET_MM - 5.0 * sign, height])
 
 
 def _mtp_joint(local: Vec, y_joint: float, sign: float, depth_mm: float) -> Vec:
@@ -197,20 +258,28 @@ def _heel(local: Vec, foot_length: float) -> Vec:
     """Posterior-most point of the heel.
 
     The back of the heel is often flat over 2-3 cm of height, so the single
-    most posterior vertex is decided by noise and by a degree of tilt. Of the
-    skin within 1.5 mm of the most posterior, take the points nearest the
-    typical height of the calcaneal tuberosity (``HEEL_HEIGHT_FRACTION``).
+    most posterior vertex is decided by noise and by a degree of tilt. The
+    skin within ``HEEL_FLAT_MM`` of the most posterior is the back of the
+    heel; its point is taken at the middle of that patch's height, on the
+    heel's midline (halfway across the heel 25 mm in front of it), so that
+    noise on a coarse scan cannot pull it sideways.
     """
     z = local[:, 2]
     zone = z < 0.4 * foot_length
     y = local[zone, 1]
-    flat = local[zone][y <= y.min() + 1.5]
-    target = HEEL_HEIGHT_FRACTION * foot_length
-    dz = np.abs(flat[:, 2] - target)
-    return flat[dz <= dz.min() + 2.0].mean(axis=0)
+    flat = local[zone][y <= y.min() + HEEL_FLAT_MM]
+    low, high = np.percentile(flat[:, 2], [10, 90])
+    height = 0.5 * (low + high)
+    middle = np.abs(flat[:, 2] - height) <= 2.0
+    point = flat[middle].mean(axis=0) if middle.any() else flat.mean(axis=0)
+    slab = zone & (np.abs(z - height) <= 3.0) & (local[:, 1] < point[1] + 25.0)
+    if slab.sum() >= 4:
+        point[0] = 0.5 * (local[slab, 0].min() + local[slab, 0].max())
+    return point
 
 
 def _knee(sections: Sections, top_z: float, ankle: Vec, foot_length: float) -> tuple[Vec | None, float]:
+    # ``sections``, ``top_z``, ``ankle`` and the result are in shank coordinates.
     """Knee joint centre, or None when the scan stops below the knee.
 
     Two estimates, averaged: the girth minimum between the calf and the knee
@@ -256,13 +325,14 @@ def _fibular_head(sections: Sections, knee: Vec) -> Vec | None:
     return np.array([lateral[0], lateral[1], z])
 
 
-def detect_landmarks(local: Vec, sections: Sections) -> LocalLandmarks:
+def detect_landmarks(local: Vec, sections: Sections, frame: LegFrame) -> LocalLandmarks:
     """Find the landmarks of one leg.
 
     Parameters
     ----------
     local : (n, 3) mm, the leg's surface vertices in local coordinates.
-    sections : the same surface, for cross-sections.
+    sections : the same surface in shank coordinates, for cross-sections.
+    frame : the leg's frame, to move between the two.
 
     Returns
     -------
@@ -275,14 +345,21 @@ def detect_landmarks(local: Vec, sections: Sections) -> LocalLandmarks:
     heel = _heel(local, rough_length)
     foot_length = float(toe[1] - heel[1])
     centre_y = _ankle_ap_centre(local, foot_length)
-    lateral, c_lat = _malleolus(local, foot_length, +1.0, centre_y)
-    medial, c_med = _malleolus(local, foot_length, -1.0, centre_y)
+    lateral, medial, c_lat, c_med = _malleoli(local, foot_length, centre_y)
     ankle = 0.5 * (lateral + medial)
 
     mtp1 = _mtp_joint(local, heel[1] + MTP1_FRACTION * foot_length, -1.0, MTP1_DEPTH_MM)
     mtp5 = _mtp_joint(local, heel[1] + MTP5_FRACTION * foot_length, +1.0, MTP5_DEPTH_MM)
 
-    knee, c_knee = _knee(sections, float(z.max()), ankle, foot_length)
+    shank = frame.to_shank_local(frame.to_scan(local))
+    ankle_s = frame.to_shank_local(frame.to_scan(ankle[None, :]))[0]
+    knee_s, c_knee = _knee(sections, float(shank[:, 2].max()), ankle_s, foot_length)
+    fibula_s = None if knee_s is None else _fibular_head(sections, knee_s)
+
+    def back(p: Vec | None) -> Vec | None:
+        return None if p is None else frame.to_local(frame.shank_to_scan(p[None, :]))[0]
+
+    knee = back(knee_s)
 
     points: dict[str, Vec | None] = {
         "lateral_malleolus": lateral,
@@ -293,7 +370,7 @@ def detect_landmarks(local: Vec, sections: Sections) -> LocalLandmarks:
         "mtp5": mtp5,
         "toe_tip": toe,
         "knee_centre": knee,
-        "fibular_head": None if knee is None else _fibular_head(sections, knee),
+        "fibular_head": back(fibula_s),
     }
     confidence = {
         "lateral_malleolus": c_lat,

@@ -99,10 +99,20 @@ class LegMeasurements:
     calf_max_at_scan_top: bool
 
 
-def measure_leg(sections: Sections, points: dict[str, Vec | None], top_z: float) -> LegMeasurements:
-    """Measure one leg from its landmarks (local mm) and its sections.
+def measure_leg(
+    sections: Sections,
+    points: dict[str, Vec | None],
+    top_z: float,
+    foot_points: dict[str, Vec | None],
+) -> LegMeasurements:
+    """Measure one leg from its landmarks and its sections.
 
-    - foot length: heel to toe tip along the anterior axis;
+    ``sections``, ``points`` and ``top_z`` are in shank coordinates (heights
+    along the shank, sections across it); ``foot_points`` in the foot's local
+    coordinates, where the foot length is taken.
+
+    - foot length: heel to toe tip along the foot's long axis, in the sole's
+      plane (as a foot gauge measures it);
     - malleolar width: distance between the two malleoli;
     - ankle girth: the least girth between the malleoli and the calf (the
       narrowest part of the lower shank, where a tape is put);
@@ -110,7 +120,7 @@ def measure_leg(sections: Sections, points: dict[str, Vec | None], top_z: float)
       (or the scan's top, less 1 cm for its ragged edge);
     - shank length: ankle centre to knee centre.
     """
-    heel, toe = points["heel"], points["toe_tip"]
+    heel, toe = foot_points["heel"], foot_points["toe_tip"]
     lat, med = points["lateral_malleolus"], points["medial_malleolus"]
     ankle, knee = points["ankle_axis_centre"], points["knee_centre"]
     assert heel is not None and toe is not None and lat is not None and med is not None

@@ -1,0 +1,102 @@
+"""The command line: help, version, exit codes and messages, the JSON contract, the README."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from afofit import __version__
+from afofit.cli import app
+
+from .conftest import shared_scan
+
+runner = CliRunner()
+README = Path(__file__).resolve().parents[1] / "README.md"
+COMMANDS = ["phantom", "scan"]
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    assert re.search(rf"afofit {command}\b", README.read_text()), f"README lacks an `afofit {command}` example"
+
+
+def test_scan_errors_are_one_line_with_exit_code(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.stl"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["scan", str(empty)])
+    assert result.exit_code == 3
+    assert "empty" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_refuses_a_residual_limb_without_a_foot() -> None:
+    path = shared_scan("ampscan_residual_limb_no_foot.stl")
+    result = runner.invoke(app, ["scan", str(path)])
+    assert result.exit_code == 6
+    assert "not a lower leg with a foot" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_scan_json_contract(phantom_file: Path) -> None:
+    result = runner.invoke(app, ["scan", str(phantom_file), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["units_detected"] in {"mm", "cm", "m", "in"}
+    assert isinstance(data["scale_to_mm"], float)
+    assert isinstance(data["faces"], int)
+    assert isinstance(data["warnings"], list)
+    leg = data["legs"][0]
+    assert leg["side"] in {"left", "right"}
+    assert set(leg["frame"]) >= {"up", "anterior", "lateral"}
+    assert set(leg["landmarks_mm"]) >= {
+        "lateral_malleolus", "medial_malleolus", "ankle_axis_centre", "heel",
+        "mtp1", "mtp5", "toe_tip", "knee_centre",
+    }
+    assert set(leg["measurements_mm"]) >= {
+        "foot_length", "malleolar_width", "ankle_girth", "calf_girth_max", "shank_length",
+    }
+    assert set(leg["confidence"]) >= set(leg["landmarks_mm"])
+
+
+def test_scan_table_is_the_default(phantom_file: Path) -> None:
+    result = runner.invoke(app, ["scan", str(phantom_file)])
+    assert result.exit_code == 0, result.output
+    assert "ankle axis centre" in result.output
+    assert "foot length" in result.output
+
+
+def test_side_not_in_scan_is_refused(phantom_file: Path) -> None:
+    truth = json.loads(phantom_file.with_suffix(".truth.json").read_text())
+    other = "left" if truth["side"] == "right" else "right"
+    result = runner.invoke(app, ["scan", str(phantom_file), "--side", other])
+    assert result.exit_code == 3
+    assert f"not a {other} one" in result.output
+
+
+def test_phantom_command_writes_mesh_and_truth(tmp_path: Path) -> None:
+    out = tmp_path / "leg.ply"
+    result = runner.invoke(app, ["phantom", str(out), "--faces", "8000", "--units", "cm", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / "leg.truth.json").read_text())
+    assert truth["units_in_file"] == "cm"
+    assert out.stat().st_size > 0
+
+
+def test_phantom_refuses_a_bad_output_before_work(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["phantom", str(tmp_path / "leg.txt")])
+    assert result.exit_code == 5
+    assert ".stl, .ply or .obj" in result.output
+    assert list(tmp_path.iterdir()) == []

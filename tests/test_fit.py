@@ -1,0 +1,175 @@
+"""The scan pipeline end to end, against ground truth: random phantoms and the Anny reference scans.
+
+The accuracy limits are issue 2's "done" criteria. The per-case table is printed
+(``pytest -s tests/test_fit.py``) so the numbers can be read, not just trusted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from afofit.errors import LandmarkError, NotALegError, ScanError
+from afofit.export import write_phantom
+from afofit.fit import analyse_scan
+from afofit.phantom import PhantomSpec
+
+from .conftest import shared_scan, truth_of
+
+N_PHANTOMS = 24
+PAIRS = {
+    "ankle": ("ankle_axis_centre", "ankle_joint_centre_mm"),
+    "heel": ("heel", "heel_posterior_mm"),
+    "mtp1": ("mtp1", "mtp1_joint_mm"),
+    "mtp5": ("mtp5", "mtp5_joint_mm"),
+    "toe": ("toe_tip", "toe_tip_mm"),
+}
+
+
+def _random_specs(n: int) -> list[tuple[PhantomSpec, str]]:
+    rng = np.random.default_rng(20261123)
+    specs = []
+    for _ in range(n):
+        spec = PhantomSpec(
+            side=str(rng.choice(["left", "right"])),
+            foot_length_mm=float(rng.uniform(215.0, 300.0)),
+            calf_girth_mm=float(rng.uniform(300.0, 420.0)),
+            seed=int(rng.integers(10_000)),
+            noise_mm=float(rng.uniform(0.0, 0.5)),
+            holes=int(rng.integers(0, 8)),
+            pose="random",
+            units=str(rng.choice(["mm", "cm", "m", "in"])),
+            faces=int(rng.integers(12_000, 30_000)),
+            open_sole=bool(rng.random() < 0.4),
+            reaches_knee=bool(rng.random() < 0.6),
+        )
+        specs.append((spec, str(rng.choice(["stl", "ply", "obj"]))))
+    return specs
+
+
+def _errors(path: Path, truth: dict[str, Any]) -> dict[str, Any]:
+    found = analyse_scan(path)
+    leg = found.legs[0]
+    row: dict[str, Any] = {
+        "case": path.name,
+        "side_ok": leg.side == truth["side"],
+        "units_ok": found.units_detected == truth["units_in_file"],
+    }
+    for key, (ours, theirs) in PAIRS.items():
+        row[key] = float(np.linalg.norm(leg.landmarks_mm[ours] - np.asarray(truth[theirs])))
+    row["foot_length_pct"] = 100.0 * abs(leg.measurements.foot_length_mm / truth["foot_length_mm"] - 1.0)
+    return row
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    keys = [*PAIRS, "foot_length_pct"]
+    print(f"\n{'case':28} side units " + " ".join(f"{k:>8}" for k in keys))
+    for r in rows:
+        print(f"{r['case']:28} {r['side_ok']!s:5} {r['units_ok']!s:5} " + " ".join(f"{r[k]:8.1f}" for k in keys))
+    for stat, fn in (("median", np.median), ("max", np.max)):
+        print(f"{stat:40} " + " ".join(f"{fn([r[k] for r in rows]):8.1f}" for k in keys))
+
+
+def _assert_within_limits(rows: list[dict[str, Any]]) -> None:
+    assert all(r["side_ok"] for r in rows), "side wrong"
+    assert all(r["units_ok"] for r in rows), "units wrong"
+    ankle = [r["ankle"] for r in rows]
+    assert max(ankle) <= 10.0
+    assert max(r["heel"] for r in rows) <= 8.0
+    assert max(max(r["mtp1"], r["mtp5"]) for r in rows) <= 15.0
+    assert max(r["foot_length_pct"] for r in rows) <= 3.0
+    return None
+
+
+@pytest.fixture(scope="module")
+def phantom_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("phantoms")
+    rows = []
+    for i, (spec, suffix) in enumerate(_random_specs(N_PHANTOMS)):
+        path = folder / f"p{i:02d}_{spec.side}_{spec.units}.{suffix}"
+        write_phantom(spec, path)
+        rows.append(_errors(path, json.loads(path.with_suffix(".truth.json").read_text())))
+    return rows
+
+
+def test_random_phantoms_meet_the_accuracy_limits(phantom_rows: list[dict[str, Any]]) -> None:
+    _print_table(phantom_rows)
+    _assert_within_limits(phantom_rows)
+
+
+@pytest.mark.slow
+def test_anny_scans_and_phantoms_together_meet_the_limits(phantom_rows: list[dict[str, Any]]) -> None:
+    anny = [shared_scan("anny_male_right.stl"), shared_scan("anny_female_left.ply")]
+    rows = [_errors(p, truth_of(p)) for p in anny]
+    _print_table(rows)
+    _assert_within_limits(rows)
+    assert np.median([r["ankle"] for r in rows + phantom_rows]) <= 6.0
+
+
+def test_smpl_scans_are_read_with_their_sides() -> None:
+    for side in ("left", "right"):
+        found = analyse_scan(shared_scan(f"smpl_man_{side}_lowerleg_foot_mm.stl"))
+        assert [leg.side for leg in found.legs] == [side]
+        assert found.units_detected == "mm"
+        assert found.legs[0].landmarks_mm["knee_centre"] is None
+
+
+def test_a_residual_limb_is_refused() -> None:
+    with pytest.raises(NotALegError, match="not a lower leg with a foot"):
+        analyse_scan(shared_scan("ampscan_residual_limb_no_foot.stl"))
+
+
+def test_two_legs_in_one_scan(tmp_path: Path) -> None:
+    path = tmp_path / "both.stl"
+    write_phantom(PhantomSpec(side="both", seed=3, faces=12000, units="cm"), path)
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    found = analyse_scan(path)
+    assert sorted(leg.side for leg in found.legs) == ["left", "right"]
+    by_side = {leg.side: leg for leg in found.legs}
+    for leg_truth in truth["legs"]:
+        leg = by_side[leg_truth["side"]]
+        error = np.linalg.norm(leg.landmarks_mm["ankle_axis_centre"] - leg_truth["ankle_joint_centre_mm"])
+        assert error <= 10.0
+    left_only = analyse_scan(path, side="left")
+    assert [leg.side for leg in left_only.legs] == ["left"]
+
+
+def test_units_can_be_given(phantom_file: Path) -> None:
+    found = analyse_scan(phantom_file, units="mm")
+    assert found.units_source == "given"
+    assert found.scale_to_mm == 1.0
+
+
+def test_bad_options_are_refused(phantom_file: Path) -> None:
+    with pytest.raises(ScanError, match="not a left one|not a right one"):
+        truth = json.loads(phantom_file.with_suffix(".truth.json").read_text())
+        analyse_scan(phantom_file, side="left" if truth["side"] == "right" else "right")
+
+
+def test_landmark_overrides_replace_and_propagate(phantom_file: Path, tmp_path: Path) -> None:
+    before = analyse_scan(phantom_file).legs[0]
+    lat = before.landmarks_mm["lateral_malleolus"] + np.array([0.0, 0.0, 5.0])
+    marks = tmp_path / "marks.json"
+    marks.write_text(json.dumps({"lateral_malleolus": lat.tolist()}))
+    after = analyse_scan(phantom_file, landmarks=marks).legs[0]
+    np.testing.assert_allclose(after.landmarks_mm["lateral_malleolus"], lat, atol=1e-9)
+    assert after.source["lateral_malleolus"] == "given"
+    assert after.confidence["lateral_malleolus"] == 1.0
+    expected_centre = 0.5 * (lat + before.landmarks_mm["medial_malleolus"])
+    np.testing.assert_allclose(after.landmarks_mm["ankle_axis_centre"], expected_centre, atol=1e-9)
+    np.testing.assert_allclose(
+        after.measurements.malleolar_width_mm, np.linalg.norm(lat - before.landmarks_mm["medial_malleolus"])
+    )
+
+
+def test_landmarks_for_an_absent_side_are_refused(phantom_file: Path, tmp_path: Path) -> None:
+    truth = json.loads(phantom_file.with_suffix(".truth.json").read_text())
+    other = "left" if truth["side"] == "right" else "right"
+    marks = tmp_path / "marks.json"
+    marks.write_text(json.dumps({"side": other, "landmarks_mm": {"heel": [0, 0, 0]}}))
+    with pytest.raises(LandmarkError, match=f"for a {other} leg"):
+        analyse_scan(phantom_file, landmarks=marks)
