@@ -129,7 +129,11 @@ def _check_is_leg(local: Vec, sections: Sections, foot_length: float, name: str)
             "its foot; check the file, or give its units with --units."
         )
     width = sections.width(0.5 * foot_length)
-    if not np.isfinite(width) or foot_length / width < MIN_FOOT_TO_ANKLE_RATIO or height < 0.5 * foot_length:
+    if (
+        not np.isfinite(width)
+        or foot_length / width < MIN_FOOT_TO_ANKLE_RATIO
+        or height < 0.5 * foot_length
+    ):
         raise NotALegError(
             f"{name}: this is not a lower leg with a foot: nothing sticks out forward at the "
             f"bottom like a foot does (length {foot_length:.0f} mm against a "
@@ -176,10 +180,19 @@ def analyse_leg(
             confidence[key], source[key] = 1.0, "given"
         malleoli_given = {"lateral_malleolus", "medial_malleolus"} & overrides.keys()
         if malleoli_given and "ankle_axis_centre" not in overrides:
-            points["ankle_axis_centre"] = 0.5 * (points["lateral_malleolus"] + points["medial_malleolus"])  # type: ignore[operator]
-            confidence["ankle_axis_centre"] = min(confidence["lateral_malleolus"], confidence["medial_malleolus"])
-    landmarks = {k: (None if p is None else frame.to_scan(p[None, :])[0]) for k, p in points.items()}
-    in_shank = {k: (None if p is None else frame.to_shank_local(p[None, :])[0]) for k, p in landmarks.items()}
+            points["ankle_axis_centre"] = 0.5 * (
+                points["lateral_malleolus"] + points["medial_malleolus"]
+            )  # type: ignore[operator]
+            confidence["ankle_axis_centre"] = min(
+                confidence["lateral_malleolus"], confidence["medial_malleolus"]
+            )
+    landmarks = {
+        k: (None if p is None else frame.to_scan(p[None, :])[0]) for k, p in points.items()
+    }
+    in_shank = {
+        k: (None if p is None else frame.to_shank_local(p[None, :])[0])
+        for k, p in landmarks.items()
+    }
     measurements = measure_leg(sections, in_shank, float(shank[:, 2].max()), points)
     return LegAnatomy(
         side=frame.side,

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -32,25 +32,25 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     left = "left"
     right = "right"
 
 
-class PhantomSide(str, Enum):
+class PhantomSide(StrEnum):
     left = "left"
     right = "right"
     both = "both"
 
 
-class Units(str, Enum):
+class Units(StrEnum):
     mm = "mm"
     cm = "cm"
     m = "m"
     inch = "in"
 
 
-class Pose(str, Enum):
+class Pose(StrEnum):
     random = "random"
     neutral = "neutral"
 
@@ -88,20 +88,30 @@ def _busy(message: str, work: Callable[[], T]) -> T:
 
 @app.command()
 def phantom(
-    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="Mesh to write (.stl, .ply or .obj).")],
-    side: Annotated[PhantomSide, typer.Option(help="Which leg, or both legs in one file.")] = PhantomSide.right,
+    out_path: Annotated[
+        Path, typer.Argument(metavar="OUT", help="Mesh to write (.stl, .ply or .obj).")
+    ],
+    side: Annotated[
+        PhantomSide, typer.Option(help="Which leg, or both legs in one file.")
+    ] = PhantomSide.right,
     foot_length: Annotated[float, typer.Option(help="Foot length, mm.")] = 260.0,
     calf_girth: Annotated[float, typer.Option(help="Maximum calf girth, mm.")] = 360.0,
     seed: Annotated[int, typer.Option(help="Seed for the pose, proportions, noise and holes.")] = 0,
     noise: Annotated[float, typer.Option(help="Scanner noise, sd in mm along the normals.")] = 0.0,
     holes: Annotated[int, typer.Option(help="Number of small holes to punch.")] = 0,
-    pose: Annotated[Pose, typer.Option(help="Random rigid pose, or neutral (z up, y anterior).")] = Pose.random,
+    pose: Annotated[
+        Pose, typer.Option(help="Random rigid pose, or neutral (z up, y anterior).")
+    ] = Pose.random,
     units: Annotated[Units, typer.Option(help="Units to write the mesh in.")] = Units.mm,
     faces: Annotated[int, typer.Option(help="Target face count per leg.")] = 60000,
-    open_sole: Annotated[bool, typer.Option(help="Leave the sole open, as a standing scan.")] = False,
-    knee: Annotated[bool, typer.Option(help="Reach above the knee (else stop at mid-shank).")] = True,
+    open_sole: Annotated[
+        bool, typer.Option(help="Leave the sole open, as a standing scan.")
+    ] = False,
+    knee: Annotated[
+        bool, typer.Option(help="Reach above the knee (else stop at mid-shank).")
+    ] = True,
 ) -> None:
-    """Write a synthetic lower leg with its foot, and its ground truth beside it (OUT.truth.json)."""
+    """Write a synthetic lower leg with its foot, and its ground truth (OUT.truth.json)."""
     from afofit.export import write_phantom
     from afofit.phantom import PhantomSpec
 
@@ -119,8 +129,10 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def _scan_table(data: dict[str, Any]) -> Table:
-    table = Table(title=f"{Path(data['file']).name}: {data['faces']} faces, units {data['units_detected']}"
-                  f" ({data['units_source']}), scale to mm ×{data['scale_to_mm']:g}")
+    table = Table(
+        title=f"{Path(data['file']).name}: {data['faces']} faces, units {data['units_detected']}"
+        f" ({data['units_source']}), scale to mm ×{data['scale_to_mm']:g}"
+    )
     table.add_column("")
     for leg in data["legs"]:
         table.add_column(f"{leg['side']} leg (side confidence {leg['side_confidence']:.2f})")
@@ -131,12 +143,17 @@ def _scan_table(data: dict[str, Any]) -> Table:
         for leg in legs:
             p = leg["landmarks_mm"][name]
             src = "" if leg["landmark_source"][name] == "detected" else " (given)"
-            cells.append("—" if p is None else
-                         f"({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) conf {leg['confidence'][name]:.1f}{src}")
+            cells.append(
+                "—"
+                if p is None
+                else f"({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) conf {leg['confidence'][name]:.1f}{src}"
+            )
         table.add_row(name.replace("_", " "), *cells, "mm")
     table.add_section()
     for name in legs[0]["measurements_mm"]:
-        table.add_row(name.replace("_", " "), *[_fmt(leg["measurements_mm"][name]) for leg in legs], "mm")
+        table.add_row(
+            name.replace("_", " "), *[_fmt(leg["measurements_mm"][name]) for leg in legs], "mm"
+        )
     return table
 
 
@@ -144,9 +161,15 @@ def _scan_table(data: dict[str, Any]) -> Table:
 def scan(
     scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
     side: Annotated[Side | None, typer.Option(help="Keep only this leg.")] = None,
-    landmarks: Annotated[Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")] = None,
-    units: Annotated[Units | None, typer.Option(help="The file's units, instead of detecting them.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+    landmarks: Annotated[
+        Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")
+    ] = None,
+    units: Annotated[
+        Units | None, typer.Option(help="The file's units, instead of detecting them.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
 ) -> None:
     """Find the side, frame, landmarks and measurements of the leg(s) in a scan."""
     from afofit.anatomy import anatomy_to_dict
@@ -154,8 +177,9 @@ def scan(
 
     result = _busy(
         f"Reading {scan_path.name}…",
-        lambda: analyse_scan(scan_path, side=side and side.value, units=units and units.value,
-                             landmarks=landmarks),
+        lambda: analyse_scan(
+            scan_path, side=side and side.value, units=units and units.value, landmarks=landmarks
+        ),
     )
     data = anatomy_to_dict(result)
     if as_json:

@@ -66,9 +66,7 @@ def write_json(data: Any, path: Path) -> Path:
     return write_atomic(path, lambda h: h.write(text.encode("utf-8")))
 
 
-def _stl_bytes(
-    vertices: np.ndarray, faces: np.ndarray, units: str
-) -> Callable[[IO[bytes]], None]:
+def _stl_bytes(vertices: np.ndarray, faces: np.ndarray, units: str) -> Callable[[IO[bytes]], None]:
     from stl import mesh as stl_mesh  # numpy-stl: only here
 
     body = stl_mesh.Mesh(np.zeros(len(faces), dtype=stl_mesh.Mesh.dtype))

@@ -43,7 +43,10 @@ def _scaled(meshes: list[trimesh.Trimesh], scale: float) -> list[trimesh.Trimesh
 def _analyse_legs(
     limbs: list[trimesh.Trimesh], scale: float, name: str, sides: list[str | None]
 ) -> list[LegAnatomy]:
-    return [analyse_leg(mesh, name, side=side) for mesh, side in zip(_scaled(limbs, scale), sides)]
+    return [
+        analyse_leg(mesh, name, side=side)
+        for mesh, side in zip(_scaled(limbs, scale), sides, strict=True)
+    ]
 
 
 def analyse_scan(
@@ -129,7 +132,9 @@ def analyse_scan(
         index = next((i for i, leg in enumerate(legs) if leg.side == target), None)
         if index is None:
             raise LandmarkError(f"{name}: the landmarks are for a {target} leg; the scan has none.")
-        given = {k: p * (scale if overrides.in_file_units else 1.0) for k, p in overrides.points.items()}
+        given = {
+            k: p * (scale if overrides.in_file_units else 1.0) for k, p in overrides.points.items()
+        }
         mesh = _scaled([limbs[index]], scale)[0]
         legs[index] = analyse_leg(mesh, name, overrides=given, side=legs[index].side)
 

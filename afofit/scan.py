@@ -104,7 +104,9 @@ def _merge_vertices(
 
 def _drop_bad_faces(faces: NDArray[np.int64], vertices: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Mask of faces to keep: not degenerate (repeated index or zero area), not duplicated."""
-    repeated = (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+    repeated = (
+        (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+    )
     tri = vertices[faces]
     area2 = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
     scale = float(np.ptp(vertices, axis=0).max()) if len(vertices) else 1.0

@@ -34,7 +34,9 @@ def run(args: list[str]) -> tuple[float, float]:
         "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
         "print(w, m, r.returncode)\n"
     )
-    res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
     wall, mem, code = res.stdout.split()
     if int(code) != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit code {code}")
@@ -46,8 +48,23 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="afofit-bench-"))
     phantom = tmp / "phantom_400k.stl"
     t = time.perf_counter()
-    subprocess.run([str(AFOFIT), "phantom", str(phantom), "--faces", "400000", "--seed", "3",
-                    "--noise", "0.25", "--holes", "4"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            str(AFOFIT),
+            "phantom",
+            str(phantom),
+            "--faces",
+            "400000",
+            "--seed",
+            "3",
+            "--noise",
+            "0.25",
+            "--holes",
+            "4",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"built the 400k-face phantom in {time.perf_counter() - t:.1f} s")
     cases.append(("phantom 400k faces (STL)", phantom))
     for name in ("anny_male_right.stl", "anny_female_left.ply"):
@@ -58,15 +75,33 @@ def main() -> None:
         runs = [run([str(AFOFIT), "scan", str(path), "--json"]) for _ in range(3)]
         wall = statistics.median(r[0] for r in runs)
         mem = max(r[1] for r in runs)
-        faces = json.loads(subprocess.run([str(AFOFIT), "scan", str(path), "--json"],
-                                          capture_output=True, text=True, check=True).stdout)["faces"]
+        faces = json.loads(
+            subprocess.run(
+                [str(AFOFIT), "scan", str(path), "--json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )["faces"]
         ok = wall <= BUDGET_S and mem <= BUDGET_MB
-        rows.append({"case": label, "faces": faces, "wall_s": round(wall, 2), "peak_mb": round(mem),
-                     "within_budget": ok})
-    print(f"{'case':32} {'faces':>8} {'wall s':>7} {'peak MB':>8}  budget {BUDGET_S} s / {BUDGET_MB:.0f} MB")
+        rows.append(
+            {
+                "case": label,
+                "faces": faces,
+                "wall_s": round(wall, 2),
+                "peak_mb": round(mem),
+                "within_budget": ok,
+            }
+        )
+    print(
+        f"{'case':32} {'faces':>8} {'wall s':>7} {'peak MB':>8}  "
+        f"budget {BUDGET_S} s / {BUDGET_MB:.0f} MB"
+    )
     for r in rows:
-        print(f"{r['case']:32} {r['faces']:>8} {r['wall_s']:>7.2f} {r['peak_mb']:>8}  "
-              f"{'ok' if r['within_budget'] else 'OVER'}")
+        print(
+            f"{r['case']:32} {r['faces']:>8} {r['wall_s']:>7.2f} {r['peak_mb']:>8}  "
+            f"{'ok' if r['within_budget'] else 'OVER'}"
+        )
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
 
 

@@ -24,22 +24,32 @@ def _landmarks(mesh: trimesh.Trimesh) -> dict[str, np.ndarray]:
     return {k: v for k, v in found.items() if v is not None}
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rotation=st.integers(min_value=0, max_value=2**31 - 1),
     shift=st.tuples(*[st.floats(-2000.0, 2000.0)] * 3),
 )
-def test_landmarks_move_with_the_scan(leg: trimesh.Trimesh, rotation: int, shift: tuple[float, ...]) -> None:
+def test_landmarks_move_with_the_scan(
+    leg: trimesh.Trimesh, rotation: int, shift: tuple[float, ...]
+) -> None:
     rot = Rotation.random(random_state=rotation).as_matrix()
-    moved = trimesh.Trimesh(np.asarray(leg.vertices) @ rot.T + np.asarray(shift), leg.faces, process=False)
+    moved = trimesh.Trimesh(
+        np.asarray(leg.vertices) @ rot.T + np.asarray(shift), leg.faces, process=False
+    )
     before, after = _landmarks(leg), _landmarks(moved)
     assert before.keys() == after.keys()
     for name, point in before.items():
-        np.testing.assert_allclose(after[name], point @ rot.T + np.asarray(shift), atol=1e-3, err_msg=name)
+        np.testing.assert_allclose(
+            after[name], point @ rot.T + np.asarray(shift), atol=1e-3, err_msg=name
+        )
 
 
 def test_side_flips_with_a_mirror(leg: trimesh.Trimesh) -> None:
-    mirrored = trimesh.Trimesh(np.asarray(leg.vertices) * [-1.0, 1.0, 1.0], leg.faces[:, ::-1], process=False)
+    mirrored = trimesh.Trimesh(
+        np.asarray(leg.vertices) * [-1.0, 1.0, 1.0], leg.faces[:, ::-1], process=False
+    )
     assert analyse_leg(leg, "p").side != analyse_leg(mirrored, "p").side
 
 

@@ -30,7 +30,9 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
-    assert re.search(rf"afofit {command}\b", README.read_text()), f"README lacks an `afofit {command}` example"
+    assert re.search(rf"afofit {command}\b", README.read_text()), (
+        f"README lacks an `afofit {command}` example"
+    )
 
 
 def test_scan_errors_are_one_line_with_exit_code(tmp_path: Path) -> None:
@@ -62,11 +64,21 @@ def test_scan_json_contract(phantom_file: Path) -> None:
     assert leg["side"] in {"left", "right"}
     assert set(leg["frame"]) >= {"up", "anterior", "lateral"}
     assert set(leg["landmarks_mm"]) >= {
-        "lateral_malleolus", "medial_malleolus", "ankle_axis_centre", "heel",
-        "mtp1", "mtp5", "toe_tip", "knee_centre",
+        "lateral_malleolus",
+        "medial_malleolus",
+        "ankle_axis_centre",
+        "heel",
+        "mtp1",
+        "mtp5",
+        "toe_tip",
+        "knee_centre",
     }
     assert set(leg["measurements_mm"]) >= {
-        "foot_length", "malleolar_width", "ankle_girth", "calf_girth_max", "shank_length",
+        "foot_length",
+        "malleolar_width",
+        "ankle_girth",
+        "calf_girth_max",
+        "shank_length",
     }
     assert set(leg["confidence"]) >= set(leg["landmarks_mm"])
 
@@ -88,7 +100,9 @@ def test_side_not_in_scan_is_refused(phantom_file: Path) -> None:
 
 def test_phantom_command_writes_mesh_and_truth(tmp_path: Path) -> None:
     out = tmp_path / "leg.ply"
-    result = runner.invoke(app, ["phantom", str(out), "--faces", "8000", "--units", "cm", "--seed", "2"])
+    result = runner.invoke(
+        app, ["phantom", str(out), "--faces", "8000", "--units", "cm", "--seed", "2"]
+    )
     assert result.exit_code == 0, result.output
     truth = json.loads((tmp_path / "leg.truth.json").read_text())
     assert truth["units_in_file"] == "cm"

@@ -19,12 +19,16 @@ def box() -> trimesh.Trimesh:
 
 
 @pytest.mark.parametrize("file_type", ["stl", "stl_ascii", "ply", "obj"])
-def test_every_format_reads_back_the_same_surface(tmp_path: Path, box: trimesh.Trimesh, file_type: str) -> None:
+def test_every_format_reads_back_the_same_surface(
+    tmp_path: Path, box: trimesh.Trimesh, file_type: str
+) -> None:
     suffix = "stl" if file_type.startswith("stl") else file_type
     path = tmp_path / f"box.{suffix}"
-    path.write_bytes(trimesh.exchange.export.export_mesh(box, None, file_type=file_type).encode()
-                     if file_type in ("stl_ascii", "obj") else
-                     trimesh.exchange.export.export_mesh(box, None, file_type=file_type))
+    path.write_bytes(
+        trimesh.exchange.export.export_mesh(box, None, file_type=file_type).encode()
+        if file_type in ("stl_ascii", "obj")
+        else trimesh.exchange.export.export_mesh(box, None, file_type=file_type)
+    )
     raw = load_scan(path)
     assert raw.faces_in_file == 12
     assert len(raw.faces) == 12
@@ -34,7 +38,9 @@ def test_every_format_reads_back_the_same_surface(tmp_path: Path, box: trimesh.T
     assert len(raw.sha256) == 64
 
 
-def test_degenerate_and_duplicate_faces_are_dropped_and_reported(tmp_path: Path, box: trimesh.Trimesh) -> None:
+def test_degenerate_and_duplicate_faces_are_dropped_and_reported(
+    tmp_path: Path, box: trimesh.Trimesh
+) -> None:
     faces = np.vstack([box.faces, box.faces[:2], [[0, 0, 1]]])
     path = tmp_path / "dirty.ply"
     path.write_bytes(trimesh.Trimesh(box.vertices, faces, process=False).export(file_type="ply"))
@@ -49,12 +55,18 @@ def test_degenerate_and_duplicate_faces_are_dropped_and_reported(tmp_path: Path,
         (b"", "empty.stl", "empty"),
         (b"solid x\n this is not an stl at all \x00\x01", "bad.stl", "no triangles"),
         (b"\0" * 80 + (1000).to_bytes(4, "little") + b"\1" * 100, "cut.stl", "could not be read"),
-        (b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
-         b"property float z\nend_header\n0 0 0\n1 1 1\n", "cloud.ply", "no triangles"),
+        (
+            b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
+            b"property float z\nend_header\n0 0 0\n1 1 1\n",
+            "cloud.ply",
+            "no triangles",
+        ),
         (b"hello", "notes.txt", "unsupported file type"),
     ],
 )
-def test_bad_files_get_one_clear_error(tmp_path: Path, content: bytes, name: str, phrase: str) -> None:
+def test_bad_files_get_one_clear_error(
+    tmp_path: Path, content: bytes, name: str, phrase: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ScanError, match=phrase):
@@ -95,10 +107,10 @@ def test_landmarks_json_flat_nested_and_scan_output(tmp_path: Path) -> None:
 def test_landmarks_meshlab_pp_is_in_file_units(tmp_path: Path) -> None:
     pp = tmp_path / "picked.pp"
     pp.write_text(
-        '<!DOCTYPE PickedPoints>\n<PickedPoints>\n'
+        "<!DOCTYPE PickedPoints>\n<PickedPoints>\n"
         ' <point x="0.01" y="0.02" z="0.03" name="medial malleolus" active="1"/>\n'
         ' <point x="9" y="9" z="9" name="heel" active="0"/>\n'
-        '</PickedPoints>\n'
+        "</PickedPoints>\n"
     )
     got = load_landmarks(pp)
     assert got.in_file_units
@@ -112,7 +124,7 @@ def test_landmarks_meshlab_pp_is_in_file_units(tmp_path: Path) -> None:
         ('{"elbow": [1, 2, 3]}', "unknown landmark 'elbow'"),
         ('{"heel": [1, 2]}', "three numbers"),
         ("{not json", "not valid JSON"),
-        ('[1, 2, 3]', "expected an object"),
+        ("[1, 2, 3]", "expected an object"),
     ],
 )
 def test_bad_landmark_files(tmp_path: Path, text: str, phrase: str) -> None:

@@ -83,7 +83,7 @@ class LegFrame:
 
     @property
     def shank_to_vertical_rad(self) -> float:
-        """Angle of the shank from the sole's normal in the sagittal plane, radians, forward positive."""
+        """Shank's angle from the sole's normal in the sagittal plane, radians, forward +."""
         return float(np.arctan2(self.shank_up @ self.anterior, self.shank_up @ self.up))
 
 
@@ -223,9 +223,7 @@ def sole_normal(foot_points: Vec, up_guess: Vec) -> Vec:
     return _unit(mean)
 
 
-def estimate_frame(
-    points: Vec, weights: NDArray[np.float64], side: str | None = None
-) -> LegFrame:
+def estimate_frame(points: Vec, weights: NDArray[np.float64], side: str | None = None) -> LegFrame:
     """Estimate the anatomical frame and side of one leg, in any pose.
 
     ``up`` is the normal of the sole (the vertical of a foot standing flat),

@@ -152,7 +152,10 @@ def _outer_profile(local: Vec, foot_length: float, sign: float, centre_y: float)
 
 
 def _prominence(profile: Vec) -> Vec:
-    """How far each height stands out from the skin 8-20 mm above and below, mm (NaN near the ends)."""
+    """How far each height stands out from the skin 8-20 mm above and below, mm.
+
+    NaN near the ends, where one side is missing.
+    """
     near, far = int(8 / _STEP_MM), int(20 / _STEP_MM)
     out = np.full(len(profile), np.nan)
     for k in range(far, len(profile) - far):
@@ -278,7 +281,9 @@ def _heel(local: Vec, foot_length: float) -> Vec:
     return point
 
 
-def _knee(sections: Sections, top_z: float, ankle: Vec, foot_length: float) -> tuple[Vec | None, float]:
+def _knee(
+    sections: Sections, top_z: float, ankle: Vec, foot_length: float
+) -> tuple[Vec | None, float]:
     # ``sections``, ``top_z``, ``ankle`` and the result are in shank coordinates.
     """Knee joint centre, or None when the scan stops below the knee.
 
@@ -315,7 +320,7 @@ def _knee(sections: Sections, top_z: float, ankle: Vec, foot_length: float) -> t
 
 
 def _fibular_head(sections: Sections, knee: Vec) -> Vec | None:
-    """Fibular head region: the lateral skin, behind the knee's centre, 2 cm below the joint line."""
+    """Fibular head region: lateral skin behind the knee's centre, 2 cm below the joint line."""
     z = knee[2] - FIBULAR_HEAD_BELOW_KNEE_MM
     pts = sections.points(z)
     behind = pts[pts[:, 1] < knee[1]]
@@ -338,7 +343,7 @@ def detect_landmarks(local: Vec, sections: Sections, frame: LegFrame) -> LocalLa
     -------
     LocalLandmarks
     """
-    x, y, z = local[:, 0], local[:, 1], local[:, 2]
+    y, z = local[:, 1], local[:, 2]
     foot = z < 70.0
     toe = _extreme(local, foot, np.array([0.0, 1.0, 0.0]))
     rough_length = float(toe[1] - y[foot].min())

@@ -133,8 +133,14 @@ def measure_leg(
     if ok.sum() == 0:
         nan = float("nan")
         return LegMeasurements(
-            float(toe[1] - heel[1]), float(np.linalg.norm(lat - med)), nan, nan, nan, nan,
-            None if knee is None else float(np.linalg.norm(knee - ankle)), True,
+            float(toe[1] - heel[1]),
+            float(np.linalg.norm(lat - med)),
+            nan,
+            nan,
+            nan,
+            nan,
+            None if knee is None else float(np.linalg.norm(knee - ankle)),
+            True,
         )
     zs, girths = zs[ok], girths[ok]
     i_calf = int(np.argmax(girths))
