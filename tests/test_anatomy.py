@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import trimesh
@@ -60,3 +62,19 @@ def test_units_are_recognised_from_anatomy(leg: trimesh.Trimesh, unit: str) -> N
     assert settle_units(vertices, foot_mm / SCALE_TO_MM[unit]) == unit
     # The first guess, from the overall length alone, is right for these proportions too.
     assert guess_units(vertices) == unit
+
+
+@pytest.mark.parametrize("unit", ["cm", "m", "in"])
+def test_landmarks_in_mm_do_not_depend_on_the_files_units(tmp_path, unit: str) -> None:
+    from afofit.export import write_phantom
+    from afofit.fit import analyse_scan
+
+    spec = PhantomSpec(seed=8, faces=12000, noise_mm=0.1, pose="random")
+    reference = tmp_path / "mm.ply"
+    scaled = tmp_path / f"{unit}.ply"
+    write_phantom(spec, reference)
+    write_phantom(replace(spec, units=unit), scaled)
+    a, b = analyse_scan(reference).legs[0], analyse_scan(scaled).legs[0]
+    for name, point in a.landmarks_mm.items():
+        if point is not None:
+            np.testing.assert_allclose(b.landmarks_mm[name], point, atol=1e-3, err_msg=name)
