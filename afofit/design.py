@@ -1,0 +1,264 @@
+"""Design parameters for one leg: a profile, a material and overrides, resolved on the anatomy.
+
+Everything is checked here, before any geometry is built, so that a bad
+request fails fast and leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from afofit.anatomy import LegAnatomy
+from afofit.errors import FitError, InputError
+from afofit.profiles import FOOTPLATES, DesignProfile, Material
+
+__all__ = ["DesignParameters", "resolve_design"]
+
+Vec = NDArray[np.float64]
+
+#: Anthropometric fallbacks (see afofit.geometry.landmarks): knee joint line to
+#: fibular head, and ankle-to-knee distance in foot lengths.
+FIBULAR_HEAD_BELOW_KNEE_MM = 20.0
+SHANK_LENGTH_FRACTION = 1.62
+#: Relief sites estimated from foot proportions (heel = 0, fraction of foot length):
+#: the navicular tuberosity, medial, about 3 cm in front of and below the
+#: medial malleolus; the fifth metatarsal base (styloid), lateral, mid-foot.
+NAVICULAR_AT = (0.36, 0.16)  # (along the foot, height) × foot length
+FIFTH_MET_BASE_AT = (0.44, 0.06)
+#: The shell must reach at least this far above the ankle to be an AFO, mm.
+MIN_SHELL_ABOVE_ANKLE_MM = 80.0
+#: A sulcus footplate ends this far behind the line of the metatarsal heads, mm.
+SULCUS_BEHIND_MTP_MM = 5.0
+#: A three-quarter footplate ends at this fraction of foot length from the heel,
+#: behind the fifth metatarsal head.
+THREE_QUARTER_FRACTION = 0.58
+
+
+@dataclass(frozen=True, slots=True)
+class DesignParameters:
+    """A resolved design, in the leg's local frame (mm, radians).
+
+    Attributes
+    ----------
+    ankle_trim_rad, calf_trim_rad : half-angle of the shell's section about
+        the shank axis, from the posterior midline, at the ankle and at the calf.
+    proximal_height_mm : the shell's top edge, height above the sole.
+    footplate_end : ((2,) point, (2,) direction) in local (x, y): the
+        footplate ends at the line through the point, perpendicular to the
+        direction (oblique for a sulcus footplate, along the MTP line).
+    reliefs : site → ((3,) local point, extra offset mm).
+    """
+
+    name: str
+    material: Material
+    trim: str
+    footplate: str
+    thickness_mm: float
+    clearance_mm: float
+    ankle_trim_rad: float
+    calf_trim_rad: float
+    proximal_height_mm: float
+    proximal_source: str
+    footplate_end: tuple[Vec, Vec]
+    heel_wall_height_mm: float
+    toe_wall_height_mm: float
+    edge_radius_mm: float
+    strap_slots: bool
+    reliefs: dict[str, tuple[Vec, float]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, object]:
+        """Plain values for fitting.json (degrees at this edge)."""
+        point, direction = self.footplate_end
+        return {
+            "name": self.name,
+            "material": self.material.name,
+            "thickness_mm": round(self.thickness_mm, 3),
+            "clearance_mm": round(self.clearance_mm, 3),
+            "footplate": self.footplate,
+            "trim": {
+                "type": self.trim,
+                "ankle_half_angle_deg": round(math.degrees(self.ankle_trim_rad), 2),
+                "calf_half_angle_deg": round(math.degrees(self.calf_trim_rad), 2),
+                "footplate_end_local_mm": [round(float(v), 2) for v in point],
+                "footplate_end_direction": [round(float(v), 4) for v in direction],
+                "heel_wall_height_mm": round(self.heel_wall_height_mm, 2),
+                "toe_wall_height_mm": round(self.toe_wall_height_mm, 2),
+            },
+            "proximal_height_mm": round(self.proximal_height_mm, 2),
+            "proximal_height_from": self.proximal_source,
+            "edge_radius_mm": self.edge_radius_mm,
+            "reliefs_mm": {k: round(v[1], 2) for k, v in self.reliefs.items()},
+            "strap_slots": self.strap_slots,
+        }
+
+
+def _local(leg: LegAnatomy, name: str) -> Vec | None:
+    point = leg.landmarks_mm.get(name)
+    return None if point is None else leg.frame.to_local(point[None, :])[0]
+
+
+def _proximal_height(
+    leg: LegAnatomy, profile: DesignProfile, ankle: Vec, top_mm: float
+) -> tuple[float, str, list[str]]:
+    """Top edge height above the sole: below the fibular head, else from the knee, else estimated."""
+    warnings = []
+    below = profile.proximal_below_fibular_head_mm
+    fibula, knee = _local(leg, "fibular_head"), _local(leg, "knee_centre")
+    if fibula is not None and leg.source.get("fibular_head") == "given":
+        height, source = fibula[2] - below, "fibular head (given)"
+    elif knee is not None:
+        height, source = knee[2] - FIBULAR_HEAD_BELOW_KNEE_MM - below, "knee centre"
+    else:
+        foot = leg.measurements.foot_length_mm
+        height = ankle[2] + SHANK_LENGTH_FRACTION * foot - FIBULAR_HEAD_BELOW_KNEE_MM - below
+        source = "shank length estimated from foot length"
+        warnings.append(
+            "the scan does not reach the knee: the top edge is placed from an estimated "
+            f"shank length ({height:.0f} mm above the sole); check it stays 2 cm below "
+            "the fibular head, or give fibular_head with --landmarks"
+        )
+    if height > top_mm - 5.0:
+        warnings.append(
+            f"the scan ends {top_mm:.0f} mm above the sole, below the intended top edge "
+            f"({height:.0f} mm); the shell stops 5 mm below the scan's top"
+        )
+        height = top_mm - 5.0
+    return float(height), source, warnings
+
+
+def _footplate_end(
+    footplate: str, heel: Vec, toe: Vec, mtp1: Vec, mtp5: Vec, foot: float
+) -> tuple[Vec, Vec]:
+    forward = np.array([0.0, 1.0])
+    if footplate == "full":
+        return np.array([0.0, toe[1] + 1.0]), forward
+    if footplate == "three-quarter":
+        return np.array([0.0, heel[1] + THREE_QUARTER_FRACTION * foot]), forward
+    # Sulcus: along the oblique line of the metatarsal heads, just behind it.
+    line = mtp1[:2] - mtp5[:2]
+    direction = np.array([-line[1], line[0]])
+    direction /= np.linalg.norm(direction)
+    if direction[1] < 0:
+        direction = -direction
+    return 0.5 * (mtp1[:2] + mtp5[:2]) - SULCUS_BEHIND_MTP_MM * direction, direction
+
+
+def resolve_design(
+    profile: DesignProfile,
+    material: Material,
+    leg: LegAnatomy,
+    top_mm: float,
+    *,
+    thickness_mm: float | None = None,
+    clearance_mm: float | None = None,
+    footplate: str | None = None,
+) -> DesignParameters:
+    """Resolve a design on one leg.
+
+    Parameters
+    ----------
+    profile, material : loaded profiles.
+    leg : the leg's anatomy.
+    top_mm : height of the scan's top above the sole, local mm.
+    thickness_mm, clearance_mm, footplate : overrides of the profile's values.
+
+    Raises
+    ------
+    InputError
+        A thickness outside the material's range, a bad clearance or footplate.
+    FitError
+        A footplate the foot cannot carry, or a trim that leaves no shell.
+    """
+    thickness = profile.thickness_mm if thickness_mm is None else float(thickness_mm)
+    lo, hi = material.thickness_range_mm
+    if not lo <= thickness <= hi:
+        raise InputError(
+            f"thickness {thickness:g} mm is outside {material.name}'s range {lo:g}-{hi:g} mm; "
+            "choose a thickness in that range or another --material."
+        )
+    clearance = profile.clearance_mm if clearance_mm is None else float(clearance_mm)
+    if not 0.0 <= clearance <= 10.0:
+        raise InputError(f"clearance {clearance:g} mm: use 0-10 mm (2 mm suits a thin sock).")
+    plate = footplate or profile.footplate
+    if plate not in FOOTPLATES:
+        raise InputError(f"footplate '{plate}': use one of {', '.join(FOOTPLATES)}.")
+    points = {k: _local(leg, k) for k in leg.landmarks_mm}
+    heel, toe, ankle = points["heel"], points["toe_tip"], points["ankle_axis_centre"]
+    mtp1, mtp5 = points["mtp1"], points["mtp5"]
+    lat, med = points["lateral_malleolus"], points["medial_malleolus"]
+    assert heel is not None and toe is not None and ankle is not None
+    assert mtp1 is not None and mtp5 is not None and lat is not None and med is not None
+    foot = leg.measurements.foot_length_mm
+    end_point, end_dir = _footplate_end(plate, heel, toe, mtp1, mtp5, foot)
+    reach = float((end_point - heel[:2]) @ end_dir)
+    if reach < 0.45 * foot or float((toe[:2] - end_point) @ end_dir) < -2.0:
+        raise FitError(
+            f"a {plate} footplate does not fit this foot (it would end {reach:.0f} mm in front "
+            f"of the heel on a {foot:.0f} mm foot); check the toe and metatarsal landmarks "
+            "or choose another --footplate."
+        )
+
+    height, source, warnings = _proximal_height(leg, profile, ankle, top_mm)
+    if height - ankle[2] < MIN_SHELL_ABOVE_ANKLE_MM:
+        raise FitError(
+            f"the shell would end {height - ankle[2]:.0f} mm above the ankle: the scan is too "
+            f"short for an AFO (at least {MIN_SHELL_ABOVE_ANKLE_MM:.0f} mm is needed). "
+            "Scan the leg up to the knee."
+        )
+    ankle_radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
+    if profile.trim == "posterior":
+        assert profile.retromalleolar_width_mm is not None
+        ankle_trim = 0.5 * profile.retromalleolar_width_mm / ankle_radius
+    else:
+        assert profile.ankle_trim_deg is not None
+        ankle_trim = math.radians(profile.ankle_trim_deg)
+    reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
+    return DesignParameters(
+        name=profile.name,
+        material=material,
+        trim=profile.trim,
+        footplate=plate,
+        thickness_mm=thickness,
+        clearance_mm=clearance,
+        ankle_trim_rad=ankle_trim,
+        calf_trim_rad=math.radians(profile.calf_trim_deg),
+        proximal_height_mm=height,
+        proximal_source=source,
+        footplate_end=(end_point, end_dir),
+        heel_wall_height_mm=profile.heel_wall_height_fraction * foot,
+        toe_wall_height_mm=profile.toe_wall_height_mm,
+        edge_radius_mm=profile.edge_radius_mm,
+        strap_slots=profile.strap_slots,
+        reliefs=reliefs,
+        warnings=tuple(warnings),
+    )
+
+
+def _relief_sites(
+    profile: DesignProfile, local_points: dict[str, Vec | None], foot: float, heel: Vec
+) -> dict[str, tuple[Vec, float]]:
+    """Where each relief goes (local mm) and how much, for the non-zero reliefs."""
+    lat, med = local_points["lateral_malleolus"], local_points["medial_malleolus"]
+    assert lat is not None and med is not None
+    sites: dict[str, Vec | None] = {
+        "lateral_malleolus": lat,
+        "medial_malleolus": med,
+        # Points on the foot's medial and lateral sides; the shell builder
+        # snaps them to the skin.
+        "navicular": np.array([med[0], heel[1] + NAVICULAR_AT[0] * foot, NAVICULAR_AT[1] * foot]),
+        "fifth_metatarsal_base": np.array(
+            [lat[0], heel[1] + FIFTH_MET_BASE_AT[0] * foot, FIFTH_MET_BASE_AT[1] * foot]
+        ),
+        "fibular_head": local_points.get("fibular_head"),
+    }
+    out = {}
+    for site, amount in profile.reliefs_mm.items():
+        point = sites.get(site)
+        if amount > 0.0 and point is not None:
+            out[site] = (np.asarray(point, dtype=np.float64), float(amount))
+    return out

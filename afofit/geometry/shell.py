@@ -1,0 +1,335 @@
+"""The AFO shell: an offset of the skin, trimmed, with a flat footplate, as one closed solid.
+
+Method (why not offset the vertices along their normals: that folds over
+itself in the ankle crease and at the toes):
+
+1. Sample the skin densely (≤ 0.5 mm apart) with outward normals, in the
+   leg's local frame. An open sole is capped by its footprint at the floor.
+2. Mark a narrow band of voxels (1 mm by default) around the offset layer
+   ``clearance ≤ d ≤ clearance + thickness (+ relief)`` and the slab under the
+   foot; elsewhere the field is simply "outside".
+3. In the band, the signed distance ``d`` to the skin is the distance to the
+   nearest sample (exact to a few hundredths of a mm at this density), signed
+   by that sample's normal. Reliefs lower ``d`` locally with smooth bumps.
+4. The shell is ``max(c - d, d - (c + t))``, united with a footplate slab that
+   fills from the inner surface down to one flat plantar plane, intersected
+   with the trim region by a smooth maximum that rounds the trim edges.
+5. Marching cubes meshes the zero level. A distance field's level set is
+   smooth (no voxel steps) and cannot cross itself; the band is closed, so the
+   mesh is watertight.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.spatial import ConvexHull, cKDTree
+from skimage.measure import marching_cubes
+
+from afofit.design import DesignParameters
+from afofit.errors import FitError
+
+__all__ = ["ShellGeometry", "build_shell", "skin_samples", "trim_field"]
+
+log = logging.getLogger(__name__)
+
+Vec = NDArray[np.float64]
+
+#: Skin samples are at most this far apart, mm.
+SAMPLE_SPACING_MM = 0.8
+#: Width of a relief bump (Gaussian sd), mm.
+RELIEF_SIGMA_MM = 10.0
+#: Height of the footplate fill above the sole (reaches up under the arch), mm.
+PLATE_FILL_MM = 22.0
+
+
+@dataclass(frozen=True, slots=True)
+class ShellGeometry:
+    """The shell in the leg's local frame and what it was built from.
+
+    Attributes
+    ----------
+    mesh : the shell, local coordinates, mm.
+    voxel_mm : the grid spacing.
+    samples, normals : (n, 3) the skin samples and outward normals used, local mm.
+    open_sole : whether the sole was capped.
+    removed_pieces : faces dropped as loose islands (0 for a clean build).
+    """
+
+    mesh: trimesh.Trimesh
+    voxel_mm: float
+    samples: Vec
+    normals: Vec
+    open_sole: bool
+    removed_pieces: int
+
+
+def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
+    """Make the skin's winding consistent and its normals point out of the leg."""
+    fixed = mesh.copy()
+    trimesh.repair.fix_winding(fixed)
+    # Outward: the solid angle the skin subtends at a point inside the leg is
+    # positive (an open top or sole only makes it smaller).
+    tri = fixed.triangles - inside
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+    la, lb, lc = (np.linalg.norm(v, axis=1) for v in (a, b, c))
+    num = np.einsum("ij,ij->i", a, np.cross(b, c))
+    den = la * lb * lc + np.einsum("ij,ij->i", a, b) * lc
+    den += np.einsum("ij,ij->i", b, c) * la + np.einsum("ij,ij->i", c, a) * lb
+    if np.sum(2.0 * np.arctan2(num, den)) < 0.0:
+        fixed.invert()
+    return fixed
+
+
+def skin_samples(mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float) -> tuple[Vec, Vec]:
+    """Dense samples of the skin with outward unit normals, (n, 3) each.
+
+    Faces larger than the spacing are subdivided; each face contributes its
+    corners and centroid, so the samples are deterministic.
+    """
+    skin = _oriented(mesh, inside)
+    vertices, faces = trimesh.remesh.subdivide_to_size(
+        skin.vertices, skin.faces, max_edge=2.0 * spacing_mm, max_iter=12
+    )
+    # Subdivision repeats shared corners: merge them (a k-d tree slows to a
+    # crawl on many identical points).
+    fine = trimesh.Trimesh(vertices, faces, process=False)
+    fine.merge_vertices()
+    points = np.vstack([fine.vertices, fine.triangles_center])
+    normals = np.vstack([fine.vertex_normals, fine.face_normals])
+    ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
+    return points[ok], normals[ok]
+
+
+def _footprint(samples: Vec, foot_length: float) -> Vec:
+    """(k, 2) convex outline of the foot on the floor, counter-clockwise."""
+    low = samples[samples[:, 2] < 0.06 * foot_length][:, :2]
+    hull = ConvexHull(low)
+    return low[hull.vertices]
+
+
+def _sole_is_open(mesh: trimesh.Trimesh, foot_length: float) -> bool:
+    """True when the skin's open edges run round the sole (a standing scan)."""
+    edges = mesh.edges_sorted
+    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    boundary = unique[counts == 1]
+    if len(boundary) == 0:
+        return False
+    mid = 0.5 * (mesh.vertices[boundary[:, 0]] + mesh.vertices[boundary[:, 1]])
+    low = mid[:, 2] < 0.06 * foot_length
+    length = np.linalg.norm(
+        mesh.vertices[boundary[low, 0]] - mesh.vertices[boundary[low, 1]], axis=1
+    ).sum()
+    return bool(length > 1.5 * foot_length)
+
+
+def _cap(outline: Vec, z: float, spacing: float) -> tuple[Vec, Vec]:
+    """Samples filling the footprint at height ``z`` with downward normals."""
+    lo, hi = outline.min(axis=0), outline.max(axis=0)
+    xs = np.arange(lo[0], hi[0] + spacing, spacing)
+    ys = np.arange(lo[1], hi[1] + spacing, spacing)
+    grid = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1).reshape(-1, 2)
+    inside = _inside_convex(outline, grid) <= 0.0
+    pts = np.column_stack([grid[inside], np.full(inside.sum(), z)])
+    return pts, np.tile([0.0, 0.0, -1.0], (len(pts), 1))
+
+
+def _inside_convex(outline: Vec, xy: Vec) -> Vec:
+    """Signed distance-like value to a convex CCW polygon: ≤ 0 inside (max over edge planes)."""
+    a = outline
+    b = np.roll(outline, -1, axis=0)
+    edge = b - a
+    normal = np.column_stack([edge[:, 1], -edge[:, 0]])
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    return np.max(np.einsum("pkj,kj->pk", xy[:, None, :] - a[None, :, :], normal), axis=1)
+
+
+def _relief(p: Vec, params: DesignParameters, samples: Vec, tree: cKDTree | None) -> Vec:
+    """Extra offset at points ``p`` (mm): a Gaussian bump per relief site, snapped to the skin."""
+    out = np.zeros(len(p))
+    for centre, amount in params.reliefs.values():
+        if tree is None:
+            site = samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))]
+        else:
+            site = samples[tree.query(centre)[1]]
+        out += amount * np.exp(-np.sum((p - site) ** 2, axis=1) / (2.0 * RELIEF_SIGMA_MM**2))
+    return out
+
+
+def _smooth_max(a: Vec, b: Vec, k: float) -> Vec:
+    """Polynomial smooth maximum: rounds the intersection's edges with radius about ``k``."""
+    if k <= 0.0:
+        return np.maximum(a, b)
+    h = np.clip(0.5 - 0.5 * (a - b) / k, 0.0, 1.0)
+    return a * (1.0 - h) + b * h + k * h * (1.0 - h)
+
+
+def _smoothstep(t: Vec) -> Vec:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def trim_field(
+    p: Vec, params: DesignParameters, axis: Vec, ankle_z: float, heel_y: float, foot_length: float
+) -> Vec:
+    """≤ 0 where the shell may be (local mm), about a distance to the trim line elsewhere.
+
+    The shank part is a sector about the shank axis, ``|θ| ≤ α(z)`` from the
+    posterior midline, α going from the ankle's to the calf's half-angle over
+    the lower third of the shell, up to the proximal edge. The foot part is
+    everything up to the side-wall height, back from the footplate's end.
+    """
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    u = x - axis[0] * z / axis[2]
+    v = y - axis[1] * z / axis[2]
+    r = np.hypot(u, v)
+    theta = np.arctan2(np.abs(u), -v)
+    span = max(params.proximal_height_mm - ankle_z, 1.0)
+    t = _smoothstep((z - ankle_z - 10.0) / (0.35 * span))
+    alpha = params.ankle_trim_rad + (params.calf_trim_rad - params.ankle_trim_rad) * t
+    shank = np.maximum(r * (theta - alpha), z - params.proximal_height_mm)
+    point, direction = params.footplate_end
+    beyond = (p[:, :2] - point) @ direction
+    along = np.clip((y - heel_y) / max(float(point[1] - heel_y), 1.0), 0.0, 1.0)
+    ramp = _smoothstep((along - 0.25) / 0.75)
+    wall = params.heel_wall_height_mm + (params.toe_wall_height_mm - params.heel_wall_height_mm) * ramp
+    foot = np.maximum(z - wall, beyond)
+    del foot_length
+    return np.minimum(shank, foot)
+
+
+def build_shell(
+    skin: trimesh.Trimesh,
+    params: DesignParameters,
+    shank_axis: Vec,
+    landmarks: dict[str, Vec | None],
+    foot_length: float,
+    voxel_mm: float = 1.0,
+) -> ShellGeometry:
+    """Build the shell around a leg given in its local frame.
+
+    Parameters
+    ----------
+    skin : the leg's surface, local coordinates (x lateral, y anterior, z up), mm.
+    params : the resolved design.
+    shank_axis : (3,) unit direction of the shank axis, local; it passes through the origin.
+    landmarks : name → (3,) local point (ankle_axis_centre and heel are used).
+    foot_length : mm.
+    voxel_mm : grid spacing; 1 mm keeps a 2.5 mm wall well resolved.
+
+    Raises
+    ------
+    FitError
+        The trim leaves no shell, or the result is not one solid.
+    """
+    c, t = params.clearance_mm, params.thickness_mm
+    ankle, heel = landmarks["ankle_axis_centre"], landmarks["heel"]
+    assert ankle is not None and heel is not None
+    inside = np.array([0.0, 0.0, 0.0]) + shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
+    samples, normals = skin_samples(skin, inside, SAMPLE_SPACING_MM)
+    outline = _footprint(samples, foot_length)
+    open_sole = _sole_is_open(skin, foot_length)
+    if open_sole:
+        floor = float(np.percentile(samples[samples[:, 2] < 0.06 * foot_length, 2], 5))
+        cap_p, cap_n = _cap(outline, floor, SAMPLE_SPACING_MM)
+        samples, normals = np.vstack([samples, cap_p]), np.vstack([normals, cap_n])
+
+    relief_max = max((a for _, a in params.reliefs.values()), default=0.0)
+    reach = c + t + relief_max
+    top = params.proximal_height_mm
+    end_point, end_dir = params.footplate_end
+    # Only skin whose offset layer lies within the trim lines needs a band.
+    mid = samples + (c + 0.5 * t) * normals
+    near_trim = trim_field(mid, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
+    keep = near_trim <= reach + params.edge_radius_mm + 2.0 * voxel_mm
+    region = samples[keep]
+    if len(region) == 0:
+        raise FitError("the trim leaves no shell: no skin lies inside the trim lines.")
+    h = voxel_mm
+    lo = np.floor((region.min(axis=0) - reach - 3.0 * h) / h) * h
+    hi = np.ceil((region.max(axis=0) + reach + 3.0 * h) / h) * h
+    lo[2] = min(lo[2], -(c + t) - 3.0 * h)
+    shape = np.round((hi - lo) / h).astype(int) + 1
+    band = np.zeros(shape, dtype=bool)
+    # Each sample marks the voxels along its normal through the offset layer
+    # (thicker only where a relief bulges it out).
+    n_keep = normals[keep]
+    extra = _relief(region, params, samples, None)
+    for s in np.arange(max(c - 1.5 * h, 0.0), reach + 1.5 * h, 0.5 * h):
+        inside_layer = s <= c + t + extra + 1.5 * h
+        idx = np.round((region[inside_layer] + s * n_keep[inside_layer] - lo) / h).astype(int)
+        ok = np.all((idx >= 0) & (idx < shape), axis=1)
+        band[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = True
+    # The footplate: each column under the foot, from the flat plantar plane
+    # up to the inner surface (higher only under the arch).
+    gx = lo[0] + h * np.arange(shape[0])
+    gy = lo[1] + h * np.arange(shape[1])
+    gz = lo[2] + h * np.arange(shape[2])
+    xy = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 2)
+    plate_dist = _inside_convex(outline, xy).reshape(shape[0], shape[1])
+    low = samples[samples[:, 2] < PLATE_FILL_MM]
+    cols = np.round((low[:, :2] - lo[:2]) / h).astype(int)
+    ok = np.all((cols >= 0) & (cols < shape[:2]), axis=1)
+    lowest = np.full(shape[:2], np.inf)
+    np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), low[ok, 2])
+    lowest = ndimage.grey_erosion(np.where(np.isfinite(lowest), lowest, 0.0), size=3)
+    under = plate_dist <= c + t + 2.0 * h
+    fill_top = np.where(under, np.clip(lowest, 0.0, PLATE_FILL_MM) - c + 2.0 * h, -np.inf)
+    band |= (gz[None, None, :] >= -(c + t) - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
+    band = ndimage.binary_dilation(band, iterations=1)
+    arch = float(np.max(fill_top[under])) + c if under.any() else 0.0
+
+    idx = np.argwhere(band)
+    p = lo + h * idx
+    log.debug("shell band: %d voxels of %d, %d skin samples", len(idx), band.size, len(samples))
+    tree = cKDTree(samples)
+    # Beyond this distance no voxel can be in the shell; a bounded search is
+    # many times faster for the voxels deep inside the foot.
+    bound = max(reach, arch + c + t) + 3.0 * h
+    dist, nearest = tree.query(p, workers=-1, distance_upper_bound=bound)
+    far = ~np.isfinite(dist)
+    nearest[far] = 0
+    sign = np.sign(np.einsum("ij,ij->i", p - samples[nearest], normals[nearest]))
+    d = np.where(far, -bound, dist * np.where(sign == 0, 1.0, sign))
+    d_eff = d - _relief(p, params, samples, tree)
+    shell = np.maximum(c - d_eff, d_eff - (c + t))
+    plate = np.maximum.reduce(
+        [
+            -(p[:, 2] + c + t),
+            p[:, 2] - PLATE_FILL_MM,
+            plate_dist[idx[:, 0], idx[:, 1]] - (c + t),
+            c - d,
+        ]
+    )
+    solid = np.minimum(shell, plate)
+    trim = trim_field(p, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
+    value = _smooth_max(solid, trim, params.edge_radius_mm)
+    field = np.full(shape, 10.0, dtype=np.float32)
+    field[idx[:, 0], idx[:, 1], idx[:, 2]] = value
+    field[[0, -1], :, :] = field[:, [0, -1], :] = 10.0
+    field[:, :, [0, -1]] = 10.0
+    # A value of exactly zero puts marching-cubes vertices on grid points,
+    # where neighbouring triangles collapse to zero area.
+    field[field == 0.0] = 1e-6
+    if field.min() >= 0.0:
+        raise FitError("the trim leaves no shell: the trim lines cut the whole offset away.")
+    verts, faces, _, _ = marching_cubes(field, level=0.0, spacing=(h, h, h))
+    mesh = trimesh.Trimesh(verts + lo, faces, process=False)
+    mesh.merge_vertices()
+    pieces = mesh.split(only_watertight=False)
+    removed = 0
+    if len(pieces) > 1:
+        pieces = sorted(pieces, key=lambda m: -len(m.faces))
+        removed = sum(len(m.faces) for m in pieces[1:])
+        mesh = pieces[0]
+    if mesh.volume < 0:
+        mesh.invert()
+    return ShellGeometry(
+        mesh=mesh, voxel_mm=h, samples=samples, normals=normals, open_sole=open_sole,
+        removed_pieces=removed,
+    )
