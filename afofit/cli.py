@@ -188,3 +188,97 @@ def scan(
     out.print(_scan_table(data))
     for warning in data["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+class FitSide(StrEnum):
+    left = "left"
+    right = "right"
+    both = "both"
+
+
+class Footplate(StrEnum):
+    sulcus = "sulcus"
+    three_quarter = "three-quarter"
+    full = "full"
+
+
+def _fit_table(data: dict[str, Any]) -> Table:
+    table = Table(title="AFO fitting")
+    table.add_column("")
+    legs = data["legs"]
+    for leg in legs:
+        table.add_column(f"{leg['side']} leg")
+    rows = [
+        ("design", lambda L: f"{L['design']['name']}, {L['design']['material']}"),
+        ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
+        ("footplate", lambda L: L["design"]["footplate"]),
+        ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),
+        ("STL", lambda L: f"{L['shell']['stl']} ({L['shell']['faces']} faces)"),
+        ("mass", lambda L: f"{L['shell']['mass_g']:.0f} g"),
+        ("thinnest wall", lambda L: f"{L['shell']['min_wall_mm']:.2f} mm"),
+        ("clearance median", lambda L: f"{L['shell']['clearance_mm']['median']:.2f} mm"),
+    ]  # fmt: skip
+    for name, cell in rows:
+        table.add_row(name, *[cell(leg) for leg in legs])
+    table.add_section()
+    for i, check in enumerate(legs[0]["checks"]):
+        cells = []
+        for leg in legs:
+            c = leg["checks"][i]
+            cells.append(f"[green]pass[/] {c['detail']}" if c["passed"] else f"[bold red]FAIL[/] {c['detail']}")
+        table.add_row(check["name"], *cells)
+    return table
+
+
+@app.command()
+def fit(
+    scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="Folder for afo.stl, fitting.json, report.html.")],
+    side: Annotated[FitSide | None, typer.Option(help="Which leg; 'both' fits a brace to each.")] = None,
+    design: Annotated[str, typer.Option(help="Design profile: pls, semi-rigid, solid, or a .toml file.")] = "pls",
+    material: Annotated[str, typer.Option(help="Material profile name or .toml file.")] = "pp-copolymer",
+    thickness: Annotated[float | None, typer.Option(help="Wall thickness, mm (default: the design's).")] = None,
+    clearance: Annotated[float | None, typer.Option(help="Gap over the skin, mm (default 2).")] = None,
+    footplate: Annotated[Footplate | None, typer.Option(help="Footplate length.")] = None,
+    units: Annotated[Units | None, typer.Option(help="The scan's units, instead of detecting them.")] = None,
+    landmarks: Annotated[Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print fitting.json instead of a table.")] = False,
+) -> None:
+    """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
+    from afofit.fit import fit as fit_afo
+    from afofit.report.json import fitting_json
+
+    result = _busy(
+        f"Fitting an AFO to {scan_path.name}…",
+        lambda: fit_afo(scan_path, out_dir, side=side and side.value, design=design, material=material,
+                        thickness_mm=thickness, clearance_mm=clearance, footplate=footplate and footplate.value,
+                        units=units and units.value, landmarks=landmarks),
+    )  # fmt: skip
+    data = json.loads((out_dir / "fitting.json").read_text()) if (out_dir / "fitting.json").exists() else fitting_json(result, [])
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    out.print(_fit_table(data))
+    for warning in data["warnings"]:
+        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})")
+
+
+@app.command()
+def profiles(
+    name: Annotated[str | None, typer.Argument(help="A design or material to show in full.")] = None,
+) -> None:
+    """List the built-in design and material profiles, or show one."""
+    from afofit.profiles import builtin_profiles, profile_text
+
+    if name is None:
+        listing = builtin_profiles()
+        table = Table(title="afofit profiles")
+        table.add_column("kind")
+        table.add_column("names")
+        for kind, names in listing.items():
+            table.add_row(kind, ", ".join(names))
+        out.print(table)
+        return
+    with _errors():
+        out.print(profile_text(name), highlight=False)

@@ -18,11 +18,15 @@ import trimesh
 from afofit.errors import ExportError
 
 if TYPE_CHECKING:
+    from afofit.fit import FitResult
     from afofit.phantom import PhantomSpec
 
 __all__ = [
     "MESH_SUFFIXES",
     "check_mesh_path",
+    "check_out_dir",
+    "stl_name",
+    "write_fit",
     "write_atomic",
     "write_json",
     "write_mesh",
@@ -137,3 +141,46 @@ def write_phantom(spec: PhantomSpec, path: Path) -> tuple[Path, Path]:
     write_mesh(built.mesh, path, units=spec.units)
     write_json(built.truth, truth_path)
     return path, truth_path
+
+
+def check_out_dir(folder: Path) -> None:
+    """Refuse an output folder that cannot be one, before any work.
+
+    Raises
+    ------
+    ExportError
+        ``folder`` is an existing file, or its parent does not exist.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder}: is a file, not a folder; give -o a folder to write into.")
+    parent = folder.resolve().parent
+    if not folder.exists() and not parent.is_dir():
+        raise ExportError(f"{parent}: no such folder; create it first or choose another -o.")
+
+
+def stl_name(side: str, both: bool) -> str:
+    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` for both."""
+    return f"afo-{side}.stl" if both else "afo.stl"
+
+
+def write_fit(result: FitResult, folder: Path) -> list[Path]:
+    """Write a fitting's STL(s), ``fitting.json`` and ``report.html`` into ``folder``.
+
+    Everything is rendered in memory first, then each file is written
+    atomically, so a failure leaves no half-written output.
+    """
+    from afofit.report.html import fitting_html
+    from afofit.report.json import fitting_json
+
+    folder = Path(folder)
+    check_out_dir(folder)
+    both = len(result.legs) > 1
+    names = [stl_name(fit.leg.side, both) for fit in result.legs]
+    data = fitting_json(result, names)
+    page = fitting_html(result, data)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [write_mesh(fit.shell_scan, folder / name) for fit, name in zip(result.legs, names, strict=True)]
+    written.append(write_json(data, folder / "fitting.json"))
+    written.append(write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8"))))
+    return written

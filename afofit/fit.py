@@ -1,14 +1,16 @@
 """The afofit pipeline, in one place.
 
-    scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg (frame, side,
-    landmarks, measurements) per leg ─ ScanAnatomy
-
-Later stages (shell, stiffness, report) hang off this module too.
+    analyse_scan:  scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg
+                   (frame, side, landmarks, measurements) per leg ─ ScanAnatomy
+    fit:           analyse_scan ─ load_design/load_material ─ resolve_design
+                   (every request checked) ─ per leg: build_shell ─ measure_shell
+                   ─ run_checks ─ write_fit (afo.stl, fitting.json, report.html)
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +24,15 @@ from afofit.anatomy import (
     opposite_sides_needed,
     settle_units,
 )
+from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError, ScanError
+from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
+from afofit.geometry.shell import RELIEF_SIGMA_MM, build_shell, trim_field
+from afofit.profiles import load_design, load_material
 from afofit.scan import LandmarkOverrides, load_landmarks, load_scan, split_limbs
 from afofit.units import SCALE_TO_MM
 
-__all__ = ["analyse_scan"]
+__all__ = ["FitResult", "LegFit", "analyse_scan", "fit", "fit_leg"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,20 @@ def analyse_scan(
 ) -> ScanAnatomy:
     """Read a scan and find each leg's frame, side, landmarks and measurements.
 
+    See :func:`_analyse` for the parameters; this returns only the anatomy.
+    """
+    return _analyse(path, side=side, units=units, landmarks=landmarks)[0]
+
+
+def _analyse(
+    path: Path | str,
+    *,
+    side: str | None = None,
+    units: str | None = None,
+    landmarks: Path | str | None = None,
+) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:
+    """Read a scan and find each leg's frame, side, landmarks and measurements.
+
     Parameters
     ----------
     path : STL, PLY or OBJ scan of one or two lower legs with their feet.
@@ -70,7 +90,8 @@ def analyse_scan(
 
     Returns
     -------
-    ScanAnatomy, coordinates in the file's frame scaled to mm.
+    ScanAnatomy, coordinates in the file's frame scaled to mm, and each
+    leg's surface (mm), in the same order as its legs.
 
     Raises
     ------
@@ -152,7 +173,7 @@ def analyse_scan(
                 f"{leg.side} leg: low confidence in {', '.join(low)}; check them on the "
                 "report or give them with --landmarks"
             )
-    return ScanAnatomy(
+    anatomy = ScanAnatomy(
         path=str(raw.path),
         sha256=raw.sha256,
         units_detected=unit,
@@ -162,3 +183,152 @@ def analyse_scan(
         legs=tuple(legs),
         warnings=tuple(warnings),
     )
+    return anatomy, _scaled(limbs, scale)
+
+
+@dataclass(frozen=True, slots=True)
+class LegFit:
+    """One leg's fitted shell.
+
+    Attributes
+    ----------
+    leg : the leg's anatomy.
+    params : the resolved design.
+    shell_scan : the shell in the input scan's frame, mm.
+    shell_local, skin_local : shell and skin in the leg's local frame (for pictures).
+    stats, checks : what the checks measured and concluded.
+    """
+
+    leg: LegAnatomy
+    params: DesignParameters
+    shell_scan: trimesh.Trimesh
+    shell_local: trimesh.Trimesh
+    skin_local: trimesh.Trimesh
+    stats: ShellStats
+    checks: tuple[Check, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FitResult:
+    """Everything ``afofit fit`` produces, before it is written."""
+
+    anatomy: ScanAnatomy
+    legs: tuple[LegFit, ...]
+    options: dict[str, object]
+
+
+def fit_leg(
+    limb_mm: trimesh.Trimesh,
+    leg: LegAnatomy,
+    params: DesignParameters,
+    voxel_mm: float = 1.0,
+) -> LegFit:
+    """Build and check the shell for one leg (the pipeline's geometry half).
+
+    Parameters
+    ----------
+    limb_mm : the leg's surface, scan frame, mm.
+    leg : its anatomy.
+    params : the resolved design.
+    """
+    frame = leg.frame
+    skin = trimesh.Trimesh(frame.to_local(limb_mm.vertices), limb_mm.faces, process=False)
+    local = {k: (None if p is None else frame.to_local(p[None, :])[0]) for k, p in leg.landmarks_mm.items()}
+    axis = frame.rotation @ frame.shank_up
+    foot = leg.measurements.foot_length_mm
+    geometry = build_shell(skin, params, axis, local, foot, voxel_mm=voxel_mm)
+    mesh = geometry.mesh
+    ankle, heel = local["ankle_axis_centre"], local["heel"]
+    assert ankle is not None and heel is not None
+    inside = -trim_field(mesh.triangles_center, params, axis, float(ankle[2]), float(heel[1]), foot)
+    relief = np.zeros(len(mesh.faces))
+    for centre, amount in params.reliefs.values():
+        site = geometry.samples[np.argmin(np.sum((geometry.samples - centre) ** 2, axis=1))]
+        weight = np.exp(-np.sum((mesh.triangles_center - site) ** 2, axis=1) / (2 * RELIEF_SIGMA_MM**2))
+        relief = np.maximum(relief, weight * (amount > 0))
+    stats = measure_shell(mesh, geometry.samples, params.clearance_mm, params.thickness_mm, inside, relief)
+    checks = run_checks(stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm)
+    warnings = list(params.warnings)
+    if geometry.removed_pieces:
+        warnings.append(f"dropped {geometry.removed_pieces} faces of loose fragments from the shell")
+    if params.strap_slots:
+        warnings.append("strap slots are not cut yet: mark them by hand")
+    shell_scan = trimesh.Trimesh(frame.to_scan(mesh.vertices), mesh.faces, process=False)
+    if np.linalg.det(frame.rotation) < 0:  # a left leg's local frame is a mirror image
+        shell_scan.invert()
+    return LegFit(
+        leg=leg, params=params, shell_scan=shell_scan, shell_local=mesh, skin_local=skin,
+        stats=stats, checks=tuple(checks), warnings=tuple(warnings),
+    )  # fmt: skip
+
+
+def fit(
+    scan: Path | str,
+    out_dir: Path | str,
+    *,
+    side: str | None = None,
+    design: str = "pls",
+    material: str = "pp-copolymer",
+    thickness_mm: float | None = None,
+    clearance_mm: float | None = None,
+    footplate: str | None = None,
+    units: str | None = None,
+    landmarks: Path | str | None = None,
+    voxel_mm: float = 1.0,
+) -> FitResult:
+    """Fit AFO shells to a scan and write ``afo.stl``, ``fitting.json`` and ``report.html``.
+
+    Parameters
+    ----------
+    scan : the leg scan (STL, PLY, OBJ).
+    out_dir : folder for the outputs (created if missing; must not be a file).
+    side : "left", "right" or "both"; None takes the one leg of a one-leg scan.
+    design, material : built-in profile names or ``.toml`` paths.
+    thickness_mm, clearance_mm, footplate : override the design's values.
+    units, landmarks : as for :func:`analyse_scan`.
+    voxel_mm : the shell's grid spacing.
+
+    Returns
+    -------
+    FitResult (already written to ``out_dir``).
+
+    Raises
+    ------
+    InputError, ProfileError, FitError, ExportError
+        Every request is checked before any geometry is built; nothing is
+        written unless every leg's shell was built.
+    """
+    from afofit.export import check_out_dir, write_fit
+
+    out = Path(out_dir)
+    check_out_dir(out)
+    profile, mat = load_design(design), load_material(material)
+    both = side == "both"
+    anatomy, limbs = _analyse(scan, side=None if both else side, units=units, landmarks=landmarks)
+    if both and len(anatomy.legs) != 2:
+        raise InputError(
+            f"{Path(scan).name}: --side both needs two legs; the scan holds one "
+            f"({anatomy.legs[0].side})."
+        )
+    if len(anatomy.legs) > 1 and not both:
+        raise InputError(
+            f"{Path(scan).name}: the scan holds two legs; choose --side left, right or both."
+        )
+    jobs = []
+    for leg, limb in zip(anatomy.legs, limbs, strict=True):
+        top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
+        params = resolve_design(
+            profile, mat, leg, top, thickness_mm=thickness_mm, clearance_mm=clearance_mm,
+            footplate=footplate,
+        )  # fmt: skip
+        jobs.append((limb, leg, params))
+    legs = tuple(fit_leg(limb, leg, params, voxel_mm=voxel_mm) for limb, leg, params in jobs)
+    options = {
+        "side": side, "design": design, "material": material, "thickness_mm": thickness_mm,
+        "clearance_mm": clearance_mm, "footplate": footplate, "units": units,
+        "landmarks": None if landmarks is None else str(landmarks), "voxel_mm": voxel_mm,
+    }  # fmt: skip
+    result = FitResult(anatomy=anatomy, legs=legs, options=options)
+    write_fit(result, out)
+    return result

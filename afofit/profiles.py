@@ -23,6 +23,7 @@ __all__ = [
     "builtin_profiles",
     "load_design",
     "load_material",
+    "profile_text",
     "profiles_dir",
 ]
 
@@ -232,3 +233,22 @@ def builtin_profiles() -> dict[str, list[str]]:
     return {
         kind: sorted(p.stem for p in (root / kind).glob("*.toml")) for kind in ("designs", "materials")
     }
+
+
+def profile_text(name: str) -> str:
+    """The text of a built-in design or material, after checking that it loads.
+
+    Raises
+    ------
+    ProfileError
+        No such profile, or it does not load.
+    """
+    listing = builtin_profiles()
+    if name in listing["designs"]:
+        load_design(name)
+        return (profiles_dir() / "designs" / f"{name}.toml").read_text(encoding="utf-8")
+    if name in listing["materials"]:
+        load_material(name)
+        return (profiles_dir() / "materials" / f"{name}.toml").read_text(encoding="utf-8")
+    every = ", ".join(listing["designs"] + listing["materials"])
+    raise ProfileError(f"no profile named '{name}'. Built-in profiles: {every}.")

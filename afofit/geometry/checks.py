@@ -1,0 +1,207 @@
+"""Checks on a shell: is it one printable solid, and does it fit the leg as designed?
+
+Every check is data (name, passed, measured value, detail) so it can be shown
+and never passes silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+__all__ = [
+    "BUILD_VOLUME_MM",
+    "Check",
+    "ShellStats",
+    "measure_shell",
+    "run_checks",
+    "self_intersecting_pairs",
+]
+
+Vec = NDArray[np.float64]
+
+#: Default printer build volume, mm: a large-format FFF printer of the kind
+#: orthotics labs use for adult AFOs (e.g. Raise3D Pro3 Plus, 300 × 300 × 605).
+BUILD_VOLUME_MM = (300.0, 300.0, 605.0)
+#: Walls thinner than this fraction of the design thickness fail (rounded edges excepted).
+MIN_WALL_FRACTION = 0.95
+#: How many faces to probe with rays for the wall thickness.
+WALL_RAYS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check's outcome."""
+
+    name: str
+    passed: bool
+    detail: str
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShellStats:
+    """Measured properties of a shell (mm, mm³)."""
+
+    faces: int
+    volume_mm3: float
+    watertight: bool
+    winding_consistent: bool
+    min_wall_mm: float
+    wall_p05_mm: float
+    thinnest_feature_mm: float
+    clearance_median_mm: float
+    clearance_p05_mm: float
+    clearance_p95_mm: float
+    clearance_within_0_8_fraction: float
+    self_intersections: int
+    extents_mm: tuple[float, float, float]
+
+
+def _tri_normal(t: Vec) -> Vec:
+    return np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+
+
+def _separated(a: Vec, b: Vec, axis: Vec) -> NDArray[np.bool_]:
+    """True where the projections of triangles a and b on ``axis`` do not overlap."""
+    pa = np.einsum("nkj,nj->nk", a, axis)
+    pb = np.einsum("nkj,nj->nk", b, axis)
+    scale = np.linalg.norm(axis, axis=1) * 1e-9
+    return (pa.max(axis=1) < pb.min(axis=1) - scale) | (pb.max(axis=1) < pa.min(axis=1) - scale)
+
+
+def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
+    """Count pairs of non-adjacent triangles that intersect.
+
+    Candidate pairs come from a k-d tree on triangle centres (within the
+    largest triangle's diameter); each pair is tested exactly with the
+    separating-axis theorem (2 face normals and 9 edge-edge directions).
+    """
+    tri = mesh.triangles
+    centres = tri.mean(axis=1)
+    radius = float(np.linalg.norm(tri - centres[:, None, :], axis=2).max())
+    pairs = cKDTree(centres).query_pairs(2.0 * radius, output_type="ndarray")
+    if len(pairs) == 0:
+        return 0
+    faces = mesh.faces
+    shared = (faces[pairs[:, 0], :, None] == faces[pairs[:, 1], None, :]).any(axis=(1, 2))
+    pairs = pairs[~shared]
+    total = 0
+    for start in range(0, len(pairs), 200_000):
+        chunk = pairs[start : start + 200_000]
+        a, b = tri[chunk[:, 0]], tri[chunk[:, 1]]
+        apart = _separated(a, b, _tri_normal(a)) | _separated(a, b, _tri_normal(b))
+        for i in range(3):
+            for j in range(3):
+                ea = a[:, (i + 1) % 3] - a[:, i]
+                eb = b[:, (j + 1) % 3] - b[:, j]
+                axis = np.cross(ea, eb)
+                usable = np.linalg.norm(axis, axis=1) > 1e-12
+                apart |= usable & _separated(a, b, np.where(usable[:, None], axis, 1.0))
+        total += int((~apart).sum())
+    return total
+
+
+def _wall_thickness(mesh: trimesh.Trimesh, faces: NDArray[np.int64]) -> Vec:
+    """Distance from each given face's centre, inward along its normal, to the far surface."""
+    origins = mesh.triangles_center[faces] - 1e-4 * mesh.face_normals[faces]
+    directions = -mesh.face_normals[faces]
+    locations, ray_index, _ = mesh.ray.intersects_location(origins, directions, multiple_hits=False)
+    thickness = np.full(len(faces), np.inf)
+    hit = np.linalg.norm(locations - origins[ray_index], axis=1)
+    np.minimum.at(thickness, ray_index, hit)
+    return thickness
+
+
+def measure_shell(
+    mesh: trimesh.Trimesh,
+    skin_samples: Vec,
+    clearance_mm: float,
+    thickness_mm: float,
+    edge_distance: Vec,
+    relief_weight: Vec,
+) -> ShellStats:
+    """Measure a shell built around skin samples (all in one frame, mm).
+
+    Parameters
+    ----------
+    edge_distance : (faces,) how far inside the trim lines each face lies, mm
+        (from the trim field); faces within ``edge radius + thickness`` of a
+        trim line are in the rounded edge and are left out of the wall and
+        clearance statistics.
+    relief_weight : (faces,) 0..1, how much each face lies in a relief bump;
+        faces above 0.1 are left out of the clearance statistics.
+    """
+    tree = cKDTree(skin_samples)
+    centres = mesh.triangles_center
+    dist, nearest = tree.query(centres, workers=-1)
+    towards_skin = np.einsum("ij,ij->i", mesh.face_normals, skin_samples[nearest] - centres) > 0
+    interior = edge_distance > thickness_mm + 2.0
+    inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
+    fit = inner & (relief_weight < 0.1)
+    gap = dist[fit] if fit.any() else np.array([np.nan])
+    rng = np.random.default_rng(0)  # seeded: the same shell gives the same numbers
+    probe = np.flatnonzero(inner)
+    if len(probe) > WALL_RAYS:
+        probe = np.sort(rng.choice(probe, WALL_RAYS, replace=False))
+    walls = _wall_thickness(mesh, probe) if len(probe) else np.array([np.nan])
+    walls = walls[np.isfinite(walls)]
+    every = np.sort(rng.choice(len(mesh.faces), min(WALL_RAYS, len(mesh.faces)), replace=False))
+    features = _wall_thickness(mesh, every)
+    features = features[np.isfinite(features)]
+    return ShellStats(
+        faces=len(mesh.faces),
+        volume_mm3=float(mesh.volume),
+        watertight=bool(mesh.is_watertight),
+        winding_consistent=bool(mesh.is_winding_consistent),
+        min_wall_mm=float(walls.min()) if len(walls) else float("nan"),
+        wall_p05_mm=float(np.percentile(walls, 5)) if len(walls) else float("nan"),
+        thinnest_feature_mm=float(features.min()) if len(features) else float("nan"),
+        clearance_median_mm=float(np.median(gap)),
+        clearance_p05_mm=float(np.percentile(gap, 5)),
+        clearance_p95_mm=float(np.percentile(gap, 95)),
+        clearance_within_0_8_fraction=float(np.mean(np.abs(gap - clearance_mm) <= 0.8)),
+        self_intersections=self_intersecting_pairs(mesh),
+        extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
+    )
+
+
+def run_checks(
+    stats: ShellStats,
+    clearance_mm: float,
+    thickness_mm: float,
+    min_wall_process_mm: float,
+    build_volume_mm: tuple[float, float, float] = BUILD_VOLUME_MM,
+) -> list[Check]:
+    """Judge a shell's measurements against the design and the process."""
+    volume_sorted = sorted(build_volume_mm, reverse=True)
+    fits = all(e <= v for e, v in zip(stats.extents_mm, volume_sorted, strict=True))
+    wall_floor = MIN_WALL_FRACTION * thickness_mm
+    median_off = stats.clearance_median_mm - clearance_mm
+    return [
+        Check("watertight", stats.watertight, "every edge joins exactly two faces"
+              if stats.watertight else "open edges: the slicer would have to repair it"),
+        Check("winding", stats.winding_consistent, "neighbouring faces agree on orientation"),
+        Check("outward normals", stats.volume_mm3 > 0,
+              f"enclosed volume {stats.volume_mm3:.0f} mm³", stats.volume_mm3),
+        Check("self-intersections", stats.self_intersections == 0,
+              f"{stats.self_intersections} intersecting face pairs", float(stats.self_intersections)),
+        Check("minimum wall", stats.min_wall_mm >= wall_floor,
+              f"thinnest wall {stats.min_wall_mm:.2f} mm away from the rounded edges "
+              f"(need ≥ {wall_floor:.2f} mm = 95 % of {thickness_mm:g} mm)", stats.min_wall_mm),
+        Check("clearance", abs(median_off) <= 0.3 and stats.clearance_within_0_8_fraction >= 0.9,
+              f"median {stats.clearance_median_mm:.2f} mm (asked {clearance_mm:g}); "
+              f"{100 * stats.clearance_within_0_8_fraction:.0f} % within ±0.8 mm, outside reliefs",
+              stats.clearance_median_mm),
+        Check("build volume", fits,
+              f"{' × '.join(f'{e:.0f}' for e in stats.extents_mm)} mm in a "
+              f"{' × '.join(f'{v:.0f}' for v in build_volume_mm)} mm printer (any orientation "
+              "along its axes)"),
+        Check("smallest feature", stats.thinnest_feature_mm >= min_wall_process_mm,
+              f"thinnest section {stats.thinnest_feature_mm:.2f} mm, including the rounded "
+              f"edges (process minimum {min_wall_process_mm:g} mm)", stats.thinnest_feature_mm),
+    ]  # fmt: skip

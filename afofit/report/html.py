@@ -1,0 +1,129 @@
+"""The fitting report: one self-contained HTML page (pictures inline), for the clinician and the lab."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from afofit.report.render import render_views
+
+if TYPE_CHECKING:
+    from afofit.fit import FitResult
+
+__all__ = ["fitting_html"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d2733;line-height:1.4}
+h1{font-size:1.6rem;margin-bottom:.2rem} h2{border-bottom:2px solid #3f7fd9;padding-bottom:.2rem;margin-top:2rem}
+.sub{color:#5b6b7d;margin-top:0} table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+td,th{border:1px solid #d5dde6;padding:.3rem .6rem;text-align:left;vertical-align:top}
+th{background:#eef3f9} .pass{color:#17803d;font-weight:600} .fail{color:#c0392b;font-weight:700}
+.warn{background:#fff6e0;border-left:4px solid #e0a800;padding:.4rem .8rem;margin:.3rem 0}
+.grid{display:flex;gap:2rem;flex-wrap:wrap} img{max-width:100%;border:1px solid #d5dde6}
+.small{font-size:.8rem;color:#5b6b7d}
+"""
+
+
+def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> str:
+    out = ["<table>"]
+    if head:
+        out.append(f"<tr><th>{escape(head[0])}</th><th>{escape(head[1])}</th></tr>")
+    out += [f"<tr><td>{escape(k)}</td><td>{v}</td></tr>" for k, v in rows]
+    out.append("</table>")
+    return "".join(out)
+
+
+def _num(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f} {unit}".strip()
+    return escape(f"{value} {unit}".strip())
+
+
+def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
+    png = render_views(fit.shell_local, fit.skin_local)
+    picture = base64.b64encode(png).decode("ascii")
+    design, shell = leg["design"], leg["shell"]
+    trim = design["trim"]
+    checks = "".join(
+        f"<tr><td>{escape(c['name'])}</td><td class='{'pass' if c['passed'] else 'fail'}'>"
+        f"{'pass' if c['passed'] else 'FAIL'}</td><td>{escape(c['detail'])}</td></tr>"
+        for c in leg["checks"]
+    )
+    failed = [c["name"] for c in leg["checks"] if not c["passed"]]
+    verdict = (
+        "<p class='pass'>All checks passed: the shell is one closed solid that fits as designed.</p>"
+        if not failed
+        else f"<p class='fail'>Failed checks: {escape(', '.join(failed))}. Do not print before "
+        "reviewing them.</p>"
+    )
+    params = _table(
+        [
+            ("design", escape(f"{design['name']} ({trim['type']} trim)")),
+            ("material", escape(f"{design['material']} ({fit.params.material.process})")),
+            ("thickness", _num(design["thickness_mm"], "mm")),
+            ("clearance over the skin", _num(design["clearance_mm"], "mm")),
+            ("footplate", escape(design["footplate"])),
+            ("trim half-angle at the ankle / calf",
+             f"{trim['ankle_half_angle_deg']:.0f}° / {trim['calf_half_angle_deg']:.0f}° from the posterior midline"),
+            ("top edge", f"{design['proximal_height_mm']:.0f} mm above the sole "
+                         f"(from {escape(design['proximal_height_from'])})"),
+            ("side walls", f"{trim['heel_wall_height_mm']:.0f} mm at the heel to "
+                           f"{trim['toe_wall_height_mm']:.0f} mm at the footplate's end"),
+            ("reliefs", escape(", ".join(f"{k} {v:g} mm" for k, v in design["reliefs_mm"].items()) or "none")),
+        ],
+        ("parameter", "value"),
+    )  # fmt: skip
+    stats = _table(
+        [
+            ("STL", escape(shell["stl"])),
+            ("faces", _num(shell["faces"])),
+            ("volume / mass", f"{shell['volume_mm3'] / 1000:.1f} cm³ / {shell['mass_g']:.0f} g"),
+            ("thinnest wall (away from edges)", _num(shell["min_wall_mm"], "mm", 2)),
+            ("clearance median (p05-p95)",
+             f"{shell['clearance_mm']['median']:.2f} mm ({shell['clearance_mm']['p05']:.2f}-"
+             f"{shell['clearance_mm']['p95']:.2f})"),
+            ("size", " × ".join(f"{e:.0f}" for e in shell["extents_mm"]) + " mm"),
+        ],
+        ("shell", "measured"),
+    )  # fmt: skip
+    m = leg["measurements_mm"]
+    anatomy = _table(
+        [
+            ("foot length", _num(m["foot_length"], "mm")),
+            ("malleolar width", _num(m["malleolar_width"], "mm")),
+            ("ankle girth", _num(m["ankle_girth"], "mm")),
+            ("calf girth (max)", _num(m["calf_girth_max"], "mm")),
+            ("shank length", _num(m["shank_length"], "mm")),
+        ],
+        ("leg", "measured"),
+    )
+    return (
+        f"<h2>{escape(leg['side'].capitalize())} leg</h2>{verdict}"
+        f"<img alt='shell on the leg: lateral, posterior and medial views' "
+        f"src='data:image/png;base64,{picture}'>"
+        f"<p class='small'>Blue: the shell; skin tone: the scan. Local frame, mm.</p>"
+        f"<div class='grid'><div>{params}</div><div>{stats}{anatomy}</div></div>"
+        f"<h3>Checks</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{checks}</table>"
+    )
+
+
+def fitting_html(result: FitResult, data: dict[str, Any]) -> str:
+    """The report page for a fitting, from its result and its fitting.json data."""
+    inputs = data["inputs"]
+    sections = "".join(_leg_section(fit, leg) for fit, leg in zip(result.legs, data["legs"], strict=True))
+    warnings = "".join(f"<div class='warn'>{escape(w)}</div>" for w in data["warnings"])
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>AFO fitting: {escape(inputs['scan'])}</title><style>{_CSS}</style></head><body>"
+        f"<h1>AFO fitting report</h1><p class='sub'>scan {escape(inputs['scan'])} · "
+        f"{inputs['faces']} faces · units {escape(inputs['units_detected'])} "
+        f"({escape(inputs['units_source'])}) · afofit {escape(data['afofit_version'])}</p>"
+        f"{('<h2>Warnings</h2>' + warnings) if warnings else ''}{sections}"
+        "<p class='small'>STL in mm, in the scan's own frame, so it overlays the scan. Numbers "
+        "are measured on the shell; rules and material values cite afo-engineering.md.</p>"
+        "</body></html>\n"
+    )

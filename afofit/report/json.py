@@ -1,0 +1,82 @@
+"""The fitting.json contract: plain, stable, mm (degrees only where a name says so)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from afofit import __version__
+from afofit.anatomy import anatomy_to_dict
+
+if TYPE_CHECKING:
+    from afofit.fit import FitResult, LegFit
+
+__all__ = ["fitting_json"]
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str) -> dict[str, Any]:
+    s = fit.stats
+    mass_g = s.volume_mm3 * fit.params.material.density_g_cm3 / 1000.0
+    return {
+        "side": fit.leg.side,
+        "frame": leg_dict["frame"],
+        "landmarks_mm": leg_dict["landmarks_mm"],
+        "landmark_confidence": leg_dict["confidence"],
+        "measurements_mm": leg_dict["measurements_mm"],
+        "design": fit.params.summary(),
+        "shell": {
+            "stl": stl,
+            "faces": s.faces,
+            "volume_mm3": _r(s.volume_mm3, 1),
+            "mass_g": _r(mass_g, 1),
+            "watertight": s.watertight,
+            "winding_consistent": s.winding_consistent,
+            "self_intersections": s.self_intersections,
+            "min_wall_mm": _r(s.min_wall_mm),
+            "wall_p05_mm": _r(s.wall_p05_mm),
+            "thinnest_feature_mm": _r(s.thinnest_feature_mm),
+            "clearance_mm": {
+                "median": _r(s.clearance_median_mm),
+                "p05": _r(s.clearance_p05_mm),
+                "p95": _r(s.clearance_p95_mm),
+                "within_0_8_mm_fraction": _r(s.clearance_within_0_8_fraction),
+            },
+            "extents_mm": [_r(e, 1) for e in s.extents_mm],
+        },
+        "checks": [
+            {"name": c.name, "passed": c.passed, "detail": c.detail, "value": _r(c.value)}
+            for c in fit.checks
+        ],
+        "warnings": list(fit.warnings),
+    }
+
+
+def fitting_json(result: FitResult, stl_names: list[str]) -> dict[str, Any]:
+    """The whole fitting as a JSON-ready dict; one leg's keys at the top, all legs in ``legs``."""
+    anatomy = anatomy_to_dict(result.anatomy)
+    legs = [
+        _leg(fit, leg_dict, name)
+        for fit, leg_dict, name in zip(result.legs, anatomy["legs"], stl_names, strict=True)
+    ]
+    head = {
+        "afofit_version": __version__,
+        "inputs": {
+            "scan": anatomy["file"],
+            "sha256": anatomy["sha256"],
+            "units_detected": anatomy["units_detected"],
+            "units_source": anatomy["units_source"],
+            "scale_to_mm": anatomy["scale_to_mm"],
+            "faces": anatomy["faces"],
+            "options": result.options,
+        },
+    }
+    first = dict(legs[0]) if len(legs) == 1 else {"side": "both"}
+    warnings = list(anatomy["warnings"]) + [w for leg in legs for w in leg["warnings"]]
+    first.pop("warnings", None)
+    return {**head, **first, "legs": legs, "warnings": warnings}
