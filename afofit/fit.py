@@ -247,7 +247,7 @@ def fit_leg(
         site = geometry.samples[np.argmin(np.sum((geometry.samples - centre) ** 2, axis=1))]
         weight = np.exp(-np.sum((mesh.triangles_center - site) ** 2, axis=1) / (2 * RELIEF_SIGMA_MM**2))
         relief = np.maximum(relief, weight * (amount > 0))
-    stats = measure_shell(mesh, geometry.samples, params.clearance_mm, params.thickness_mm, inside, relief)
+    stats = measure_shell(mesh, skin, params.clearance_mm, params.thickness_mm, inside, relief)
     checks = run_checks(stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm)
     warnings = list(params.warnings)
     if geometry.removed_pieces:

@@ -28,13 +28,21 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, cKDTree
 from skimage.measure import marching_cubes
 
 from afofit.design import DesignParameters
 from afofit.errors import FitError
 
-__all__ = ["ShellGeometry", "build_shell", "skin_samples", "trim_field"]
+__all__ = [
+    "ShellGeometry",
+    "build_shell",
+    "fill_small_holes",
+    "skin_samples",
+    "trim_field",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,11 @@ Vec = NDArray[np.float64]
 
 #: Skin samples are at most this far apart, mm.
 SAMPLE_SPACING_MM = 0.8
+#: Scan holes with a shorter rim are closed before offsetting, mm (a 5 cm
+#: rim is a hole about 16 mm across; the open top and sole are far longer).
+MAX_HOLE_PERIMETER_MM = 60.0
+#: Taubin smoothing passes over the skin before offsetting.
+SMOOTHING_ITERATIONS = 10
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
 #: Height of the footplate fill above the sole (reaches up under the arch), mm.
@@ -86,13 +99,50 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
     return fixed
 
 
+def fill_small_holes(mesh: trimesh.Trimesh, max_perimeter_mm: float) -> trimesh.Trimesh:
+    """Close each hole whose rim is shorter than ``max_perimeter_mm`` with a fan to its centroid.
+
+    Scanner holes under the shell would otherwise let the offset dip into
+    them; the big openings (the top, an open sole) are left alone.
+    """
+    faces = np.asarray(mesh.faces)
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    key = np.sort(directed, axis=1)
+    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    boundary = directed[counts[inverse.reshape(-1)] == 1]
+    if len(boundary) == 0:
+        return mesh
+    n = len(mesh.vertices)
+    graph = coo_matrix((np.ones(len(boundary)), (boundary[:, 0], boundary[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    loop_of_edge = labels[boundary[:, 0]]
+    vertices = [np.asarray(mesh.vertices)]
+    new_faces = [faces]
+    lengths = np.linalg.norm(mesh.vertices[boundary[:, 0]] - mesh.vertices[boundary[:, 1]], axis=1)
+    perimeter = np.bincount(loop_of_edge, weights=lengths)
+    count = n
+    for loop in np.flatnonzero(perimeter > 0):
+        if perimeter[loop] > max_perimeter_mm:
+            continue
+        edges = boundary[loop_of_edge == loop]
+        centre = mesh.vertices[np.unique(edges)].mean(axis=0)
+        vertices.append(centre[None, :])
+        # Each rim edge runs u→v in its face; the patch face runs v→u.
+        new_faces.append(np.column_stack([edges[:, 1], edges[:, 0], np.full(len(edges), count)]))
+        count += 1
+    return trimesh.Trimesh(np.vstack(vertices), np.vstack(new_faces), process=False)
+
+
 def skin_samples(mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float) -> tuple[Vec, Vec]:
     """Dense samples of the skin with outward unit normals, (n, 3) each.
 
     Faces larger than the spacing are subdivided; each face contributes its
     corners and centroid, so the samples are deterministic.
     """
-    skin = _oriented(mesh, inside)
+    skin = fill_small_holes(_oriented(mesh, inside), MAX_HOLE_PERIMETER_MM)
+    # Scanner noise is finer than anything skin does under a brace: smooth
+    # it away (Taubin keeps the volume) so the wall does not copy it.
+    trimesh.smoothing.filter_taubin(skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS)
     vertices, faces = trimesh.remesh.subdivide_to_size(
         skin.vertices, skin.faces, max_edge=2.0 * spacing_mm, max_iter=12
     )
@@ -149,15 +199,12 @@ def _inside_convex(outline: Vec, xy: Vec) -> Vec:
     return np.max(np.einsum("pkj,kj->pk", xy[:, None, :] - a[None, :, :], normal), axis=1)
 
 
-def _relief(p: Vec, params: DesignParameters, samples: Vec, tree: cKDTree | None) -> Vec:
-    """Extra offset at points ``p`` (mm): a Gaussian bump per relief site, snapped to the skin."""
-    out = np.zeros(len(p))
+def _relief(samples: Vec, params: DesignParameters) -> Vec:
+    """Extra offset at each skin sample (mm): a Gaussian bump per relief site, snapped to the skin."""
+    out = np.zeros(len(samples))
     for centre, amount in params.reliefs.values():
-        if tree is None:
-            site = samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))]
-        else:
-            site = samples[tree.query(centre)[1]]
-        out += amount * np.exp(-np.sum((p - site) ** 2, axis=1) / (2.0 * RELIEF_SIGMA_MM**2))
+        site = samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))]
+        out += amount * np.exp(-np.sum((samples - site) ** 2, axis=1) / (2.0 * RELIEF_SIGMA_MM**2))
     return out
 
 
@@ -259,7 +306,8 @@ def build_shell(
     # Each sample marks the voxels along its normal through the offset layer
     # (thicker only where a relief bulges it out).
     n_keep = normals[keep]
-    extra = _relief(region, params, samples, None)
+    relief = _relief(samples, params)  # per skin sample
+    extra = relief[keep]
     for s in np.arange(max(c - 1.5 * h, 0.0), reach + 1.5 * h, 0.5 * h):
         inside_layer = s <= c + t + extra + 1.5 * h
         idx = np.round((region[inside_layer] + s * n_keep[inside_layer] - lo) / h).astype(int)
@@ -296,7 +344,9 @@ def build_shell(
     nearest[far] = 0
     sign = np.sign(np.einsum("ij,ij->i", p - samples[nearest], normals[nearest]))
     d = np.where(far, -bound, dist * np.where(sign == 0, 1.0, sign))
-    d_eff = d - _relief(p, params, samples, tree)
+    # The relief belongs to the nearest skin point, so the whole layer moves
+    # out along the normal and keeps its thickness.
+    d_eff = d - np.where(far, 0.0, relief[nearest])
     shell = np.maximum(c - d_eff, d_eff - (c + t))
     plate = np.maximum.reduce(
         [
