@@ -33,6 +33,8 @@ FIFTH_MET_BASE_AT = (0.44, 0.06)
 MIN_SHELL_ABOVE_ANKLE_MM = 80.0
 #: A sulcus footplate ends this far behind the line of the metatarsal heads, mm.
 SULCUS_BEHIND_MTP_MM = 5.0
+#: A full footplate ends this far in front of the toe tip (beyond the shell's own cap).
+FULL_BEYOND_TOE_MM = 20.0
 #: A three-quarter footplate ends at this fraction of foot length from the heel,
 #: behind the fifth metatarsal head.
 THREE_QUARTER_FRACTION = 0.58
@@ -136,7 +138,8 @@ def _footplate_end(
 ) -> tuple[Vec, Vec]:
     forward = np.array([0.0, 1.0])
     if footplate == "full":
-        return np.array([0.0, toe[1] + 1.0]), forward
+        # Past the toe tip by more than any wall, so the toe cap is whole.
+        return np.array([0.0, toe[1] + FULL_BEYOND_TOE_MM]), forward
     if footplate == "three-quarter":
         return np.array([0.0, heel[1] + THREE_QUARTER_FRACTION * foot]), forward
     # Sulcus: along the oblique line of the metatarsal heads, just behind it.
@@ -196,7 +199,8 @@ def resolve_design(
     foot = leg.measurements.foot_length_mm
     end_point, end_dir = _footplate_end(plate, heel, toe, mtp1, mtp5, foot)
     reach = float((end_point - heel[:2]) @ end_dir)
-    if reach < 0.45 * foot or float((toe[:2] - end_point) @ end_dir) < -2.0:
+    past_toe = plate != "full" and float((toe[:2] - end_point) @ end_dir) < -2.0
+    if reach < 0.45 * foot or past_toe:
         raise FitError(
             f"a {plate} footplate does not fit this foot (it would end {reach:.0f} mm in front "
             f"of the heel on a {foot:.0f} mm foot); check the toe and metatarsal landmarks "

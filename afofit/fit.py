@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 from afofit.anatomy import (
     LegAnatomy,
@@ -222,7 +223,7 @@ def fit_leg(
     limb_mm: trimesh.Trimesh,
     leg: LegAnatomy,
     params: DesignParameters,
-    voxel_mm: float = 1.0,
+    voxel_mm: float = 1.25,
 ) -> LegFit:
     """Build and check the shell for one leg (the pipeline's geometry half).
 
@@ -241,7 +242,9 @@ def fit_leg(
     mesh = geometry.mesh
     ankle, heel = local["ankle_axis_centre"], local["heel"]
     assert ankle is not None and heel is not None
-    inside = -trim_field(mesh.triangles_center, params, axis, float(ankle[2]), float(heel[1]), foot)
+    # How far inside the trim lines each face lies, judged at the skin under it as the build does.
+    _, under = cKDTree(geometry.samples).query(mesh.triangles_center, workers=-1)
+    inside = -trim_field(geometry.samples[under], params, axis, float(ankle[2]), float(heel[1]), foot)
     relief = np.zeros(len(mesh.faces))
     for centre, amount in params.reliefs.values():
         site = geometry.samples[np.argmin(np.sum((geometry.samples - centre) ** 2, axis=1))]
@@ -275,7 +278,7 @@ def fit(
     footplate: str | None = None,
     units: str | None = None,
     landmarks: Path | str | None = None,
-    voxel_mm: float = 1.0,
+    voxel_mm: float = 1.25,
 ) -> FitResult:
     """Fit AFO shells to a scan and write ``afo.stl``, ``fitting.json`` and ``report.html``.
 

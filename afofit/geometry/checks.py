@@ -95,30 +95,32 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
     pairs = cKDTree(centres).query_pairs(2.0 * radius, output_type="ndarray")
     if len(pairs) == 0:
         return 0
-    faces = mesh.faces
-    shared = (faces[pairs[:, 0], :, None] == faces[pairs[:, 1], None, :]).any(axis=(1, 2))
-    pairs = pairs[~shared]
-    lo, hi = tri.min(axis=1), tri.max(axis=1)
-    boxes_meet = np.all(
-        (lo[pairs[:, 0]] <= hi[pairs[:, 1]] + TOUCH_MM) & (lo[pairs[:, 1]] <= hi[pairs[:, 0]] + TOUCH_MM),
-        axis=1,
-    )
-    pairs = pairs[boxes_meet]
-    total = 0
-    for start in range(0, len(pairs), 200_000):
-        chunk = pairs[start : start + 200_000]
-        a, b = tri[chunk[:, 0]], tri[chunk[:, 1]]
-        na, nb = _tri_normal(a), _tri_normal(b)
-        apart = _separated(a, b, na) | _separated(a, b, nb)
-        for i in range(3):
-            ea = a[:, (i + 1) % 3] - a[:, i]
-            eb = b[:, (i + 1) % 3] - b[:, i]
-            # In-plane edge normals separate coplanar triangles.
-            apart |= _separated(a, b, np.cross(na, ea)) | _separated(a, b, np.cross(nb, eb))
-            for j in range(3):
-                eb_j = b[:, (j + 1) % 3] - b[:, j]
-                apart |= _separated(a, b, np.cross(ea, eb_j))
-        total += int((~apart).sum())
+    lo, hi = tri.min(axis=1).astype(np.float32), tri.max(axis=1).astype(np.float32)
+    kept = []
+    for start in range(0, len(pairs), 1_000_000):  # in chunks: bounded memory
+        chunk = pairs[start : start + 1_000_000]
+        a, b = chunk[:, 0], chunk[:, 1]
+        meet = np.all((lo[a] <= hi[b] + TOUCH_MM) & (lo[b] <= hi[a] + TOUCH_MM), axis=1)
+        chunk = chunk[meet]
+        fa, fb = mesh.faces[chunk[:, 0]], mesh.faces[chunk[:, 1]]
+        shared = (fa[:, :, None] == fb[:, None, :]).any(axis=(1, 2))
+        kept.append(chunk[~shared])
+    pairs = np.concatenate(kept)
+    a, b = tri[pairs[:, 0]], tri[pairs[:, 1]]
+    axes = [lambda a, b: _tri_normal(a), lambda a, b: _tri_normal(b)]
+    for i in range(3):
+        axes.append(lambda a, b, i=i: np.cross(_tri_normal(a), a[:, (i + 1) % 3] - a[:, i]))
+        axes.append(lambda a, b, i=i: np.cross(_tri_normal(b), b[:, (i + 1) % 3] - b[:, i]))
+        for j in range(3):
+            axes.append(
+                lambda a, b, i=i, j=j: np.cross(a[:, (i + 1) % 3] - a[:, i], b[:, (j + 1) % 3] - b[:, j])
+            )
+    for axis in axes:  # drop each pair as soon as one axis separates it
+        if len(a) == 0:
+            break
+        apart = _separated(a, b, axis(a, b))
+        a, b = a[~apart], b[~apart]
+    total = len(a)
     return total
 
 

@@ -6,11 +6,12 @@ itself in the ankle crease and at the toes):
 1. Sample the skin densely (≤ 0.5 mm apart) with outward normals, in the
    leg's local frame. An open sole is capped by its footprint at the floor.
 2. Mark a narrow band of voxels (1 mm by default) around the offset layer
-   ``clearance ≤ d ≤ clearance + thickness (+ relief)`` and the slab under the
-   foot; elsewhere the field is simply "outside".
+   ``clearance ≤ d ≤ clearance + thickness`` and the slab under the foot;
+   elsewhere the field is simply "outside". Reliefs displace the skin
+   samples outward first, so the wall stays an exact offset over them.
 3. In the band, the signed distance ``d`` to the skin is the distance to the
    nearest sample (exact to a few hundredths of a mm at this density), signed
-   by that sample's normal. Reliefs lower ``d`` locally with smooth bumps.
+   by that sample's normal.
 4. The shell is ``max(c - d, d - (c + t))``, united with a footplate slab that
    fills from the inner surface down to one flat plantar plane, intersected
    with the trim region by a smooth maximum that rounds the trim edges.
@@ -38,6 +39,7 @@ from afofit.errors import FitError
 
 __all__ = [
     "ShellGeometry",
+    "boundary_edges",
     "build_shell",
     "fill_small_holes",
     "skin_samples",
@@ -50,15 +52,16 @@ Vec = NDArray[np.float64]
 
 #: Skin samples are at most this far apart, mm.
 SAMPLE_SPACING_MM = 0.8
-#: Scan holes with a shorter rim are closed before offsetting, mm (a 5 cm
-#: rim is a hole about 16 mm across; the open top and sole are far longer).
-MAX_HOLE_PERIMETER_MM = 60.0
+#: Scan holes with a shorter rim are closed before offsetting, mm (a 15 cm
+#: rim is a hole about 5 cm across; the open top and sole are far longer).
+MAX_HOLE_PERIMETER_MM = 150.0
 #: Taubin smoothing passes over the skin before offsetting.
 SMOOTHING_ITERATIONS = 10
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
-#: Height of the footplate fill above the sole (reaches up under the arch), mm.
-PLATE_FILL_MM = 22.0
+#: Height up to which the footplate fills under the foot, mm: above any arch;
+#: the trim's side walls cap it.
+PLATE_FILL_MM = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,15 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
     return fixed
 
 
+def boundary_edges(faces: NDArray[np.int64]) -> NDArray[np.int64]:
+    """(k, 2) directed edges that belong to one face only, as their face runs them."""
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
+    low, high = directed.min(axis=1), directed.max(axis=1)
+    key = low * (int(faces.max()) + 1) + high
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return directed[counts[inverse] == 1]
+
+
 def fill_small_holes(mesh: trimesh.Trimesh, max_perimeter_mm: float) -> trimesh.Trimesh:
     """Close each hole whose rim is shorter than ``max_perimeter_mm`` with a fan to its centroid.
 
@@ -106,10 +118,7 @@ def fill_small_holes(mesh: trimesh.Trimesh, max_perimeter_mm: float) -> trimesh.
     them; the big openings (the top, an open sole) are left alone.
     """
     faces = np.asarray(mesh.faces)
-    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    key = np.sort(directed, axis=1)
-    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    boundary = directed[counts[inverse.reshape(-1)] == 1]
+    boundary = boundary_edges(faces)
     if len(boundary) == 0:
         return mesh
     n = len(mesh.vertices)
@@ -143,13 +152,15 @@ def skin_samples(mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float) -> tuple
     # Scanner noise is finer than anything skin does under a brace: smooth
     # it away (Taubin keeps the volume) so the wall does not copy it.
     trimesh.smoothing.filter_taubin(skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS)
-    vertices, faces = trimesh.remesh.subdivide_to_size(
-        skin.vertices, skin.faces, max_edge=2.0 * spacing_mm, max_iter=12
-    )
-    # Subdivision repeats shared corners: merge them (a k-d tree slows to a
-    # crawl on many identical points).
-    fine = trimesh.Trimesh(vertices, faces, process=False)
-    fine.merge_vertices()
+    if np.percentile(skin.edges_unique_length, 99) <= 2.0 * spacing_mm:
+        fine = skin  # a fine scan is dense enough as it is
+    else:
+        vertices, faces = trimesh.remesh.subdivide_to_size(
+            skin.vertices, skin.faces, max_edge=2.0 * spacing_mm, max_iter=12
+        )
+        # Subdivision repeats shared corners: merge them.
+        fine = trimesh.Trimesh(vertices, faces, process=False)
+        fine.merge_vertices()
     points = np.vstack([fine.vertices, fine.triangles_center])
     normals = np.vstack([fine.vertex_normals, fine.face_normals])
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
@@ -165,9 +176,7 @@ def _footprint(samples: Vec, foot_length: float) -> Vec:
 
 def _sole_is_open(mesh: trimesh.Trimesh, foot_length: float) -> bool:
     """True when the skin's open edges run round the sole (a standing scan)."""
-    edges = mesh.edges_sorted
-    unique, counts = np.unique(edges, axis=0, return_counts=True)
-    boundary = unique[counts == 1]
+    boundary = boundary_edges(np.asarray(mesh.faces))
     if len(boundary) == 0:
         return False
     mid = 0.5 * (mesh.vertices[boundary[:, 0]] + mesh.vertices[boundary[:, 1]])
@@ -200,12 +209,30 @@ def _inside_convex(outline: Vec, xy: Vec) -> Vec:
 
 
 def _relief(samples: Vec, params: DesignParameters) -> Vec:
-    """Extra offset at each skin sample (mm): a Gaussian bump per relief site, snapped to the skin."""
+    """Outward displacement of each skin sample, mm: a Gaussian bump per relief site."""
     out = np.zeros(len(samples))
     for centre, amount in params.reliefs.values():
         site = samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))]
-        out += amount * np.exp(-np.sum((samples - site) ** 2, axis=1) / (2.0 * RELIEF_SIGMA_MM**2))
+        squared = np.sum((samples - site) ** 2, axis=1)
+        out += amount * np.exp(-squared / (2.0 * RELIEF_SIGMA_MM**2))
     return out
+
+
+def _largest_piece(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, int]:
+    """Keep the largest connected piece; return it and how many faces were dropped."""
+    faces = np.asarray(mesh.faces)
+    n = len(mesh.vertices)
+    rows = np.concatenate([faces[:, 0], faces[:, 1]])
+    cols = np.concatenate([faces[:, 1], faces[:, 2]])
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    if count == 1:
+        return mesh, 0
+    face_labels = labels[faces[:, 0]]
+    biggest = np.argmax(np.bincount(face_labels))
+    keep = face_labels == biggest
+    piece = mesh.submesh([np.flatnonzero(keep)], append=True, repair=False)
+    return piece, int((~keep).sum())
 
 
 def _smooth_max(a: Vec, b: Vec, k: float) -> Vec:
@@ -303,14 +330,14 @@ def build_shell(
     lo[2] = min(lo[2], -(c + t) - 3.0 * h)
     shape = np.round((hi - lo) / h).astype(int) + 1
     band = np.zeros(shape, dtype=bool)
-    # Each sample marks the voxels along its normal through the offset layer
-    # (thicker only where a relief bulges it out).
+    # Reliefs displace the skin itself outward (smooth bumps over the bony
+    # prominences); the wall is then an exact offset of the displaced skin,
+    # so it keeps its thickness over a bump as everywhere else.
+    relief = _relief(samples, params)
+    moved = samples + relief[:, None] * normals
     n_keep = normals[keep]
-    relief = _relief(samples, params)  # per skin sample
-    extra = relief[keep]
-    for s in np.arange(max(c - 1.5 * h, 0.0), reach + 1.5 * h, 0.5 * h):
-        inside_layer = s <= c + t + extra + 1.5 * h
-        idx = np.round((region[inside_layer] + s * n_keep[inside_layer] - lo) / h).astype(int)
+    for s in np.arange(max(c - 1.5 * h, 0.0), c + t + 1.5 * h, 0.5 * h):
+        idx = np.round((moved[keep] + s * n_keep - lo) / h).astype(int)
         ok = np.all((idx >= 0) & (idx < shape), axis=1)
         band[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = True
     # The footplate: each column under the foot, from the flat plantar plane
@@ -318,15 +345,15 @@ def build_shell(
     gx = lo[0] + h * np.arange(shape[0])
     gy = lo[1] + h * np.arange(shape[1])
     gz = lo[2] + h * np.arange(shape[2])
-    xy = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 2)
-    plate_dist = _inside_convex(outline, xy).reshape(shape[0], shape[1])
-    low = samples[samples[:, 2] < PLATE_FILL_MM]
-    cols = np.round((low[:, :2] - lo[:2]) / h).astype(int)
+    # Columns under the plantar skin (downward-facing, low; the cap of an
+    # open sole included), and the height of that skin in each.
+    plantar = (samples[:, 2] < PLATE_FILL_MM) & (normals[:, 2] < -0.5)
+    cols = np.round((samples[plantar, :2] - lo[:2]) / h).astype(int)
     ok = np.all((cols >= 0) & (cols < shape[:2]), axis=1)
     lowest = np.full(shape[:2], np.inf)
-    np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), low[ok, 2])
-    lowest = ndimage.grey_erosion(np.where(np.isfinite(lowest), lowest, 0.0), size=3)
-    under = plate_dist <= c + t + 2.0 * h
+    np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), samples[plantar][ok, 2])
+    lowest = ndimage.grey_erosion(lowest, size=3)  # close gaps between samples
+    under = np.isfinite(lowest)
     fill_top = np.where(under, np.clip(lowest, 0.0, PLATE_FILL_MM) - c + 2.0 * h, -np.inf)
     band |= (gz[None, None, :] >= -(c + t) - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
     band = ndimage.binary_dilation(band, iterations=1)
@@ -335,48 +362,46 @@ def build_shell(
     idx = np.argwhere(band)
     p = lo + h * idx
     log.debug("shell band: %d voxels of %d, %d skin samples", len(idx), band.size, len(samples))
-    tree = cKDTree(samples)
+    tree = cKDTree(moved)
     # Beyond this distance no voxel can be in the shell; a bounded search is
     # many times faster for the voxels deep inside the foot.
     bound = max(reach, arch + c + t) + 3.0 * h
     dist, nearest = tree.query(p, workers=-1, distance_upper_bound=bound)
     far = ~np.isfinite(dist)
     nearest[far] = 0
-    sign = np.sign(np.einsum("ij,ij->i", p - samples[nearest], normals[nearest]))
+    sign = np.sign(np.einsum("ij,ij->i", p - moved[nearest], normals[nearest]))
     d = np.where(far, -bound, dist * np.where(sign == 0, 1.0, sign))
-    # The relief belongs to the nearest skin point, so the whole layer moves
-    # out along the normal and keeps its thickness.
-    d_eff = d - np.where(far, 0.0, relief[nearest])
-    shell = np.maximum(c - d_eff, d_eff - (c + t))
+    shell = np.maximum(c - d, d - (c + t))
+    # The footplate: each column from the flat plantar plane up to the inner
+    # surface under the foot's lowest skin in that column (higher under the
+    # arch), within the footprint. Its top follows the skin, so it meets the
+    # wall's inner surface without a seam.
+    column_top = np.clip(lowest, -np.inf, PLATE_FILL_MM)[idx[:, 0], idx[:, 1]] - c
     plate = np.maximum.reduce(
-        [
-            -(p[:, 2] + c + t),
-            p[:, 2] - PLATE_FILL_MM,
-            plate_dist[idx[:, 0], idx[:, 1]] - (c + t),
-            c - d,
-        ]
+        [-(p[:, 2] + c + t), p[:, 2] - np.maximum(column_top, -1e3), c - d]
     )
     solid = np.minimum(shell, plate)
-    trim = trim_field(p, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
+    # The trim is judged at the skin point under each voxel, so every trim
+    # line cuts straight across the wall (a plane cutting a wall it nearly
+    # runs along would leave a knife edge).
+    under_skin = np.where(far[:, None], p, samples[nearest])
+    trim = trim_field(under_skin, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
     value = _smooth_max(solid, trim, params.edge_radius_mm)
     field = np.full(shape, 10.0, dtype=np.float32)
     field[idx[:, 0], idx[:, 1], idx[:, 2]] = value
     field[[0, -1], :, :] = field[:, [0, -1], :] = 10.0
     field[:, :, [0, -1]] = 10.0
-    # A value of exactly zero puts marching-cubes vertices on grid points,
-    # where neighbouring triangles collapse to zero area.
-    field[field == 0.0] = 1e-6
+    # A value at or near zero puts marching-cubes vertices on (or within
+    # float32 rounding of) a grid point, where vertices of different edges
+    # meet and the STL becomes non-manifold: keep every value clear of zero.
+    near = np.abs(field) < 1e-3 * h
+    field[near] = np.where(field[near] < 0.0, -1e-3 * h, 1e-3 * h)
     if field.min() >= 0.0:
         raise FitError("the trim leaves no shell: the trim lines cut the whole offset away.")
     verts, faces, _, _ = marching_cubes(field, level=0.0, spacing=(h, h, h))
+    # Marching cubes shares each edge's vertex between its faces already.
     mesh = trimesh.Trimesh(verts + lo, faces, process=False)
-    mesh.merge_vertices()
-    pieces = mesh.split(only_watertight=False)
-    removed = 0
-    if len(pieces) > 1:
-        pieces = sorted(pieces, key=lambda m: -len(m.faces))
-        removed = sum(len(m.faces) for m in pieces[1:])
-        mesh = pieces[0]
+    mesh, removed = _largest_piece(mesh)
     if mesh.volume < 0:
         mesh.invert()
     return ShellGeometry(

@@ -30,6 +30,8 @@ _SHELL = np.array([0.25, 0.50, 0.85])
 
 def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray]:
     """Face centres about a pixel apart (faces subdivided as needed), with face normals."""
+    if np.median(mesh.edges_unique_length) < 1.5 * pixel_mm:
+        return mesh.triangles_center, mesh.face_normals
     vertices, faces = trimesh.remesh.subdivide_to_size(
         mesh.vertices, mesh.faces, max_edge=1.5 * pixel_mm, max_iter=8
     )
@@ -77,7 +79,7 @@ def render_views(
     shell: trimesh.Trimesh,
     skin: trimesh.Trimesh | None = None,
     views: tuple[str, ...] = ("lateral", "posterior", "medial"),
-    pixel_mm: float = 1.0,
+    pixel_mm: float = 1.25,
 ) -> bytes:
     """PNG of the shell (blue) over the leg (skin tone) from each view, side by side.
 
