@@ -225,7 +225,11 @@ def _fit_table(data: dict[str, Any]) -> Table:
         cells = []
         for leg in legs:
             c = leg["checks"][i]
-            cells.append(f"[green]pass[/] {c['detail']}" if c["passed"] else f"[bold red]FAIL[/] {c['detail']}")
+            cells.append(
+                f"[green]pass[/] {c['detail']}"
+                if c["passed"]
+                else f"[bold red]FAIL[/] {c['detail']}"
+            )
         table.add_row(check["name"], *cells)
     return table
 
@@ -233,28 +237,45 @@ def _fit_table(data: dict[str, Any]) -> Table:
 @app.command()
 def fit(
     scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="Folder for afo.stl, fitting.json, report.html.")],
-    side: Annotated[FitSide | None, typer.Option(help="Which leg; 'both' fits a brace to each.")] = None,
-    design: Annotated[str, typer.Option(help="Design profile: pls, semi-rigid, solid, or a .toml file.")] = "pls",
-    material: Annotated[str, typer.Option(help="Material profile name or .toml file.")] = "pp-copolymer",
-    thickness: Annotated[float | None, typer.Option(help="Wall thickness, mm (default: the design's).")] = None,
-    clearance: Annotated[float | None, typer.Option(help="Gap over the skin, mm (default 2).")] = None,
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--out", help="Folder for afo.stl, fitting.json, report.html.")
+    ],
+    side: Annotated[
+        FitSide | None, typer.Option(help="Which leg; 'both' fits a brace to each.")
+    ] = None,
+    design: Annotated[
+        str, typer.Option(help="Design profile: pls, semi-rigid, solid, or a .toml file.")
+    ] = "pls",
+    material: Annotated[
+        str, typer.Option(help="Material profile name or .toml file.")
+    ] = "pp-copolymer",
+    thickness: Annotated[
+        float | None, typer.Option(help="Wall thickness, mm (default: the design's).")
+    ] = None,
+    clearance: Annotated[
+        float | None, typer.Option(help="Gap over the skin, mm (default 2).")
+    ] = None,
     footplate: Annotated[Footplate | None, typer.Option(help="Footplate length.")] = None,
-    units: Annotated[Units | None, typer.Option(help="The scan's units, instead of detecting them.")] = None,
-    landmarks: Annotated[Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print fitting.json instead of a table.")] = False,
+    units: Annotated[
+        Units | None, typer.Option(help="The scan's units, instead of detecting them.")
+    ] = None,
+    landmarks: Annotated[
+        Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print fitting.json instead of a table.")
+    ] = False,
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.fit import fit as fit_afo
-    from afofit.report.json import fitting_json
 
-    result = _busy(
+    _busy(
         f"Fitting an AFO to {scan_path.name}…",
         lambda: fit_afo(scan_path, out_dir, side=side and side.value, design=design, material=material,
                         thickness_mm=thickness, clearance_mm=clearance, footplate=footplate and footplate.value,
                         units=units and units.value, landmarks=landmarks),
     )  # fmt: skip
-    data = json.loads((out_dir / "fitting.json").read_text()) if (out_dir / "fitting.json").exists() else fitting_json(result, [])
+    data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
@@ -266,7 +287,9 @@ def fit(
 
 @app.command()
 def profiles(
-    name: Annotated[str | None, typer.Argument(help="A design or material to show in full.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="A design or material to show in full.")
+    ] = None,
 ) -> None:
     """List the built-in design and material profiles, or show one."""
     from afofit.profiles import builtin_profiles, profile_text

@@ -107,7 +107,7 @@ def _local(leg: LegAnatomy, name: str) -> Vec | None:
 def _proximal_height(
     leg: LegAnatomy, profile: DesignProfile, ankle: Vec, top_mm: float
 ) -> tuple[float, str, list[str]]:
-    """Top edge height above the sole: below the fibular head, else from the knee, else estimated."""
+    """Top edge height above the sole: below the fibular head, else the knee, else estimated."""
     warnings = []
     below = profile.proximal_below_fibular_head_mm
     fibula, knee = _local(leg, "fibular_head"), _local(leg, "knee_centre")

@@ -26,8 +26,8 @@ __all__ = [
     "check_mesh_path",
     "check_out_dir",
     "stl_name",
-    "write_fit",
     "write_atomic",
+    "write_fit",
     "write_json",
     "write_mesh",
     "write_phantom",
@@ -180,7 +180,10 @@ def write_fit(result: FitResult, folder: Path) -> list[Path]:
     data = fitting_json(result, names)
     page = fitting_html(result, data)
     folder.mkdir(parents=True, exist_ok=True)
-    written = [write_mesh(fit.shell_scan, folder / name) for fit, name in zip(result.legs, names, strict=True)]
+    written = [
+        write_mesh(fit.shell_scan, folder / name)
+        for fit, name in zip(result.legs, names, strict=True)
+    ]
     written.append(write_json(data, folder / "fitting.json"))
     written.append(write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8"))))
     return written

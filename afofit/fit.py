@@ -1,10 +1,10 @@
 """The afofit pipeline, in one place.
 
-    analyse_scan:  scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg
-                   (frame, side, landmarks, measurements) per leg ─ ScanAnatomy
-    fit:           analyse_scan ─ load_design/load_material ─ resolve_design
-                   (every request checked) ─ per leg: build_shell ─ measure_shell
-                   ─ run_checks ─ write_fit (afo.stl, fitting.json, report.html)
+analyse_scan:  scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg
+               (frame, side, landmarks, measurements) per leg ─ ScanAnatomy
+fit:           analyse_scan ─ load_design/load_material ─ resolve_design
+               (every request checked) ─ per leg: build_shell ─ measure_shell
+               ─ run_checks ─ write_fit (afo.stl, fitting.json, report.html)
 """
 
 from __future__ import annotations
@@ -235,7 +235,10 @@ def fit_leg(
     """
     frame = leg.frame
     skin = trimesh.Trimesh(frame.to_local(limb_mm.vertices), limb_mm.faces, process=False)
-    local = {k: (None if p is None else frame.to_local(p[None, :])[0]) for k, p in leg.landmarks_mm.items()}
+    local = {
+        k: (None if p is None else frame.to_local(p[None, :])[0])
+        for k, p in leg.landmarks_mm.items()
+    }
     axis = frame.rotation @ frame.shank_up
     foot = leg.measurements.foot_length_mm
     geometry = build_shell(skin, params, axis, local, foot, voxel_mm=voxel_mm)
@@ -244,17 +247,25 @@ def fit_leg(
     assert ankle is not None and heel is not None
     # How far inside the trim lines each face lies, judged at the skin under it as the build does.
     _, under = cKDTree(geometry.samples).query(mesh.triangles_center, workers=-1)
-    inside = -trim_field(geometry.samples[under], params, axis, float(ankle[2]), float(heel[1]), foot)
+    inside = -trim_field(
+        geometry.samples[under], params, axis, float(ankle[2]), float(heel[1]), foot
+    )
     relief = np.zeros(len(mesh.faces))
     for centre, amount in params.reliefs.values():
         site = geometry.samples[np.argmin(np.sum((geometry.samples - centre) ** 2, axis=1))]
-        weight = np.exp(-np.sum((mesh.triangles_center - site) ** 2, axis=1) / (2 * RELIEF_SIGMA_MM**2))
+        weight = np.exp(
+            -np.sum((mesh.triangles_center - site) ** 2, axis=1) / (2 * RELIEF_SIGMA_MM**2)
+        )
         relief = np.maximum(relief, weight * (amount > 0))
     stats = measure_shell(mesh, skin, params.clearance_mm, params.thickness_mm, inside, relief)
-    checks = run_checks(stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm)
+    checks = run_checks(
+        stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm
+    )
     warnings = list(params.warnings)
     if geometry.removed_pieces:
-        warnings.append(f"dropped {geometry.removed_pieces} faces of loose fragments from the shell")
+        warnings.append(
+            f"dropped {geometry.removed_pieces} faces of loose fragments from the shell"
+        )
     if params.strap_slots:
         warnings.append("strap slots are not cut yet: mark them by hand")
     shell_scan = trimesh.Trimesh(frame.to_scan(mesh.vertices), mesh.faces, process=False)

@@ -130,7 +130,11 @@ class _Keys:
                 return None
             raise self._fail(key, "is missing")
         value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise self._fail(key, f"must be a number, not {value!r}")
         if not lo <= value <= hi:
             raise self._fail(key, f"= {value} is outside {lo}..{hi}")
@@ -141,7 +145,9 @@ class _Keys:
         assert value is not None
         return value
 
-    def text(self, key: str, choices: tuple[str, ...] | None = None, default: str | None = None) -> str:
+    def text(
+        self, key: str, choices: tuple[str, ...] | None = None, default: str | None = None
+    ) -> str:
         value = self.data.get(key, default)
         if value is None:
             raise self._fail(key, "is missing")
@@ -163,7 +169,9 @@ def load_material(name: str | Path) -> Material:
     path = _locate(name, "material")
     keys = _Keys(_read(path, "material"), path, "material")
     rng = keys.data.get("thickness_range_mm")
-    if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)):
+    if not (
+        isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)
+    ):
         raise keys._fail("thickness_range_mm", f"must be [min, max] in mm, not {rng!r}")
     return Material(
         name=keys.text("name"),
@@ -195,7 +203,9 @@ def load_design(name: str | Path) -> DesignProfile:
     reliefs = {}
     for site, value in reliefs_raw.items():
         if site not in RELIEF_SITES:
-            raise keys._fail(f"reliefs_mm.{site}", f"is not a relief site ({', '.join(RELIEF_SITES)})")
+            raise keys._fail(
+                f"reliefs_mm.{site}", f"is not a relief site ({', '.join(RELIEF_SITES)})"
+            )
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 10:
             raise keys._fail(f"reliefs_mm.{site}", f"= {value!r} must be 0..10 mm")
         reliefs[site] = float(value)
@@ -231,7 +241,8 @@ def builtin_profiles() -> dict[str, list[str]]:
     """Names of the built-in designs and materials."""
     root = profiles_dir()
     return {
-        kind: sorted(p.stem for p in (root / kind).glob("*.toml")) for kind in ("designs", "materials")
+        kind: sorted(p.stem for p in (root / kind).glob("*.toml"))
+        for kind in ("designs", "materials")
     }
 
 

@@ -18,9 +18,9 @@ __all__ = [
     "BUILD_VOLUME_MM",
     "Check",
     "ShellStats",
+    "chord_thickness",
     "measure_shell",
     "run_checks",
-    "chord_thickness",
     "self_intersecting_pairs",
 ]
 
@@ -71,7 +71,7 @@ TOUCH_MM = 1e-6
 
 
 def _separated(a: Vec, b: Vec, axis: Vec) -> NDArray[np.bool_]:
-    """True where the projections of triangles a and b on ``axis`` do not overlap (touching counts as apart)."""
+    """True where triangles a and b do not overlap projected on ``axis`` (touching is apart)."""
     length = np.linalg.norm(axis, axis=1)
     usable = length > 1e-12
     unit = axis / np.where(usable, length, 1.0)[:, None]
@@ -113,7 +113,9 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
         axes.append(lambda a, b, i=i: np.cross(_tri_normal(b), b[:, (i + 1) % 3] - b[:, i]))
         for j in range(3):
             axes.append(
-                lambda a, b, i=i, j=j: np.cross(a[:, (i + 1) % 3] - a[:, i], b[:, (j + 1) % 3] - b[:, j])
+                lambda a, b, i=i, j=j: np.cross(
+                    a[:, (i + 1) % 3] - a[:, i], b[:, (j + 1) % 3] - b[:, j]
+                )
             )
     for axis in axes:  # drop each pair as soon as one axis separates it
         if len(a) == 0:
@@ -221,7 +223,8 @@ def run_checks(
         Check("outward normals", stats.volume_mm3 > 0,
               f"enclosed volume {stats.volume_mm3:.0f} mm³", stats.volume_mm3),
         Check("self-intersections", stats.self_intersections == 0,
-              f"{stats.self_intersections} intersecting face pairs", float(stats.self_intersections)),
+              f"{stats.self_intersections} intersecting face pairs",
+              float(stats.self_intersections)),
         Check("minimum wall", stats.min_wall_mm >= wall_floor,
               f"thinnest wall {stats.min_wall_mm:.2f} mm away from the rounded edges "
               f"(need ≥ {wall_floor:.2f} mm = 95 % of {thickness_mm:g} mm)", stats.min_wall_mm),

@@ -25,13 +25,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import igl
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import ConvexHull, cKDTree
+from scipy.spatial import cKDTree
 from skimage.measure import marching_cubes
 
 from afofit.design import DesignParameters
@@ -41,7 +42,7 @@ __all__ = [
     "ShellGeometry",
     "boundary_edges",
     "build_shell",
-    "fill_small_holes",
+    "fill_holes",
     "skin_samples",
     "trim_field",
 ]
@@ -55,6 +56,8 @@ SAMPLE_SPACING_MM = 0.8
 #: Scan holes with a shorter rim are closed before offsetting, mm (a 15 cm
 #: rim is a hole about 5 cm across; the open top and sole are far longer).
 MAX_HOLE_PERIMETER_MM = 150.0
+#: An opening whose rim lies wholly below this fraction of foot length is in the sole.
+SOLE_RIM_BELOW_FRACTION = 0.12
 #: Taubin smoothing passes over the skin before offsetting.
 SMOOTHING_ITERATIONS = 10
 #: Width of a relief bump (Gaussian sd), mm.
@@ -104,23 +107,32 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
 
 def boundary_edges(faces: NDArray[np.int64]) -> NDArray[np.int64]:
     """(k, 2) directed edges that belong to one face only, as their face runs them."""
-    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(
+        np.int64
+    )
     low, high = directed.min(axis=1), directed.max(axis=1)
     key = low * (int(faces.max()) + 1) + high
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     return directed[counts[inverse] == 1]
 
 
-def fill_small_holes(mesh: trimesh.Trimesh, max_perimeter_mm: float) -> trimesh.Trimesh:
-    """Close each hole whose rim is shorter than ``max_perimeter_mm`` with a fan to its centroid.
+def fill_holes(
+    mesh: trimesh.Trimesh, max_perimeter_mm: float, sole_below_mm: float
+) -> tuple[trimesh.Trimesh, bool]:
+    """Close scan holes with a fan from each rim to its centroid.
 
-    Scanner holes under the shell would otherwise let the offset dip into
-    them; the big openings (the top, an open sole) are left alone.
+    Closed: every hole whose rim is shorter than ``max_perimeter_mm`` (scanner
+    holes, which would let the offset dip in), and every opening whose rim
+    lies wholly below ``sole_below_mm`` (an open or partly open sole, which
+    the footplate is built under; the fan follows the rim's heights, so it
+    meets the scanned sole without a step). The top opening stays open.
+
+    Returns the mesh and whether an opening in the sole was closed.
     """
     faces = np.asarray(mesh.faces)
     boundary = boundary_edges(faces)
     if len(boundary) == 0:
-        return mesh
+        return mesh, False
     n = len(mesh.vertices)
     graph = coo_matrix((np.ones(len(boundary)), (boundary[:, 0], boundary[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
@@ -130,25 +142,35 @@ def fill_small_holes(mesh: trimesh.Trimesh, max_perimeter_mm: float) -> trimesh.
     lengths = np.linalg.norm(mesh.vertices[boundary[:, 0]] - mesh.vertices[boundary[:, 1]], axis=1)
     perimeter = np.bincount(loop_of_edge, weights=lengths)
     count = n
+    sole_closed = False
     for loop in np.flatnonzero(perimeter > 0):
-        if perimeter[loop] > max_perimeter_mm:
-            continue
         edges = boundary[loop_of_edge == loop]
+        low = bool(mesh.vertices[np.unique(edges), 2].max() < sole_below_mm)
+        if perimeter[loop] > max_perimeter_mm and not low:
+            continue
+        sole_closed |= low and perimeter[loop] > max_perimeter_mm
         centre = mesh.vertices[np.unique(edges)].mean(axis=0)
         vertices.append(centre[None, :])
         # Each rim edge runs u→v in its face; the patch face runs v→u.
         new_faces.append(np.column_stack([edges[:, 1], edges[:, 0], np.full(len(edges), count)]))
         count += 1
-    return trimesh.Trimesh(np.vstack(vertices), np.vstack(new_faces), process=False)
+    return trimesh.Trimesh(np.vstack(vertices), np.vstack(new_faces), process=False), sole_closed
 
 
-def skin_samples(mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float) -> tuple[Vec, Vec]:
+def skin_samples(
+    mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float, foot_length: float
+) -> tuple[Vec, Vec, trimesh.Trimesh, bool]:
     """Dense samples of the skin with outward unit normals, (n, 3) each.
 
-    Faces larger than the spacing are subdivided; each face contributes its
-    corners and centroid, so the samples are deterministic.
+    Holes and an open sole are closed first (:func:`fill_holes`) and the
+    skin is smoothed. Faces larger than the spacing are subdivided; each
+    face contributes its corners and centroid, so the samples are
+    deterministic. Also returns the closed, smoothed skin and whether the
+    sole was open.
     """
-    skin = fill_small_holes(_oriented(mesh, inside), MAX_HOLE_PERIMETER_MM)
+    skin, open_sole = fill_holes(
+        _oriented(mesh, inside), MAX_HOLE_PERIMETER_MM, SOLE_RIM_BELOW_FRACTION * foot_length
+    )
     # Scanner noise is finer than anything skin does under a brace: smooth
     # it away (Taubin keeps the volume) so the wall does not copy it.
     trimesh.smoothing.filter_taubin(skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS)
@@ -164,48 +186,7 @@ def skin_samples(mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float) -> tuple
     points = np.vstack([fine.vertices, fine.triangles_center])
     normals = np.vstack([fine.vertex_normals, fine.face_normals])
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
-    return points[ok], normals[ok]
-
-
-def _footprint(samples: Vec, foot_length: float) -> Vec:
-    """(k, 2) convex outline of the foot on the floor, counter-clockwise."""
-    low = samples[samples[:, 2] < 0.06 * foot_length][:, :2]
-    hull = ConvexHull(low)
-    return low[hull.vertices]
-
-
-def _sole_is_open(mesh: trimesh.Trimesh, foot_length: float) -> bool:
-    """True when the skin's open edges run round the sole (a standing scan)."""
-    boundary = boundary_edges(np.asarray(mesh.faces))
-    if len(boundary) == 0:
-        return False
-    mid = 0.5 * (mesh.vertices[boundary[:, 0]] + mesh.vertices[boundary[:, 1]])
-    low = mid[:, 2] < 0.06 * foot_length
-    length = np.linalg.norm(
-        mesh.vertices[boundary[low, 0]] - mesh.vertices[boundary[low, 1]], axis=1
-    ).sum()
-    return bool(length > 1.5 * foot_length)
-
-
-def _cap(outline: Vec, z: float, spacing: float) -> tuple[Vec, Vec]:
-    """Samples filling the footprint at height ``z`` with downward normals."""
-    lo, hi = outline.min(axis=0), outline.max(axis=0)
-    xs = np.arange(lo[0], hi[0] + spacing, spacing)
-    ys = np.arange(lo[1], hi[1] + spacing, spacing)
-    grid = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1).reshape(-1, 2)
-    inside = _inside_convex(outline, grid) <= 0.0
-    pts = np.column_stack([grid[inside], np.full(inside.sum(), z)])
-    return pts, np.tile([0.0, 0.0, -1.0], (len(pts), 1))
-
-
-def _inside_convex(outline: Vec, xy: Vec) -> Vec:
-    """Signed distance-like value to a convex CCW polygon: ≤ 0 inside (max over edge planes)."""
-    a = outline
-    b = np.roll(outline, -1, axis=0)
-    edge = b - a
-    normal = np.column_stack([edge[:, 1], -edge[:, 0]])
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-    return np.max(np.einsum("pkj,kj->pk", xy[:, None, :] - a[None, :, :], normal), axis=1)
+    return points[ok], normals[ok], skin, open_sole
 
 
 def _relief(samples: Vec, params: DesignParameters) -> Vec:
@@ -271,7 +252,9 @@ def trim_field(
     beyond = (p[:, :2] - point) @ direction
     along = np.clip((y - heel_y) / max(float(point[1] - heel_y), 1.0), 0.0, 1.0)
     ramp = _smoothstep((along - 0.25) / 0.75)
-    wall = params.heel_wall_height_mm + (params.toe_wall_height_mm - params.heel_wall_height_mm) * ramp
+    wall = (
+        params.heel_wall_height_mm + (params.toe_wall_height_mm - params.heel_wall_height_mm) * ramp
+    )
     foot = np.maximum(z - wall, beyond)
     del foot_length
     return np.minimum(shank, foot)
@@ -304,19 +287,11 @@ def build_shell(
     c, t = params.clearance_mm, params.thickness_mm
     ankle, heel = landmarks["ankle_axis_centre"], landmarks["heel"]
     assert ankle is not None and heel is not None
-    inside = np.array([0.0, 0.0, 0.0]) + shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    samples, normals = skin_samples(skin, inside, SAMPLE_SPACING_MM)
-    outline = _footprint(samples, foot_length)
-    open_sole = _sole_is_open(skin, foot_length)
-    if open_sole:
-        floor = float(np.percentile(samples[samples[:, 2] < 0.06 * foot_length, 2], 5))
-        cap_p, cap_n = _cap(outline, floor, SAMPLE_SPACING_MM)
-        samples, normals = np.vstack([samples, cap_p]), np.vstack([normals, cap_n])
+    inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
+    samples, normals, closed, open_sole = skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length)
 
     relief_max = max((a for _, a in params.reliefs.values()), default=0.0)
     reach = c + t + relief_max
-    top = params.proximal_height_mm
-    end_point, end_dir = params.footplate_end
     # Only skin whose offset layer lies within the trim lines needs a band.
     mid = samples + (c + 0.5 * t) * normals
     near_trim = trim_field(mid, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
@@ -342,8 +317,6 @@ def build_shell(
         band[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = True
     # The footplate: each column under the foot, from the flat plantar plane
     # up to the inner surface (higher only under the arch).
-    gx = lo[0] + h * np.arange(shape[0])
-    gy = lo[1] + h * np.arange(shape[1])
     gz = lo[2] + h * np.arange(shape[2])
     # Columns under the plantar skin (downward-facing, low; the cap of an
     # open sole included), and the height of that skin in each.
@@ -370,16 +343,25 @@ def build_shell(
     far = ~np.isfinite(dist)
     nearest[far] = 0
     sign = np.sign(np.einsum("ij,ij->i", p - moved[nearest], normals[nearest]))
-    d = np.where(far, -bound, dist * np.where(sign == 0, 1.0, sign))
+    sign = np.where(sign == 0, 1.0, sign)
+    if open_sole:
+        # Where the sole was closed by a patch, the nearest sample's normal
+        # can mislead; the winding number of the closed skin cannot.
+        zone = ~far & (p[:, 2] < SOLE_RIM_BELOW_FRACTION * foot_length + c + t + 2.0 * h)
+        winding = igl.fast_winding_number(
+            np.asarray(closed.vertices, dtype=np.float64),
+            np.asarray(closed.faces, dtype=np.int64),
+            p[zone],
+        )
+        sign[zone] = np.where(winding > 0.5, -1.0, 1.0)
+    d = np.where(far, -bound, dist * sign)
     shell = np.maximum(c - d, d - (c + t))
     # The footplate: each column from the flat plantar plane up to the inner
     # surface under the foot's lowest skin in that column (higher under the
     # arch), within the footprint. Its top follows the skin, so it meets the
     # wall's inner surface without a seam.
     column_top = np.clip(lowest, -np.inf, PLATE_FILL_MM)[idx[:, 0], idx[:, 1]] - c
-    plate = np.maximum.reduce(
-        [-(p[:, 2] + c + t), p[:, 2] - np.maximum(column_top, -1e3), c - d]
-    )
+    plate = np.maximum.reduce([-(p[:, 2] + c + t), p[:, 2] - np.maximum(column_top, -1e3), c - d])
     solid = np.minimum(shell, plate)
     # The trim is judged at the skin point under each voxel, so every trim
     # line cuts straight across the wall (a plane cutting a wall it nearly
@@ -405,6 +387,10 @@ def build_shell(
     if mesh.volume < 0:
         mesh.invert()
     return ShellGeometry(
-        mesh=mesh, voxel_mm=h, samples=samples, normals=normals, open_sole=open_sole,
+        mesh=mesh,
+        voxel_mm=h,
+        samples=samples,
+        normals=normals,
+        open_sole=open_sole,
         removed_pieces=removed,
     )

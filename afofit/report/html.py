@@ -114,7 +114,9 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
 def fitting_html(result: FitResult, data: dict[str, Any]) -> str:
     """The report page for a fitting, from its result and its fitting.json data."""
     inputs = data["inputs"]
-    sections = "".join(_leg_section(fit, leg) for fit, leg in zip(result.legs, data["legs"], strict=True))
+    sections = "".join(
+        _leg_section(fit, leg) for fit, leg in zip(result.legs, data["legs"], strict=True)
+    )
     warnings = "".join(f"<div class='warn'>{escape(w)}</div>" for w in data["warnings"])
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
