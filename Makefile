@@ -1,5 +1,5 @@
 # Two commands for a fresh machine with only Python and make:
-#   make demo   - set up .venv, build the default phantom leg, and analyse it
+#   make demo   - set up .venv, build the default phantom leg, find its anatomy and fit an AFO
 #   make test   - set up .venv and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,8 +16,9 @@ $(BIN)/.installed: pyproject.toml
 
 demo: $(BIN)/.installed
 	@mkdir -p $(DEMO)
-	$(BIN)/afofit phantom $(DEMO)/phantom_leg.stl --seed 7 --noise 0.2 --holes 3 --open-sole
+	$(BIN)/afofit phantom $(DEMO)/phantom_leg.stl --seed 7 --noise 0.2 --holes 2
 	$(BIN)/afofit scan $(DEMO)/phantom_leg.stl
+	$(BIN)/afofit fit $(DEMO)/phantom_leg.stl -o $(DEMO)/fit --design pls
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
@@ -30,6 +31,7 @@ check: lint test
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_scan.py
+	$(BIN)/python bench/bench_fit.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -34,3 +34,14 @@ def phantom_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("phantom") / "leg.stl"
     write_phantom(PhantomSpec(seed=11, faces=20000, noise_mm=0.2, holes=2), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def closed_leg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random-pose phantom with a closed sole, noise and a hole, for fitting tests."""
+    from afofit.export import write_phantom
+    from afofit.phantom import PhantomSpec
+
+    path = tmp_path_factory.mktemp("fit") / "leg.stl"
+    write_phantom(PhantomSpec(seed=21, faces=20000, noise_mm=0.15, holes=1), path)
+    return path

@@ -183,3 +183,77 @@ def test_landmarks_for_an_absent_side_are_refused(phantom_file: Path, tmp_path: 
     marks.write_text(json.dumps({"side": other, "landmarks_mm": {"heel": [0, 0, 0]}}))
     with pytest.raises(LandmarkError, match=rf"for a {other} leg"):
         analyse_scan(phantom_file, landmarks=marks)
+
+
+def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from afofit.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), "--thickness", "3"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["afo.stl", "fitting.json", "report.html"]
+    data = json.loads((out / "fitting.json").read_text())
+    for key in ("afofit_version", "inputs", "side", "frame", "landmarks_mm", "measurements_mm",
+                "design", "shell", "checks", "warnings"):  # fmt: skip
+        assert key in data, key
+    assert {"sha256", "units_detected", "scale_to_mm"} <= set(data["inputs"])
+    assert {"name", "material", "thickness_mm", "clearance_mm", "footplate", "trim",
+            "proximal_height_mm"} <= set(data["design"])  # fmt: skip
+    shell = data["shell"]
+    assert {
+        "stl",
+        "faces",
+        "volume_mm3",
+        "mass_g",
+        "watertight",
+        "min_wall_mm",
+        "clearance_mm",
+    } <= set(shell)
+    assert set(shell["clearance_mm"]) >= {"median", "p05", "p95"}
+    assert all({"name", "passed", "detail"} <= set(c) for c in data["checks"])
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Checks" in html
+    stl = (out / "afo.stl").read_bytes()
+    assert len(stl) == 84 + 50 * shell["faces"]  # binary STL
+    again = tmp_path / "again"
+    CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(again), "--thickness", "3"])
+    assert (again / "afo.stl").read_bytes() == stl  # byte-identical
+    assert (again / "fitting.json").read_text() == (out / "fitting.json").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (["--thickness", "9"], 3, "outside pp-copolymer's range"),
+        (["--side", "left"], 3, "not a left one"),
+        (["--design", "hinged"], 3, "unknown design 'hinged'"),
+        (["--material", "steel"], 3, "unknown material 'steel'"),
+    ],
+)
+def test_bad_fit_requests_fail_before_any_output(
+    closed_leg: Path, tmp_path: Path, args: list[str], code: int, phrase: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from afofit.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), *args])
+    assert result.exit_code == code, result.output
+    assert phrase in result.output
+    assert not out.exists()
+
+
+def test_an_output_folder_that_is_a_file_is_refused(closed_leg: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from afofit.cli import app
+
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(target)])
+    assert result.exit_code == 5
+    assert "is a file" in result.output
+    assert target.read_text() == "not a folder"

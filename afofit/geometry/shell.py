@@ -58,6 +58,8 @@ SAMPLE_SPACING_MM = 0.8
 MAX_HOLE_PERIMETER_MM = 150.0
 #: An opening whose rim lies wholly below this fraction of foot length is in the sole.
 SOLE_RIM_BELOW_FRACTION = 0.12
+#: Radius of the fillet where two trim lines meet, mm.
+TRIM_FILLET_MM = 6.0
 #: Taubin smoothing passes over the skin before offsetting.
 SMOOTHING_ITERATIONS = 10
 #: Width of a relief bump (Gaussian sd), mm.
@@ -257,7 +259,9 @@ def trim_field(
     )
     foot = np.maximum(z - wall, beyond)
     del foot_length
-    return np.minimum(shank, foot)
+    # A smooth union fillets the corners where the shank's trim line meets the
+    # foot's side-wall line, so no sliver is left in the notch between them.
+    return -_smooth_max(-shank, -foot, TRIM_FILLET_MM)
 
 
 def build_shell(

@@ -1,0 +1,66 @@
+"""Design resolution: every bad request fails before any geometry is built."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from afofit.design import SULCUS_BEHIND_MTP_MM, resolve_design
+from afofit.errors import FitError, InputError
+from afofit.fit import analyse_scan
+from afofit.profiles import load_design, load_material
+
+
+@pytest.fixture(scope="module")
+def leg(closed_leg: Path):
+    return analyse_scan(closed_leg).legs[0]
+
+
+def _local(leg, name: str) -> np.ndarray:
+    return leg.frame.to_local(leg.landmarks_mm[name][None, :])[0]
+
+
+def test_thickness_outside_the_materials_range_is_refused(leg) -> None:
+    with pytest.raises(InputError, match="outside pp-copolymer's range 2.5-6 mm"):
+        resolve_design(
+            load_design("pls"), load_material("pp-copolymer"), leg, 600.0, thickness_mm=8.0
+        )
+
+
+def test_a_scan_too_short_for_an_afo_is_refused(leg) -> None:
+    ankle = _local(leg, "ankle_axis_centre")
+    with pytest.raises(FitError, match="too short for an AFO"):
+        resolve_design(
+            load_design("pls"), load_material("pp-copolymer"), leg, float(ankle[2] + 60.0)
+        )
+
+
+def test_footplates_end_where_they_should(leg) -> None:
+    design, material = load_design("pls"), load_material("pp-copolymer")
+    mtp1, mtp5, toe = _local(leg, "mtp1"), _local(leg, "mtp5"), _local(leg, "toe_tip")
+    ends = {}
+    for plate in ("three-quarter", "sulcus", "full"):
+        params = resolve_design(design, material, leg, 600.0, footplate=plate)
+        point, direction = params.footplate_end
+        ends[plate] = point @ direction
+        if plate == "sulcus":  # just behind the oblique line of the metatarsal heads
+            assert mtp1[:2] @ direction - ends[plate] == pytest.approx(
+                SULCUS_BEHIND_MTP_MM, abs=1e-6
+            )
+            assert mtp5[:2] @ direction - ends[plate] == pytest.approx(
+                SULCUS_BEHIND_MTP_MM, abs=1e-6
+            )
+        if plate == "full":
+            assert ends[plate] > toe[1]
+
+
+def test_pls_strut_width_sets_the_ankle_trim(leg) -> None:
+    params = resolve_design(load_design("pls"), load_material("pp-copolymer"), leg, 600.0)
+    radius = leg.measurements.ankle_girth_mm / (2 * math.pi)
+    assert params.ankle_trim_rad * radius * 2 == pytest.approx(32.0)
+    assert params.ankle_trim_rad < math.radians(60)
+    solid = resolve_design(load_design("solid"), load_material("pp-copolymer"), leg, 600.0)
+    assert solid.ankle_trim_rad == pytest.approx(math.radians(115))
