@@ -24,7 +24,7 @@ def _local(leg, name: str) -> np.ndarray:
 
 
 def test_thickness_outside_the_materials_range_is_refused(leg) -> None:
-    with pytest.raises(InputError, match="outside pp-copolymer's range 2.5-6 mm"):
+    with pytest.raises(InputError, match=r"outside pp-copolymer's range 2\.5-6 mm"):
         resolve_design(
             load_design("pls"), load_material("pp-copolymer"), leg, 600.0, thickness_mm=8.0
         )

@@ -38,7 +38,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
 
 def test_bad_targets(tmp_path: Path) -> None:
     mesh = trimesh.creation.box()
-    with pytest.raises(ExportError, match="write .stl, .ply or .obj"):
+    with pytest.raises(ExportError, match=r"write \.stl, \.ply or \.obj"):
         write_mesh(mesh, tmp_path / "box.step")
     with pytest.raises(ExportError, match="no such folder"):
         write_mesh(mesh, tmp_path / "missing" / "box.stl")
