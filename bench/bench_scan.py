@@ -18,29 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import run
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "scans"
 AFOFIT = Path(sys.executable).with_name("afofit")
 BUDGET_S, BUDGET_MB = 3.0, 1024.0
-
-
-def run(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
-    script = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-        "w = time.perf_counter() - t\n"
-        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(w, m, r.returncode)\n"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
-    )
-    wall, mem, code = res.stdout.split()
-    if int(code) != 0:
-        raise SystemExit(f"{' '.join(args)} failed with exit code {code}")
-    return float(wall), float(mem)
 
 
 def main() -> None:

@@ -1,0 +1,99 @@
+"""Issue 3's "done" measurements: every design at 2.5-6 mm on random phantoms and the Anny scans.
+
+For each case: watertight, winding, self-intersections, minimum wall vs 0.95 x thickness,
+clearance median and the share of skin within +-0.8 mm, and whether pls leaves the malleoli
+free and solid covers them. Prints one row per fit and a summary. Slow (minutes): not a test.
+
+    python bench/fit_criteria.py [N_PHANTOMS]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import igl
+import numpy as np
+
+from afofit.design import resolve_design
+from afofit.export import write_phantom
+from afofit.fit import _analyse, fit_leg
+from afofit.phantom import PhantomSpec
+from afofit.profiles import load_design, load_material
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
+
+
+def covered(fit, name: str) -> bool:  # noqa: ANN001
+    point = fit.leg.frame.to_local(fit.leg.landmarks_mm[name][None, :])[0]
+    probe = point + np.sign(point[0]) * np.array([1.0, 0, 0]) * (
+        fit.params.clearance_mm + 0.5 * fit.params.thickness_mm + 2.0
+    )
+    m = fit.shell_local
+    return bool(
+        igl.fast_winding_number(
+            np.asarray(m.vertices, float), np.asarray(m.faces, np.int64), probe[None]
+        )[0]
+        > 0.5
+    )
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    rng = np.random.default_rng(2026)
+    tmp = Path(tempfile.mkdtemp())
+    scans = [
+        p for p in (SHARED / "anny_male_right.stl", SHARED / "anny_female_left.ply") if p.exists()
+    ]
+    for i in range(n):
+        spec = PhantomSpec(
+            side=str(rng.choice(["left", "right"])), foot_length_mm=float(rng.uniform(220, 295)),
+            calf_girth_mm=float(rng.uniform(310, 410)), seed=int(rng.integers(10_000)),
+            noise_mm=float(rng.uniform(0, 0.4)), holes=int(rng.integers(0, 5)),
+            units=str(rng.choice(["mm", "cm", "m", "in"])), faces=30000,
+            open_sole=bool(rng.random() < 0.3), reaches_knee=bool(rng.random() < 0.7),
+        )  # fmt: skip
+        path = tmp / f"p{i:02d}{'_open' if spec.open_sole else ''}.ply"
+        write_phantom(spec, path)
+        scans.append(path)
+    rows = []
+    for path in scans:
+        anatomy, limbs = _analyse(path)
+        leg, limb = anatomy.legs[0], limbs[0]
+        top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
+        for design in ("pls", "semi-rigid", "solid"):
+            thickness = float(rng.choice([2.5, 3.5, 4.5, 6.0]))
+            params = resolve_design(load_design(design), load_material("pp-copolymer"), leg, top,
+                                    thickness_mm=thickness)  # fmt: skip
+            fit = fit_leg(limb, leg, params)
+            s = fit.stats
+            malleoli = [covered(fit, k) for k in ("lateral_malleolus", "medial_malleolus")]
+            row = {
+                "case": path.name, "design": design, "t": thickness, "watertight": s.watertight,
+                "winding": s.winding_consistent, "selfint": s.self_intersections,
+                "wall_ratio": s.min_wall_mm / thickness, "clr_median": s.clearance_median_mm,
+                "within08": s.clearance_within_0_8_fraction, "malleoli_ok": (not any(malleoli))
+                if design == "pls" else (all(malleoli) if design == "solid" else True),
+                "failed": [c.name for c in fit.checks if not c.passed],
+            }  # fmt: skip
+            rows.append(row)
+            print(f"{row['case']:28} {design:10} t={thickness:3.1f} wt={s.watertight!s:5} "
+                  f"selfint={s.self_intersections} wall/t={row['wall_ratio']:.3f} "
+                  f"clr={s.clearance_median_mm:.2f} in0.8={100 * row['within08']:.0f}% "
+                  f"malleoli_ok={row['malleoli_ok']} failed={row['failed']}", flush=True)  # fmt: skip
+    ok = [not r["failed"] and r["malleoli_ok"] for r in rows]
+    print(f"\n{sum(ok)}/{len(rows)} fits meet every criterion")
+    for name in ("watertight", "winding"):
+        print(f"{name}: {sum(r[name] for r in rows)}/{len(rows)}")
+    print(f"self-intersections: {sum(r['selfint'] == 0 for r in rows)}/{len(rows)} free")
+    print(f"min wall >= 0.95 t: {sum(r['wall_ratio'] >= 0.95 for r in rows)}/{len(rows)}")
+    print(
+        f"clearance median within +-0.3: {sum(abs(r['clr_median'] - 2.0) <= 0.3 for r in rows)}/{len(rows)}"
+    )
+    print(f"90 % within +-0.8: {sum(r['within08'] >= 0.9 for r in rows)}/{len(rows)}")
+    print(f"malleoli as designed: {sum(r['malleoli_ok'] for r in rows)}/{len(rows)}")
+
+
+if __name__ == "__main__":
+    main()

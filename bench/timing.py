@@ -1,0 +1,26 @@
+"""Shared by the bench scripts: time a whole command in a fresh process, with its peak memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+_CHILD = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "w = time.perf_counter() - t\n"
+    "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+    "print(w, m, r.returncode)\n"
+)
+
+
+def run(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, run in a child process."""
+    res = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=True
+    )
+    wall, mem, code = res.stdout.split()
+    if int(code) != 0:
+        raise SystemExit(f"{' '.join(args)} failed with exit code {code}")
+    return float(wall), float(mem)
