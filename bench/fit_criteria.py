@@ -25,7 +25,7 @@ from afofit.profiles import load_design, load_material
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
 
 
-def covered(fit, name: str) -> bool:  # noqa: ANN001
+def covered(fit, name: str) -> bool:
     point = fit.leg.frame.to_local(fit.leg.landmarks_mm[name][None, :])[0]
     probe = point + np.sign(point[0]) * np.array([1.0, 0, 0]) * (
         fit.params.clearance_mm + 0.5 * fit.params.thickness_mm + 2.0
