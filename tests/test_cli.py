@@ -16,7 +16,7 @@ from .conftest import shared_scan
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"
-COMMANDS = ["phantom", "scan"]
+COMMANDS = ["phantom", "scan", "fit", "profiles"]
 
 
 def test_version() -> None:
@@ -114,3 +114,15 @@ def test_phantom_refuses_a_bad_output_before_work(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert ".stl, .ply or .obj" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_profiles_lists_and_shows() -> None:
+    listing = runner.invoke(app, ["profiles"])
+    assert listing.exit_code == 0
+    assert "pp-copolymer" in listing.output and "semi-rigid" in listing.output
+    shown = runner.invoke(app, ["profiles", "pa12"])
+    assert shown.exit_code == 0
+    assert "modulus_gpa" in shown.output
+    missing = runner.invoke(app, ["profiles", "steel"])
+    assert missing.exit_code == 3
+    assert "no profile named 'steel'" in missing.output
