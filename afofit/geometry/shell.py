@@ -331,6 +331,20 @@ def build_shell(
     np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), samples[plantar][ok, 2])
     lowest = ndimage.grey_erosion(lowest, size=3)  # close gaps between samples
     under = np.isfinite(lowest)
+    # Smooth maps of the plate's top and edge, sampled bilinearly below, so
+    # that neither steps from column to column.
+    outside_mm = h * ndimage.distance_transform_edt(~under)
+    inside_mm = h * ndimage.distance_transform_edt(under)
+    edge_map = ndimage.gaussian_filter(outside_mm - inside_mm, 1.0)
+    nearest_col = ndimage.distance_transform_edt(
+        ~under, return_distances=False, return_indices=True
+    )
+    top_map = (
+        np.clip(lowest, 0.0, PLATE_FILL_MM)[tuple(nearest_col)]
+        if under.any()
+        else np.zeros(shape[:2])
+    )
+    top_map = ndimage.gaussian_filter(top_map, 1.0)
     fill_top = np.where(under, np.clip(lowest, 0.0, PLATE_FILL_MM) - c + 2.0 * h, -np.inf)
     band |= (gz[None, None, :] >= -(c + t) - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
     band = ndimage.binary_dilation(band, iterations=1)
@@ -364,8 +378,10 @@ def build_shell(
     # surface under the foot's lowest skin in that column (higher under the
     # arch), within the footprint. Its top follows the skin, so it meets the
     # wall's inner surface without a seam.
-    column_top = np.clip(lowest, -np.inf, PLATE_FILL_MM)[idx[:, 0], idx[:, 1]] - c
-    plate = np.maximum.reduce([-(p[:, 2] + c + t), p[:, 2] - np.maximum(column_top, -1e3), c - d])
+    at = ((p[:, :2] - lo[:2]) / h).T
+    column_top = ndimage.map_coordinates(top_map, at, order=1, mode="nearest") - c
+    edge = ndimage.map_coordinates(edge_map, at, order=1, mode="nearest")
+    plate = np.maximum.reduce([-(p[:, 2] + c + t), p[:, 2] - column_top, edge, c - d])
     solid = np.minimum(shell, plate)
     # The trim is judged at the skin point under each voxel, so every trim
     # line cuts straight across the wall (a plane cutting a wall it nearly
