@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from afofit.errors import LandmarkError, ScanError
+from afofit.geometry.topology import face_components
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -195,14 +194,7 @@ def split_limbs(
     debris_faces : how many faces were left out as debris.
     """
     mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
-    # Components over shared vertices (scipy's csgraph is much faster than
-    # trimesh's face adjacency; touching-at-a-vertex counts as connected).
-    n = len(vertices)
-    rows = np.concatenate([faces[:, 0], faces[:, 1]])
-    cols = np.concatenate([faces[:, 1], faces[:, 2]])
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    _, vertex_labels = connected_components(graph, directed=False)
-    labels = vertex_labels[faces[:, 0]]
+    labels = face_components(faces, len(vertices))
     areas = np.bincount(labels, weights=mesh.area_faces)
     order = np.argsort(-areas, kind="stable")
     limbs = [int(c) for c in order if areas[c] >= LIMB_AREA_FRACTION * areas[order[0]]]

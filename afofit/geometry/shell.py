@@ -30,13 +30,12 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from skimage.measure import marching_cubes
 
 from afofit.design import DesignParameters
 from afofit.errors import FitError
+from afofit.geometry.topology import edge_components, face_components
 
 __all__ = [
     "ShellGeometry",
@@ -136,9 +135,7 @@ def fill_holes(
     if len(boundary) == 0:
         return mesh, False
     n = len(mesh.vertices)
-    graph = coo_matrix((np.ones(len(boundary)), (boundary[:, 0], boundary[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    loop_of_edge = labels[boundary[:, 0]]
+    loop_of_edge = edge_components(boundary, n)[boundary[:, 0]]
     vertices = [np.asarray(mesh.vertices)]
     new_faces = [faces]
     lengths = np.linalg.norm(mesh.vertices[boundary[:, 0]] - mesh.vertices[boundary[:, 1]], axis=1)
@@ -203,15 +200,9 @@ def _relief(samples: Vec, params: DesignParameters) -> Vec:
 
 def _largest_piece(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, int]:
     """Keep the largest connected piece; return it and how many faces were dropped."""
-    faces = np.asarray(mesh.faces)
-    n = len(mesh.vertices)
-    rows = np.concatenate([faces[:, 0], faces[:, 1]])
-    cols = np.concatenate([faces[:, 1], faces[:, 2]])
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    count, labels = connected_components(graph, directed=False)
-    if count == 1:
+    face_labels = face_components(np.asarray(mesh.faces), len(mesh.vertices))
+    if face_labels.max() == 0:
         return mesh, 0
-    face_labels = labels[faces[:, 0]]
     biggest = np.argmax(np.bincount(face_labels))
     keep = face_labels == biggest
     piece = mesh.submesh([np.flatnonzero(keep)], append=True, repair=False)
