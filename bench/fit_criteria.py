@@ -26,9 +26,12 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
 
 
 def covered(fit, name: str) -> bool:
+    """Is the middle of the wall, out from this landmark's skin, inside the shell?"""
     point = fit.leg.frame.to_local(fit.leg.landmarks_mm[name][None, :])[0]
     probe = point + np.sign(point[0]) * np.array([1.0, 0, 0]) * (
-        fit.params.clearance_mm + 0.5 * fit.params.thickness_mm + 2.0
+        fit.params.clearance_mm
+        + 0.5 * fit.params.thickness_mm
+        + fit.params.reliefs.get(name, (None, 0.0))[1]
     )
     m = fit.shell_local
     return bool(

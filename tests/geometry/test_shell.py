@@ -47,7 +47,8 @@ def _covered(fit: LegFit, name: str) -> bool:
     frame = fit.leg.frame
     point = frame.to_local(fit.leg.landmarks_mm[name][None, :])[0]
     outward = np.sign(point[0]) * np.array([1.0, 0.0, 0.0])
-    probe = point + outward * (fit.params.clearance_mm + 0.5 * fit.params.thickness_mm + 2.0)
+    relief = fit.params.reliefs.get(name, (None, 0.0))[1]
+    probe = point + outward * (fit.params.clearance_mm + relief + 0.5 * fit.params.thickness_mm)
     mesh = fit.shell_local
     winding = igl.fast_winding_number(
         np.asarray(mesh.vertices, dtype=np.float64),
