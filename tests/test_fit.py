@@ -257,3 +257,11 @@ def test_an_output_folder_that_is_a_file_is_refused(closed_leg: Path, tmp_path: 
     assert result.exit_code == 5
     assert "is a file" in result.output
     assert target.read_text() == "not a folder"
+
+
+def test_the_package_offers_the_pipeline() -> None:
+    import afofit
+    from afofit.fit import fit
+
+    assert afofit.fit is fit
+    assert afofit.analyse_scan is analyse_scan
