@@ -90,7 +90,7 @@ def _principal_length(vertices: Vec) -> float:
 
 
 def guess_units(vertices: Vec) -> str:
-    """First guess of the file's units from the scan's overall length.
+    """First guess of the file's units from the overall length of the scan's ``vertices``.
 
     Refined by :func:`settle_units` once the foot has been measured.
     """
@@ -234,7 +234,7 @@ def _point(p: Vec | None) -> list[float] | None:
 
 
 def anatomy_to_dict(anatomy: ScanAnatomy) -> dict[str, Any]:
-    """The stable JSON contract of ``afofit scan --json`` (see the README)."""
+    """The stable JSON contract of ``afofit scan --json`` for an ``anatomy`` (see the README)."""
     legs = []
     for leg in anatomy.legs:
         m = leg.measurements

@@ -65,7 +65,7 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
 
 
 def write_json(data: Any, path: Path) -> Path:
-    """Write ``data`` as indented, key-stable JSON (UTF-8, newline at the end)."""
+    """Write ``data`` to ``path`` as indented, key-stable JSON (UTF-8, newline at the end)."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return write_atomic(path, lambda h: h.write(text.encode("utf-8")))
 
@@ -107,7 +107,7 @@ def check_mesh_path(path: Path) -> None:
 
 
 def write_mesh(mesh: trimesh.Trimesh, path: Path, units: str = "mm") -> Path:
-    """Write a mesh as binary STL, PLY (binary) or OBJ, chosen by the suffix.
+    """Write a mesh to ``path`` as binary STL, PLY (binary) or OBJ, chosen by the suffix.
 
     ``units`` only labels the STL header (STL has no units field).
 
@@ -131,7 +131,10 @@ def write_mesh(mesh: trimesh.Trimesh, path: Path, units: str = "mm") -> Path:
 
 
 def write_phantom(spec: PhantomSpec, path: Path) -> tuple[Path, Path]:
-    """Build a phantom and write its mesh to ``path`` and its truth to ``<stem>.truth.json``."""
+    """Build the phantom ``spec`` asks for; write its mesh to ``path``.
+
+    Its ground truth goes to ``<stem>.truth.json`` beside it.
+    """
     from afofit.phantom import make_phantom
 
     path = Path(path)
@@ -160,12 +163,12 @@ def check_out_dir(folder: Path) -> None:
 
 
 def stl_name(side: str, both: bool) -> str:
-    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` for both."""
+    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both."""
     return f"afo-{side}.stl" if both else "afo.stl"
 
 
 def write_fit(result: FitResult, folder: Path) -> list[Path]:
-    """Write a fitting's STL(s), ``fitting.json`` and ``report.html`` into ``folder``.
+    """Write a fitting ``result``'s STL(s), ``fitting.json`` and ``report.html`` into ``folder``.
 
     Everything is rendered in memory first, then each file is written
     atomically, so a failure leaves no half-written output.

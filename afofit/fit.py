@@ -65,7 +65,11 @@ def analyse_scan(
 ) -> ScanAnatomy:
     """Read a scan and find each leg's frame, side, landmarks and measurements.
 
-    See :func:`_analyse` for the parameters; this returns only the anatomy.
+    Parameters
+    ----------
+    path : STL, PLY or OBJ scan of one or two lower legs with their feet.
+    side, units, landmarks : as for :func:`_analyse`, which this calls; only
+        the anatomy is returned.
     """
     return _analyse(path, side=side, units=units, landmarks=landmarks)[0]
 
@@ -232,6 +236,7 @@ def fit_leg(
     limb_mm : the leg's surface, scan frame, mm.
     leg : its anatomy.
     params : the resolved design.
+    voxel_mm : the shell's grid spacing.
     """
     frame = leg.frame
     skin = trimesh.Trimesh(frame.to_local(limb_mm.vertices), limb_mm.faces, process=False)

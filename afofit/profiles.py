@@ -247,7 +247,7 @@ def builtin_profiles() -> dict[str, list[str]]:
 
 
 def profile_text(name: str) -> str:
-    """The text of a built-in design or material, after checking that it loads.
+    """The text of the built-in design or material ``name``, after checking that it loads.
 
     Raises
     ------

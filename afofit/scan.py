@@ -299,7 +299,7 @@ def _read_pp(path: Path) -> dict[str, object]:
 
 
 def load_landmarks(path: Path | str) -> LandmarkOverrides:
-    """Read landmark overrides from JSON or a MeshLab ``.pp`` picked-points file.
+    """Read landmark overrides from ``path``: JSON or a MeshLab ``.pp`` picked-points file.
 
     JSON may be a flat object ``{"lateral_malleolus": [x, y, z], ...}`` in mm
     in the scan's frame, an object with a ``landmarks_mm`` member, or the

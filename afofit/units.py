@@ -11,10 +11,10 @@ SCALE_TO_MM: dict[str, float] = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "in": 25.4}
 
 
 def deg_to_rad(angle_deg: float) -> float:
-    """Convert degrees (edges: CLI, profiles, reports) to radians (inside)."""
+    """Convert ``angle_deg`` (edges: CLI, profiles, reports) to radians (inside)."""
     return angle_deg * math.pi / 180.0
 
 
 def rad_to_deg(angle_rad: float) -> float:
-    """Convert radians (inside) to degrees (edges)."""
+    """Convert ``angle_rad`` (inside) to degrees (edges)."""
     return angle_rad * 180.0 / math.pi

@@ -82,7 +82,7 @@ def _separated(a: Vec, b: Vec, axis: Vec) -> NDArray[np.bool_]:
 
 
 def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
-    """Count pairs of non-adjacent triangles that intersect.
+    """Count pairs of non-adjacent triangles of ``mesh`` that intersect.
 
     Candidate pairs come from a k-d tree on triangle centres (within the
     largest triangle's diameter); each pair is tested exactly with the
@@ -127,7 +127,7 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
 
 
 def chord_thickness(mesh: trimesh.Trimesh) -> Vec:
-    """For every vertex, the length of the ray from it inward along its normal, mm.
+    """For every vertex of ``mesh``, the length of the ray from it inward along its normal, mm.
 
     On a wall that is the wall thickness; on a rim, the rim's width. Vertex
     normals (face-area weighted) are used, not face normals, so that the
@@ -159,6 +159,8 @@ def measure_shell(
 
     Parameters
     ----------
+    mesh, skin : the shell and the scan's leg surface.
+    clearance_mm, thickness_mm : what the design asked for.
     edge_distance : (faces,) how far inside the trim lines each face lies, mm
         (from the trim field); faces within ``edge radius + thickness`` of a
         trim line are in the rounded edge and are left out of the wall and
@@ -211,7 +213,15 @@ def run_checks(
     min_wall_process_mm: float,
     build_volume_mm: tuple[float, float, float] = BUILD_VOLUME_MM,
 ) -> list[Check]:
-    """Judge a shell's measurements against the design and the process."""
+    """Judge a shell's measurements against the design and the process.
+
+    Parameters
+    ----------
+    stats : the shell's measurements (:func:`measure_shell`).
+    clearance_mm, thickness_mm : what the design asked for.
+    min_wall_process_mm : the material's process minimum wall.
+    build_volume_mm : the printer's build volume.
+    """
     volume_sorted = sorted(build_volume_mm, reverse=True)
     fits = all(e <= v for e, v in zip(stats.extents_mm, volume_sorted, strict=True))
     wall_floor = MIN_WALL_FRACTION * thickness_mm

@@ -207,6 +207,9 @@ def _malleolar_asymmetry(local_w: Vec, local_a: Vec, local_z: Vec, foot_length: 
 def sole_normal(foot_points: Vec, up_guess: Vec) -> Vec:
     """Unit normal of the plane the foot stands on, pointing up (into the foot).
 
+    ``foot_points`` (n, 3) mm are the foot's surface samples; ``up_guess``
+    (the shank axis) tells down from up.
+
     The floor touches the foot at the heel, the metatarsal heads and the
     toes; the convex hull of the foot spans that plane with large facets whose
     normals point down. Their area-weighted mean normal is the sole's, even

@@ -18,7 +18,7 @@ Vec = NDArray[np.float64]
 
 
 def hull_perimeter(points_2d: Vec) -> float:
-    """Perimeter of the convex hull of (n, 2) points, mm; NaN for fewer than 3 or a line."""
+    """Perimeter of the convex hull of ``points_2d`` (n, 2), mm; NaN for fewer than 3 or a line."""
     if len(points_2d) < 3:
         return float("nan")
     try:

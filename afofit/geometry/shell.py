@@ -107,7 +107,7 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
 
 
 def boundary_edges(faces: NDArray[np.int64]) -> NDArray[np.int64]:
-    """(k, 2) directed edges that belong to one face only, as their face runs them."""
+    """(k, 2) directed edges of ``faces`` that belong to one face only, as their face runs them."""
     directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(
         np.int64
     )
@@ -159,7 +159,11 @@ def fill_holes(
 def skin_samples(
     mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float, foot_length: float
 ) -> tuple[Vec, Vec, trimesh.Trimesh, bool]:
-    """Dense samples of the skin with outward unit normals, (n, 3) each.
+    """Dense samples of the skin ``mesh`` with outward unit normals, (n, 3) each.
+
+    ``inside`` is a point inside the leg (orients the normals),
+    ``spacing_mm`` the largest gap between samples, ``foot_length`` sizes
+    what counts as the sole.
 
     Holes and an open sole are closed first (:func:`fill_holes`) and the
     skin is smoothed. Faces larger than the spacing are subdivided; each
@@ -225,7 +229,10 @@ def _smoothstep(t: Vec) -> Vec:
 def trim_field(
     p: Vec, params: DesignParameters, axis: Vec, ankle_z: float, heel_y: float, foot_length: float
 ) -> Vec:
-    """≤ 0 where the shell may be (local mm), about a distance to the trim line elsewhere.
+    """≤ 0 where the shell may be at points ``p`` (local mm); elsewhere about the distance out.
+
+    ``params`` is the design, ``axis`` the shank axis, ``ankle_z`` and
+    ``heel_y`` place the ankle and the heel, ``foot_length`` is in mm.
 
     The shank part is a sector about the shank axis, ``|θ| ≤ α(z)`` from the
     posterior midline, α going from the ankle's to the calf's half-angle over

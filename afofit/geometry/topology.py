@@ -11,7 +11,7 @@ __all__ = ["edge_components", "face_components"]
 
 
 def edge_components(edges: NDArray[np.int64], n_vertices: int) -> NDArray[np.int64]:
-    """Connected-component label of each vertex of the graph given by (k, 2) edges."""
+    """Component label of each of ``n_vertices`` vertices of the graph given by (k, 2) ``edges``."""
     graph = coo_matrix(
         (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])),
         shape=(n_vertices, n_vertices),
@@ -20,7 +20,7 @@ def edge_components(edges: NDArray[np.int64], n_vertices: int) -> NDArray[np.int
 
 
 def face_components(faces: NDArray[np.int64], n_vertices: int) -> NDArray[np.int64]:
-    """Connected-component label of each face (faces sharing a vertex are connected).
+    """Component label of each of ``faces`` over ``n_vertices`` (a shared vertex connects).
 
     scipy's sparse graph is much faster than trimesh's face adjacency on a
     400k-face scan.

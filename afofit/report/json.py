@@ -58,7 +58,7 @@ def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str) -> dict[str, Any]:
 
 
 def fitting_json(result: FitResult, stl_names: list[str]) -> dict[str, Any]:
-    """The whole fitting as a JSON-ready dict; one leg's keys at the top, all legs in ``legs``."""
+    """A fitting ``result`` as a JSON-ready dict (``stl_names`` per leg); one leg's keys at the top, all legs in ``legs``."""
     anatomy = anatomy_to_dict(result.anatomy)
     legs = [
         _leg(fit, leg_dict, name)

@@ -83,7 +83,8 @@ def render_views(
 ) -> bytes:
     """PNG of the shell (blue) over the leg (skin tone) from each view, side by side.
 
-    Both meshes are in the leg's local frame, mm. Drawn as z-buffered surface
+    Both meshes are in the leg's local frame, mm; ``views`` names them
+    (:data:`VIEWS`), ``pixel_mm`` sets the resolution. Drawn as z-buffered surface
     splats about a pixel apart, so a 400k-face shell renders in a second.
     """
     layers = []
