@@ -14,16 +14,13 @@ from numpy.typing import NDArray
 
 from afofit.anatomy import LegAnatomy
 from afofit.errors import FitError, InputError
+from afofit.geometry.landmarks import FIBULAR_HEAD_BELOW_KNEE_MM, SHANK_LENGTH_FRACTION
 from afofit.profiles import FOOTPLATES, DesignProfile, Material
 
 __all__ = ["DesignParameters", "resolve_design"]
 
 Vec = NDArray[np.float64]
 
-#: Anthropometric fallbacks (see afofit.geometry.landmarks): knee joint line to
-#: fibular head, and ankle-to-knee distance in foot lengths.
-FIBULAR_HEAD_BELOW_KNEE_MM = 20.0
-SHANK_LENGTH_FRACTION = 1.62
 #: Relief sites estimated from foot proportions (heel = 0, fraction of foot length):
 #: the navicular tuberosity, medial, about 3 cm in front of and below the
 #: medial malleolus; the fifth metatarsal base (styloid), lateral, mid-foot.
