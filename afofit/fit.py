@@ -28,7 +28,7 @@ from afofit.anatomy import (
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError, ScanError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
-from afofit.geometry.shell import RELIEF_SIGMA_MM, build_shell, trim_field
+from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
 from afofit.profiles import load_design, load_material
 from afofit.scan import LandmarkOverrides, load_landmarks, load_scan, split_limbs
 from afofit.units import SCALE_TO_MM
@@ -252,16 +252,10 @@ def fit_leg(
     assert ankle is not None and heel is not None
     # How far inside the trim lines each face lies, judged at the skin under it as the build does.
     _, under = cKDTree(geometry.samples).query(mesh.triangles_center, workers=-1)
-    inside = -trim_field(
-        geometry.samples[under], params, axis, float(ankle[2]), float(heel[1]), foot
-    )
+    inside = -trim_field(geometry.samples[under], params, axis, float(ankle[2]), float(heel[1]))
     relief = np.zeros(len(mesh.faces))
-    for centre, amount in params.reliefs.values():
-        site = geometry.samples[np.argmin(np.sum((geometry.samples - centre) ** 2, axis=1))]
-        weight = np.exp(
-            -np.sum((mesh.triangles_center - site) ** 2, axis=1) / (2 * RELIEF_SIGMA_MM**2)
-        )
-        relief = np.maximum(relief, weight * (amount > 0))
+    for site, _ in relief_sites(geometry.samples, params):
+        relief = np.maximum(relief, relief_bump(mesh.triangles_center, site))
     stats = measure_shell(mesh, skin, params.clearance_mm, params.thickness_mm, inside, relief)
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm

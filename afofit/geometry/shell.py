@@ -42,6 +42,8 @@ __all__ = [
     "boundary_edges",
     "build_shell",
     "fill_holes",
+    "relief_bump",
+    "relief_sites",
     "skin_samples",
     "trim_field",
 ]
@@ -192,13 +194,24 @@ def skin_samples(
     return points[ok], normals[ok], skin, open_sole
 
 
+def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
+    """Each relief's centre snapped to the nearest skin sample, with its amount (mm)."""
+    return [
+        (samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))], amount)
+        for centre, amount in params.reliefs.values()
+    ]
+
+
+def relief_bump(points: Vec, site: Vec) -> Vec:
+    """0..1 weight of a relief at ``site`` for each of ``points`` (Gaussian, RELIEF_SIGMA_MM)."""
+    return np.exp(-np.sum((points - site) ** 2, axis=1) / (2.0 * RELIEF_SIGMA_MM**2))
+
+
 def _relief(samples: Vec, params: DesignParameters) -> Vec:
     """Outward displacement of each skin sample, mm: a Gaussian bump per relief site."""
     out = np.zeros(len(samples))
-    for centre, amount in params.reliefs.values():
-        site = samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))]
-        squared = np.sum((samples - site) ** 2, axis=1)
-        out += amount * np.exp(-squared / (2.0 * RELIEF_SIGMA_MM**2))
+    for site, amount in relief_sites(samples, params):
+        out += amount * relief_bump(samples, site)
     return out
 
 
@@ -226,13 +239,11 @@ def _smoothstep(t: Vec) -> Vec:
     return t * t * (3.0 - 2.0 * t)
 
 
-def trim_field(
-    p: Vec, params: DesignParameters, axis: Vec, ankle_z: float, heel_y: float, foot_length: float
-) -> Vec:
+def trim_field(p: Vec, params: DesignParameters, axis: Vec, ankle_z: float, heel_y: float) -> Vec:
     """≤ 0 where the shell may be at points ``p`` (local mm); elsewhere about the distance out.
 
     ``params`` is the design, ``axis`` the shank axis, ``ankle_z`` and
-    ``heel_y`` place the ankle and the heel, ``foot_length`` is in mm.
+    ``heel_y`` place the ankle and the heel.
 
     The shank part is a sector about the shank axis, ``|θ| ≤ α(z)`` from the
     posterior midline, α going from the ankle's to the calf's half-angle over
@@ -256,7 +267,6 @@ def trim_field(
         params.heel_wall_height_mm + (params.toe_wall_height_mm - params.heel_wall_height_mm) * ramp
     )
     foot = np.maximum(z - wall, beyond)
-    del foot_length
     # A smooth union fillets the corners where the shank's trim line meets the
     # foot's side-wall line, so no sliver is left in the notch between them.
     return -_smooth_max(-shank, -foot, TRIM_FILLET_MM)
@@ -296,7 +306,7 @@ def build_shell(
     reach = c + t + relief_max
     # Only skin whose offset layer lies within the trim lines needs a band.
     mid = samples + (c + 0.5 * t) * normals
-    near_trim = trim_field(mid, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
+    near_trim = trim_field(mid, params, shank_axis, float(ankle[2]), float(heel[1]))
     keep = near_trim <= reach + params.edge_radius_mm + 2.0 * voxel_mm
     region = samples[keep]
     if len(region) == 0:
@@ -320,8 +330,8 @@ def build_shell(
     # The footplate: each column under the foot, from the flat plantar plane
     # up to the inner surface (higher only under the arch).
     gz = lo[2] + h * np.arange(shape[2])
-    # Columns under the plantar skin (downward-facing, low; the cap of an
-    # open sole included), and the height of that skin in each.
+    # Columns under the plantar skin (downward-facing, low; an open sole's
+    # closing patch included), and the height of that skin in each.
     plantar = (samples[:, 2] < PLATE_FILL_MM) & (normals[:, 2] < -0.5)
     cols = np.round((samples[plantar, :2] - lo[:2]) / h).astype(int)
     ok = np.all((cols >= 0) & (cols < shape[:2]), axis=1)
@@ -329,6 +339,7 @@ def build_shell(
     np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), samples[plantar][ok, 2])
     lowest = ndimage.grey_erosion(lowest, size=3)  # close gaps between samples
     under = np.isfinite(lowest)
+    plantar_top = np.clip(lowest, 0.0, PLATE_FILL_MM)
     # Smooth maps of the plate's top and edge, sampled bilinearly below, so
     # that neither steps from column to column.
     outside_mm = h * ndimage.distance_transform_edt(~under)
@@ -337,13 +348,9 @@ def build_shell(
     nearest_col = ndimage.distance_transform_edt(
         ~under, return_distances=False, return_indices=True
     )
-    top_map = (
-        np.clip(lowest, 0.0, PLATE_FILL_MM)[tuple(nearest_col)]
-        if under.any()
-        else np.zeros(shape[:2])
-    )
+    top_map = plantar_top[tuple(nearest_col)] if under.any() else np.zeros(shape[:2])
     top_map = ndimage.gaussian_filter(top_map, 1.0)
-    fill_top = np.where(under, np.clip(lowest, 0.0, PLATE_FILL_MM) - c + 2.0 * h, -np.inf)
+    fill_top = np.where(under, plantar_top - c + 2.0 * h, -np.inf)
     band |= (gz[None, None, :] >= -(c + t) - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
     band = ndimage.binary_dilation(band, iterations=1)
     arch = float(np.max(fill_top[under])) + c if under.any() else 0.0
@@ -385,7 +392,7 @@ def build_shell(
     # line cuts straight across the wall (a plane cutting a wall it nearly
     # runs along would leave a knife edge).
     under_skin = np.where(far[:, None], p, samples[nearest])
-    trim = trim_field(under_skin, params, shank_axis, float(ankle[2]), float(heel[1]), foot_length)
+    trim = trim_field(under_skin, params, shank_axis, float(ankle[2]), float(heel[1]))
     value = _smooth_max(solid, trim, params.edge_radius_mm)
     field = np.full(shape, 10.0, dtype=np.float32)
     field[idx[:, 0], idx[:, 1], idx[:, 2]] = value
