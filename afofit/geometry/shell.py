@@ -195,7 +195,7 @@ def skin_samples(
 
 
 def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
-    """Each relief's centre snapped to the nearest skin sample, with its amount (mm)."""
+    """Each relief of ``params``: its centre snapped to the nearest of ``samples``, its mm."""
     return [
         (samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))], amount)
         for centre, amount in params.reliefs.values()
