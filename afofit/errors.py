@@ -11,6 +11,7 @@ __all__ = [
     "AfofitWarning",
     "ExportError",
     "FitError",
+    "GaitError",
     "InputError",
     "LandmarkError",
     "NotALegError",
@@ -43,6 +44,10 @@ class NotALegError(ScanError):
 
 class LandmarkError(InputError):
     """A landmark override file is unreadable or names an unknown landmark."""
+
+
+class GaitError(InputError):
+    """A gait file is unreadable, or lacks what the analysis needs (named in the message)."""
 
 
 class ProfileError(InputError):
