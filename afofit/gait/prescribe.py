@@ -89,6 +89,8 @@ FOOT_DROP_FLAGS = (
 )
 PF_WEAKNESS_FLAGS = ("excess_stance_df",)
 CROUCH_FLAGS = ("crouch",)
+#: Compensations that can hide a foot drop (normal clearance bought at the hip), §2.4.
+COMPENSATION_FLAGS = ("steppage", "circumduction")
 
 _MAS_GRADES = (0.0, 1.0, 1.5, 2.0, 3.0, 4.0)
 _NM_PER_DEG = deg_to_rad(1.0) / 1000.0  # N·mm/rad → N·m/deg
@@ -409,6 +411,7 @@ class _Findings:
     """The signs of one side in one trial, with the clinical findings."""
 
     drop: tuple[str, ...]  # foot-drop flags present
+    compensation: tuple[str, ...]  # steppage, circumduction
     pf_weak: tuple[str, ...]  # why the plantarflexors count as weak (empty: they do not)
     spastic: tuple[str, ...]  # why rule 1 applies (empty: it does not)
     mas: float
@@ -426,6 +429,7 @@ def _findings(side: str, sg: SideGait, clinical: ClinicalInputs) -> _Findings:
     spastic += ["PF contracture"] * contracture + ["crouch"] * crouch
     return _Findings(
         drop=tuple(f for f in FOOT_DROP_FLAGS if f in signs),
+        compensation=tuple(f for f in COMPENSATION_FLAGS if f in signs),
         pf_weak=(*pf_weak, *(f for f in PF_WEAKNESS_FLAGS if f in signs)),
         spastic=tuple(spastic),
         mas=mas,
@@ -461,7 +465,7 @@ def _pls_part(found: _Findings, floor: float | None, floor_reasons: list[Reason]
     """§2.5 rule 2: a PLS from the §2.2 clearance floor (semi-rigid when the floor is high)."""
     reasons = []
     if found.drop:
-        text = f"foot-drop signs: {', '.join(found.drop)}"
+        text = f"foot-drop signs: {', '.join(found.drop + found.compensation)}"
         if not found.spastic and not found.pf_weak:
             text += (
                 "; isolated dorsiflexor weakness (no spasticity recorded, plantarflexors ≥ 4/5 "
@@ -743,6 +747,16 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
                     f"{_REF} §2.4, §2.5 (D)",
                 ),
             )
+            seen = sorted({f.name for _, sg in present for f in sg.flags} & set(COMPENSATION_FLAGS))
+            if seen:
+                rationale.insert(
+                    1,
+                    Reason(
+                        f"but {', '.join(seen)} was seen: a compensation that can hide a foot "
+                        "drop; check the ankle in swing",
+                        f"{_REF} §2.4 [S56] (A), [S57] (V)",
+                    ),
+                )
         if len(present) > 1:
             rationale.append(_across(present, needs, present[worst][0]))
         rationale.extend(mass_reasons)

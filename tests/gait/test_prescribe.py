@@ -207,6 +207,18 @@ def test_no_signs_no_afo_and_no_mass_needed() -> None:
     assert left.rationale[0].text.startswith("no AFO: no foot-drop sign in 2 trial(s)")
 
 
+def test_compensation_alone_is_noted_not_prescribed() -> None:
+    left = prescribe(
+        [trial("a.c3d", side_gait(flags=("steppage",), mtc_mm=30.0))], ClinicalInputs()
+    )
+    assert left["left"].afo_type == "none"
+    assert "steppage was seen" in left["left"].rationale[1].text
+    both = prescribe(
+        [trial("b.c3d", side_gait(flags=("circumduction", "toe_drag"), mtc_mm=3.0))], MALE70
+    )
+    assert "foot-drop signs: toe_drag, circumduction" in texts(both["left"])
+
+
 # --- several trials, overrides, mass ----------------------------------------------------------
 
 
