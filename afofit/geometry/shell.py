@@ -4,7 +4,7 @@ Method (why not offset the vertices along their normals: that folds over
 itself in the ankle crease and at the toes):
 
 1. Sample the skin densely (≤ 0.5 mm apart) with outward normals, in the
-   leg's local frame. An open sole is capped by its footprint at the floor.
+   leg's local frame. An open sole gets a floor of samples (``sole.py``).
 2. Mark a narrow band of voxels (1 mm by default) around the offset layer
    ``clearance ≤ d ≤ clearance + thickness`` and the slab under the foot;
    elsewhere the field is simply "outside". Reliefs displace the skin
@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import igl
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
@@ -35,13 +34,12 @@ from skimage.measure import marching_cubes
 
 from afofit.design import DesignParameters
 from afofit.errors import FitError
-from afofit.geometry.topology import edge_components, face_components
+from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
+from afofit.geometry.topology import face_components
 
 __all__ = [
     "ShellGeometry",
-    "boundary_edges",
     "build_shell",
-    "fill_holes",
     "relief_bump",
     "relief_sites",
     "skin_samples",
@@ -79,7 +77,7 @@ class ShellGeometry:
     mesh : the shell, local coordinates, mm.
     voxel_mm : the grid spacing.
     samples, normals : (n, 3) the skin samples and outward normals used, local mm.
-    open_sole : whether the sole was capped.
+    open_sole : whether the sole was open (and closed by a floor of samples).
     removed_pieces : faces dropped as loose islands (0 for a clean build).
     """
 
@@ -108,70 +106,20 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
     return fixed
 
 
-def boundary_edges(faces: NDArray[np.int64]) -> NDArray[np.int64]:
-    """(k, 2) directed edges of ``faces`` that belong to one face only, as their face runs them."""
-    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(
-        np.int64
-    )
-    low, high = directed.min(axis=1), directed.max(axis=1)
-    key = low * (int(faces.max()) + 1) + high
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return directed[counts[inverse] == 1]
-
-
-def fill_holes(
-    mesh: trimesh.Trimesh, max_perimeter_mm: float, sole_below_mm: float
-) -> tuple[trimesh.Trimesh, bool]:
-    """Close scan holes with a fan from each rim to its centroid.
-
-    Closed: every hole whose rim is shorter than ``max_perimeter_mm`` (scanner
-    holes, which would let the offset dip in), and every opening whose rim
-    lies wholly below ``sole_below_mm`` (an open or partly open sole, which
-    the footplate is built under; the fan follows the rim's heights, so it
-    meets the scanned sole without a step). The top opening stays open.
-
-    Returns the mesh and whether an opening in the sole was closed.
-    """
-    faces = np.asarray(mesh.faces)
-    boundary = boundary_edges(faces)
-    if len(boundary) == 0:
-        return mesh, False
-    n = len(mesh.vertices)
-    loop_of_edge = edge_components(boundary, n)[boundary[:, 0]]
-    vertices = [np.asarray(mesh.vertices)]
-    new_faces = [faces]
-    lengths = np.linalg.norm(mesh.vertices[boundary[:, 0]] - mesh.vertices[boundary[:, 1]], axis=1)
-    perimeter = np.bincount(loop_of_edge, weights=lengths)
-    count = n
-    sole_closed = False
-    for loop in np.flatnonzero(perimeter > 0):
-        edges = boundary[loop_of_edge == loop]
-        low = bool(mesh.vertices[np.unique(edges), 2].max() < sole_below_mm)
-        if perimeter[loop] > max_perimeter_mm and not low:
-            continue
-        sole_closed |= low and perimeter[loop] > max_perimeter_mm
-        centre = mesh.vertices[np.unique(edges)].mean(axis=0)
-        vertices.append(centre[None, :])
-        # Each rim edge runs u→v in its face; the patch face runs v→u.
-        new_faces.append(np.column_stack([edges[:, 1], edges[:, 0], np.full(len(edges), count)]))
-        count += 1
-    return trimesh.Trimesh(np.vstack(vertices), np.vstack(new_faces), process=False), sole_closed
-
-
 def skin_samples(
     mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float, foot_length: float
-) -> tuple[Vec, Vec, trimesh.Trimesh, bool]:
+) -> tuple[Vec, Vec, SoleFloor, bool]:
     """Dense samples of the skin ``mesh`` with outward unit normals, (n, 3) each.
 
     ``inside`` is a point inside the leg (orients the normals),
     ``spacing_mm`` the largest gap between samples, ``foot_length`` sizes
     what counts as the sole.
 
-    Holes and an open sole are closed first (:func:`fill_holes`) and the
-    skin is smoothed. Faces larger than the spacing are subdivided; each
-    face contributes its corners and centroid, so the samples are
-    deterministic. Also returns the closed, smoothed skin and whether the
-    sole was open.
+    Small holes are closed first (:func:`fill_holes`) and the skin is
+    smoothed. Faces larger than the spacing are subdivided; each face
+    contributes its corners and centroid, so the samples are deterministic.
+    Openings in the sole get a floor of samples (:func:`sole_floor`). Also
+    returns the sole's height field and whether the sole was open.
     """
     skin, open_sole = fill_holes(
         _oriented(mesh, inside), MAX_HOLE_PERIMETER_MM, SOLE_RIM_BELOW_FRACTION * foot_length
@@ -191,7 +139,10 @@ def skin_samples(
     points = np.vstack([fine.vertices, fine.triangles_center])
     normals = np.vstack([fine.vertex_normals, fine.face_normals])
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
-    return points[ok], normals[ok], skin, open_sole
+    points, normals = points[ok], normals[ok]
+    floor = sole_floor(points, normals, SOLE_RIM_BELOW_FRACTION * foot_length, spacing_mm)
+    points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
+    return points, normals, floor, open_sole
 
 
 def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
@@ -300,7 +251,7 @@ def build_shell(
     ankle, heel = landmarks["ankle_axis_centre"], landmarks["heel"]
     assert ankle is not None and heel is not None
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    samples, normals, closed, open_sole = skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length)
+    samples, normals, floor, open_sole = skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length)
 
     relief_max = max((a for _, a in params.reliefs.values()), default=0.0)
     reach = c + t + relief_max
@@ -314,7 +265,13 @@ def build_shell(
     h = voxel_mm
     lo = np.floor((region.min(axis=0) - reach - 3.0 * h) / h) * h
     hi = np.ceil((region.max(axis=0) + reach + 3.0 * h) / h) * h
-    lo[2] = min(lo[2], -(c + t) - 3.0 * h)
+    # The flat plantar plane lies a clearance and a wall below the lowest
+    # plantar skin (z = 0 is the sole's supporting plane, but a scan's sole
+    # can sag a little below it where the foot pressed on the floor).
+    plantar = (samples[:, 2] < PLATE_FILL_MM) & (normals[:, 2] < -0.5)
+    base = min(0.0, float(samples[plantar, 2].min())) if plantar.any() else 0.0
+    bottom = base - (c + t)
+    lo[2] = min(lo[2], bottom - 3.0 * h)
     shape = np.round((hi - lo) / h).astype(int) + 1
     band = np.zeros(shape, dtype=bool)
     # Reliefs displace the skin itself outward (smooth bumps over the bony
@@ -331,15 +288,14 @@ def build_shell(
     # up to the inner surface (higher only under the arch).
     gz = lo[2] + h * np.arange(shape[2])
     # Columns under the plantar skin (downward-facing, low; an open sole's
-    # closing patch included), and the height of that skin in each.
-    plantar = (samples[:, 2] < PLATE_FILL_MM) & (normals[:, 2] < -0.5)
+    # floor samples included), and the height of that skin in each.
     cols = np.round((samples[plantar, :2] - lo[:2]) / h).astype(int)
     ok = np.all((cols >= 0) & (cols < shape[:2]), axis=1)
     lowest = np.full(shape[:2], np.inf)
     np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), samples[plantar][ok, 2])
     lowest = ndimage.grey_erosion(lowest, size=3)  # close gaps between samples
     under = np.isfinite(lowest)
-    plantar_top = np.clip(lowest, 0.0, PLATE_FILL_MM)
+    plantar_top = np.clip(lowest, base, PLATE_FILL_MM)
     # Smooth maps of the plate's top and edge, sampled bilinearly below, so
     # that neither steps from column to column.
     outside_mm = h * ndimage.distance_transform_edt(~under)
@@ -351,7 +307,7 @@ def build_shell(
     top_map = plantar_top[tuple(nearest_col)] if under.any() else np.zeros(shape[:2])
     top_map = ndimage.gaussian_filter(top_map, 1.0)
     fill_top = np.where(under, plantar_top - c + 2.0 * h, -np.inf)
-    band |= (gz[None, None, :] >= -(c + t) - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
+    band |= (gz[None, None, :] >= bottom - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
     band = ndimage.binary_dilation(band, iterations=1)
     arch = float(np.max(fill_top[under])) + c if under.any() else 0.0
 
@@ -367,16 +323,7 @@ def build_shell(
     nearest[far] = 0
     sign = np.sign(np.einsum("ij,ij->i", p - moved[nearest], normals[nearest]))
     sign = np.where(sign == 0, 1.0, sign)
-    if open_sole:
-        # Where the sole was closed by a patch, the nearest sample's normal
-        # can mislead; the winding number of the closed skin cannot.
-        zone = ~far & (p[:, 2] < SOLE_RIM_BELOW_FRACTION * foot_length + c + t + 2.0 * h)
-        winding = igl.fast_winding_number(
-            np.asarray(closed.vertices, dtype=np.float64),
-            np.asarray(closed.faces, dtype=np.int64),
-            p[zone],
-        )
-        sign[zone] = np.where(winding > 0.5, -1.0, 1.0)
+    sign[floor.below(p)] = 1.0
     d = np.where(far, -bound, dist * sign)
     shell = np.maximum(c - d, d - (c + t))
     # The footplate: each column from the flat plantar plane up to the inner
@@ -386,7 +333,7 @@ def build_shell(
     at = ((p[:, :2] - lo[:2]) / h).T
     column_top = ndimage.map_coordinates(top_map, at, order=1, mode="nearest") - c
     edge = ndimage.map_coordinates(edge_map, at, order=1, mode="nearest")
-    plate = np.maximum.reduce([-(p[:, 2] + c + t), p[:, 2] - column_top, edge, c - d])
+    plate = np.maximum.reduce([bottom - p[:, 2], p[:, 2] - column_top, edge, c - d])
     solid = np.minimum(shell, plate)
     # The trim is judged at the skin point under each voxel, so every trim
     # line cuts straight across the wall (a plane cutting a wall it nearly
