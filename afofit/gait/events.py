@@ -144,8 +144,8 @@ def progression_direction(trial: GaitTrial) -> tuple[NDArray[np.float64], bool]:
         sign = np.sign(np.nanmean(ahead))
     else:
         # Swing is the short, fast forward part of the foot's cycle: positive skew.
-        speed = np.concatenate([np.gradient(m[:, :2] @ axis) for m in feet])
-        sign = np.sign(np.nanmean(speed**3))
+        step = np.concatenate([np.gradient(m[:, :2] @ axis) for m in feet])
+        sign = np.sign(np.nanmean(step**3))
     return axis * (sign if sign != 0 else 1.0), True
 
 

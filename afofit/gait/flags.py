@@ -13,6 +13,7 @@ are quoted as "healthy here".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,19 @@ from afofit.units import deg_to_rad, rad_to_deg
 __all__ = ["ASYMMETRY", "THRESHOLDS", "Threshold", "flag_asymmetry", "flag_side"]
 
 _REF = "afo-engineering.md"
-_TO_INTERNAL = {"deg": deg_to_rad, "deg/s": deg_to_rad, "mm": lambda v: v, "%": lambda v: v}
+
+
+def _same(value: float) -> float:
+    """mm and percentage points are already internal units."""
+    return value
+
+
+_TO_INTERNAL: dict[str, Callable[[float], float]] = {
+    "deg": deg_to_rad,
+    "deg/s": deg_to_rad,
+    "mm": _same,
+    "%": _same,
+}
 
 
 @dataclass(frozen=True, slots=True)

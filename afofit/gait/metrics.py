@@ -138,6 +138,10 @@ def analyse_side(
     heel = trial.markers_mm.get((side, "heel"))
     body = trial.markers_mm.get((side, "pelvis"))
     body = body if body is not None else heel
+    foot = toe if toe is not None else heel
+    foot_speed = None  # forward speed of the foot, mm/s (0 in stance overground)
+    if foot is not None and direction is not None:
+        foot_speed = np.gradient(foot[:, :2] @ direction, t)
     strides = _strides(t, events)
     all_offs = np.sort(events.foot_off_s)
     for a, fo, b in strides:
@@ -172,13 +176,10 @@ def analyse_side(
             )
             if direction is not None:
                 m["circumduction_mm"].append(_circumduction(toe[swing, :2], direction, side))
-        if direction is not None and body is not None:
-            foot = toe if toe is not None else heel
-            assert foot is not None
+        if direction is not None and body is not None and foot_speed is not None:
             travel = float((body[ib, :2] - body[ia, :2]) @ direction) / (b - a)
-            along = foot[:, :2] @ direction
-            foot_speed = np.gradient(along, t)[_window(ia, io, _STANCE_SPEED_WINDOW)]
-            m["walking_speed_mm_per_s"].append(travel - float(np.median(foot_speed)))
+            stance_speed = np.nanmedian(foot_speed[_window(ia, io, _STANCE_SPEED_WINDOW)])
+            m["walking_speed_mm_per_s"].append(travel - float(stance_speed))
         grid = np.linspace(a, b, 101)
         cycles.append(np.interp(grid, t[ia : ib + 1], ankle[ia : ib + 1]))
     n = len(cycles)

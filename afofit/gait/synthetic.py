@@ -337,8 +337,6 @@ def synthetic_trial(
                 _PELVIS_HEIGHT_MM + 15.0 * np.cos(4 * np.pi * lphase),
             ]
         )
-        for side in SIDES:
-            markers[(side, "pelvis")] = pelvis_mm
         heading = deg_to_rad(heading_deg)
         rot = np.array(
             [
@@ -348,12 +346,18 @@ def synthetic_trial(
             ]
         )
         lab_origin = np.array([-1500.0, 300.0, 0.0])
-        for key in list(markers):
-            xyz = markers[key].copy()
+
+        def to_lab(xyz: NDArray[np.float64]) -> NDArray[np.float64]:
+            xyz = xyz.copy()
             if treadmill:
                 xyz[:, 0] -= speed_mm_per_s * t_rel
-            xyz = xyz @ rot.T + lab_origin + marker_noise_mm * rng.standard_normal((n, 3))
-            markers[key] = xyz
+            noise = marker_noise_mm * rng.standard_normal((n, 3))
+            return np.asarray(xyz @ rot.T + lab_origin + noise, dtype=np.float64)
+
+        markers = {key: to_lab(xyz) for key, xyz in markers.items()}
+        pelvis_lab = to_lab(pelvis_mm)
+        for side in SIDES:
+            markers[(side, "pelvis")] = pelvis_lab  # one array, stored under each side
 
     trial = GaitTrial(
         path=f"synthetic:seed={seed}",
