@@ -92,7 +92,8 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("toe_drag", "min_toe_clearance_mm", False, 5.0, "mm",
               "Minimum toe clearance in mid-swing", "the toe scrapes or drags",
               f"{_REF} §2.4 [S55]; 5 mm [D] under half the 11 mm of §2.3 [S51]"),
-    # Healthy MTC 1.3 cm young, 1.1 cm elderly (Winter), §2.3 [S51]: below the lower one.
+    # Healthy MTC 1.3 cm young, 1.1 cm elderly (Winter), §2.3 [S51]: below the lower one
+    # (healthy here 12.0–21.8 mm side means; single strides down to 9 mm).
     Threshold("reduced_toe_clearance", "min_toe_clearance_mm", False, 11.0, "mm",
               "Minimum toe clearance in mid-swing", "below the healthy 1.1–1.3 cm",
               f"{_REF} §2.3 [S51]"),
@@ -101,11 +102,11 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("foot_slap", "loading_pf_rad", True, 15.0, "deg",
               "Plantarflexion in loading response", "beyond the ≈ 15° of unbraced walking",
               f"{_REF} §2.3 [S48], §2.4 [S54, S55]"),
-    # Foot slap by speed [D]: no source gives a number; healthy here peaks at 75–170°/s
-    # (side means; single strides up to 210°/s), so 250°/s leaves a margin.
+    # Foot slap by speed [D]: no source gives a number; healthy here: side means up to
+    # 173°/s, single strides up to 218°/s, so 250°/s leaves a margin.
     Threshold("foot_slap", "loading_pf_velocity_rad_per_s", True, 250.0, "deg/s",
               "Peak plantarflexion velocity in loading response", "the forefoot drops uncontrolled",
-              f"{_REF} §2.4 [S54, S55]; 250°/s [D] above healthy 75–170°/s"),
+              f"{_REF} §2.4 [S54, S55]; 250°/s [D] above healthy means ≤ 173°/s"),
     # Contact ≈ neutral, §2.3 [S47]; 5° margin [D] (healthy here ≥ −3.4°).
     Threshold("equinus_at_contact", "ankle_at_contact_rad", False, -5.0, "deg",
               "Ankle angle at foot strike", "forefoot or flat-foot contact instead of heel",
@@ -126,7 +127,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "the leg swings out around the foot (circumduction)",
               f"{_REF} §2.4 [S56]; 60 mm [D] above healthy 16–41 mm"),
     # PF weakness (§2.5 rule 3) lets the tibia roll over: peak stance DF 5–10° in §2.3
-    # [S47, S49], but marker models read higher (healthy here 16–22° side means, model
+    # [S47, S49], but marker models read higher (healthy here 15–22° side means, model
     # offsets), so 25° [D].
     Threshold("excess_stance_df", "peak_stance_df_rad", True, 25.0, "deg",
               "Peak ankle dorsiflexion in stance", "the tibia collapses forward (calf weakness)",
@@ -138,13 +139,13 @@ THRESHOLDS: tuple[Threshold, ...] = (
 ASYMMETRY: tuple[Threshold, ...] = (
     Threshold("asymmetry", "peak_swing_df_rad", True, 5.0, "deg",
               "Peak swing dorsiflexion", "one foot drops more than the other",
-              "5° [D]: healthy sides here differ by ≤ 2°"),
+              "5° [D]: healthy sides here differ by ≤ 3.2°"),
     Threshold("asymmetry", "min_toe_clearance_mm", True, 10.0, "mm",
               "Minimum toe clearance", "one toe clears the floor less",
-              "10 mm [D]: healthy sides here differ by ≤ 5 mm"),
+              "10 mm [D]: healthy sides here differ by ≤ 4 mm"),
     Threshold("asymmetry", "stance_pct", True, 5.0, "%",
               "Stance phase", "the limb is loaded for a shorter part of the stride",
-              "5 percentage points [D]: healthy sides here differ by ≤ 3"),
+              "5 percentage points [D]: healthy sides here differ by ≤ 3.1"),
 )
 # fmt: on
 
