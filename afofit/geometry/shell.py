@@ -35,6 +35,7 @@ from skimage.measure import marching_cubes
 from afofit.design import DesignParameters
 from afofit.errors import FitError
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
+from afofit.geometry.toes import toe_block
 from afofit.geometry.topology import face_components
 
 __all__ = [
@@ -61,6 +62,8 @@ SOLE_RIM_BELOW_FRACTION = 0.12
 TRIM_FILLET_MM = 6.0
 #: Taubin smoothing passes over the skin before offsetting.
 SMOOTHING_ITERATIONS = 10
+#: The toe block (:func:`toe_block`) starts this far ahead of the metatarsal heads, × foot length.
+TOES_AHEAD_OF_HEADS = 0.03
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
 #: Height up to which the footplate fills under the foot, mm: above any arch;
@@ -79,6 +82,7 @@ class ShellGeometry:
     samples, normals : (n, 3) the skin samples and outward normals used, local mm.
     open_sole : whether the sole was open (and closed by a floor of samples).
     removed_pieces : faces dropped as loose islands (0 for a clean build).
+    toes_from_mm : local y where the toe block begins (None without metatarsal heads).
     """
 
     mesh: trimesh.Trimesh
@@ -87,6 +91,7 @@ class ShellGeometry:
     normals: Vec
     open_sole: bool
     removed_pieces: int
+    toes_from_mm: float | None
 
 
 def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
@@ -107,7 +112,12 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
 
 
 def skin_samples(
-    mesh: trimesh.Trimesh, inside: Vec, spacing_mm: float, foot_length: float
+    mesh: trimesh.Trimesh,
+    inside: Vec,
+    spacing_mm: float,
+    foot_length: float,
+    toes_from_mm: float | None = None,
+    toe_top_mm: float = 0.0,
 ) -> tuple[Vec, Vec, SoleFloor, bool]:
     """Dense samples of the skin ``mesh`` with outward unit normals, (n, 3) each.
 
@@ -118,7 +128,9 @@ def skin_samples(
     Small holes are closed first (:func:`fill_holes`) and the skin is
     smoothed. Faces larger than the spacing are subdivided; each face
     contributes its corners and centroid, so the samples are deterministic.
-    Openings in the sole get a floor of samples (:func:`sole_floor`). Also
+    Ahead of ``toes_from_mm`` (local y) the toes become one block at least
+    ``toe_top_mm`` high (:func:`toe_block`). Openings in the sole get a floor of samples
+    (:func:`sole_floor`). Also
     returns the sole's height field and whether the sole was open.
     """
     skin, open_sole = fill_holes(
@@ -140,8 +152,15 @@ def skin_samples(
     normals = np.vstack([fine.vertex_normals, fine.face_normals])
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
     points, normals = points[ok], normals[ok]
-    floor = sole_floor(points, normals, SOLE_RIM_BELOW_FRACTION * foot_length, spacing_mm)
+    sole_mm = SOLE_RIM_BELOW_FRACTION * foot_length
+    floor = sole_floor(points, normals, sole_mm, spacing_mm)
     points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
+    if toes_from_mm is not None:
+        # The block is built on the closed sole; the floor is then found
+        # again, under the block, for the sign rule below the foot.
+        points, normals = toe_block(points, normals, toes_from_mm, spacing_mm, toe_top_mm)
+        floor = sole_floor(points, normals, sole_mm, spacing_mm)
+        points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
     return points, normals, floor, open_sole
 
 
@@ -190,11 +209,19 @@ def _smoothstep(t: Vec) -> Vec:
     return t * t * (3.0 - 2.0 * t)
 
 
-def trim_field(p: Vec, params: DesignParameters, axis: Vec, ankle_z: float, heel_y: float) -> Vec:
+def trim_field(
+    p: Vec,
+    params: DesignParameters,
+    axis: Vec,
+    ankle_z: float,
+    heel_y: float,
+    toes_from: float | None = None,
+) -> Vec:
     """≤ 0 where the shell may be at points ``p`` (local mm); elsewhere about the distance out.
 
     ``params`` is the design, ``axis`` the shank axis, ``ankle_z`` and
-    ``heel_y`` place the ankle and the heel.
+    ``heel_y`` place the ankle and the heel; the side walls come down to
+    the toe-wall height by ``toes_from`` (local y; else by the footplate's end).
 
     The shank part is a sector about the shank axis, ``|θ| ≤ α(z)`` from the
     posterior midline, α going from the ankle's to the calf's half-angle over
@@ -212,7 +239,8 @@ def trim_field(p: Vec, params: DesignParameters, axis: Vec, ankle_z: float, heel
     shank = np.maximum(r * (theta - alpha), z - params.proximal_height_mm)
     point, direction = params.footplate_end
     beyond = (p[:, :2] - point) @ direction
-    along = np.clip((y - heel_y) / max(float(point[1] - heel_y), 1.0), 0.0, 1.0)
+    ramp_end = float(point[1]) if toes_from is None else min(toes_from, float(point[1]))
+    along = np.clip((y - heel_y) / max(ramp_end - heel_y, 1.0), 0.0, 1.0)
     ramp = _smoothstep((along - 0.25) / 0.75)
     wall = (
         params.heel_wall_height_mm + (params.toe_wall_height_mm - params.heel_wall_height_mm) * ramp
@@ -238,7 +266,7 @@ def build_shell(
     skin : the leg's surface, local coordinates (x lateral, y anterior, z up), mm.
     params : the resolved design.
     shank_axis : (3,) unit direction of the shank axis, local; it passes through the origin.
-    landmarks : name → (3,) local point (ankle_axis_centre and heel are used).
+    landmarks : name → (3,) local point (ankle_axis_centre, heel, mtp1 and mtp5 are used).
     foot_length : mm.
     voxel_mm : grid spacing; 1 mm keeps a 2.5 mm wall well resolved.
 
@@ -251,13 +279,29 @@ def build_shell(
     ankle, heel = landmarks["ankle_axis_centre"], landmarks["heel"]
     assert ankle is not None and heel is not None
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    samples, normals, floor, open_sole = skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length)
-
     relief_max = max((a for _, a in params.reliefs.values()), default=0.0)
     reach = c + t + relief_max
+    # Skin far above the proximal trim line cannot shape the shell: leave it
+    # out before the costly sampling (a scan to the knee is half skin above it).
+    cut = params.proximal_height_mm + reach + params.edge_radius_mm + 10.0
+    low = np.asarray(skin.vertices)[np.asarray(skin.faces), 2].min(axis=1) < cut
+    if not low.all():
+        skin = trimesh.Trimesh(skin.vertices, np.asarray(skin.faces)[low], process=False)
+        skin.remove_unreferenced_vertices()
+    # The toes are one block from just ahead of the metatarsal heads.
+    heads = [landmarks[k] for k in ("mtp1", "mtp5") if landmarks.get(k) is not None]
+    toes_from = (
+        max(float(q[1]) for q in heads) + TOES_AHEAD_OF_HEADS * foot_length if heads else None
+    )  # type: ignore[index]
+    # The block stands well above the toe walls' level cut, so the cut
+    # crosses its upright sides and never skims its top.
+    toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
+    samples, normals, floor, open_sole = skin_samples(
+        skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top
+    )
     # Only skin whose offset layer lies within the trim lines needs a band.
     mid = samples + (c + 0.5 * t) * normals
-    near_trim = trim_field(mid, params, shank_axis, float(ankle[2]), float(heel[1]))
+    near_trim = trim_field(mid, params, shank_axis, float(ankle[2]), float(heel[1]), toes_from)
     keep = near_trim <= reach + params.edge_radius_mm + 2.0 * voxel_mm
     region = samples[keep]
     if len(region) == 0:
@@ -339,7 +383,12 @@ def build_shell(
     # line cuts straight across the wall (a plane cutting a wall it nearly
     # runs along would leave a knife edge).
     under_skin = np.where(far[:, None], p, samples[nearest])
-    trim = trim_field(under_skin, params, shank_axis, float(ankle[2]), float(heel[1]))
+    if toes_from is not None:
+        # Round the toe block the side walls stand straight up: a level cut
+        # of the voxels themselves crosses them squarely and leaves clean walls.
+        toe_zone = p[:, 1] > toes_from
+        under_skin[toe_zone, 2] = p[toe_zone, 2]
+    trim = trim_field(under_skin, params, shank_axis, float(ankle[2]), float(heel[1]), toes_from)
     value = _smooth_max(solid, trim, params.edge_radius_mm)
     field = np.full(shape, 10.0, dtype=np.float32)
     field[idx[:, 0], idx[:, 1], idx[:, 2]] = value
@@ -365,4 +414,5 @@ def build_shell(
         normals=normals,
         open_sole=open_sole,
         removed_pieces=removed,
+        toes_from_mm=toes_from,
     )
