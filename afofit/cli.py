@@ -9,16 +9,17 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from afofit import __version__
-from afofit.errors import AfofitError
+from afofit.errors import AfofitError, InputError
 
 app = typer.Typer(
     name="afofit",
@@ -30,6 +31,9 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from afofit.gait.prescribe import ClinicalInputs
 
 
 class Side(StrEnum):
@@ -48,6 +52,18 @@ class Units(StrEnum):
     cm = "cm"
     m = "m"
     inch = "in"
+
+
+class Sex(StrEnum):
+    male = "male"
+    female = "female"
+
+
+class AfoType(StrEnum):
+    none = "none"
+    pls = "pls"
+    semi_rigid = "semi-rigid"
+    solid = "solid"
 
 
 class Pose(StrEnum):
@@ -202,6 +218,129 @@ class Footplate(StrEnum):
     full = "full"
 
 
+StiffnessOpt = Annotated[
+    str | None,
+    typer.Option(help="Target ankle stiffness, N·m/deg: 'K' or 'LOW,HIGH' (default: prescribed)."),
+]
+MassOpt = Annotated[float | None, typer.Option(help="Body mass, kg (default: from the C3D).")]
+SexOpt = Annotated[Sex | None, typer.Option(help="Sex, for the foot's mass fraction.")]
+SpasticityOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Modified Ashworth of the plantarflexors: '1+' for both sides or 'left=2,right=0'."
+    ),
+]
+ContractureOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Plantarflexion contracture (passive DF < 0° knee straight): left, right or both."
+    ),
+]
+StrengthOpt = Annotated[
+    str | None,
+    typer.Option(help="MRC plantarflexor strength 0-5: '4' for both sides or 'left=3,right=5'."),
+]
+
+
+def _per_side(
+    text: str | None, convert: Callable[[str], T], option: str
+) -> T | dict[str, T] | None:
+    """Parse '1+' (both sides) or 'left=2,right=0' (per side)."""
+    if text is None:
+        return None
+    if "=" not in text:
+        return convert(text.strip())
+    values: dict[str, T] = {}
+    for part in text.split(","):
+        side, _, value = part.partition("=")
+        if side.strip() not in ("left", "right") or not value.strip():
+            raise InputError(f"{option} {text!r}: write one value, or 'left=…,right=…'.")
+        values[side.strip()] = convert(value.strip())
+    return values
+
+
+def _integer(text: str) -> int:
+    if not text.isdigit():
+        raise InputError(f"--pf-strength {text!r}: an MRC grade is a whole number 0..5.")
+    return int(text)
+
+
+def _clinical(
+    mass: float | None,
+    sex: Sex | None,
+    spasticity: str | None,
+    contracture: str | None,
+    pf_strength: str | None,
+    afo_type: str | None,
+    foot_length: float | None,
+) -> ClinicalInputs:
+    from afofit.gait.prescribe import ClinicalInputs, ashworth_score
+
+    if contracture not in (None, "left", "right", "both"):
+        raise InputError(f"--contracture {contracture!r}: use left, right or both.")
+    return ClinicalInputs(
+        body_mass_kg=mass, sex=sex and sex.value,
+        spasticity=_per_side(spasticity, ashworth_score, "--spasticity"),
+        contracture={s: contracture in (s, "both") for s in ("left", "right")},
+        pf_strength=_per_side(pf_strength, _integer, "--pf-strength"),
+        afo_type=afo_type, foot_length_mm=foot_length,
+    )  # fmt: skip
+
+
+def _stiffness(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or not 0.0 < values[0] <= values[-1] <= 20.0:
+        raise InputError(
+            f"--stiffness {text!r}: give 'K' or 'LOW,HIGH' in N·m/deg, 0 < LOW <= HIGH <= 20."
+        )
+    return values[0], values[-1]
+
+
+def _gait_tables(data: dict[str, Any]) -> list[Any]:
+    """The gait summary: metrics against normal per side, flags, prescription and rationale."""
+    from afofit.report.html import METRIC_LABELS
+
+    sides = list(data["sides"])
+    table = Table(title="Gait, mean ± sd over strides (ankle: dorsiflexion +)")
+    table.add_column("")
+    for side in sides:
+        table.add_column(f"{side} ({data['sides'][side]['cycles']} strides)", justify="right")
+    table.add_column("typical healthy", justify="right")
+    for key, label in METRIC_LABELS.items():
+        cells, normal = [], ""
+        for side in sides:
+            m = data["sides"][side]["metrics"].get(key)
+            if m is None:
+                cells.append("—")
+                continue
+            sd = f" ± {m['sd']:.1f}" if m.get("sd") is not None else ""
+            band = m.get("normal")
+            off = band is not None and not band[0] <= m["mean"] <= band[1]
+            cells.append(f"{'[red]' if off else ''}{m['mean']:.1f}{sd}")
+            normal = f"{band[0]:g} to {band[1]:g}" if band else normal
+        if any(c != "—" for c in cells):
+            table.add_row(label, *cells, normal)
+    out_: list[Any] = [table]
+    for side in sides:
+        rx = data["prescription"].get(side)
+        flags = ", ".join(f["name"].replace("_", " ") for f in data["sides"][side]["flags"])
+        lines = [f"[bold]{side}[/]: signs: {flags or 'none'}"]
+        if rx is not None:
+            k = rx["stiffness_nm_per_deg"]
+            lines.append(
+                f"  prescription: [bold]{rx['afo_type']}[/]"
+                + (f", {k[0]:.2f}–{k[1]:.2f} N·m/deg" if k else "")
+            )
+            lines += [f"  · {r['text']} [dim]({r['source']})[/]" for r in rx["rationale"]]
+        out_.append("\n".join(lines))
+    return out_
+
+
 def _fit_table(data: dict[str, Any]) -> Table:
     table = Table(title="AFO fitting")
     table.add_column("")
@@ -244,8 +383,12 @@ def fit(
         FitSide | None, typer.Option(help="Which leg; 'both' fits a brace to each.")
     ] = None,
     design: Annotated[
-        str, typer.Option(help="Design profile: pls, semi-rigid, solid, or a .toml file.")
-    ] = "pls",
+        str | None,
+        typer.Option(
+            help="Design profile: pls, semi-rigid, solid, or a .toml file "
+            "(default: the gait's prescription, else pls)."
+        ),
+    ] = None,
     material: Annotated[
         str, typer.Option(help="Material profile name or .toml file.")
     ] = "pp-copolymer",
@@ -265,15 +408,31 @@ def fit(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print fitting.json instead of a table.")
     ] = False,
+    gait: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Gait trial (C3D, .mot, .trc, .csv); repeat for several. Its prescription picks the design."
+        ),
+    ] = None,
+    stiffness: StiffnessOpt = None,
+    mass: MassOpt = None,
+    sex: SexOpt = None,
+    spasticity: SpasticityOpt = None,
+    contracture: ContractureOpt = None,
+    pf_strength: StrengthOpt = None,
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.fit import fit as fit_afo
 
+    with _errors():
+        clinical = _clinical(mass, sex, spasticity, contracture, pf_strength, None, None)
+        target = _stiffness(stiffness)
     _busy(
         f"Fitting an AFO to {scan_path.name}…",
         lambda: fit_afo(scan_path, out_dir, side=side and side.value, design=design, material=material,
                         thickness_mm=thickness, clearance_mm=clearance, footplate=footplate and footplate.value,
-                        units=units and units.value, landmarks=landmarks),
+                        units=units and units.value, landmarks=landmarks, gait=gait or None,
+                        clinical=clinical, stiffness_nm_per_deg=target),
     )  # fmt: skip
     data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))
     if as_json:
@@ -283,6 +442,59 @@ def fit(
     for warning in data["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}", highlight=False)
     out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})")
+
+
+@app.command()
+def gait(
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE...", help="Gait trials: C3D, OpenSim .mot/.trc, or CSV."),
+    ],
+    side: Annotated[Side | None, typer.Option(help="Analyse one side only.")] = None,
+    mass: MassOpt = None,
+    sex: SexOpt = None,
+    spasticity: SpasticityOpt = None,
+    contracture: ContractureOpt = None,
+    pf_strength: StrengthOpt = None,
+    foot_length: Annotated[
+        float | None, typer.Option(help="Foot length, mm (default 260, or from a scan in fit).")
+    ] = None,
+    afo_type: Annotated[
+        AfoType | None, typer.Option(help="Override the prescribed AFO type.")
+    ] = None,
+    stiffness: StiffnessOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the ankle angle over the gait cycle to this PNG.")
+    ] = None,
+) -> None:
+    """Read gait trials, find the signs of foot drop and prescribe an AFO type and stiffness."""
+    from afofit.export import write_gait_plot
+    from afofit.fit import analyse_gait
+    from afofit.gait.analysis import gait_to_dict
+
+    with _errors():
+        clinical = _clinical(mass, sex, spasticity, contracture, pf_strength,
+                             afo_type and afo_type.value, foot_length)  # fmt: skip
+        target = _stiffness(stiffness)
+        if target is not None:
+            clinical = replace(clinical, stiffness_nm_per_deg=target)
+    analysis = _busy(
+        f"Reading {len(files)} gait trial(s)…",
+        lambda: analyse_gait(files, side=side and side.value, clinical=clinical),
+    )
+    if plot is not None:
+        _busy("Plotting…", lambda: write_gait_plot(analysis, plot))
+    data = gait_to_dict(analysis)
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    for part in _gait_tables(data):
+        out.print(part, highlight=False)
+    for warning in data["warnings"]:
+        out.print(f"[yellow]note:[/] {warning}", highlight=False)
+    if plot is not None:
+        out.print(f"wrote {plot}")
 
 
 @app.command()

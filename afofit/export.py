@@ -19,6 +19,8 @@ from afofit.errors import ExportError
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult
+    from afofit.gait.analysis import GaitAnalysis
+    from afofit.gait.model import GaitTrial
     from afofit.phantom import PhantomSpec
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "stl_name",
     "write_atomic",
     "write_fit",
+    "write_gait_csv",
+    "write_gait_plot",
     "write_json",
     "write_mesh",
     "write_phantom",
@@ -57,6 +61,11 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+        # mkstemp makes the file private (0600); give it the usual mode for
+        # a new file (0666 less the umask) so the lab can share it.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -165,6 +174,57 @@ def check_out_dir(folder: Path) -> None:
 def stl_name(side: str, both: bool) -> str:
     """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both."""
     return f"afo-{side}.stl" if both else "afo.stl"
+
+
+def write_gait_plot(analysis: GaitAnalysis, path: Path) -> Path:
+    """Write the ankle-angle plot of a gait ``analysis`` to the PNG ``path``, atomically."""
+    from afofit.report.plots import ankle_cycle_plot
+
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ExportError(f"--plot {path}: the plot is a PNG; give a path ending in .png.")
+    if path.is_dir():
+        raise ExportError(f"--plot {path}: is a folder; give a file path ending in .png.")
+    png = ankle_cycle_plot(analysis.trials)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(path, lambda h: h.write(png))
+
+
+def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = None) -> Path:
+    """Write ``trial`` as afofit's gait CSV (see :mod:`afofit.gait.text`) to ``path``, atomically.
+
+    Angles go out in degrees and markers in mm (heel, toe, pelvis); events as 0/1 columns
+    on their nearest rows. ``body_mass_kg`` (else the trial's) goes in a comment line.
+    """
+    from afofit.units import rad_to_deg
+
+    n = len(trial.time_s)
+    columns: dict[str, np.ndarray] = {"time": trial.time_s}
+    names = {"ankle": "ankle", "knee": "knee", "hip": "hip"}
+    for (side, joint), angle in sorted(trial.angles_rad.items()):
+        if joint in names:
+            columns[f"{side}_{joint}_deg"] = rad_to_deg(1.0) * angle[:, 0]
+        if joint == "hip" and np.isfinite(angle[:, 1]).any():
+            columns[f"{side}_hip_adduction_deg"] = rad_to_deg(1.0) * angle[:, 1]
+    for (side, role), xyz in sorted(trial.markers_mm.items()):
+        prefix = "pelvis" if role == "pelvis" else f"{side}_{role}"
+        if role in ("heel", "toe") or (role == "pelvis" and side == "left"):
+            for k, axis in enumerate("xyz"):
+                columns[f"{prefix}_{axis}_mm"] = xyz[:, k]
+    for side, events in sorted(trial.events.items()):
+        for kind, times in (("foot_strike", events.foot_strike_s), ("foot_off", events.foot_off_s)):
+            flags = np.zeros(n)
+            flags[[int(np.argmin(np.abs(trial.time_s - t))) for t in times]] = 1
+            columns[f"{side}_{kind}"] = flags
+    mass = body_mass_kg if body_mass_kg is not None else trial.body_mass_kg
+    lines = [f"# afofit gait CSV ({Path(trial.path).name})"]
+    if mass is not None:
+        lines.append(f"# body_mass_kg: {mass:g}")
+    lines.append(",".join(columns))
+    table = np.column_stack(list(columns.values()))
+    lines += [",".join(f"{v:.6g}" for v in row) for row in table]
+    text = "\n".join(lines) + "\n"
+    return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
 
 
 def write_fit(result: FitResult, folder: Path) -> list[Path]:

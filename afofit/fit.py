@@ -2,15 +2,20 @@
 
 analyse_scan:  scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg
                (frame, side, landmarks, measurements) per leg ─ ScanAnatomy
-fit:           analyse_scan ─ load_design/load_material ─ resolve_design
-               (every request checked) ─ per leg: build_shell ─ measure_shell
-               ─ run_checks ─ write_fit (afo.stl, fitting.json, report.html)
+analyse_gait:  per file: load_gait ─ analyse_trial (events from the file or
+               detected, per-stride metrics, flags) ─ prescribe (worst trial
+               drives) ─ GaitAnalysis
+fit:           analyse_scan ─ [analyse_gait: the design from the prescription]
+               ─ load_design/load_material ─ resolve_design (every request
+               checked) ─ per leg: build_shell ─ measure_shell ─ run_checks
+               ─ write_fit (afo.stl, fitting.json, report.html)
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,17 +32,23 @@ from afofit.anatomy import (
 )
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError, ScanError
+from afofit.gait.analysis import GaitAnalysis
+from afofit.gait.metrics import analyse_trial
+from afofit.gait.prescribe import ClinicalInputs, prescribe
+from afofit.gait.readers import load_gait
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
-from afofit.profiles import load_design, load_material
+from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.scan import LandmarkOverrides, load_landmarks, load_scan, split_limbs
 from afofit.units import SCALE_TO_MM
 
-__all__ = ["FitResult", "LegFit", "analyse_scan", "fit", "fit_leg"]
+__all__ = ["FitResult", "LegFit", "analyse_gait", "analyse_scan", "fit", "fit_leg"]
 
 log = logging.getLogger(__name__)
 
 SIDES = ("left", "right")
+#: The design fitted when neither --design nor a gait prescription names one.
+DEFAULT_DESIGN = "pls"
 
 
 def _scaled(meshes: list[trimesh.Trimesh], scale: float) -> list[trimesh.Trimesh]:
@@ -191,6 +202,49 @@ def _analyse(
     return anatomy, _scaled(limbs, scale)
 
 
+def analyse_gait(
+    files: Sequence[Path | str],
+    *,
+    side: str | None = None,
+    clinical: ClinicalInputs | None = None,
+) -> GaitAnalysis:
+    """Read gait trials of one person, measure each side, flag foot drop and prescribe an AFO.
+
+    Parameters
+    ----------
+    files : C3D, OpenSim .mot/.trc or CSV trials (e.g. rested, after a long walk, on a hot
+        day); each is judged alone and the most demanding one drives the prescription.
+    side : "left" or "right" to analyse one side only; None for every side in the files.
+    clinical : clinical findings and overrides (body mass, spasticity...); None for none.
+
+    Raises
+    ------
+    GaitError, InputError
+        A file is unreadable or lacks what is needed (named in the message), no stride is
+        complete, or a stiffness needs a body mass that neither the file nor ``--mass`` gives.
+    """
+    if not files:
+        raise InputError("no gait file given: pass one or more C3D, .mot, .trc or .csv trials.")
+    if side is not None and side not in SIDES:
+        raise InputError(f"--side {side!r}: use 'left' or 'right'.")
+    clinical = clinical or ClinicalInputs()
+    trials, warnings = [], []
+    for path in files:
+        trial = analyse_trial(load_gait(path))
+        name = Path(path).name
+        warnings += [f"{name}: {note}" for note in trial.trial.notes]
+        if side is not None:
+            if side not in trial.sides:
+                raise InputError(
+                    f"{name}: --side {side}: no complete {side} stride in this trial "
+                    f"(sides found: {', '.join(trial.sides) or 'none'})."
+                )
+            trial = replace(trial, sides={side: trial.sides[side]})
+        trials.append(trial)
+    prescription = prescribe(trials, clinical)
+    return GaitAnalysis(tuple(trials), prescription, clinical, tuple(warnings))
+
+
 @dataclass(frozen=True, slots=True)
 class LegFit:
     """One leg's fitted shell.
@@ -221,6 +275,9 @@ class FitResult:
     anatomy: ScanAnatomy
     legs: tuple[LegFit, ...]
     options: dict[str, object]
+    gait: GaitAnalysis | None = None
+    #: side → where its design came from and the target stiffness (N·m/deg) if any.
+    targets: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def fit_leg(
@@ -252,7 +309,14 @@ def fit_leg(
     assert ankle is not None and heel is not None
     # How far inside the trim lines each face lies, judged at the skin under it as the build does.
     _, under = cKDTree(geometry.samples).query(mesh.triangles_center, workers=-1)
-    inside = -trim_field(geometry.samples[under], params, axis, float(ankle[2]), float(heel[1]))
+    inside = -trim_field(
+        geometry.samples[under],
+        params,
+        axis,
+        float(ankle[2]),
+        float(heel[1]),
+        geometry.toes_from_mm,
+    )
     relief = np.zeros(len(mesh.faces))
     for site, _ in relief_sites(geometry.samples, params):
         relief = np.maximum(relief, relief_bump(mesh.triangles_center, site))
@@ -276,12 +340,50 @@ def fit_leg(
     )  # fmt: skip
 
 
+def _choose_design(
+    side: str,
+    design: str | None,
+    stiffness: tuple[float, float] | None,
+    gait: GaitAnalysis | None,
+) -> tuple[str, dict[str, object], list[str]]:
+    """One leg's design and its source: ``--design``, the gait prescription, or the default."""
+    warnings: list[str] = []
+    given = gait.prescription.get(side) if gait is not None else None
+    target = stiffness or (given.stiffness_nm_per_deg if given is not None else None)
+    if design is not None:
+        source = "--design"
+    elif given is not None and given.afo_type in builtin_profiles()["designs"]:
+        design, source = given.afo_type, "gait prescription"
+    else:
+        design, source = DEFAULT_DESIGN, "default"
+        if given is not None:
+            warnings.append(
+                f"{side} leg: the gait prescribes {given.afo_type!r}; fitted the default "
+                f"{DEFAULT_DESIGN!r} design (choose one with --design)"
+            )
+        elif gait is not None:
+            warnings.append(
+                f"{side} leg: the gait files hold no {side} stride; design not from gait"
+            )
+    return (
+        design,
+        {
+            "design_source": source,
+            "target_stiffness_nm_per_deg": None if target is None else [float(v) for v in target],
+            "stiffness_source": "--stiffness"
+            if stiffness
+            else ("gait prescription" if target else None),
+        },
+        warnings,
+    )
+
+
 def fit(
     scan: Path | str,
     out_dir: Path | str,
     *,
     side: str | None = None,
-    design: str = "pls",
+    design: str | None = None,
     material: str = "pp-copolymer",
     thickness_mm: float | None = None,
     clearance_mm: float | None = None,
@@ -289,6 +391,9 @@ def fit(
     units: str | None = None,
     landmarks: Path | str | None = None,
     voxel_mm: float = 1.25,
+    gait: Sequence[Path | str] | None = None,
+    clinical: ClinicalInputs | None = None,
+    stiffness_nm_per_deg: tuple[float, float] | None = None,
 ) -> FitResult:
     """Fit AFO shells to a scan and write ``afo.stl``, ``fitting.json`` and ``report.html``.
 
@@ -297,10 +402,16 @@ def fit(
     scan : the leg scan (STL, PLY, OBJ).
     out_dir : folder for the outputs (created if missing; must not be a file).
     side : "left", "right" or "both"; None takes the one leg of a one-leg scan.
-    design, material : built-in profile names or ``.toml`` paths.
+    design, material : built-in profile names or ``.toml`` paths; with ``gait`` and no
+        ``design``, the design the gait prescribes (else ``pls``).
     thickness_mm, clearance_mm, footplate : override the design's values.
     units, landmarks : as for :func:`analyse_scan`.
     voxel_mm : the shell's grid spacing.
+    gait : gait trials (see :func:`analyse_gait`); their prescription picks the design and
+        the target stiffness, and fitting.json and the report gain a gait section.
+    clinical : clinical inputs for the prescription (the scan gives the foot length).
+    stiffness_nm_per_deg : the target ankle stiffness (low, high), N·m/deg, instead of the
+        prescription's.
 
     Returns
     -------
@@ -316,7 +427,9 @@ def fit(
 
     out = Path(out_dir)
     check_out_dir(out)
-    profile, mat = load_design(design), load_material(material)
+    mat = load_material(material)
+    if design is not None:
+        load_design(design)  # a bad --design fails before any work
     both = side == "both"
     anatomy, limbs = _analyse(scan, side=None if both else side, units=units, landmarks=landmarks)
     if both and len(anatomy.legs) != 2:
@@ -328,20 +441,34 @@ def fit(
         raise InputError(
             f"{Path(scan).name}: the scan holds two legs; choose --side left, right or both."
         )
-    jobs = []
+    analysis = None
+    if gait:
+        clinical = clinical or ClinicalInputs()
+        if clinical.foot_length_mm is None:  # the scan knows the feet
+            feet = {leg.side: leg.measurements.foot_length_mm for leg in anatomy.legs}
+            clinical = replace(clinical, foot_length_mm=feet)
+        analysis = analyse_gait(gait, clinical=clinical)
+    jobs, targets = [], {}
     for leg, limb in zip(anatomy.legs, limbs, strict=True):
+        name, targets[leg.side], notes = _choose_design(
+            leg.side, design, stiffness_nm_per_deg, analysis
+        )
         top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
         params = resolve_design(
-            profile, mat, leg, top, thickness_mm=thickness_mm, clearance_mm=clearance_mm,
-            footplate=footplate,
+            load_design(name), mat, leg, top, thickness_mm=thickness_mm,
+            clearance_mm=clearance_mm, footplate=footplate,
         )  # fmt: skip
+        params = replace(params, warnings=(*params.warnings, *notes))
+        targets[leg.side]["design"] = name
         jobs.append((limb, leg, params))
     legs = tuple(fit_leg(limb, leg, params, voxel_mm=voxel_mm) for limb, leg, params in jobs)
     options = {
         "side": side, "design": design, "material": material, "thickness_mm": thickness_mm,
         "clearance_mm": clearance_mm, "footplate": footplate, "units": units,
         "landmarks": None if landmarks is None else str(landmarks), "voxel_mm": voxel_mm,
+        "gait": [str(g) for g in gait] if gait else None,
+        "stiffness_nm_per_deg": list(stiffness_nm_per_deg) if stiffness_nm_per_deg else None,
     }  # fmt: skip
-    result = FitResult(anatomy=anatomy, legs=legs, options=options)
+    result = FitResult(anatomy=anatomy, legs=legs, options=options, gait=analysis, targets=targets)
     write_fit(result, out)
     return result

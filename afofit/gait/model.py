@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 __all__ = [
     "JOINTS",
     "MARKER_ROLES",
-    "SIDES",
     "METRICS",
+    "SIDES",
     "EventTimes",
     "Flag",
     "GaitTrial",

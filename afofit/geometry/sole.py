@@ -55,10 +55,10 @@ def fill_holes(
     ----------
     mesh : the skin, local frame (z up from the floor), mm.
     max_perimeter_mm : holes with a shorter rim are closed (scanner holes,
-        which would let the offset dip in).
-    sole_below_mm : openings whose rim lies wholly below this height are in
-        the sole; they are left open for :func:`floor_samples`, whatever
-        their size. The top opening stays open too.
+        which would let the offset dip in; a small fan cannot fold).
+    sole_below_mm : longer openings whose rim lies wholly below this height
+        are in the sole; they are left open for :func:`sole_floor`. The top
+        opening stays open too.
 
     Returns
     -------
@@ -78,10 +78,8 @@ def fill_holes(
     sole_open = False
     for loop in np.flatnonzero(perimeter > 0):
         edges = boundary[loop_of_edge == loop]
-        if mesh.vertices[np.unique(edges), 2].max() < sole_below_mm:
-            sole_open = True
-            continue
         if perimeter[loop] > max_perimeter_mm:
+            sole_open |= bool(mesh.vertices[np.unique(edges), 2].max() < sole_below_mm)
             continue
         centre = mesh.vertices[np.unique(edges)].mean(axis=0)
         vertices.append(centre[None, :])

@@ -11,7 +11,7 @@ from afofit.report.render import render_views
 if TYPE_CHECKING:
     from afofit.fit import FitResult
 
-__all__ = ["fitting_html"]
+__all__ = ["METRIC_LABELS", "fitting_html", "gait_section"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -63,6 +63,11 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
     params = _table(
         [
             ("design", escape(f"{design['name']} ({trim['type']} trim)")),
+            ("chosen by", escape(str(design.get("design_source", "--design")))),
+            ("target ankle stiffness",
+             f"{design['target_stiffness_nm_per_deg'][0]:.2f}–{design['target_stiffness_nm_per_deg'][1]:.2f} N·m/deg "
+             f"({escape(str(design.get('stiffness_source')))}; not yet tuned)"
+             if design.get("target_stiffness_nm_per_deg") else "—"),
             ("material", escape(f"{design['material']} ({fit.params.material.process})")),
             ("thickness", _num(design["thickness_mm"], "mm")),
             ("clearance over the skin", _num(design["clearance_mm"], "mm")),
@@ -111,6 +116,86 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
     )
 
 
+METRIC_LABELS = {
+    "ankle_at_contact_deg": "ankle at initial contact (°)",
+    "loading_pf_deg": "loading-response plantarflexion (°)",
+    "loading_pf_velocity_deg_per_s": "its peak velocity (°/s)",
+    "peak_stance_df_deg": "peak stance dorsiflexion (°)",
+    "ankle_at_toe_off_deg": "ankle at toe-off (°)",
+    "peak_swing_df_deg": "peak swing dorsiflexion (°)",
+    "min_toe_clearance_mm": "minimum toe clearance (mm)",
+    "walking_speed_m_per_s": "walking speed (m/s)",
+    "cadence_steps_per_min": "cadence (steps/min)",
+    "stance_pct": "stance (% of stride)",
+    "peak_swing_knee_flexion_deg": "peak swing knee flexion (°)",
+    "circumduction_mm": "circumduction (mm)",
+}
+
+
+def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
+    """The report's gait section for ``analysis`` (a GaitAnalysis) and its ``gait`` JSON dict.
+
+    The ankle plot, the metrics against normal, the flags and the prescription with reasons.
+    """
+    from afofit.report.plots import ankle_cycle_plot
+
+    picture = base64.b64encode(ankle_cycle_plot(analysis.trials)).decode("ascii")
+    sides = list(gait["sides"])
+    head = "".join(f"<th>{escape(s)}</th>" for s in sides)
+    rows = []
+    for key, label in METRIC_LABELS.items():
+        cells = []
+        normal = ""
+        for side in sides:
+            m = gait["sides"][side]["metrics"].get(key)
+            if m is None:
+                cells.append("<td>—</td>")
+                continue
+            sd = f" ± {m['sd']:.1f}" if m.get("sd") is not None else ""
+            lo_hi = m.get("normal")
+            out = lo_hi is not None and not lo_hi[0] <= m["mean"] <= lo_hi[1]
+            cells.append(f"<td class='{'fail' if out else ''}'>{m['mean']:.1f}{sd}</td>")
+            normal = f"{lo_hi[0]:g} to {lo_hi[1]:g}" if lo_hi else normal
+        if any(c != "<td>—</td>" for c in cells):
+            rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}<td>{normal}</td></tr>")
+    metrics = (
+        f"<table><tr><th>mean ± sd over strides</th>{head}<th>typical healthy</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+    blocks = []
+    for side in sides:
+        flags = gait["sides"][side]["flags"]
+        flag_items = (
+            "".join(
+                f"<li><b>{escape(f['name'].replace('_', ' '))}</b>: {escape(f['detail'])} "
+                f"<span class='small'>({escape(f['source'])})</span></li>"
+                for f in flags
+            )
+            or "<li>no sign of foot drop</li>"
+        )
+        rx = gait["prescription"].get(side)
+        if rx is None:
+            continue
+        k = rx["stiffness_nm_per_deg"]
+        stiffness = f"{k[0]:.2f}–{k[1]:.2f} N·m/deg" if k else "—"
+        reasons = "".join(
+            f"<li>{escape(r['text'])} <span class='small'>({escape(r['source'])})</span></li>"
+            for r in rx["rationale"]
+        )
+        blocks.append(
+            f"<h3>{escape(side.capitalize())}: {escape(rx['afo_type'])}, {stiffness}</h3>"
+            f"<p>Signs ({gait['sides'][side]['cycles']} strides):</p><ul>{flag_items}</ul>"
+            f"<p>Why:</p><ul>{reasons}</ul>"
+        )
+    trials = ", ".join(f"{escape(t['file'])} ({t['events_source']} events)" for t in gait["trials"])
+    return (
+        f"<h2>Gait and prescription</h2><p class='sub'>{len(gait['trials'])} trial(s): "
+        f"{trials}. {escape(gait['convention'])}.</p>"
+        f"<img alt='ankle angle over the gait cycle' src='data:image/png;base64,{picture}'>"
+        f"{metrics}{''.join(blocks)}"
+    )
+
+
 def fitting_html(result: FitResult, data: dict[str, Any]) -> str:
     """The report page for a fitting, from its result and its fitting.json data."""
     inputs = data["inputs"]
@@ -124,7 +209,8 @@ def fitting_html(result: FitResult, data: dict[str, Any]) -> str:
         f"<h1>AFO fitting report</h1><p class='sub'>scan {escape(inputs['scan'])} · "
         f"{inputs['faces']} faces · units {escape(inputs['units_detected'])} "
         f"({escape(inputs['units_source'])}) · afofit {escape(data['afofit_version'])}</p>"
-        f"{('<h2>Warnings</h2>' + warnings) if warnings else ''}{sections}"
+        f"{('<h2>Warnings</h2>' + warnings) if warnings else ''}"
+        f"{gait_section(result.gait, data['gait']) if result.gait is not None else ''}{sections}"
         "<p class='small'>STL in mm, in the scan's own frame, so it overlays the scan. Numbers "
         "are measured on the shell; rules and material values cite afo-engineering.md.</p>"
         "</body></html>\n"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from afofit import __version__
 from afofit.anatomy import anatomy_to_dict
+from afofit.gait.analysis import gait_to_dict
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult, LegFit
@@ -20,7 +21,7 @@ def _r(value: float | None, digits: int = 3) -> float | None:
     return round(float(value), digits)
 
 
-def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str) -> dict[str, Any]:
+def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str, target: dict[str, Any]) -> dict[str, Any]:
     s = fit.stats
     mass_g = s.volume_mm3 * fit.params.material.density_g_cm3 / 1000.0
     return {
@@ -29,7 +30,7 @@ def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str) -> dict[str, Any]:
         "landmarks_mm": leg_dict["landmarks_mm"],
         "landmark_confidence": leg_dict["confidence"],
         "measurements_mm": leg_dict["measurements_mm"],
-        "design": fit.params.summary(),
+        "design": {**fit.params.summary(), **target},
         "shell": {
             "stl": stl,
             "faces": s.faces,
@@ -61,7 +62,7 @@ def fitting_json(result: FitResult, stl_names: list[str]) -> dict[str, Any]:
     """A fitting ``result`` as a JSON-ready dict (``stl_names`` per leg); one leg's keys at the top, all legs in ``legs``."""
     anatomy = anatomy_to_dict(result.anatomy)
     legs = [
-        _leg(fit, leg_dict, name)
+        _leg(fit, leg_dict, name, result.targets.get(fit.leg.side, {}))
         for fit, leg_dict, name in zip(result.legs, anatomy["legs"], stl_names, strict=True)
     ]
     head = {
@@ -79,4 +80,7 @@ def fitting_json(result: FitResult, stl_names: list[str]) -> dict[str, Any]:
     first = dict(legs[0]) if len(legs) == 1 else {"side": "both"}
     warnings = list(anatomy["warnings"]) + [w for leg in legs for w in leg["warnings"]]
     first.pop("warnings", None)
-    return {**head, **first, "legs": legs, "warnings": warnings}
+    gait = None if result.gait is None else gait_to_dict(result.gait)
+    if gait is not None:
+        warnings += gait["warnings"]
+    return {**head, **first, "legs": legs, "gait": gait, "warnings": warnings}
