@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with only Python and make:
-#   make demo   - set up .venv, build the default phantom leg, find its anatomy and fit an AFO
+#   make demo   - set up .venv, build the default phantom leg, find its anatomy, read the demo
+#                 gait (a right foot drop, rested and fatigued) and fit the AFO it prescribes
 #   make test   - set up .venv and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,7 +19,9 @@ demo: $(BIN)/.installed
 	@mkdir -p $(DEMO)
 	$(BIN)/afofit phantom $(DEMO)/phantom_leg.stl --seed 7 --noise 0.2 --holes 2
 	$(BIN)/afofit scan $(DEMO)/phantom_leg.stl
-	$(BIN)/afofit fit $(DEMO)/phantom_leg.stl -o $(DEMO)/fit --design pls
+	$(BIN)/afofit gait examples/demo_gait_rested.csv examples/demo_gait_fatigued.csv --plot $(DEMO)/gait.png
+	$(BIN)/afofit fit $(DEMO)/phantom_leg.stl -o $(DEMO)/fit \
+		--gait examples/demo_gait_rested.csv --gait examples/demo_gait_fatigued.csv
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
@@ -32,6 +35,7 @@ check: lint test
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_scan.py
 	$(BIN)/python bench/bench_fit.py
+	$(BIN)/python bench/gait_events.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -341,6 +341,10 @@ def _gait_tables(data: dict[str, Any]) -> list[Any]:
     return out_
 
 
+def _fmt_range(pair: list[float] | None, unit: str) -> str:
+    return "—" if not pair else f"{pair[0]:.2f}–{pair[1]:.2f} {unit}"
+
+
 def _fit_table(data: dict[str, Any]) -> Table:
     table = Table(title="AFO fitting")
     table.add_column("")
@@ -348,7 +352,8 @@ def _fit_table(data: dict[str, Any]) -> Table:
     for leg in legs:
         table.add_column(f"{leg['side']} leg")
     rows = [
-        ("design", lambda L: f"{L['design']['name']}, {L['design']['material']}"),
+        ("design", lambda L: f"{L['design']['name']}, {L['design']['material']} (from {L['design'].get('design_source', '--design')})"),
+        ("target stiffness", lambda L: _fmt_range(L["design"].get("target_stiffness_nm_per_deg"), "N·m/deg")),
         ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
         ("footplate", lambda L: L["design"]["footplate"]),
         ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),

@@ -369,7 +369,9 @@ def _choose_design(
         design,
         {
             "design_source": source,
-            "target_stiffness_nm_per_deg": None if target is None else [float(v) for v in target],
+            "target_stiffness_nm_per_deg": None
+            if target is None
+            else [round(float(v), 3) for v in target],
             "stiffness_source": "--stiffness"
             if stiffness
             else ("gait prescription" if target else None),

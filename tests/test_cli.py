@@ -16,7 +16,7 @@ from .conftest import shared_scan
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"
-COMMANDS = ["phantom", "scan", "fit", "profiles"]
+COMMANDS = ["phantom", "scan", "fit", "gait", "profiles"]
 
 
 def test_version() -> None:
@@ -126,3 +126,46 @@ def test_profiles_lists_and_shows() -> None:
     missing = runner.invoke(app, ["profiles", "steel"])
     assert missing.exit_code == 3
     assert "no profile named 'steel'" in missing.output
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_gait_command_prints_json_and_writes_the_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "ankle.png"
+    files = [str(EXAMPLES / "demo_gait_rested.csv"), str(EXAMPLES / "demo_gait_fatigued.csv")]
+    result = runner.invoke(app, ["gait", *files, "--json", "--plot", str(plot), "--mass", "70"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [t["file"] for t in data["trials"]] == files
+    assert data["prescription"]["right"]["afo_type"] != "none"
+    assert any("--mass" in r["text"] or "70" in r["text"]
+               for r in data["prescription"]["right"]["rationale"])  # fmt: skip
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = runner.invoke(app, ["gait", *files])
+    assert table.exit_code == 0 and "prescription" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--stiffness", "2,1"], "--stiffness"),
+        (["--spasticity", "5"], "Modified Ashworth"),
+        (["--spasticity", "up=1"], "--spasticity"),
+        (["--pf-strength", "x"], "--pf-strength"),
+        (["--contracture", "knee"], "--contracture"),
+        (["--mass", "500"], "--mass"),
+    ],
+)
+def test_gait_bad_options_get_one_line_and_exit_3(args: list[str], phrase: str) -> None:
+    result = runner.invoke(app, ["gait", str(EXAMPLES / "demo_gait_rested.csv"), *args])
+    assert result.exit_code == 3, result.output
+    assert phrase in result.output
+
+
+def test_gait_bad_file_gets_exit_3_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "trial.csv"
+    bad.write_text("time,left_knee_deg\n0,1\n0.01,2\n")
+    result = runner.invoke(app, ["gait", str(bad)])
+    assert result.exit_code == 3
+    assert "ankle" in result.output and "Traceback" not in result.output

@@ -265,3 +265,41 @@ def test_the_package_offers_the_pipeline() -> None:
 
     assert afofit.fit is fit
     assert afofit.analyse_scan is analyse_scan
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_fit_with_gait_takes_the_design_and_stiffness_from_the_prescription(
+    closed_leg: Path, tmp_path: Path
+) -> None:
+    from afofit.fit import fit
+
+    out = tmp_path / "out"
+    gait = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]
+    result = fit(closed_leg, out, gait=gait, thickness_mm=3.0)
+    data = json.loads((out / "fitting.json").read_text())
+    side = result.legs[0].leg.side
+    rx = data["gait"]["prescription"][side]
+    assert data["design"]["design_source"] == "gait prescription"
+    assert data["design"]["name"] == rx["afo_type"]
+    assert data["design"]["target_stiffness_nm_per_deg"] == rx["stiffness_nm_per_deg"]
+    # The scan's foot length, not the 260 mm default, sizes the holding moment.
+    foot = data["measurements_mm"]["foot_length"]
+    assert any(f"{foot:.0f} mm foot" in r["text"] for r in rx["rationale"]), rx["rationale"]
+    assert [t["file"] for t in data["gait"]["trials"]] == [str(g) for g in gait]
+    page = (out / "report.html").read_text()
+    assert "Gait and prescription" in page and "data:image/png;base64," in page
+
+
+def test_fit_stiffness_and_design_override_the_prescription(
+    closed_leg: Path, tmp_path: Path
+) -> None:
+    from afofit.fit import fit
+
+    gait = [EXAMPLES / "demo_gait_fatigued.csv"]
+    fit(closed_leg, tmp_path, gait=gait, design="semi-rigid", stiffness_nm_per_deg=(2.0, 2.5))
+    design = json.loads((tmp_path / "fitting.json").read_text())["design"]
+    assert (design["name"], design["design_source"]) == ("semi-rigid", "--design")
+    assert design["target_stiffness_nm_per_deg"] == [2.0, 2.5]
+    assert design["stiffness_source"] == "--stiffness"

@@ -356,7 +356,7 @@ def _body(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> _Body:
         0,
         Reason(
             f"holding moment M_hold = m_foot·g·d = {foot_kg:.3f} kg × 9.81 m/s² × {lever_mm:.1f} mm"
-            f" = {moment / 1000:.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:g} kg; centre "
+            f" = {moment / 1000:.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:.1f} kg; centre "
             f"of mass at 50 % of the {length:.0f} mm foot, ankle axis at 22.5 %)",
             f"{src}; ankle axis at 20–25 % of foot length (U)",
         ),
@@ -604,13 +604,15 @@ def _body_mass(
     if not usable:
         return None, reasons
     path, mass = usable[0]
-    reasons.append(Reason(f"body mass {mass:g} kg from {path}; --mass overrides it", "trial file"))
+    reasons.append(
+        Reason(f"body mass {mass:.1f} kg from {path}; --mass overrides it", "trial file")
+    )
     masses = [m for _, m in usable]
     if max(masses) - min(masses) > 1.0:
         reasons.append(
             Reason(
-                f"the trial files disagree on body mass ({min(masses):g}–{max(masses):g} kg); "
-                f"{mass:g} kg is used",
+                f"the trial files disagree on body mass ({min(masses):.1f}–{max(masses):.1f} kg); "
+                f"{mass:.1f} kg is used",
                 "trial file",
             )
         )
