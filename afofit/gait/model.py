@@ -2,8 +2,9 @@
 
 Conventions, fixed here for every reader and every later stage:
 
-* Time is in seconds on the **file's own clock**: a C3D whose first frame is 248 at 100 Hz
-  starts at ``time_s[0] = 2.47``; event times are on the same clock.
+* Time is in seconds on the **file's own clock**: a C3D whose header says its first frame is
+  249 (1-based; ezc3d reports 248) at 100 Hz starts at ``time_s[0] = 2.48``; event times are
+  on the same clock (the overground reference file's force-plate onsets agree to 2 ms).
 * Joint angles are in **radians** (degrees only at the edges: readers convert on the way in,
   reports on the way out). Each joint angle is an ``(n, 3)`` array of
   ``[sagittal, frontal, transverse]`` components, Plug-in Gait sense:
