@@ -303,7 +303,7 @@ def _stiffness(text: str | None) -> tuple[float, float] | None:
 
 def _gait_tables(data: dict[str, Any]) -> list[Any]:
     """The gait summary: metrics against normal per side, flags, prescription and rationale."""
-    from afofit.report.html import METRIC_LABELS
+    from afofit.gait.analysis import metric_rows
 
     sides = list(data["sides"])
     table = Table(title="Gait, mean ± sd over strides (ankle: dorsiflexion +)")
@@ -311,20 +311,9 @@ def _gait_tables(data: dict[str, Any]) -> list[Any]:
     for side in sides:
         table.add_column(f"{side} ({data['sides'][side]['cycles']} strides)", justify="right")
     table.add_column("typical healthy", justify="right")
-    for key, label in METRIC_LABELS.items():
-        cells, normal = [], ""
-        for side in sides:
-            m = data["sides"][side]["metrics"].get(key)
-            if m is None:
-                cells.append("—")
-                continue
-            sd = f" ± {m['sd']:.1f}" if m.get("sd") is not None else ""
-            band = m.get("normal")
-            off = band is not None and not band[0] <= m["mean"] <= band[1]
-            cells.append(f"{'[red]' if off else ''}{m['mean']:.1f}{sd}")
-            normal = f"{band[0]:g} to {band[1]:g}" if band else normal
-        if any(c != "—" for c in cells):
-            table.add_row(label, *cells, normal)
+    for label, cells, normal in metric_rows(data):
+        shown = ["—" if c is None else f"{'[red]' if c[1] else ''}{c[0]}" for c in cells]
+        table.add_row(label, *shown, normal)
     out_: list[Any] = [table]
     for side in sides:
         rx = data["prescription"].get(side)

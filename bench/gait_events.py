@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from afofit.gait.events import detect_events, match_events
-from afofit.gait.model import SIDES, EventTimes, GaitTrial
+from afofit.gait.model import EventTimes, GaitTrial
+from afofit.gait.readers import load_gait
 from afofit.gait.synthetic import synthetic_trial
 
 GAIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "gait"
@@ -27,54 +28,8 @@ KINDS = (("foot_strike_s", "foot strike"), ("foot_off_s", "foot off"))
 
 
 def load(path: Path) -> GaitTrial:
-    """The trial through afofit's reader when there is one, else straight from ezc3d."""
-    try:
-        from afofit.gait.readers import load_gait  # type: ignore[import-not-found]
-    except ImportError:
-        return _load_ezc3d(path)
-    return load_gait(path)  # type: ignore[no-any-return]
-
-
-def _load_ezc3d(path: Path) -> GaitTrial:
-    """Minimal C3D reading: PiG/HBM2 ankle, knee, hip angles, heel/toe/pelvis, events."""
-    import ezc3d
-
-    c3d = ezc3d.c3d(str(path))
-    par = c3d["parameters"]
-    labels = list(par["POINT"]["LABELS"]["value"])
-    points = c3d["data"]["points"]
-    rate = float(par["POINT"]["RATE"]["value"][0])
-    time_s = (c3d["header"]["points"]["first_frame"] + np.arange(points.shape[2])) / rate
-
-    def get(name: str) -> np.ndarray:
-        return np.asarray(points[:3, labels.index(name), :].T, dtype=np.float64)
-
-    angles, markers = {}, {}
-    for prefix, side in (("L", "left"), ("R", "right")):
-        for joint, name in (("ankle", "AnkleAngles"), ("knee", "KneeAngles"), ("hip", "HipAngles")):
-            if prefix + name in labels:
-                angles[(side, joint)] = np.deg2rad(get(prefix + name))
-        for role, names in (("heel", ("HEE",)), ("toe", ("TOE", "MT2", "MT5"))):
-            found = [prefix + n for n in names if prefix + n in labels]
-            if found:
-                markers[(side, role)] = get(found[0])
-    pelvis = get("SACR") if "SACR" in labels else 0.5 * (get("LPSIS") + get("RPSIS"))
-    for side in SIDES:
-        markers[(side, "pelvis")] = pelvis
-    times: dict[tuple[str, str], list[float]] = {}
-    ev = par["EVENT"]
-    for context, label, when in zip(
-        ev["CONTEXTS"]["value"], ev["LABELS"]["value"], ev["TIMES"]["value"][1], strict=True
-    ):
-        times.setdefault((context.lower(), label), []).append(float(when))
-    events = {
-        side: EventTimes(
-            np.sort(np.array(times.get((side, "Foot Strike"), []))),
-            np.sort(np.array(times.get((side, "Foot Off"), []))),
-        )
-        for side in SIDES
-    }
-    return GaitTrial(str(path), rate, time_s, angles, markers, events)
+    """The trial through afofit's reader."""
+    return load_gait(path)
 
 
 def score(

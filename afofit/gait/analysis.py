@@ -16,7 +16,15 @@ from afofit.gait.model import METRICS, SIDES, TrialGait
 from afofit.gait.prescribe import ClinicalInputs, Prescription, prescription_to_dict
 from afofit.units import rad_to_deg
 
-__all__ = ["NORMAL_BANDS", "GaitAnalysis", "edge_metric", "gait_to_dict", "pooled_metrics"]
+__all__ = [
+    "METRIC_LABELS",
+    "NORMAL_BANDS",
+    "GaitAnalysis",
+    "edge_metric",
+    "gait_to_dict",
+    "metric_rows",
+    "pooled_metrics",
+]
 
 _REF = "afo-engineering.md §2.3"
 
@@ -32,6 +40,49 @@ NORMAL_BANDS: dict[str, tuple[float, float, str]] = {
     "walking_speed_m_per_s": (0.97, 1.71, f"{_REF} [S35]: slow to fast"),
     "peak_swing_knee_flexion_deg": (55.0, 75.0, f"{_REF} [S47]: ≈ 70°"),
 }
+
+
+#: The metrics a clinician reads first, in order, with their labels (edge names).
+METRIC_LABELS: dict[str, str] = {
+    "ankle_at_contact_deg": "ankle at initial contact (°)",
+    "loading_pf_deg": "loading-response plantarflexion (°)",
+    "loading_pf_velocity_deg_per_s": "its peak velocity (°/s)",
+    "peak_stance_df_deg": "peak stance dorsiflexion (°)",
+    "ankle_at_toe_off_deg": "ankle at toe-off (°)",
+    "peak_swing_df_deg": "peak swing dorsiflexion (°)",
+    "min_toe_clearance_mm": "minimum toe clearance (mm)",
+    "walking_speed_m_per_s": "walking speed (m/s)",
+    "cadence_steps_per_min": "cadence (steps/min)",
+    "stance_pct": "stance (% of stride)",
+    "peak_swing_knee_flexion_deg": "peak swing knee flexion (°)",
+    "circumduction_mm": "circumduction (mm)",
+}
+
+
+def metric_rows(gait: dict[str, Any]) -> list[tuple[str, list[tuple[str, bool] | None], str]]:
+    """Rows of the metrics table from a ``gait`` dict (:func:`gait_to_dict`), for renderers.
+
+    Each row: the label; per side ``("mean ± sd", outside the normal band)`` or None when the
+    side lacks the metric; the normal band as text ("" when there is none).
+    """
+    rows = []
+    for key, label in METRIC_LABELS.items():
+        cells: list[tuple[str, bool] | None] = []
+        normal = ""
+        for side in gait["sides"]:
+            m = gait["sides"][side]["metrics"].get(key)
+            if m is None:
+                cells.append(None)
+                continue
+            band = m.get("normal")
+            sd = f" ± {m['sd']:.1f}" if m.get("sd") is not None else ""
+            cells.append(
+                (f"{m['mean']:.1f}{sd}", bool(band) and not band[0] <= m["mean"] <= band[1])
+            )
+            normal = f"{band[0]:g} to {band[1]:g}" if band else normal
+        if any(c is not None for c in cells):
+            rows.append((label, cells, normal))
+    return rows
 
 
 def edge_metric(name: str) -> tuple[str, float]:

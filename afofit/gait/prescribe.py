@@ -356,7 +356,7 @@ def _body(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> _Body:
         0,
         Reason(
             f"holding moment M_hold = m_foot·g·d = {foot_kg:.3f} kg × 9.81 m/s² × {lever_mm:.1f} mm"
-            f" = {moment / 1000:.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:.1f} kg; centre "
+            f" = {moment / 1000:.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:.4g} kg; centre "
             f"of mass at 50 % of the {length:.0f} mm foot, ankle axis at 22.5 %)",
             f"{src}; ankle axis at 20–25 % of foot length (U)",
         ),
@@ -605,14 +605,14 @@ def _body_mass(
         return None, reasons
     path, mass = usable[0]
     reasons.append(
-        Reason(f"body mass {mass:.1f} kg from {path}; --mass overrides it", "trial file")
+        Reason(f"body mass {mass:.4g} kg from {path}; --mass overrides it", "trial file")
     )
     masses = [m for _, m in usable]
     if max(masses) - min(masses) > 1.0:
         reasons.append(
             Reason(
-                f"the trial files disagree on body mass ({min(masses):.1f}–{max(masses):.1f} kg); "
-                f"{mass:.1f} kg is used",
+                f"the trial files disagree on body mass ({min(masses):.4g}–{max(masses):.4g} kg); "
+                f"{mass:.4g} kg is used",
                 "trial file",
             )
         )

@@ -6,12 +6,13 @@ import base64
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from afofit.gait.analysis import metric_rows
 from afofit.report.render import render_views
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult
 
-__all__ = ["METRIC_LABELS", "fitting_html", "gait_section"]
+__all__ = ["fitting_html", "gait_section"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -116,22 +117,6 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
     )
 
 
-METRIC_LABELS = {
-    "ankle_at_contact_deg": "ankle at initial contact (°)",
-    "loading_pf_deg": "loading-response plantarflexion (°)",
-    "loading_pf_velocity_deg_per_s": "its peak velocity (°/s)",
-    "peak_stance_df_deg": "peak stance dorsiflexion (°)",
-    "ankle_at_toe_off_deg": "ankle at toe-off (°)",
-    "peak_swing_df_deg": "peak swing dorsiflexion (°)",
-    "min_toe_clearance_mm": "minimum toe clearance (mm)",
-    "walking_speed_m_per_s": "walking speed (m/s)",
-    "cadence_steps_per_min": "cadence (steps/min)",
-    "stance_pct": "stance (% of stride)",
-    "peak_swing_knee_flexion_deg": "peak swing knee flexion (°)",
-    "circumduction_mm": "circumduction (mm)",
-}
-
-
 def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
     """The report's gait section for ``analysis`` (a GaitAnalysis) and its ``gait`` JSON dict.
 
@@ -142,22 +127,15 @@ def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
     picture = base64.b64encode(ankle_cycle_plot(analysis.trials)).decode("ascii")
     sides = list(gait["sides"])
     head = "".join(f"<th>{escape(s)}</th>" for s in sides)
-    rows = []
-    for key, label in METRIC_LABELS.items():
-        cells = []
-        normal = ""
-        for side in sides:
-            m = gait["sides"][side]["metrics"].get(key)
-            if m is None:
-                cells.append("<td>—</td>")
-                continue
-            sd = f" ± {m['sd']:.1f}" if m.get("sd") is not None else ""
-            lo_hi = m.get("normal")
-            out = lo_hi is not None and not lo_hi[0] <= m["mean"] <= lo_hi[1]
-            cells.append(f"<td class='{'fail' if out else ''}'>{m['mean']:.1f}{sd}</td>")
-            normal = f"{lo_hi[0]:g} to {lo_hi[1]:g}" if lo_hi else normal
-        if any(c != "<td>—</td>" for c in cells):
-            rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}<td>{normal}</td></tr>")
+    rows = [
+        f"<tr><td>{escape(label)}</td>"
+        + "".join(
+            "<td>—</td>" if c is None else f"<td class='{'fail' if c[1] else ''}'>{c[0]}</td>"
+            for c in cells
+        )
+        + f"<td>{normal}</td></tr>"
+        for label, cells, normal in metric_rows(gait)
+    ]
     metrics = (
         f"<table><tr><th>mean ± sd over strides</th>{head}<th>typical healthy</th></tr>"
         f"{''.join(rows)}</table>"

@@ -16,7 +16,8 @@ from afofit.gait.events import (
     match_events,
     progression_direction,
 )
-from afofit.gait.model import SIDES, EventTimes, GaitTrial
+from afofit.gait.model import EventTimes, GaitTrial
+from afofit.gait.readers import load_gait
 from afofit.gait.synthetic import synthetic_trial
 
 GAIT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "gait"
@@ -24,54 +25,11 @@ KINDS = ("foot_strike_s", "foot_off_s")
 
 
 def real_trial(name: str) -> GaitTrial:
-    """A reference C3D as a GaitTrial (afofit's reader when present), or skip with the reason."""
+    """A reference C3D read by afofit's reader, or skip with the reason."""
     path = GAIT_DATA / name
     if not path.exists():
         pytest.skip(f"reference gait file {name} not present ({GAIT_DATA} is absent)")
-    try:
-        from afofit.gait.readers import load_gait  # type: ignore[import-not-found]
-    except ImportError:
-        return _ezc3d_trial(path)
-    trial: GaitTrial = load_gait(path)
-    return trial
-
-
-def _ezc3d_trial(path: Path) -> GaitTrial:
-    """Straight from ezc3d, until afofit's reader exists: angles, heel/toe/pelvis, events."""
-    import ezc3d
-
-    c3d = ezc3d.c3d(str(path))
-    par = c3d["parameters"]
-    labels = list(par["POINT"]["LABELS"]["value"])
-    points = c3d["data"]["points"]
-    rate = float(par["POINT"]["RATE"]["value"][0])
-    time_s = (c3d["header"]["points"]["first_frame"] + np.arange(points.shape[2])) / rate
-
-    def get(name: str) -> np.ndarray:
-        return np.asarray(points[:3, labels.index(name), :].T, dtype=np.float64)
-
-    angles, markers = {}, {}
-    for prefix, side in (("L", "left"), ("R", "right")):
-        for joint in ("Ankle", "Knee", "Hip"):
-            angles[(side, joint.lower())] = np.deg2rad(get(f"{prefix}{joint}Angles"))
-        markers[(side, "heel")] = get(prefix + "HEE")
-        markers[(side, "toe")] = get(
-            next(prefix + n for n in ("TOE", "MT2") if prefix + n in labels)
-        )
-    pelvis = get("SACR") if "SACR" in labels else 0.5 * (get("LPSIS") + get("RPSIS"))
-    for side in SIDES:
-        markers[(side, "pelvis")] = pelvis
-    ev = par["EVENT"]
-    found: dict[tuple[str, str], list[float]] = {}
-    for ctx, label, when in zip(
-        ev["CONTEXTS"]["value"], ev["LABELS"]["value"], ev["TIMES"]["value"][1], strict=True
-    ):
-        found.setdefault((ctx.lower(), label), []).append(float(when))
-    events = {
-        s: EventTimes(np.sort(found[(s, "Foot Strike")]), np.sort(found[(s, "Foot Off")]))
-        for s in SIDES
-    }
-    return GaitTrial(str(path), rate, time_s, angles, markers, events)
+    return load_gait(path)
 
 
 def inner(
