@@ -194,13 +194,12 @@ def sole_floor(points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: floa
     facing = np.full(shape, np.nan)
     lowest[cell[first, 0], cell[first, 1]] = points[first, 2]
     facing[cell[first, 0], cell[first, 1]] = normals[first, 2]
-    # Plantar skin seen from below faces down, at any height (an arch). Skin
-    # facing up, or no skin at all, is a look into the foot. Skin seen
-    # edge-on is seen from outside when it leans down (an arch's side, the
-    # rim); leaning up, it is a side wall seen from inside the foot through
-    # the opening (a foot's sides lean in over an open sole).
-    rim = (facing < 0.0) & (facing >= -FACES_UP_NZ) & (lowest < sole_below_mm)
-    seen = footprint & ((facing < -FACES_UP_NZ) | rim)
+    # Plantar skin seen from below faces down, at any height (an arch); skin
+    # seen edge-on is the rim only when it is low. Anything else (skin facing
+    # up, a leg wall seen edge-on far up, or no skin) is a look into the foot.
+    seen = footprint & (
+        (facing < -FACES_UP_NZ) | ((np.abs(facing) <= FACES_UP_NZ) & (lowest < sole_below_mm))
+    )
     looks_in = footprint & ~seen
     # Heights are interpolated from low skin only: skin seen from below but
     # high up (under a malleolus, just outside the heel) is no guide to the
