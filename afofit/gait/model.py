@@ -35,6 +35,7 @@ __all__ = [
     "EventTimes",
     "Flag",
     "GaitTrial",
+    "Reason",
     "SideGait",
     "TrialGait",
 ]
@@ -155,6 +156,14 @@ class Flag:
     value: float
     limit: float
     detail: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One line of a prescription's rationale, with where its rule or number comes from."""
+
+    text: str
     source: str
 
 

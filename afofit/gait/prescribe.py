@@ -2,12 +2,11 @@
 
 Implements the heuristic of afo-engineering.md §2.5 (tag **D**: not a validated clinical rule;
 the clinician can override the type and the stiffness) with the swing-holding floor of §2.2:
-
-1. spasticity (Modified Ashworth ≥ 1+), PF contracture or crouch → solid, k ≥ 4 N·m/deg;
-2. isolated dorsiflexor weakness (foot-drop flags) → PLS, k from the toe-clearance floor;
-3. plantarflexor weakness (``excess_stance_df`` or MRC ≤ 3/5) → spring-like dorsal leaf,
-   k = 0.035–0.09 N·m/deg per kg;
-4. several at once → the more supportive type and the larger stiffness.
+solid for spasticity, contracture or crouch; a PLS sized by the toe-clearance floor for
+isolated dorsiflexor weakness; a dorsal leaf for plantarflexor weakness; the more supportive
+when several apply. The rules and their constants are in :mod:`afofit.gait.rules`, the body
+mass, holding moment and clearance floor in :mod:`afofit.gait.holding`; this module holds the
+inputs and results, the clinician's overrides and the JSON form.
 
 Each trial is judged alone; the most demanding trial drives (foot drop in multiple sclerosis
 fluctuates with heat and fatigue) and every trial's numbers are kept in the spread.
@@ -21,11 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import numpy as np
-
 from afofit.errors import GaitError, InputError
-from afofit.gait.model import SIDES, SideGait, TrialGait
-from afofit.units import deg_to_rad, rad_to_deg
+from afofit.gait.holding import _NM_PER_DEG, _REF, _body, _body_mass, _mean, _on
+from afofit.gait.model import SIDES, Reason, SideGait, TrialGait
+from afofit.gait.rules import AFO_TYPES, COMPENSATION_FLAGS, _across, _fmt_k, _k, _Need, _side
+from afofit.units import rad_to_deg
 
 __all__ = [
     "AFO_TYPES",
@@ -38,72 +37,10 @@ __all__ = [
     "prescription_to_dict",
 ]
 
-#: AFO types, least to most supportive; all but "none" are design profiles in profiles/designs.
-AFO_TYPES: tuple[str, ...] = ("none", "pls", "semi-rigid", "solid")
-
-_REF = "afo-engineering.md"
-#: Foot mass over body mass, §2.2 [S44] (V, Plagenhoef 1983); unknown sex: the mean.
-FOOT_MASS_FRACTION: dict[str | None, float] = {"male": 0.0143, "female": 0.0133, None: 0.0138}
-#: Foot centre of mass from the heel, × foot length, §2.2 [S44] (V).
-FOOT_COM_FRACTION = 0.50
-#: Heel-to-ankle-axis distance, × foot length: middle of 0.20–0.25, §2.2 (U).
-ANKLE_AXIS_FRACTION = 0.225
-GRAVITY_M_PER_S2 = 9.81
-#: Dynamic/safety factor on the static holding moment: 2–3 for swing, §2.2 (U). The upper
-#: end is used when mild tone (MAS 1) adds to the gravity moment.
-SAFETY_FACTOR = 2.0
-SAFETY_FACTOR_TONE = 3.0
-#: Toe clearance lost per radian of extra plantarflexion: 17.1 cm/rad ≈ 0.30 cm/deg, §2.2 [S46] (V).
-MTC_MM_PER_RAD = 171.0
-#: Healthy minimum toe clearance, young adults, §2.3 [S51] (A); used without a toe marker.
-HEALTHY_MTC_MM = 13.0
-#: Clamp of the allowed swing deflection: at least 1° (no brace holds tighter, D); at most the
-#: 6.4° that erases the largest healthy MTC, 1.9 cm, §2.2 [S46] (D).
-DEFLECTION_ALLOW_RAD = (deg_to_rad(1.0), deg_to_rad(6.4))
-#: Typical PLS stiffness, §2.5 rule 2 (D); the top keeps loading-response PF free [S48].
-PLS_RANGE_NM_PER_DEG = (0.3, 1.0)
-#: Above this clearance floor a PLS would block loading-response PF: semi-rigid instead (D).
-PLS_MAX_NM_PER_DEG = 1.5
-#: Solid AFO: k ≥ ~4, §2.5 rule 1; UK rigid PP 4.4 ± 0.1, anterior ribs +22 % ≈ 5.4, §1.2 [S5].
-SOLID_RANGE_NM_PER_DEG = (4.0, 5.4)
-#: Spring-like dorsal leaf per kg body mass, §2.5 rule 3 (D from 2.8–6.6 N·m/deg [S7]).
-DORSAL_LEAF_NM_PER_DEG_PER_KG = (0.035, 0.09)
-#: A range is at least this wide (a PLS's top stays ≤ PLS_MAX): bench methods differ by a
-#: median 27 %, §1.1 [S1] (V), so a narrower window could not be checked.
-MIN_RANGE_FACTOR = 1.27
-#: Modified Ashworth from which rule 1 applies ("1+" = 1.5), §2.5 rule 1.
-MAS_SOLID = 1.5
-#: MRC plantarflexor grade at or below which the calf counts as weak, §2.5 rules 2-3.
-PF_WEAK_MRC = 3
-#: Foot length without a scan: 0.152 × stature (Drillis-Contini, U), else a typical adult foot.
-FOOT_PER_STATURE = 0.152
-TYPICAL_FOOT_LENGTH_MM = 260.0
-
-#: Flags (afofit.gait.model.Flag.name) that are signs of dorsiflexor weakness, §2.4.
-FOOT_DROP_FLAGS = (
-    "toe_drag",
-    "reduced_toe_clearance",
-    "reduced_swing_df",
-    "foot_slap",
-    "equinus_at_contact",
-)
-PF_WEAKNESS_FLAGS = ("excess_stance_df",)
-CROUCH_FLAGS = ("crouch",)
-#: Compensations that can hide a foot drop (normal clearance bought at the hip), §2.4.
-COMPENSATION_FLAGS = ("steppage", "circumduction")
 
 _MAS_GRADES = (0.0, 1.0, 1.5, 2.0, 3.0, 4.0)
-_NM_PER_DEG = deg_to_rad(1.0) / 1000.0  # N·mm/rad → N·m/deg
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One line of a prescription's rationale, with where its rule or number comes from."""
-
-    text: str
-    source: str
 
 
 def ashworth_score(grade: str | float) -> float:
@@ -132,13 +69,6 @@ def _check_sides(name: str, value: object) -> None:
         bad = [k for k in value if k not in SIDES]
         if bad:
             raise InputError(f"{name} names side(s) {bad}; use 'left' and/or 'right'")
-
-
-def _on(value: T | Mapping[str, T] | None, side: str) -> T | None:
-    """The value for ``side`` of a per-side-or-both input."""
-    if isinstance(value, Mapping):
-        return value.get(side)
-    return value
 
 
 def _values(value: T | Mapping[str, T] | None) -> list[T]:
@@ -270,300 +200,6 @@ class Prescription:
         return None if k is None else (k[0] / _NM_PER_DEG, k[1] / _NM_PER_DEG)
 
 
-@dataclass(frozen=True, slots=True)
-class _Body:
-    """Per-side body numbers shared by every trial."""
-
-    mass_kg: float | None
-    holding_moment_nmm: float | None
-    reasons: tuple[Reason, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Need:
-    """What one trial asks for: type, stiffness (N·mm/rad) and why."""
-
-    afo_type: str
-    k_nmm_per_rad: tuple[float, float] | None
-    reasons: tuple[Reason, ...]
-    floor_nmm_per_rad: float | None  # the §2.2 clearance floor of this trial (spread)
-    needs_mass: bool = False
-
-    @property
-    def severity(self) -> tuple[int, float]:
-        return AFO_TYPES.index(self.afo_type), (self.k_nmm_per_rad or (-1.0, -1.0))[0]
-
-
-def _k(nm_per_deg: float) -> float:
-    return nm_per_deg / _NM_PER_DEG
-
-
-def _fmt_k(k_nmm_per_rad: tuple[float, float]) -> str:
-    return f"{k_nmm_per_rad[0] * _NM_PER_DEG:.2f}–{k_nmm_per_rad[1] * _NM_PER_DEG:.2f} N·m/deg"
-
-
-def _widen(lo: float, hi: float) -> tuple[float, float]:
-    return lo, max(hi, lo * MIN_RANGE_FACTOR)
-
-
-def _mean(side: SideGait, metric: str) -> float | None:
-    values = side.metrics.get(metric)
-    if values is None:
-        return None
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return float(finite.mean()) if finite.size else None
-
-
-def _body(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> _Body:
-    """Foot mass, foot length and the static holding moment M_hold = m_foot·g·d (§2.2)."""
-    src = f"{_REF} §2.2 [S44] (V)"
-    reasons = []
-    length = _on(clinical.foot_length_mm, side)
-    if length is None and clinical.body_height_mm is not None:
-        length = FOOT_PER_STATURE * clinical.body_height_mm
-        reasons.append(
-            Reason(
-                f"foot length not measured: {length:.0f} mm taken as 0.152 × stature "
-                f"{clinical.body_height_mm:.0f} mm; pass the scan or --foot-length",
-                "Drillis-Contini body proportions (U)",
-            )
-        )
-    elif length is None:
-        length = TYPICAL_FOOT_LENGTH_MM
-        reasons.append(
-            Reason(
-                f"foot length not measured: a typical adult {length:.0f} mm is assumed; "
-                "pass the scan, --foot-length or --height",
-                "afofit default (U)",
-            )
-        )
-    fraction = FOOT_MASS_FRACTION[clinical.sex]
-    if clinical.sex is None:
-        reasons.append(
-            Reason(
-                "sex not given: foot mass taken as 1.38 % of body mass, the mean of 1.43 % "
-                "(male) and 1.33 % (female)",
-                src,
-            )
-        )
-    if mass_kg is None:
-        return _Body(None, None, tuple(reasons))
-    foot_kg = fraction * mass_kg
-    lever_mm = (FOOT_COM_FRACTION - ANKLE_AXIS_FRACTION) * length
-    moment = foot_kg * GRAVITY_M_PER_S2 * lever_mm
-    reasons.insert(
-        0,
-        Reason(
-            f"holding moment M_hold = m_foot·g·d = {foot_kg:.3f} kg × 9.81 m/s² × {lever_mm:.1f} mm"
-            f" = {moment / 1000:.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:.4g} kg; centre "
-            f"of mass at 50 % of the {length:.0f} mm foot, ankle axis at 22.5 %)",
-            f"{src}; ankle axis at 20–25 % of foot length (U)",
-        ),
-    )
-    return _Body(mass_kg, moment, tuple(reasons))
-
-
-def _clearance_floor(
-    sg: SideGait, body: _Body, margin_mm: float, sf: float
-) -> tuple[float | None, list[Reason]]:
-    """k_min = SF·M_hold/Δθ_allow with Δθ_allow = (MTC − margin)/(17.1 cm/rad), clamped."""
-    mtc = _mean(sg, "min_toe_clearance_mm")
-    reasons = []
-    if mtc is None:
-        mtc = HEALTHY_MTC_MM
-        reasons.append(
-            Reason(
-                f"no toe clearance measured (no toe marker, or no clear minimum [S58]): the "
-                f"healthy {mtc:g} mm is assumed",
-                f"{_REF} §2.3 [S51] (A); §2.4 [S58] (V)",
-            )
-        )
-    raw = (mtc - margin_mm) / MTC_MM_PER_RAD
-    allow = min(max(raw, DEFLECTION_ALLOW_RAD[0]), DEFLECTION_ALLOW_RAD[1])
-    text = (
-        f"allowed swing deflection Δθ = (mean minimum toe clearance {mtc:.1f} mm − margin "
-        f"{margin_mm:g} mm) / 2.98 mm/deg (17.1 cm/rad) = {rad_to_deg(raw):.2f}°"
-    )
-    if allow != raw:
-        why = (
-            "the toes have no clearance to spare, so the brace must hold the foot nearly fully"
-            if raw < allow
-            else "clearance beyond healthy walking's 1.9 cm is compensation, not reserve"
-        )
-        text += f", clamped to {rad_to_deg(allow):.1f}° ({why})"
-    reasons.append(Reason(text, f"{_REF} §2.2 [S46] (V), clamp 1–6.4° (D)"))
-    if body.holding_moment_nmm is None:
-        return None, reasons
-    floor = sf * body.holding_moment_nmm / allow
-    reasons.append(
-        Reason(
-            f"clearance floor k_min = SF {sf:g} × {body.holding_moment_nmm / 1000:.3f} N·m / "
-            f"{rad_to_deg(allow):.2f}° = {floor * _NM_PER_DEG:.3f} N·m/deg",
-            f"{_REF} §2.2 (D); SF 2–3 (U)",
-        )
-    )
-    return floor, reasons
-
-
-@dataclass(frozen=True, slots=True)
-class _Findings:
-    """The signs of one side in one trial, with the clinical findings."""
-
-    drop: tuple[str, ...]  # foot-drop flags present
-    compensation: tuple[str, ...]  # steppage, circumduction
-    pf_weak: tuple[str, ...]  # why the plantarflexors count as weak (empty: they do not)
-    spastic: tuple[str, ...]  # why rule 1 applies (empty: it does not)
-    mas: float
-    contracture_or_crouch: bool
-
-
-def _findings(side: str, sg: SideGait, clinical: ClinicalInputs) -> _Findings:
-    signs = {f.name for f in sg.flags}
-    mas = _on(clinical.spasticity, side) or 0.0
-    contracture = bool(_on(clinical.contracture, side))
-    crouch = bool(_on(clinical.crouch, side)) or bool(signs & set(CROUCH_FLAGS))
-    strength = _on(clinical.pf_strength, side)
-    pf_weak = [f"MRC {strength}/5"] if strength is not None and strength <= PF_WEAK_MRC else []
-    spastic = [f"Modified Ashworth {mas:g}"] if mas >= MAS_SOLID else []
-    spastic += ["PF contracture"] * contracture + ["crouch"] * crouch
-    return _Findings(
-        drop=tuple(f for f in FOOT_DROP_FLAGS if f in signs),
-        compensation=tuple(f for f in COMPENSATION_FLAGS if f in signs),
-        pf_weak=(*pf_weak, *(f for f in PF_WEAKNESS_FLAGS if f in signs)),
-        spastic=tuple(spastic),
-        mas=mas,
-        contracture_or_crouch=contracture or crouch,
-    )
-
-
-_Part = tuple[str, tuple[float, float] | None, list[Reason]]  # type, k (N·mm/rad), reasons
-
-
-def _solid_part(found: _Findings) -> _Part:
-    """§2.5 rule 1: a solid AFO, k >= 4 N·m/deg."""
-    reasons = [
-        Reason(
-            f"solid AFO, k ≥ 4 N·m/deg ({', '.join(found.spastic) or 'set by the clinician'}): "
-            "trim line anterior to the malleoli; cast at the contracture angle and tune the "
-            "shank angle with footwear",
-            f"{_REF} §2.5 rule 1 (D); rigid PP 4.4 N·m/deg §1.2 [S5] (V); §3",
-        )
-    ]
-    if found.spastic and not found.contracture_or_crouch:
-        reasons.append(
-            Reason(
-                "no contracture: patients without one walk better with dorsiflexion free in "
-                "stance; consider a plantarflexion-stop articulated AFO",
-                f"{_REF} §2.1 [S38] (V)",
-            )
-        )
-    return "solid", (_k(SOLID_RANGE_NM_PER_DEG[0]), _k(SOLID_RANGE_NM_PER_DEG[1])), reasons
-
-
-def _pls_part(found: _Findings, floor: float | None, floor_reasons: list[Reason]) -> _Part:
-    """§2.5 rule 2: a PLS from the §2.2 clearance floor (semi-rigid when the floor is high)."""
-    reasons = []
-    if found.drop:
-        text = f"foot-drop signs: {', '.join(found.drop + found.compensation)}"
-        if not found.spastic and not found.pf_weak:
-            text += (
-                "; isolated dorsiflexor weakness (no spasticity recorded, plantarflexors ≥ 4/5 "
-                "or not tested) → posterior leaf spring (PLS), trim line behind the malleoli"
-            )
-        reasons.append(Reason(text, f"{_REF} §2.5 rule 2 (D); §2.4 [S55] (V)"))
-    if 0 < found.mas < MAS_SOLID:
-        reasons.append(
-            Reason(
-                "Modified Ashworth 1: tone adds to the holding moment, so SF 3 is used",
-                f"{_REF} §2.2 (U)",
-            )
-        )
-    reasons.extend(floor_reasons)
-    if floor is None:
-        return "pls", None, reasons
-    kind = "pls"
-    if floor > _k(PLS_MAX_NM_PER_DEG):
-        kind = "semi-rigid"
-        reasons.append(
-            Reason(
-                f"the floor exceeds {PLS_MAX_NM_PER_DEG:g} N·m/deg: a PLS this stiff blocks "
-                "loading-response plantarflexion → semi-rigid (trim line at the malleoli); a "
-                "cushioned heel limits the knee-flexion moment at loading",
-                f"{_REF} §2.5 rule 2 upper limit (D); §3 [S48] (V)",
-            )
-        )
-    elif floor > _k(PLS_RANGE_NM_PER_DEG[1]):
-        reasons.append(
-            Reason(
-                "the floor is above the usual PLS range 0.3–1.0 N·m/deg: check loading-response "
-                "plantarflexion and the knee at fitting",
-                f"{_REF} §2.5 rule 2 (D); §3 [S48] (V)",
-            )
-        )
-    lo, hi = _widen(floor, _k(PLS_RANGE_NM_PER_DEG[1]))
-    if kind == "pls":  # a PLS stiffer than PLS_MAX blocks loading-response PF
-        hi = min(hi, _k(PLS_MAX_NM_PER_DEG))
-    return kind, (lo, hi), reasons
-
-
-def _leaf_part(found: _Findings, mass_kg: float | None) -> _Part:
-    """§2.5 rule 3: a spring-like dorsal leaf, 0.035-0.09 N·m/deg per kg (semi-rigid profile)."""
-    lo, hi = DORSAL_LEAF_NM_PER_DEG_PER_KG
-    reasons = [
-        Reason(
-            f"plantarflexor weakness ({', '.join(found.pf_weak) or 'set by the clinician'}) → "
-            f"spring-like dorsal-leaf AFO, {lo}–{hi} N·m/deg per kg body mass; afofit has no "
-            "dorsal-leaf profile yet, so the nearest existing design, semi-rigid, is used",
-            f"{_REF} §2.5 rule 3 (D from §2.1 [S7] (V))",
-        ),
-        Reason(
-            "titrate: each +1 N·m/deg lowers peak stance dorsiflexion by about 1.1°; the best "
-            "stiffness is often below supplier body-weight tables (by 1.2 ± 1.3 N·m/deg)",
-            f"{_REF} §2.1 [S7], [S37] (V)",
-        ),
-    ]
-    k = None if mass_kg is None else (_k(lo * mass_kg), _k(hi * mass_kg))
-    return "semi-rigid", k, reasons
-
-
-def _trial_need(
-    side: str, sg: SideGait, clinical: ClinicalInputs, body: _Body, forced: str | None
-) -> _Need:
-    """Apply §2.5 rules 1-4 to one trial; with ``forced``, size the clinician's type instead."""
-    found = _findings(side, sg, clinical)
-    sf = SAFETY_FACTOR_TONE if 0 < found.mas < MAS_SOLID else SAFETY_FACTOR
-    floor, floor_reasons = _clearance_floor(sg, body, clinical.mtc_margin_mm, sf)
-    parts: list[_Part] = []
-    if found.spastic or forced == "solid":
-        parts.append(_solid_part(found))
-    if found.drop or forced in ("pls", "semi-rigid"):
-        parts.append(_pls_part(found, floor, floor_reasons))
-    if found.pf_weak and forced != "pls":
-        parts.append(_leaf_part(found, body.mass_kg))
-    reasons = [r for part in parts for r in part[2]]
-    if found.drop and found.pf_weak:
-        reasons.append(
-            Reason(
-                "dorsiflexor and plantarflexor needs conflict (free plantarflexion at loading, "
-                "resisted dorsiflexion in stance): the larger stiffness is taken; consider an "
-                "articulated AFO with separate PF and DF resistance",
-                f"{_REF} §2.5 rule 4 (D)",
-            )
-        )
-    kind = forced or max((p[0] for p in parts), key=AFO_TYPES.index, default="none")
-    if kind == "none":
-        return _Need("none", None, tuple(reasons), floor)
-    ranges = [p[1] for p in parts if p[1] is not None]
-    missing = len(ranges) < len(parts)
-    if missing and kind == "solid":
-        reasons.append(
-            Reason("no body mass: the clearance floor was not compared with 4 N·m/deg", "afofit")
-        )
-    k = (max(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
-    return _Need(kind, k, tuple(reasons), floor, needs_mass=missing and kind != "solid")
-
-
 def _spread(name: str, sg: SideGait, need: _Need) -> TrialSpread:
     def deg(metric: str) -> float | None:
         value = _mean(sg, metric)
@@ -588,37 +224,6 @@ def _spread(name: str, sg: SideGait, need: _Need) -> TrialSpread:
     )
 
 
-def _body_mass(
-    trials: Sequence[TrialGait], clinical: ClinicalInputs
-) -> tuple[float | None, list[Reason]]:
-    """The body mass: the clinician's, else the first plausible one in the trial files."""
-    if clinical.body_mass_kg is not None:
-        return clinical.body_mass_kg, []
-    found = [(t.trial.path, t.trial.body_mass_kg) for t in trials if t.trial.body_mass_kg]
-    usable = [(path, m) for path, m in found if 20.0 <= m <= 250.0]
-    reasons = [
-        Reason(f"body mass {m:g} kg in {path} ignored: outside 20–250 kg", "afofit")
-        for path, m in found
-        if (path, m) not in usable
-    ]
-    if not usable:
-        return None, reasons
-    path, mass = usable[0]
-    reasons.append(
-        Reason(f"body mass {mass:.4g} kg from {path}; --mass overrides it", "trial file")
-    )
-    masses = [m for _, m in usable]
-    if max(masses) - min(masses) > 1.0:
-        reasons.append(
-            Reason(
-                f"the trial files disagree on body mass ({min(masses):.4g}–{max(masses):.4g} kg); "
-                f"{mass:.4g} kg is used",
-                "trial file",
-            )
-        )
-    return mass, reasons
-
-
 def _trial_names(trials: Sequence[TrialGait]) -> list[str]:
     """Each trial's path as given, made unique with " (2)", " (3)"... when repeated."""
     names: list[str] = []
@@ -629,49 +234,6 @@ def _trial_names(trials: Sequence[TrialGait]) -> list[str]:
             name = f"{t.trial.path} ({n})"
         names.append(name)
     return names
-
-
-def _across(present: list[tuple[str, SideGait]], needs: list[_Need], driving: str) -> Reason:
-    """One line on how the trials differ and which one sets the prescription."""
-    signed = [n for (n, sg), need in zip(present, needs, strict=True) if need.afo_type != "none"]
-    floors = [need.floor_nmm_per_rad * _NM_PER_DEG for need in needs if need.floor_nmm_per_rad]
-    text = f"{len(present)} trials; an AFO is indicated in {len(signed)}"
-    if signed:
-        text += f" ({', '.join(signed)})"
-    if floors:
-        text += f"; clearance floor {min(floors):.2f}–{max(floors):.2f} N·m/deg across trials"
-    text += (
-        f"; the most demanding trial, {driving}, sets the prescription because foot drop can "
-        "vary with heat and fatigue (see the spread)"
-    )
-    return Reason(text, "afofit: the worst trial drives (D)")
-
-
-def _side(
-    side: str,
-    present: list[tuple[str, SideGait]],
-    clinical: ClinicalInputs,
-    body: _Body,
-) -> tuple[_Need, int, list[_Need], list[Reason]]:
-    """The driving need of one side, its trial index, every trial's own need, override lines."""
-    needs = [_trial_need(side, sg, clinical, body, None) for _, sg in present]
-    forced = _on(clinical.afo_type, side)
-    sized = needs
-    if forced is not None:
-        sized = [_trial_need(side, sg, clinical, body, forced) for _, sg in present]
-    # The most supportive type, then the stiffest; ties go to the first trial given.
-    worst = max(range(len(sized)), key=lambda i: (sized[i].severity, -i))
-    need, notes = sized[worst], []
-    if forced is not None:
-        rule = max(needs, key=lambda n: n.severity).afo_type
-        notes.append(
-            Reason(
-                f"AFO type set by the clinician: {forced} (afofit's rule gave {rule}); the "
-                f"stiffness below is sized for {forced}",
-                "set by the clinician",
-            )
-        )
-    return need, worst, needs, notes
 
 
 def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str, Prescription]:
