@@ -25,33 +25,28 @@ in-sample; pure Zeni: median 30 ms on HBM2, 30-50 ms on PiG).
   stance 68 %: median 9 / 15 ms, max 20 / 22 ms (strike / off).
 
 **Joint angles** (no heel or toe marker): each stride is anchored on its peak stance
-dorsiflexion (the largest of the stride in healthy and in foot-drop gait). Foot off is
-``_ANGLE_FO_BEFORE_PEAK_PF`` of a stride before the following peak plantarflexion; foot
-strike is ``_ANGLE_FS_AFTER_KNEE_MIN`` after the knee's terminal-swing extension minimum
-or, without a knee angle, ``_ANGLE_FS_BEFORE_PF_VELOCITY`` before the fastest loading-
-response plantarflexion. The offsets are healthy timings read on the two reference files
-(in-sample there); pathological timing differs, and a side without loading-response
-plantarflexion (PiG right) gives no ankle-only strikes.
-
-- HBM2, ankle + knee: strikes 22/22, median 0 ms, max 10; offs 20/21, median 0, max 10.
-  Ankle only: strikes 21/22, median 10 ms, max 20.
-- PiG, ankle + knee: strikes 6/6, median 20 ms, max 40; offs 6/7, median 0, max 10.
-  Ankle only: strikes 3/6, median 10 ms, max 30.
-- Synthetic 100 Hz: strikes median 10-15 ms (ankle only 12-18), max 31 ms; offs median
-  3-4 ms, max 11. 60 Hz, slow, stance 68 %: strikes median 26 ms, max 57; offs 16 / 25.
+dorsiflexion; see :mod:`afofit.gait.events_angles` for the timings and their accuracy.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.signal import butter, filtfilt, find_peaks
 
 from afofit.errors import GaitError
+from afofit.gait.events_angles import _from_angles
 from afofit.gait.model import SIDES, EventTimes, GaitTrial
+from afofit.gait.signals import (
+    MIN_PEAK_DISTANCE_STRIDES,
+    STRIDE_RANGE_S,
+    ZENI_CUTOFF_HZ,
+    _fill,
+    _peaks,
+    estimate_stride_time,
+    lowpass,
+)
 
 __all__ = [
     "detect_events",
@@ -64,29 +59,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Low-pass of the Zeni signals and of the angles searched for landmarks, Hz: removes
-#: marker jitter, keeps the once-per-stride shape.
-ZENI_CUTOFF_HZ = 6.0
-#: Peaks of one kind are at least this fraction of the estimated stride time apart.
-MIN_PEAK_DISTANCE_STRIDES = 0.6
-#: A peak must stand out by this fraction of the signal's 5–95 % range.
-MIN_PROMINENCE_FRACTION = 0.2
 #: Pelvis horizontal speed below which the trial is taken as treadmill walking, mm/s.
 TREADMILL_SPEED_MM_PER_S = 100.0
 #: Foot strike: the heel's forward speed over its stance speed, as a fraction of the walking
 #: speed, below which the heel counts as landed (see ``_settle``). [D] chosen on the two
 #: reference C3Ds, where the heel still moves at 0.2–0.4 of the walking speed at the lab's strike.
 CONTACT_SPEED_FRACTION = 0.5
-#: Stride times searched by the autocorrelation, s.
-STRIDE_RANGE_S = (0.5, 3.0)
-
-# Angle-only detector, fractions of the stride, read on the two healthy reference C3Ds:
-# peak PF follows foot off by 3.5–3.8 %, the knee's terminal-swing extension minimum
-# precedes foot strike by 2.7–5.7 %, the loading-response PF velocity peak follows it by
-# 0.9–2.7 %.
-_ANGLE_FO_BEFORE_PEAK_PF = 0.035
-_ANGLE_FS_AFTER_KNEE_MIN = 0.03
-_ANGLE_FS_BEFORE_PF_VELOCITY = 0.02
 
 
 def progression_direction(trial: GaitTrial) -> tuple[NDArray[np.float64], bool]:
@@ -180,96 +158,6 @@ def _body_reference(trial: GaitTrial) -> NDArray[np.float64] | None:
     return None
 
 
-def estimate_stride_time(signal: ArrayLike, rate_hz: float) -> float | None:
-    """Estimate the stride time of a once-per-stride signal by autocorrelation.
-
-    Parameters
-    ----------
-    signal : (n,) float
-        E.g. heel − pelvis along the walking direction; NaN-free.
-    rate_hz : float
-        Sample rate, Hz.
-
-    Returns
-    -------
-    float or None
-        The lag of the highest autocorrelation peak within ``STRIDE_RANGE_S`` (the biased
-        estimate falls with the lag, so the stride beats its multiples), s; None when the
-        trial is too short or not periodic.
-    """
-    x = np.asarray(signal, dtype=np.float64)
-    x = x - x.mean()
-    n = len(x)
-    if n < 3 or not np.any(x):
-        return None
-    ac = np.correlate(x, x, mode="full")[n - 1 :] / (x @ x)
-    lo = max(1, int(STRIDE_RANGE_S[0] * rate_hz))
-    hi = min(int(STRIDE_RANGE_S[1] * rate_hz), int(0.8 * n))
-    if hi <= lo + 2:
-        return None
-    peaks, props = find_peaks(ac[: hi + 1], height=0.2)
-    keep = peaks >= lo
-    if not np.any(keep):
-        return None
-    best = peaks[keep][np.argmax(props["peak_heights"][keep])]
-    return float(best / rate_hz)
-
-
-def lowpass(x: NDArray[np.float64], rate_hz: float, cutoff_hz: float) -> NDArray[np.float64]:
-    """Low-pass a NaN-free signal: zero-phase 4th-order Butterworth.
-
-    Parameters
-    ----------
-    x : (n,) float
-    rate_hz : float
-        Sample rate, Hz.
-    cutoff_hz : float
-        Cut-off, Hz; at or above 0.9 × Nyquist, or for very short signals, ``x`` is
-        returned unchanged.
-    """
-    nyquist = 0.5 * rate_hz
-    if cutoff_hz >= 0.9 * nyquist or len(x) <= 15:
-        return x
-    b, a = butter(4, cutoff_hz / nyquist)
-    return np.asarray(filtfilt(b, a, x), dtype=np.float64)
-
-
-def _fill(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Linearly bridge NaN samples; return the filled signal and the mask of missing ones."""
-    missing = ~np.isfinite(x)
-    if missing.all():
-        return np.zeros_like(x), missing
-    if missing.any():
-        idx = np.arange(len(x))
-        x = x.copy()
-        x[missing] = np.interp(idx[missing], idx[~missing], x[~missing])
-    return x, missing
-
-
-def _peaks(
-    x: NDArray[np.float64], missing: NDArray[np.bool_], distance: int, edges: bool = True
-) -> NDArray[np.intp]:
-    """Indices of the clear maxima of ``x`` at least ``distance`` apart, not in a gap.
-
-    A maximum must rise ``MIN_PROMINENCE_FRACTION`` of the signal's 5–95 % range above the
-    lower ground on both sides; with ``edges``, within ``distance`` of either end of the
-    trial, where the outer side is cut short, the inner side alone counts.
-    """
-    spread = float(np.percentile(x, 95) - np.percentile(x, 5))
-    if spread <= 0:
-        return np.zeros(0, dtype=np.intp)
-    need = MIN_PROMINENCE_FRACTION * spread
-    idx, props = find_peaks(x, distance=max(1, distance), prominence=0.0)
-    left = x[idx] - x[props["left_bases"]]
-    right = x[idx] - x[props["right_bases"]]
-    keep = np.minimum(left, right) >= need
-    if edges:
-        near_start, near_end = idx < distance, idx > len(x) - 1 - distance
-        keep |= (near_start & (right >= need)) | (near_end & (left >= need))
-    idx = idx[keep]
-    return np.asarray(idx[~missing[idx]], dtype=np.intp)
-
-
 def _zeni(trial: GaitTrial, side: str, direction: NDArray[np.float64]) -> EventTimes:
     """Foot strikes and foot offs of one side from its heel/toe markers (Zeni 2008)."""
     t = trial.time_s
@@ -360,58 +248,6 @@ def _settle(
                 j = int(i)  # never settled (gap, stumble): keep Zeni's frame
         settled.append(j)
     return np.asarray(settled, dtype=np.intp)
-
-
-def _from_angles(trial: GaitTrial, side: str) -> EventTimes:
-    """Foot strikes and foot offs of one side from its ankle (and knee) sagittal angle."""
-    t, rate, n = trial.time_s, trial.rate_hz, len(trial.time_s)
-    ankle, missing = _fill(trial.angles_rad[(side, "ankle")][:, 0])
-    ankle = lowpass(ankle, rate, ZENI_CUTOFF_HZ)
-    knee_raw = trial.angles_rad.get((side, "knee"))
-    knee = None
-    if knee_raw is not None and np.isfinite(knee_raw[:, 0]).any():
-        knee = lowpass(_fill(knee_raw[:, 0])[0], rate, ZENI_CUTOFF_HZ)
-    stride = estimate_stride_time(knee if knee is not None else ankle, rate)
-    stride = stride or estimate_stride_time(ankle, rate)
-    if stride is None:
-        return EventTimes(np.zeros(0), np.zeros(0))
-    span = round(stride * rate)
-    # Foot strike landmark: the knee's terminal-swing extension (else the ankle's steepest
-    # plantarflexion), a minimum inside a window; None when it sits on the window's edge.
-    landmark = knee if knee is not None else np.gradient(ankle)
-    shift = _ANGLE_FS_AFTER_KNEE_MIN if knee is not None else -_ANGLE_FS_BEFORE_PF_VELOCITY
-
-    def strike_in(lo: float, hi: float) -> float | None:
-        a, b = max(0, int(lo)), min(n, int(hi) + 1)
-        if b - a < 3:
-            return None
-        k = a + int(np.argmin(landmark[a:b]))
-        return None if k in (a, b - 1) or missing[k] else k + shift * span
-
-    # Peak stance dorsiflexion, the largest of each stride in healthy and foot-drop gait,
-    # anchors each cycle (two-sided prominence: no half peaks at the trial's ends). Peak PF
-    # follows it within 40 % of a stride; the strike precedes it by 20–65 %.
-    tops = _peaks(ankle, missing, int(MIN_PEAK_DISTANCE_STRIDES * span), edges=False)
-    offs, strikes = [], []
-    for top in tops:
-        strikes.append(strike_in(top - 0.65 * span, top - 0.2 * span))
-        hi = min(n, top + int(0.4 * span) + 1)
-        pf = top + int(np.argmin(ankle[top:hi]))
-        if pf in (top, hi - 1) or missing[pf]:
-            continue  # not a trough inside the window (trial end or gap)
-        fo = pf - _ANGLE_FO_BEFORE_PEAK_PF * span
-        offs.append(fo)
-        if top == tops[-1]:  # the strike after the last stance peak
-            strikes.append(strike_in(fo + 0.2 * span, fo + 0.55 * span))
-    found = [s for s in strikes if s is not None]
-    return EventTimes(foot_strike_s=_frame_times(t, found), foot_off_s=_frame_times(t, offs))
-
-
-def _frame_times(t: NDArray[np.float64], positions: Iterable[float]) -> NDArray[np.float64]:
-    """Times of the frames nearest fractional sample ``positions`` (inside the trial)."""
-    idx = np.rint(np.asarray(list(positions), dtype=np.float64)).astype(np.intp)
-    idx = idx[(idx >= 0) & (idx < len(t))]
-    return np.asarray(np.unique(t[idx]), dtype=np.float64)
 
 
 def detect_events(trial: GaitTrial) -> tuple[dict[str, EventTimes], str]:
