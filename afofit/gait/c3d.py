@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
+from afofit.gait.markers import lab_markers, strip_prefix
 from afofit.gait.model import EventTimes, GaitTrial
-from afofit.gait.readers import FORMATS, Key, build_trial, fail, lab_markers, strip_prefix
+from afofit.gait.readers import FORMATS, Key, build_trial, fail
 from afofit.units import deg_to_rad
 
 __all__ = ["ANGLE_LABELS", "read_c3d"]

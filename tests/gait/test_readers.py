@@ -13,15 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from afofit.errors import GaitError, InputError
+from afofit.gait.markers import detect_up_axis, match_markers, z_up_rotation
 from afofit.gait.readers import (
     MAX_GAP_S,
     SUPPORTED_SUFFIXES,
-    detect_up_axis,
     fill_gaps,
     load_gait,
-    match_markers,
     rate_from_time,
-    z_up_rotation,
 )
 from afofit.units import deg_to_rad
 
