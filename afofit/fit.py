@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-from scipy.spatial import cKDTree
 
 from afofit.anatomy import (
     LegAnatomy,
@@ -308,7 +307,7 @@ def fit_leg(
     ankle, heel = local["ankle_axis_centre"], local["heel"]
     assert ankle is not None and heel is not None
     # How far inside the trim lines each face lies, judged at the skin under it as the build does.
-    _, under = cKDTree(geometry.samples).query(mesh.triangles_center, workers=-1)
+    _, under = geometry.sample_tree.query(mesh.triangles_center, workers=-1)
     inside = -trim_field(
         geometry.samples[under],
         params,

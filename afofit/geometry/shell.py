@@ -83,6 +83,8 @@ class ShellGeometry:
     open_sole : whether the sole was open (and closed by a floor of samples).
     removed_pieces : faces dropped as loose islands (0 for a clean build).
     toes_from_mm : local y where the toe block begins (None without metatarsal heads).
+    sample_tree : the k-d tree of the samples as moved out by the reliefs (indices as
+        ``samples``): the build judges the trim at the sample it finds here, and so can a caller.
     """
 
     mesh: trimesh.Trimesh
@@ -92,6 +94,7 @@ class ShellGeometry:
     open_sole: bool
     removed_pieces: int
     toes_from_mm: float | None
+    sample_tree: cKDTree
 
 
 def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
@@ -353,22 +356,24 @@ def build_shell(
     fill_top = np.where(under, plantar_top - c + 2.0 * h, -np.inf)
     band |= (gz[None, None, :] >= bottom - 2.0 * h) & (gz[None, None, :] <= fill_top[:, :, None])
     band = ndimage.binary_dilation(band, iterations=1)
-    arch = float(np.max(fill_top[under])) + c if under.any() else 0.0
 
     idx = np.argwhere(band)
     p = lo + h * idx
     log.debug("shell band: %d voxels of %d, %d skin samples", len(idx), band.size, len(samples))
     tree = cKDTree(moved)
-    # Beyond this distance no voxel can be in the shell; a bounded search is
-    # many times faster for the voxels deep inside the foot.
-    bound = max(reach, arch + c + t) + 3.0 * h
+    # Beyond this distance no voxel can be in the wall; a bounded search is
+    # many times faster for the voxels deep inside the foot or the plate. A
+    # voxel out of reach is outside the leg when it lies under the foot's
+    # underside (the plate), else inside.
+    bound = reach + 3.0 * h
     dist, nearest = tree.query(p, workers=-1, distance_upper_bound=bound)
     far = ~np.isfinite(dist)
     nearest[far] = 0
     sign = np.sign(np.einsum("ij,ij->i", p - moved[nearest], normals[nearest]))
     sign = np.where(sign == 0, 1.0, sign)
-    sign[floor.below(p)] = 1.0
-    d = np.where(far, -bound, dist * sign)
+    below = floor.below(p)
+    sign[below] = 1.0
+    d = np.where(far, np.where(below, bound, -bound), dist * sign)
     shell = np.maximum(c - d, d - (c + t))
     # The footplate: each column from the flat plantar plane up to the inner
     # surface under the foot's lowest skin in that column (higher under the
@@ -415,4 +420,5 @@ def build_shell(
         open_sole=open_sole,
         removed_pieces=removed,
         toes_from_mm=toes_from,
+        sample_tree=tree,
     )
