@@ -447,6 +447,8 @@ def fit(
         clinical = clinical or ClinicalInputs()
         if clinical.foot_length_mm is None:  # the scan knows the feet
             feet = {leg.side: leg.measurements.foot_length_mm for leg in anatomy.legs}
+            if len(feet) == 1:  # one leg scanned: take its foot for the other side too
+                feet = dict.fromkeys(SIDES, next(iter(feet.values())))
             clinical = replace(clinical, foot_length_mm=feet)
         analysis = analyse_gait(gait, clinical=clinical)
     jobs, targets = [], {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from afofit.gait.analysis import metric_rows
@@ -143,10 +144,13 @@ def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
     blocks = []
     for side in sides:
         flags = gait["sides"][side]["flags"]
+        count = len(gait["trials"])
         flag_items = (
             "".join(
-                f"<li><b>{escape(f['name'].replace('_', ' '))}</b>: {escape(f['detail'])} "
-                f"<span class='small'>({escape(f['source'])})</span></li>"
+                f"<li><b>{escape(f['name'].replace('_', ' '))}</b> (in {len(f['trials'])} of "
+                f"{count} trial{'s' if count > 1 else ''}): {escape(f['detail'])} "
+                f"<span class='small'>(in {escape(Path(f['trials'][0]).name)}; "
+                f"{escape(f['source'])})</span></li>"
                 for f in flags
             )
             or "<li>no sign of foot drop</li>"
@@ -161,7 +165,9 @@ def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
             for r in rx["rationale"]
         )
         blocks.append(
-            f"<h3>{escape(side.capitalize())}: {escape(rx['afo_type'])}, {stiffness}</h3>"
+            f"<h3>{escape(side.capitalize())}: "
+            f"{'no AFO indicated' if rx['afo_type'] == 'none' else escape(rx['afo_type'])}"
+            f"{', ' + stiffness if k else ''}</h3>"
             f"<p>Signs ({gait['sides'][side]['cycles']} strides):</p><ul>{flag_items}</ul>"
             f"<p>Why:</p><ul>{reasons}</ul>"
         )
