@@ -1,6 +1,6 @@
 """The ``afofit`` command line: parse, call one core function, render.
 
-The only module that prints or imports rich.
+The only package that prints or imports rich (``tables.py`` builds the tables).
 """
 
 from __future__ import annotations
@@ -10,16 +10,33 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from afofit import __version__
-from afofit.errors import AfofitError, InputError
+from afofit.cli.options import (
+    AfoType,
+    ContractureOpt,
+    FitSide,
+    Footplate,
+    MassOpt,
+    PhantomSide,
+    Pose,
+    SexOpt,
+    Side,
+    SpasticityOpt,
+    StiffnessOpt,
+    StrengthOpt,
+    Units,
+    clinical_inputs,
+    stiffness_range,
+)
+from afofit.cli.tables import fit_table, gait_tables, scan_table
+from afofit.errors import AfofitError
 
 app = typer.Typer(
     name="afofit",
@@ -31,44 +48,6 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
-
-if TYPE_CHECKING:
-    from afofit.gait.prescribe import ClinicalInputs
-
-
-class Side(StrEnum):
-    left = "left"
-    right = "right"
-
-
-class PhantomSide(StrEnum):
-    left = "left"
-    right = "right"
-    both = "both"
-
-
-class Units(StrEnum):
-    mm = "mm"
-    cm = "cm"
-    m = "m"
-    inch = "in"
-
-
-class Sex(StrEnum):
-    male = "male"
-    female = "female"
-
-
-class AfoType(StrEnum):
-    none = "none"
-    pls = "pls"
-    semi_rigid = "semi-rigid"
-    solid = "solid"
-
-
-class Pose(StrEnum):
-    random = "random"
-    neutral = "neutral"
 
 
 def _version(value: bool) -> None:
@@ -140,39 +119,6 @@ def phantom(
     out.print(f"wrote {mesh_path} and {truth_path}")
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _scan_table(data: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"{Path(data['file']).name}: {data['faces']} faces, units {data['units_detected']}"
-        f" ({data['units_source']}), scale to mm ×{data['scale_to_mm']:g}"
-    )
-    table.add_column("")
-    for leg in data["legs"]:
-        table.add_column(f"{leg['side']} leg (side confidence {leg['side_confidence']:.2f})")
-    table.add_column("")
-    legs = data["legs"]
-    for name in legs[0]["landmarks_mm"]:
-        cells = []
-        for leg in legs:
-            p = leg["landmarks_mm"][name]
-            src = "" if leg["landmark_source"][name] == "detected" else " (given)"
-            cells.append(
-                "—"
-                if p is None
-                else f"({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) conf {leg['confidence'][name]:.1f}{src}"
-            )
-        table.add_row(name.replace("_", " "), *cells, "mm")
-    table.add_section()
-    for name in legs[0]["measurements_mm"]:
-        table.add_row(
-            name.replace("_", " "), *[_fmt(leg["measurements_mm"][name]) for leg in legs], "mm"
-        )
-    return table
-
-
 @app.command()
 def scan(
     scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
@@ -201,170 +147,9 @@ def scan(
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    out.print(_scan_table(data))
+    out.print(scan_table(data))
     for warning in data["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}", highlight=False)
-
-
-class FitSide(StrEnum):
-    left = "left"
-    right = "right"
-    both = "both"
-
-
-class Footplate(StrEnum):
-    sulcus = "sulcus"
-    three_quarter = "three-quarter"
-    full = "full"
-
-
-StiffnessOpt = Annotated[
-    str | None,
-    typer.Option(help="Target ankle stiffness, N·m/deg: 'K' or 'LOW,HIGH' (default: prescribed)."),
-]
-MassOpt = Annotated[float | None, typer.Option(help="Body mass, kg (default: from the C3D).")]
-SexOpt = Annotated[Sex | None, typer.Option(help="Sex, for the foot's mass fraction.")]
-SpasticityOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="Modified Ashworth of the plantarflexors: '1+' for both sides or 'left=2,right=0'."
-    ),
-]
-ContractureOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="Plantarflexion contracture (passive DF < 0° knee straight): left, right or both."
-    ),
-]
-StrengthOpt = Annotated[
-    str | None,
-    typer.Option(help="MRC plantarflexor strength 0-5: '4' for both sides or 'left=3,right=5'."),
-]
-
-
-def _per_side(
-    text: str | None, convert: Callable[[str], T], option: str
-) -> T | dict[str, T] | None:
-    """Parse '1+' (both sides) or 'left=2,right=0' (per side)."""
-    if text is None:
-        return None
-    if "=" not in text:
-        return convert(text.strip())
-    values: dict[str, T] = {}
-    for part in text.split(","):
-        side, _, value = part.partition("=")
-        if side.strip() not in ("left", "right") or not value.strip():
-            raise InputError(f"{option} {text!r}: write one value, or 'left=…,right=…'.")
-        values[side.strip()] = convert(value.strip())
-    return values
-
-
-def _integer(text: str) -> int:
-    if not text.isdigit():
-        raise InputError(f"--pf-strength {text!r}: an MRC grade is a whole number 0..5.")
-    return int(text)
-
-
-def _clinical(
-    mass: float | None,
-    sex: Sex | None,
-    spasticity: str | None,
-    contracture: str | None,
-    pf_strength: str | None,
-    afo_type: str | None,
-    foot_length: float | None,
-) -> ClinicalInputs:
-    from afofit.gait.prescribe import ClinicalInputs, ashworth_score
-
-    if contracture not in (None, "left", "right", "both"):
-        raise InputError(f"--contracture {contracture!r}: use left, right or both.")
-    return ClinicalInputs(
-        body_mass_kg=mass, sex=sex and sex.value,
-        spasticity=_per_side(spasticity, ashworth_score, "--spasticity"),
-        contracture={s: contracture in (s, "both") for s in ("left", "right")},
-        pf_strength=_per_side(pf_strength, _integer, "--pf-strength"),
-        afo_type=afo_type, foot_length_mm=foot_length,
-    )  # fmt: skip
-
-
-def _stiffness(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2) or not 0.0 < values[0] <= values[-1] <= 20.0:
-        raise InputError(
-            f"--stiffness {text!r}: give 'K' or 'LOW,HIGH' in N·m/deg, 0 < LOW <= HIGH <= 20."
-        )
-    return values[0], values[-1]
-
-
-def _gait_tables(data: dict[str, Any]) -> list[Any]:
-    """The gait summary: metrics against normal per side, flags, prescription and rationale."""
-    from afofit.gait.analysis import metric_rows
-
-    sides = list(data["sides"])
-    table = Table(title="Gait, mean ± sd over strides (ankle: dorsiflexion +)")
-    table.add_column("")
-    for side in sides:
-        table.add_column(f"{side} ({data['sides'][side]['cycles']} strides)", justify="right")
-    table.add_column("typical healthy", justify="right")
-    for label, cells, normal in metric_rows(data):
-        shown = ["—" if c is None else f"{'[red]' if c[1] else ''}{c[0]}" for c in cells]
-        table.add_row(label, *shown, normal)
-    out_: list[Any] = [table]
-    for side in sides:
-        rx = data["prescription"].get(side)
-        flags = ", ".join(f["name"].replace("_", " ") for f in data["sides"][side]["flags"])
-        lines = [f"[bold]{side}[/]: signs: {flags or 'none'}"]
-        if rx is not None:
-            k = rx["stiffness_nm_per_deg"]
-            lines.append(
-                f"  prescription: [bold]{rx['afo_type']}[/]"
-                + (f", {k[0]:.2f}–{k[1]:.2f} N·m/deg" if k else "")
-            )
-            lines += [f"  · {r['text']} [dim]({r['source']})[/]" for r in rx["rationale"]]
-        out_.append("\n".join(lines))
-    return out_
-
-
-def _fmt_range(pair: list[float] | None, unit: str) -> str:
-    return "—" if not pair else f"{pair[0]:.2f}–{pair[1]:.2f} {unit}"
-
-
-def _fit_table(data: dict[str, Any]) -> Table:
-    table = Table(title="AFO fitting")
-    table.add_column("")
-    legs = data["legs"]
-    for leg in legs:
-        table.add_column(f"{leg['side']} leg")
-    rows = [
-        ("design", lambda L: f"{L['design']['name']}, {L['design']['material']} (from {L['design'].get('design_source', '--design')})"),
-        ("target stiffness", lambda L: _fmt_range(L["design"].get("target_stiffness_nm_per_deg"), "N·m/deg")),
-        ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
-        ("footplate", lambda L: L["design"]["footplate"]),
-        ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),
-        ("STL", lambda L: f"{L['shell']['stl']} ({L['shell']['faces']} faces)"),
-        ("mass", lambda L: f"{L['shell']['mass_g']:.0f} g"),
-        ("thinnest wall", lambda L: f"{L['shell']['min_wall_mm']:.2f} mm"),
-        ("clearance median", lambda L: f"{L['shell']['clearance_mm']['median']:.2f} mm"),
-    ]  # fmt: skip
-    for name, cell in rows:
-        table.add_row(name, *[cell(leg) for leg in legs])
-    table.add_section()
-    for i, check in enumerate(legs[0]["checks"]):
-        cells = []
-        for leg in legs:
-            c = leg["checks"][i]
-            cells.append(
-                f"[green]pass[/] {c['detail']}"
-                if c["passed"]
-                else f"[bold red]FAIL[/] {c['detail']}"
-            )
-        table.add_row(check["name"], *cells)
-    return table
 
 
 @app.command()
@@ -419,8 +204,8 @@ def fit(
     from afofit.fit import fit as fit_afo
 
     with _errors():
-        clinical = _clinical(mass, sex, spasticity, contracture, pf_strength, None, None)
-        target = _stiffness(stiffness)
+        clinical = clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None)
+        target = stiffness_range(stiffness)
     _busy(
         f"Fitting an AFO to {scan_path.name}…",
         lambda: fit_afo(scan_path, out_dir, side=side and side.value, design=design, material=material,
@@ -432,7 +217,7 @@ def fit(
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    out.print(_fit_table(data))
+    out.print(fit_table(data))
     for warning in data["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}", highlight=False)
     out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})")
@@ -468,9 +253,9 @@ def gait(
     from afofit.gait.analysis import gait_to_dict
 
     with _errors():
-        clinical = _clinical(mass, sex, spasticity, contracture, pf_strength,
+        clinical = clinical_inputs(mass, sex, spasticity, contracture, pf_strength,
                              afo_type and afo_type.value, foot_length)  # fmt: skip
-        target = _stiffness(stiffness)
+        target = stiffness_range(stiffness)
         if target is not None:
             clinical = replace(clinical, stiffness_nm_per_deg=target)
     analysis = _busy(
@@ -483,7 +268,7 @@ def gait(
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    for part in _gait_tables(data):
+    for part in gait_tables(data):
         out.print(part, highlight=False)
     for warning in data["warnings"]:
         out.print(f"[yellow]note:[/] {warning}", highlight=False)

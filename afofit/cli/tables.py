@@ -1,0 +1,111 @@
+"""Rich tables for the command line: scan, fit and gait summaries from their JSON dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+__all__ = ["fit_table", "gait_tables", "scan_table"]
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def scan_table(data: dict[str, Any]) -> Table:
+    """The ``afofit scan`` table from its JSON ``data``."""
+    table = Table(
+        title=f"{Path(data['file']).name}: {data['faces']} faces, units {data['units_detected']}"
+        f" ({data['units_source']}), scale to mm ×{data['scale_to_mm']:g}"
+    )
+    table.add_column("")
+    for leg in data["legs"]:
+        table.add_column(f"{leg['side']} leg (side confidence {leg['side_confidence']:.2f})")
+    table.add_column("")
+    legs = data["legs"]
+    for name in legs[0]["landmarks_mm"]:
+        cells = []
+        for leg in legs:
+            p = leg["landmarks_mm"][name]
+            src = "" if leg["landmark_source"][name] == "detected" else " (given)"
+            cells.append(
+                "—"
+                if p is None
+                else f"({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) conf {leg['confidence'][name]:.1f}{src}"
+            )
+        table.add_row(name.replace("_", " "), *cells, "mm")
+    table.add_section()
+    for name in legs[0]["measurements_mm"]:
+        table.add_row(
+            name.replace("_", " "), *[_fmt(leg["measurements_mm"][name]) for leg in legs], "mm"
+        )
+    return table
+
+
+def gait_tables(data: dict[str, Any]) -> list[Any]:
+    """The gait summary from ``data`` (the gait JSON): metrics against normal, flags, prescription."""
+    from afofit.gait.analysis import metric_rows
+
+    sides = list(data["sides"])
+    table = Table(title="Gait, mean ± sd over strides (ankle: dorsiflexion +)")
+    table.add_column("")
+    for side in sides:
+        table.add_column(f"{side} ({data['sides'][side]['cycles']} strides)", justify="right")
+    table.add_column("typical healthy", justify="right")
+    for label, cells, normal in metric_rows(data):
+        shown = ["—" if c is None else f"{'[red]' if c[1] else ''}{c[0]}" for c in cells]
+        table.add_row(label, *shown, normal)
+    out_: list[Any] = [table]
+    for side in sides:
+        rx = data["prescription"].get(side)
+        flags = ", ".join(f["name"].replace("_", " ") for f in data["sides"][side]["flags"])
+        lines = [f"[bold]{side}[/]: signs: {flags or 'none'}"]
+        if rx is not None:
+            k = rx["stiffness_nm_per_deg"]
+            lines.append(
+                f"  prescription: [bold]{rx['afo_type']}[/]"
+                + (f", {k[0]:.2f}–{k[1]:.2f} N·m/deg" if k else "")
+            )
+            lines += [f"  · {r['text']} [dim]({r['source']})[/]" for r in rx["rationale"]]
+        out_.append("\n".join(lines))
+    return out_
+
+
+def _fmt_range(pair: list[float] | None, unit: str) -> str:
+    return "—" if not pair else f"{pair[0]:.2f}–{pair[1]:.2f} {unit}"
+
+
+def fit_table(data: dict[str, Any]) -> Table:
+    """The ``afofit fit`` table from fitting.json ``data``: design, shell and every check."""
+    table = Table(title="AFO fitting")
+    table.add_column("")
+    legs = data["legs"]
+    for leg in legs:
+        table.add_column(f"{leg['side']} leg")
+    rows = [
+        ("design", lambda L: f"{L['design']['name']}, {L['design']['material']} (from {L['design'].get('design_source', '--design')})"),
+        ("target stiffness", lambda L: _fmt_range(L["design"].get("target_stiffness_nm_per_deg"), "N·m/deg")),
+        ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
+        ("footplate", lambda L: L["design"]["footplate"]),
+        ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),
+        ("STL", lambda L: f"{L['shell']['stl']} ({L['shell']['faces']} faces)"),
+        ("mass", lambda L: f"{L['shell']['mass_g']:.0f} g"),
+        ("thinnest wall", lambda L: f"{L['shell']['min_wall_mm']:.2f} mm"),
+        ("clearance median", lambda L: f"{L['shell']['clearance_mm']['median']:.2f} mm"),
+    ]  # fmt: skip
+    for name, cell in rows:
+        table.add_row(name, *[cell(leg) for leg in legs])
+    table.add_section()
+    for i, check in enumerate(legs[0]["checks"]):
+        cells = []
+        for leg in legs:
+            c = leg["checks"][i]
+            cells.append(
+                f"[green]pass[/] {c['detail']}"
+                if c["passed"]
+                else f"[bold red]FAIL[/] {c['detail']}"
+            )
+        table.add_row(check["name"], *cells)
+    return table
