@@ -1137,14 +1137,7 @@ def _assemble_truth(
     spec: PhantomSpec, legs: list[dict[str, Any]], faces: int, scale: float
 ) -> dict[str, Any]:
     """Order the keys like the real-scan truth files, then the phantom extras."""
-    leg_keys = (
-        "ankle_joint_centre_mm",
-        "knee_joint_centre_mm",
-        "mtp1_joint_mm",
-        "mtp5_joint_mm",
-        "heel_posterior_mm",
-        "toe_tip_mm",
-    )
+    leg_keys = _POINT_KEYS[:6]  # the points the real-scan truth files carry
 
     def one(leg: dict[str, Any], other: dict[str, Any] | None, n_faces: int) -> dict[str, Any]:
         up = np.asarray(leg["up_axis"])

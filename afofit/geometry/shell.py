@@ -132,9 +132,9 @@ def skin_samples(
     smoothed. Faces larger than the spacing are subdivided; each face
     contributes its corners and centroid, so the samples are deterministic.
     Ahead of ``toes_from_mm`` (local y) the toes become one block at least
-    ``toe_top_mm`` high (:func:`toe_block`). Openings in the sole get a floor of samples
-    (:func:`sole_floor`). Also
-    returns the sole's height field and whether the sole was open.
+    ``toe_top_mm`` high (:func:`toe_block`). Openings in the sole get a floor
+    of samples (:func:`sole_floor`). Also returns the sole's height field and
+    whether the sole was open.
     """
     skin, open_sole = fill_holes(
         _oriented(mesh, inside), MAX_HOLE_PERIMETER_MM, SOLE_RIM_BELOW_FRACTION * foot_length
