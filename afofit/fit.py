@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import trimesh
@@ -31,15 +32,15 @@ from afofit.anatomy import (
 )
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError, ScanError
-from afofit.gait.analysis import GaitAnalysis
-from afofit.gait.metrics import analyse_trial
-from afofit.gait.prescribe import ClinicalInputs, prescribe
-from afofit.gait.readers import load_gait
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.scan import LandmarkOverrides, load_landmarks, load_scan, split_limbs
 from afofit.units import SCALE_TO_MM
+
+if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
+    from afofit.gait.analysis import GaitAnalysis
+    from afofit.gait.prescribe import ClinicalInputs
 
 __all__ = ["FitResult", "LegFit", "analyse_gait", "analyse_scan", "fit", "fit_leg"]
 
@@ -222,6 +223,11 @@ def analyse_gait(
         A file is unreadable or lacks what is needed (named in the message), no stride is
         complete, or a stiffness needs a body mass that neither the file nor ``--mass`` gives.
     """
+    from afofit.gait.analysis import GaitAnalysis
+    from afofit.gait.metrics import analyse_trial
+    from afofit.gait.prescribe import ClinicalInputs, prescribe
+    from afofit.gait.readers import load_gait
+
     if not files:
         raise InputError("no gait file given: pass one or more C3D, .mot, .trc or .csv trials.")
     if side is not None and side not in SIDES:
@@ -447,6 +453,8 @@ def fit(
         )
     analysis = None
     if gait:
+        from afofit.gait.prescribe import ClinicalInputs
+
         clinical = clinical or ClinicalInputs()
         if clinical.foot_length_mm is None:  # the scan knows the feet
             feet = {leg.side: leg.measurements.foot_length_mm for leg in anatomy.legs}
