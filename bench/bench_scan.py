@@ -19,11 +19,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import run
+from timing import AFOFIT, SHARED, run
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "scans"
-AFOFIT = Path(sys.executable).with_name("afofit")
 BUDGET_S, BUDGET_MB = 3.0, 1024.0
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+#: The reference scans beside the checkout, and the installed command the benches time.
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
+AFOFIT = Path(sys.executable).with_name("afofit")
 
 _CHILD = (
     "import resource, subprocess, sys, time\n"
