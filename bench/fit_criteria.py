@@ -4,7 +4,10 @@ For each case: watertight, winding, self-intersections, minimum wall vs 0.95 x t
 clearance median and the share of skin within +-0.8 mm, and whether pls leaves the malleoli
 free and solid covers them. Prints one row per fit and a summary. Slow (minutes): not a test.
 
-    python bench/fit_criteria.py [N_PHANTOMS]
+    python bench/fit_criteria.py [N_PHANTOMS] [--only NAME,...] [--designs pls,...]
+
+``--only`` keeps the cases whose file name contains one of the NAMEs, ``--designs``
+the designs named; the thicknesses drawn for every case stay the same either way.
 """
 
 from __future__ import annotations
@@ -42,8 +45,15 @@ def covered(fit, name: str) -> bool:
     )
 
 
+def _option(name: str) -> list[str] | None:
+    if name not in sys.argv:
+        return None
+    return sys.argv[sys.argv.index(name) + 1].split(",")
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    n = int(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else 20
+    only, designs = _option("--only"), _option("--designs")
     rng = np.random.default_rng(2026)
     tmp = Path(tempfile.mkdtemp())
     scans = [
@@ -58,15 +68,20 @@ def main() -> None:
             open_sole=bool(rng.random() < 0.3), reaches_knee=bool(rng.random() < 0.7),
         )  # fmt: skip
         path = tmp / f"p{i:02d}{'_open' if spec.open_sole else ''}.ply"
-        write_phantom(spec, path)
         scans.append(path)
+        if only is None or any(k in path.name for k in only):
+            write_phantom(spec, path)
     rows = []
     for path in scans:
+        thicknesses = [float(rng.choice([2.5, 3.5, 4.5, 6.0])) for _ in range(3)]
+        if only is not None and not any(k in path.name for k in only):
+            continue
         anatomy, limbs = _analyse(path)
         leg, limb = anatomy.legs[0], limbs[0]
         top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
-        for design in ("pls", "semi-rigid", "solid"):
-            thickness = float(rng.choice([2.5, 3.5, 4.5, 6.0]))
+        for design, thickness in zip(("pls", "semi-rigid", "solid"), thicknesses, strict=True):
+            if designs is not None and design not in designs:
+                continue
             params = resolve_design(load_design(design), load_material("pp-copolymer"), leg, top,
                                     thickness_mm=thickness)  # fmt: skip
             fit = fit_leg(limb, leg, params)

@@ -136,7 +136,7 @@ def skin_samples(
     of samples (:func:`sole_floor`). Also returns the sole's height field and
     whether the sole was open.
     """
-    skin, open_sole = fill_holes(
+    skin, rim_index = fill_holes(
         _oriented(mesh, inside), MAX_HOLE_PERIMETER_MM, SOLE_RIM_BELOW_FRACTION * foot_length
     )
     # Scanner noise is finer than anything skin does under a brace: smooth
@@ -156,15 +156,20 @@ def skin_samples(
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
     points, normals = points[ok], normals[ok]
     sole_mm = SOLE_RIM_BELOW_FRACTION * foot_length
-    floor = sole_floor(points, normals, sole_mm, spacing_mm)
+    # Points along the sole's rims (as smoothed), closer than the samples.
+    ends = np.asarray(skin.vertices)[rim_index]  # (k, 2, 3)
+    longest = float(np.linalg.norm(ends[:, 1] - ends[:, 0], axis=1).max(initial=0.0))
+    steps = np.linspace(0.0, 1.0, 2 + int(np.ceil(longest / (0.5 * spacing_mm))))
+    rim = (ends[:, :1] + steps[None, :, None] * (ends[:, 1:] - ends[:, :1])).reshape(-1, 3)
+    floor = sole_floor(points, normals, sole_mm, spacing_mm, rim)
     points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
     if toes_from_mm is not None:
         # The block is built on the closed sole; the floor is then found
         # again, under the block, for the sign rule below the foot.
         points, normals = toe_block(points, normals, toes_from_mm, spacing_mm, toe_top_mm)
-        floor = sole_floor(points, normals, sole_mm, spacing_mm)
+        floor = sole_floor(points, normals, sole_mm, spacing_mm, rim)
         points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
-    return points, normals, floor, open_sole
+    return points, normals, floor, len(rim_index) > 0
 
 
 def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
@@ -342,6 +347,21 @@ def build_shell(
     np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), samples[plantar][ok, 2])
     lowest = ndimage.grey_erosion(lowest, size=3)  # close gaps between samples
     under = np.isfinite(lowest)
+    if len(floor.rim) and under.any():
+        # Where a scan's sole is open its skin ends in a rim with no plantar
+        # skin under the side walls: carry the plate out under the walls'
+        # reach, as a closed sole's rounded edge would, so that wall and
+        # plate meet along a face and not at a corner.
+        rim_cols = np.round((floor.rim[:, :2] - lo[:2]) / h).astype(int)
+        ok = np.all((rim_cols >= 0) & (rim_cols < shape[:2]), axis=1)
+        near_rim = np.zeros(shape[:2], dtype=bool)
+        near_rim[rim_cols[ok, 0], rim_cols[ok, 1]] = True
+        near_rim = ndimage.binary_dilation(near_rim, iterations=int(np.ceil(reach / h)) + 1)
+        nearest_under = ndimage.distance_transform_edt(
+            ~under, return_distances=False, return_indices=True
+        )
+        lowest = np.where(near_rim & ~under, lowest[tuple(nearest_under)], lowest)
+        under |= near_rim
     plantar_top = np.clip(lowest, base, PLATE_FILL_MM)
     # Smooth maps of the plate's top and edge, sampled bilinearly below, so
     # that neither steps from column to column.

@@ -48,7 +48,7 @@ def boundary_edges(faces: NDArray[np.int64]) -> NDArray[np.int64]:
 
 def fill_holes(
     mesh: trimesh.Trimesh, max_perimeter_mm: float, sole_below_mm: float
-) -> tuple[trimesh.Trimesh, bool]:
+) -> tuple[trimesh.Trimesh, NDArray[np.int64]]:
     """Close small scan holes with a fan from each rim to its centroid.
 
     Parameters
@@ -62,12 +62,13 @@ def fill_holes(
 
     Returns
     -------
-    The mesh with its small holes closed, and whether an opening in the sole was found.
+    The mesh with its small holes closed, and the (k, 2) vertex indices of
+    the edges on the rims of openings in the sole (none when the sole is closed).
     """
     faces = np.asarray(mesh.faces)
     boundary = boundary_edges(faces)
     if len(boundary) == 0:
-        return mesh, False
+        return mesh, np.zeros((0, 2), dtype=np.int64)
     n = len(mesh.vertices)
     loop_of_edge = edge_components(boundary, n)[boundary[:, 0]]
     vertices = [np.asarray(mesh.vertices)]
@@ -75,18 +76,20 @@ def fill_holes(
     lengths = np.linalg.norm(mesh.vertices[boundary[:, 0]] - mesh.vertices[boundary[:, 1]], axis=1)
     perimeter = np.bincount(loop_of_edge, weights=lengths)
     count = n
-    sole_open = False
+    rims: list[NDArray[np.int64]] = [np.zeros((0, 2), dtype=np.int64)]
     for loop in np.flatnonzero(perimeter > 0):
         edges = boundary[loop_of_edge == loop]
         if perimeter[loop] > max_perimeter_mm:
-            sole_open |= bool(mesh.vertices[np.unique(edges), 2].max() < sole_below_mm)
+            if mesh.vertices[np.unique(edges), 2].max() < sole_below_mm:
+                rims.append(edges)
             continue
         centre = mesh.vertices[np.unique(edges)].mean(axis=0)
         vertices.append(centre[None, :])
         # Each rim edge runs u→v in its face; the patch face runs v→u.
         new_faces.append(np.column_stack([edges[:, 1], edges[:, 0], np.full(len(edges), count)]))
         count += 1
-    return trimesh.Trimesh(np.vstack(vertices), np.vstack(new_faces), process=False), sole_open
+    closed = trimesh.Trimesh(np.vstack(vertices), np.vstack(new_faces), process=False)
+    return closed, np.concatenate(rims)
 
 
 def _harmonic_fill(values: Vec, known: NDArray[np.bool_], unknown: NDArray[np.bool_]) -> Vec:
@@ -139,6 +142,7 @@ class SoleFloor:
     footprint : (nx, ny) bool, the columns under the foot.
     points, normals : (m, 3) samples over the openings and their normals
         (``(0, 0, -1)``); empty when the sole is closed.
+    rim : (k, 3) points on the openings' rims, where the scanned skin ends.
     """
 
     origin: Vec
@@ -147,6 +151,7 @@ class SoleFloor:
     footprint: NDArray[np.bool_]
     points: Vec
     normals: Vec
+    rim: Vec
 
     def below(self, p: Vec) -> NDArray[np.bool_]:
         """Whether each of ``p`` ((n, 3), local mm) lies under the foot, below its skin.
@@ -163,7 +168,9 @@ class SoleFloor:
         return inside & self.footprint[col[:, 0], col[:, 1]] & (p[:, 2] < z)
 
 
-def sole_floor(points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: float) -> SoleFloor:
+def sole_floor(
+    points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: float, rim: Vec | None = None
+) -> SoleFloor:
     """The foot's underside as a height field, with samples closing any opening in the sole.
 
     Parameters
@@ -172,12 +179,16 @@ def sole_floor(points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: floa
     sole_below_mm : skin below this height outlines the footprint.
     spacing_mm : the samples' spacing; columns are twice as wide, so every
         column over scanned skin holds a sample.
+    rim : (k, 3) points on the rims of the sole's openings, where the scanned
+        skin ends; the floor hangs from them.
     """
     g = 2.0 * spacing_mm
     low = points[:, 2] < sole_below_mm
     if not low.any():
         empty = np.zeros((0, 3))
-        return SoleFloor(np.zeros(2), g, np.zeros((1, 1)), np.zeros((1, 1), bool), empty, empty)
+        return SoleFloor(
+            np.zeros(2), g, np.zeros((1, 1)), np.zeros((1, 1), bool), empty, empty, empty
+        )
     origin = points[low, :2].min(axis=0) - 2.0 * g
     shape = tuple(np.ceil((points[low, :2].max(axis=0) + 2.0 * g - origin) / g).astype(int) + 1)
     cell = np.floor((points[:, :2] - origin) / g).astype(int)
@@ -195,16 +206,29 @@ def sole_floor(points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: floa
     lowest[cell[first, 0], cell[first, 1]] = points[first, 2]
     facing[cell[first, 0], cell[first, 1]] = normals[first, 2]
     # Plantar skin seen from below faces down, at any height (an arch); skin
-    # seen edge-on is the rim only when it is low. Anything else (skin facing
-    # up, a leg wall seen edge-on far up, or no skin) is a look into the foot.
-    seen = footprint & (
-        (facing < -FACES_UP_NZ) | ((np.abs(facing) <= FACES_UP_NZ) & (lowest < sole_below_mm))
-    )
+    # seen edge-on is a side wall only when it is low. Anything else (skin
+    # facing up, a leg wall seen edge-on far up, or no skin) is a look into the foot.
+    on_rim = np.zeros(shape, dtype=bool)
+    rim = np.zeros((0, 3)) if rim is None else rim
+    if len(rim):
+        rim_cell = np.floor((rim[:, :2] - origin) / g).astype(int)
+        ok = np.all((rim_cell >= 0) & (rim_cell < shape), axis=1)
+        on_rim[rim_cell[ok, 0], rim_cell[ok, 1]] = True
+        rim_low = np.full(shape, np.inf)
+        np.minimum.at(rim_low, (rim_cell[ok, 0], rim_cell[ok, 1]), rim[ok, 2])
+        lowest = np.where(on_rim, np.fmin(lowest, rim_low), lowest)
+    # The openings, in plan: what the rims enclose. Skin seen edge-on there
+    # is a wall leaning in over the opening, seen from inside the foot.
+    opening = ndimage.binary_fill_holes(on_rim) & ~on_rim
+    edge_on = (np.abs(facing) <= FACES_UP_NZ) & (lowest < sole_below_mm) & ~opening
+    seen = footprint & ((facing < -FACES_UP_NZ) | edge_on | on_rim)
     looks_in = footprint & ~seen
-    # Heights are interpolated from low skin only: skin seen from below but
-    # high up (under a malleolus, just outside the heel) is no guide to the
-    # floor, and is left as a wall of the interpolation.
-    known = seen & (lowest < sole_below_mm)
+    # Heights are interpolated from low plantar skin and from the rims, where
+    # the scanned skin ends. Skin seen from below but high up (under a
+    # malleolus, just outside the heel) is no guide to the floor, nor is a
+    # side wall seen edge-on above its rim (a wall leaning in is seen from
+    # inside the opening): such columns are walls of the interpolation.
+    known = footprint & (((facing < -FACES_UP_NZ) & (lowest < sole_below_mm)) | on_rim)
     height = _harmonic_fill(np.where(known, lowest, 0.0), known, looks_in)
     height = np.where(seen, lowest, height)
     # Outside the footprint take the nearest column's height, so bilinear
@@ -219,5 +243,11 @@ def sole_floor(points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: floa
     z = ndimage.map_coordinates(height, ((xy - origin) / g - 0.5).T, order=1, mode="nearest")
     floor = np.column_stack([xy, z])
     return SoleFloor(
-        origin, g, height, footprint, floor, np.tile([0.0, 0.0, -1.0], (len(floor), 1))
+        origin,
+        g,
+        height,
+        footprint,
+        floor,
+        np.tile([0.0, 0.0, -1.0], (len(floor), 1)),
+        rim,
     )
