@@ -312,13 +312,16 @@ def fit_leg(
     mesh = geometry.mesh
     ankle, heel = local["ankle_axis_centre"], local["heel"]
     assert ankle is not None and heel is not None
-    # How far inside the trim lines each face lies, judged at the skin under it. Known gap:
-    # the build judges the toe zone's level cut at each voxel's own height, so round the toe
-    # block this leaves much of the side walls out of the wall statistics (judged as the
-    # build does, a solid's toe walls come out thin: 1.65 of 5 mm on the test leg).
-    _, under = geometry.sample_tree.query(mesh.triangles_center, workers=-1)
+    # How far inside the trim lines each face lies, judged as the build judges it: at the
+    # skin under it, but round the toe block at the face's own height (the level cut).
+    centres = mesh.triangles_center
+    _, under = geometry.sample_tree.query(centres, workers=-1)
+    judged = geometry.samples[under].copy()
+    if geometry.toes_from_mm is not None:
+        toe_zone = centres[:, 1] > geometry.toes_from_mm
+        judged[toe_zone, 2] = centres[toe_zone, 2]
     inside = -trim_field(
-        geometry.samples[under],
+        judged,
         params,
         axis,
         float(ankle[2]),

@@ -178,8 +178,13 @@ def measure_shell(
     inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
     fit = inner & (relief_weight < 0.1)
     gap = dist[fit] if fit.any() else np.array([np.nan])
-    every = chord_thickness(mesh)  # per vertex; a face's wall is its corners' smallest
-    per_face = every[mesh.faces].min(axis=1)
+    # Per vertex. A face's wall is the middle of its corners' chords: a lone
+    # corner in a concave crease (where the inner surface folds, as at a step
+    # under the arch) aims its averaged normal along the fold and its ray
+    # grazes out at once, though the wall behind it is whole; a thin patch
+    # is thin at every corner.
+    every = chord_thickness(mesh)
+    per_face = np.median(every[mesh.faces], axis=1)
     walls = per_face[inner & np.isfinite(per_face)]
     # A feature is thin where a vertex and all its neighbours are thin: the
     # tip of a convex corner alone is not a feature a slicer drops.

@@ -166,7 +166,12 @@ def skin_samples(
     if toes_from_mm is not None:
         # The block is built on the closed sole; the floor is then found
         # again, under the block, for the sign rule below the foot.
-        points, normals = toe_block(points, normals, toes_from_mm, spacing_mm, toe_top_mm)
+        points, normals, block_edge = toe_block(
+            points, normals, toes_from_mm, spacing_mm, toe_top_mm
+        )
+        # The block's sides end in a sharp edge at its bottom, as an open
+        # sole's skin ends at its rim: the plate reaches under both alike.
+        rim = np.vstack([rim[rim[:, 1] <= toes_from_mm], block_edge])
         floor = sole_floor(points, normals, sole_mm, spacing_mm, rim)
         points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
     return points, normals, floor, len(rim_index) > 0
@@ -356,7 +361,9 @@ def build_shell(
         ok = np.all((rim_cols >= 0) & (rim_cols < shape[:2]), axis=1)
         near_rim = np.zeros(shape[:2], dtype=bool)
         near_rim[rim_cols[ok, 0], rim_cols[ok, 1]] = True
-        near_rim = ndimage.binary_dilation(near_rim, iterations=int(np.ceil(reach / h)) + 1)
+        # To the middle of the wall: the wall's rounded foot covers the rest,
+        # and the plate's edge stands clear of the wall's outer face.
+        near_rim = ndimage.binary_dilation(near_rim, iterations=max(round((c + 0.5 * t) / h), 1))
         nearest_under = ndimage.distance_transform_edt(
             ~under, return_distances=False, return_indices=True
         )

@@ -5,23 +5,105 @@ toes a few millimetres apart meet in the web space and leave slivers and
 pinched pockets there, and a plate that follows the lowest skin rises into
 each gap as a fin. An orthotist's toe plate is flat under the toes with low
 side walls round the whole group, so ahead of the metatarsal heads the skin
-is replaced by a 2.5-D block: the footprint of the toes with the gaps closed,
-a plantar height field underneath and a dorsal one on top, and vertical
-sides. The block is what the toes would be in a mitten.
+is replaced by a 2.5-D block, what the toes would be in a mitten:
+
+- its outline is the convex hull of the toes' footprint (a smooth curve round
+  the tips, as a toe plate's);
+- its bottom is the toes' lower envelope (flat under the pads, never above the
+  skin), its top the dorsum with the gaps closed;
+- its sides stand upright but round in at the bottom as the foot's own sides
+  do where the block meets the foot, so the two join without a step;
+- where the foot's underside just behind stands higher than the block's bottom
+  (under the arch), a short back face closes the step between them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
+from skimage.morphology import convex_hull_image
 
 __all__ = ["TOE_GAP_MM", "toe_block"]
 
 Vec = NDArray[np.float64]
+Profiles = Callable[[Vec, float], tuple[Vec, Vec]]
 
-#: Gaps between toes, and notches between toe tips, up to about this wide are closed, mm.
+#: Gaps between toes up to about this wide are closed, mm.
 TOE_GAP_MM = 12.0
+#: Pieces of the toes' footprint smaller than this are stray samples, mm².
+MIN_PIECE_MM2 = 20.0
+
+
+def _without_specks(mask: NDArray[np.bool_], min_cells: int) -> NDArray[np.bool_]:
+    """``mask`` without its 8-connected pieces of fewer than ``min_cells`` cells (stray samples)."""
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= min_cells
+    keep[0] = False
+    return keep[labels]
+
+
+def _edge_profiles(behind: Vec, y_start_mm: float, step: float) -> Profiles:
+    """How the foot's sides round in at the bottom where the block meets it.
+
+    From the skin samples ``behind`` the block, in a slab just behind
+    ``y_start_mm``: for each side (x below and above the slab's middle), the
+    side's outward reach at each height less its widest reach (≤ 0 below the
+    widest point, 0 above). Returns a function of heights ``z`` and an outward
+    direction's x component (-1 one side, +1 the other, between them a blend)
+    giving the inset (mm) and its slope d inset / dz at each height.
+    """
+    slab = behind[(behind[:, 1] > y_start_mm - 3.0 * step) & (behind[:, 1] <= y_start_mm)]
+    if len(slab) < 10:
+        return lambda z, _: (np.zeros(len(z)), np.zeros(len(z)))
+    mid = 0.5 * (slab[:, 0].min() + slab[:, 0].max())
+    z0 = float(slab[:, 2].min())
+    centres = z0 + step * np.arange(int((slab[:, 2].max() - z0) / step) + 1)
+    bins = np.minimum(((slab[:, 2] - z0) / step).astype(int), len(centres) - 1)
+    insets = []
+    for sign in (-1.0, 1.0):
+        side = np.sign(slab[:, 0] - mid) == sign
+        reach = np.full(len(centres), -np.inf)
+        np.maximum.at(reach, bins[side], sign * slab[side, 0])
+        known = np.isfinite(reach)
+        if known.sum() < 2:
+            insets.append(np.zeros(len(centres)))
+            continue
+        reach = np.interp(centres, centres[known], reach[known])
+        widest = int(np.argmax(reach))
+        inset = reach - reach[widest]
+        inset[widest:] = 0.0
+        insets.append(inset)
+    slopes = [np.gradient(v, step) if len(v) > 1 else np.zeros(len(v)) for v in insets]
+
+    def profile(z: Vec, out_x: float) -> tuple[Vec, Vec]:
+        w = 0.5 * (1.0 + float(np.clip(out_x, -1.0, 1.0)))
+        inset = (1 - w) * np.interp(z, centres, insets[0]) + w * np.interp(z, centres, insets[1])
+        slope = (1 - w) * np.interp(z, centres, slopes[0]) + w * np.interp(z, centres, slopes[1])
+        return inset, slope
+
+    return profile
+
+
+def _underside_behind(behind: Vec, origin_x: float, step: float, n: int, y_start_mm: float) -> Vec:
+    """(n,) the foot's underside just behind ``y_start_mm`` in each x column of the block's grid.
+
+    The lowest of the skin samples ``behind`` in a slab three steps deep;
+    columns without any take the nearest column's value (+inf if none has one).
+    """
+    slab = behind[(behind[:, 1] > y_start_mm - 3.0 * step) & (behind[:, 1] <= y_start_mm)]
+    col = np.floor((slab[:, 0] - origin_x) / step).astype(int)
+    ok = (col >= 0) & (col < n)
+    under = np.full(n, np.inf)
+    np.minimum.at(under, col[ok], slab[ok, 2])
+    known = np.isfinite(under)
+    if known.sum() < 2:
+        return under
+    xs = np.arange(n)
+    return np.interp(xs, xs[known], under[known])
 
 
 def _unit(v: Vec) -> Vec:
@@ -30,7 +112,7 @@ def _unit(v: Vec) -> Vec:
 
 def toe_block(
     points: Vec, normals: Vec, y_start_mm: float, spacing_mm: float, min_top_mm: float = 0.0
-) -> tuple[Vec, Vec]:
+) -> tuple[Vec, Vec, Vec]:
     """Replace the skin samples ahead of ``y_start_mm`` by samples of the toes' block.
 
     Parameters
@@ -46,32 +128,39 @@ def toe_block(
     Returns
     -------
     (m, 3) points and normals: the samples behind ``y_start_mm`` unchanged,
-    then the block's bottom, top and sides.
+    then the block's bottom, top and sides; and (k, 3) points along the foot
+    of its sides, where its bottom meets them at a sharp edge.
     """
     ahead = points[:, 1] > y_start_mm
     if ahead.sum() < 10:
-        return points, normals
+        return points, normals, np.zeros((0, 3))
     toes = points[ahead]
     g = spacing_mm
-    origin = toes[:, :2].min(axis=0) - 4.0 * g
-    shape = tuple(np.ceil((toes[:, :2].max(axis=0) + 4.0 * g - origin) / g).astype(int) + 1)
+    reach = max(round(0.5 * TOE_GAP_MM / g), 1)
+    # A margin wider than the grey filters' reach, so the grid's edge never
+    # reaches into the footprint.
+    margin = (reach + 4) * g
+    origin = toes[:, :2].min(axis=0) - margin
+    shape = tuple(np.ceil((toes[:, :2].max(axis=0) + margin - origin) / g).astype(int) + 1)
     cell = np.floor((toes[:, :2] - origin) / g).astype(int)
     low = np.full(shape, np.inf)
     high = np.full(shape, -np.inf)
     np.minimum.at(low, (cell[:, 0], cell[:, 1]), toes[:, 2])
     np.maximum.at(high, (cell[:, 0], cell[:, 1]), toes[:, 2])
     seen = np.isfinite(low)
-    reach = max(round(0.5 * TOE_GAP_MM / g), 1)
-    foot = ndimage.binary_fill_holes(ndimage.binary_closing(seen, iterations=reach))
-    foot = ndimage.binary_opening(foot, iterations=1)  # no one-column whiskers
-    # Unseen columns (the gaps) take the nearest seen column's heights, then a
-    # grey opening of the bottom and a closing of the top take away the
-    # narrow ridges and troughs the gaps leave in each.
+    # A toe plate's outline is a smooth convex curve round the toe tips, not
+    # a scallop round each toe: the footprint's convex hull.
+    foot = convex_hull_image(_without_specks(seen, round(MIN_PIECE_MM2 / g**2)))
+    # Unseen columns (the gaps) take the nearest seen column's heights. The
+    # bottom is the toes' lower envelope: the lowest skin within a gap's
+    # width, smoothed over a sixth of it (so it stays under the skin), flat
+    # under the toe pads as a toe plate is; a closing of the top takes away
+    # the troughs the gaps leave in it.
     nearest = ndimage.distance_transform_edt(~seen, return_distances=False, return_indices=True)
     size = 2 * reach + 1
-    low = ndimage.grey_opening(low[tuple(nearest)], size=size)
+    low = ndimage.grey_erosion(low[tuple(nearest)], size=size)
     high = ndimage.grey_closing(high[tuple(nearest)], size=size)
-    low = ndimage.gaussian_filter(low, 1.0)
+    low = ndimage.gaussian_filter(low, size / 6.0)
     high = np.maximum(ndimage.gaussian_filter(high, 1.0), np.maximum(low + g, min_top_mm))
     columns = np.argwhere(
         foot & (origin[1] + (np.arange(shape[1]) + 0.5) * g > y_start_mm)[None, :]
@@ -80,31 +169,73 @@ def toe_block(
     lo_z, hi_z = low[columns[:, 0], columns[:, 1]], high[columns[:, 0], columns[:, 1]]
     dlx, dly = (np.gradient(low, g, axis=a)[columns[:, 0], columns[:, 1]] for a in (0, 1))
     dhx, dhy = (np.gradient(high, g, axis=a)[columns[:, 0], columns[:, 1]] for a in (0, 1))
-    bottom = np.column_stack([xy, lo_z])
-    bottom_n = _unit(np.column_stack([dlx, dly, -np.ones(len(xy))]))
     top = np.column_stack([xy, hi_z])
     top_n = _unit(np.column_stack([-dhx, -dhy, np.ones(len(xy))]))
     # Sides: the footprint's rim columns, sampled from bottom to top, facing
-    # out along the footprint's outward direction.
+    # out along the footprint's outward direction, and rounded in at the
+    # bottom as the foot is where the block meets it (_edge_profiles).
+    profiles = _edge_profiles(points[~ahead], y_start_mm, g)
     rim = foot & ~ndimage.binary_erosion(foot)
     inside = ndimage.gaussian_filter(foot.astype(float), 1.5)
     gx, gy = np.gradient(inside, g)
-    side_p, side_n = [], []
+    side_p, side_n, foot_of_side = [], [], []
+    inward = np.zeros(shape)  # how far each rim column's side is drawn in at the bottom
+    sided = np.zeros(shape, dtype=bool)
+    padded = np.pad(foot, 1)
     for i, j in np.argwhere(rim):
-        if origin[1] + (j + 0.5) * g <= y_start_mm:
+        y = origin[1] + (j + 0.5) * g
+        if y <= y_start_mm:
+            continue
+        # The block's back, where it meets the real skin, is open: a column of
+        # the first row with foot beside it and ahead of it has a side only behind.
+        back_row = y < y_start_mm + g
+        if back_row and padded[i, j + 1] and padded[i + 2, j + 1] and padded[i + 1, j + 2]:
             continue
         direction = -np.array([gx[i, j], gy[i, j], 0.0])
+        if y < y_start_mm + 4.0 * g:
+            direction[1] = max(direction[1], 0.0)  # the back corners face sideways
         norm = np.linalg.norm(direction)
-        # The block's back, where it meets the real skin, is open.
-        if norm == 0.0 or direction[1] < -0.5 * norm:
+        if norm == 0.0:
             continue
+        out = direction[:2] / norm
         zs = np.arange(low[i, j], high[i, j] + 0.5 * g, g)
+        inset, slope = profiles(zs, out[0])
+        inward[i, j], sided[i, j] = -inset[0], True
         side_p.append(
-            np.column_stack([np.full((len(zs), 2), origin + (np.array([i, j]) + 0.5) * g), zs])
+            np.column_stack([origin + (np.array([i, j]) + 0.5) * g + inset[:, None] * out, zs])
         )
-        side_n.append(np.tile(direction / norm, (len(zs), 1)))
+        side_n.append(_unit(np.column_stack([np.tile(out, (len(zs), 1)), -slope])))
+        foot_of_side.append(side_p[-1][0])
+    # The bottom ends where the sides' rounded foot begins.
+    nearest_rim = ndimage.distance_transform_edt(
+        ~sided, return_distances=False, return_indices=True
+    )
+    depth = g * ndimage.distance_transform_edt(foot)
+    under = (
+        depth[columns[:, 0], columns[:, 1]] - 0.5 * g
+        >= inward[tuple(nearest_rim)][columns[:, 0], columns[:, 1]]
+    )
+    # The back is open where the block meets the foot, but where the foot's
+    # underside just behind stands above the block's bottom (the arch runs on
+    # under the first metatarsal head) a step faces back from one to the other.
+    behind_z = _underside_behind(points[~ahead], float(origin[0]), g, shape[0], y_start_mm)
+    first = np.argmax(foot, axis=1)  # each x column's first row of the block
+    for i in np.flatnonzero(foot.any(axis=1)):
+        j = first[i]
+        if origin[1] + (j + 0.5) * g > y_start_mm + 2.0 * g or not np.isfinite(behind_z[i]):
+            continue
+        if depth[i, j] - 0.5 * g < inward[tuple(nearest_rim)][i, j] + g:
+            continue  # in the sides' rounded foot, which meets the foot's side
+        zs = np.arange(low[i, j] + g, behind_z[i], g)
+        if len(zs):
+            at = origin + (np.array([i, j]) + 0.5) * g
+            side_p.append(np.column_stack([np.tile([at[0], at[1] - 0.5 * g], (len(zs), 1)), zs]))
+            side_n.append(np.tile([0.0, -1.0, 0.0], (len(zs), 1)))
+    bottom = np.column_stack([xy, lo_z])[under]
+    bottom_n = _unit(np.column_stack([dlx, dly, -np.ones(len(xy))]))[under]
     keep = ~ahead
     return (
         np.vstack([points[keep], bottom, top, *side_p]),
         np.vstack([normals[keep], bottom_n, top_n, *side_n]),
+        np.array(foot_of_side).reshape(-1, 3),
     )

@@ -12,7 +12,7 @@ from afofit.design import resolve_design
 from afofit.fit import LegFit, _analyse, fit_leg
 from afofit.profiles import load_design, load_material
 
-VOXEL_MM = 1.5  # coarser than the default, to keep the suite fast; the checks are the same
+VOXEL_MM = 1.25  # the default
 
 
 @pytest.fixture(scope="module")
