@@ -6,7 +6,7 @@ and never passes silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import igl
 import numpy as np
@@ -60,6 +60,8 @@ class ShellStats:
     clearance_within_0_8_fraction: float
     self_intersections: int
     extents_mm: tuple[float, float, float]
+    #: (k, 3) the corners of the shell's convex hull, local frame: enough to place it in a printer.
+    hull_mm: Vec = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 def _tri_normal(t: Vec) -> Vec:
@@ -208,7 +210,48 @@ def measure_shell(
         clearance_within_0_8_fraction=float(np.mean(np.abs(gap - clearance_mm) <= 0.8)),
         self_intersections=self_intersecting_pairs(mesh),
         extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
+        hull_mm=np.asarray(mesh.convex_hull.vertices),
     )
+
+
+def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) -> str | None:
+    """How the solid with convex-hull corners ``hull`` fits a printer, or None if it cannot.
+
+    Tries the frame's vertical, the hull's principal axes and the frame's other
+    axes as the printer's vertical, and about each turns the part on the bed
+    in 1° steps (a long footplate can go across the bed's diagonal). Returns
+    e.g. ``"upright (214 × 296 mm on the bed, set at an angle)"``.
+    """
+    if len(hull) == 0:
+        return None
+    bed = sorted(build_volume_mm[:2])
+    centred = hull - hull.mean(axis=0)
+    _, _, principal = np.linalg.svd(centred, full_matrices=False)
+    candidates = [
+        ("upright", np.array([0.0, 0.0, 1.0])),
+        ("standing on end", principal[0]),
+        ("on its side", principal[1]),
+        ("lying flat", principal[2]),
+        ("on its side", np.array([1.0, 0.0, 0.0])),
+        ("on its toes", np.array([0.0, 1.0, 0.0])),
+    ]
+    angles = np.radians(np.arange(90.0))
+    c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    for name, up in candidates:
+        up = up / np.linalg.norm(up)
+        if np.ptp(centred @ up) > build_volume_mm[2]:
+            continue
+        a = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
+        a /= np.linalg.norm(a)
+        u, v = centred @ a, centred @ np.cross(up, a)
+        across, along = np.ptp(c * u + s * v, axis=1), np.ptp(c * v - s * u, axis=1)
+        short, long_ = np.minimum(across, along), np.maximum(across, along)
+        ok = np.flatnonzero((short <= bed[0]) & (long_ <= bed[1]))
+        if len(ok):
+            k = ok[np.argmin(short[ok] * long_[ok])]
+            how = "" if k == 0 else ", set at an angle"
+            return f"{name} ({short[k]:.0f} × {long_[k]:.0f} mm on the bed{how})"
+    return None
 
 
 def run_checks(
@@ -227,8 +270,8 @@ def run_checks(
     min_wall_process_mm : the material's process minimum wall.
     build_volume_mm : the printer's build volume.
     """
-    volume_sorted = sorted(build_volume_mm, reverse=True)
-    fits = all(e <= v for e, v in zip(stats.extents_mm, volume_sorted, strict=True))
+    placement = printer_placement(stats.hull_mm, build_volume_mm)
+    printer = " × ".join(f"{v:.0f}" for v in build_volume_mm)
     wall_floor = MIN_WALL_FRACTION * thickness_mm
     median_off = stats.clearance_median_mm - clearance_mm
     return [
@@ -247,10 +290,11 @@ def run_checks(
               f"median {stats.clearance_median_mm:.2f} mm (asked {clearance_mm:g}); "
               f"{100 * stats.clearance_within_0_8_fraction:.0f} % within ±0.8 mm, outside reliefs",
               stats.clearance_median_mm),
-        Check("build volume", fits,
-              f"{' × '.join(f'{e:.0f}' for e in stats.extents_mm)} mm in a "
-              f"{' × '.join(f'{v:.0f}' for v in build_volume_mm)} mm printer (any orientation "
-              "along its axes)"),
+        Check("build volume", placement is not None,
+              f"{' × '.join(f'{e:.0f}' for e in stats.extents_mm)} mm; fits a {printer} mm "
+              f"printer {placement}" if placement else
+              f"{' × '.join(f'{e:.0f}' for e in stats.extents_mm)} mm fits no way into a "
+              f"{printer} mm printer: use a larger printer or print the shell in two parts"),
         Check("smallest feature", stats.thinnest_feature_mm >= min_wall_process_mm,
               f"thinnest section {stats.thinnest_feature_mm:.2f} mm anywhere, rims and corners "
               f"included (process minimum {min_wall_process_mm:g} mm)", stats.thinnest_feature_mm),

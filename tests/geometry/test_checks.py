@@ -1,0 +1,114 @@
+"""The shell checks on solids whose answers are known: a hollow box, crossing boxes, printers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import trimesh
+
+from afofit.geometry.checks import (
+    ShellStats,
+    chord_thickness,
+    printer_placement,
+    run_checks,
+    self_intersecting_pairs,
+)
+
+
+def _hollow_box(outer: float, wall: float) -> trimesh.Trimesh:
+    """A closed box with a box-shaped cavity: two surfaces, the inner one facing in."""
+    out = trimesh.creation.box(extents=(outer, outer, outer))
+    cavity = trimesh.creation.box(extents=(outer - 2 * wall,) * 3)
+    cavity.invert()
+    return trimesh.util.concatenate([out, cavity])
+
+
+def test_chord_thickness_is_the_wall_of_a_hollow_box() -> None:
+    box = _hollow_box(40.0, 3.0)
+    chords = chord_thickness(box)
+    # Every corner ray runs along the (diagonal) corner normal: the middle of
+    # a face would read exactly 3; a corner reads the diagonal through the wall.
+    assert np.all(np.isfinite(chords))
+    assert chords.min() >= 3.0 - 2e-3  # rays start 1 µm inside the surface
+    flat = trimesh.creation.box(extents=(40.0, 40.0, 3.0)).subdivide().subdivide()
+    middle = np.abs(flat.vertices[:, :2]).max(axis=1) < 15.0
+    assert np.allclose(chord_thickness(flat)[middle], 3.0, atol=2e-3)
+
+
+def test_self_intersections_found_only_where_solids_cross() -> None:
+    one = trimesh.creation.box(extents=(10.0, 10.0, 10.0))
+    assert self_intersecting_pairs(one) == 0
+    other = one.copy()
+    other.apply_translation([5.0, 5.0, 5.0])
+    assert self_intersecting_pairs(trimesh.util.concatenate([one, other])) > 0
+    apart = one.copy()
+    apart.apply_translation([20.0, 0.0, 0.0])
+    assert self_intersecting_pairs(trimesh.util.concatenate([one, apart])) == 0
+
+
+def _corners(x: float, y: float, z: float) -> np.ndarray:
+    return np.array([[a, b, c] for a in (0, x) for b in (0, y) for c in (0, z)], dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("dims", "fits"),
+    [
+        ((214, 290, 455), True),  # upright, square on the bed
+        ((214, 320, 455), False),  # no turn of a full 214 x 320 rectangle fits 300 x 300
+        ((400, 400, 700), False),
+    ],
+)
+def test_printer_placement_of_boxes(dims: tuple[float, float, float], fits: bool) -> None:
+    assert (printer_placement(_corners(*dims), (300.0, 300.0, 605.0)) is not None) is fits
+
+
+def test_a_part_too_tall_to_stand_lies_down() -> None:
+    placement = printer_placement(_corners(120, 250, 620), (300.0, 700.0, 200.0))
+    assert placement is not None and placement.startswith(("lying", "on its side"))
+
+
+def test_a_long_footplate_fits_across_the_bed() -> None:
+    # An L in plan (shank 100 x 100, foot 40 wide running 330 forward), 450 tall:
+    # too long to sit square on a 300 mm bed, but it fits set at an angle.
+    shank = _corners(100, 100, 450)
+    foot = _corners(40, 330, 20) + np.array([30.0, 0.0, 0.0])
+    placement = printer_placement(np.vstack([shank, foot]), (300.0, 300.0, 605.0))
+    assert placement is not None and "angle" in placement
+
+
+def _stats(**changes: object) -> ShellStats:
+    good = ShellStats(
+        faces=1000, volume_mm3=1e5, watertight=True, winding_consistent=True, min_wall_mm=3.0,
+        wall_p05_mm=3.0, thinnest_feature_mm=3.0, clearance_median_mm=2.0, clearance_p05_mm=1.8,
+        clearance_p95_mm=2.2, clearance_within_0_8_fraction=1.0, self_intersections=0,
+        extents_mm=(300.0, 200.0, 100.0), hull_mm=_corners(100, 200, 300),
+    )  # fmt: skip
+    return dataclasses.replace(good, **changes)  # type: ignore[arg-type]
+
+
+def test_a_good_shell_passes_every_check() -> None:
+    checks = run_checks(_stats(), clearance_mm=2.0, thickness_mm=3.0, min_wall_process_mm=0.8)
+    assert [c.name for c in checks if not c.passed] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "failed"),
+    [
+        ({"watertight": False}, "watertight"),
+        ({"volume_mm3": -5.0}, "outward normals"),
+        ({"self_intersections": 3}, "self-intersections"),
+        ({"min_wall_mm": 2.8}, "minimum wall"),  # 0.95 x 3 = 2.85
+        ({"clearance_median_mm": 2.4}, "clearance"),
+        ({"clearance_within_0_8_fraction": 0.85}, "clearance"),
+        ({"hull_mm": _corners(400, 400, 700)}, "build volume"),
+        ({"thinnest_feature_mm": 0.5}, "smallest feature"),
+    ],
+)
+def test_each_failure_is_named(change: dict[str, object], failed: str) -> None:
+    checks = run_checks(
+        _stats(**change), clearance_mm=2.0, thickness_mm=3.0, min_wall_process_mm=0.8
+    )
+    assert [c.name for c in checks if not c.passed] == [failed]
+    assert all(c.detail for c in checks)
