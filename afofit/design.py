@@ -26,6 +26,10 @@ Vec = NDArray[np.float64]
 #: medial malleolus; the fifth metatarsal base (styloid), lateral, mid-foot.
 NAVICULAR_AT = (0.36, 0.16)  # (along the foot, height) × foot length
 FIFTH_MET_BASE_AT = (0.44, 0.06)
+#: An anterior (solid) trim runs at least this far, as arc on the ankle, in front of
+#: the more anterior malleolus's apex, so the shell covers the whole prominence
+#: and its rounded edge [D; §3 "anterior to the malleoli" (S13 A, S22 V)], mm.
+MALLEOLUS_COVER_MM = 10.0
 #: The shell must reach at least this far above the ankle to be an AFO, mm.
 MIN_SHELL_ABOVE_ANKLE_MM = 80.0
 #: A sulcus footplate ends this far behind the line of the metatarsal heads, mm.
@@ -99,6 +103,13 @@ class DesignParameters:
 def _local(leg: LegAnatomy, name: str) -> Vec | None:
     point = leg.landmarks_mm.get(name)
     return None if point is None else leg.frame.to_local(point[None, :])[0]
+
+
+def _angle_from_back(point: Vec, axis: Vec) -> float:
+    """Angle of ``point`` about the shank ``axis`` (local frame) from the posterior midline, rad."""
+    u = point[0] - axis[0] * point[2] / axis[2]
+    v = point[1] - axis[1] * point[2] / axis[2]
+    return math.atan2(abs(u), -v)
 
 
 def _proximal_height(
@@ -218,6 +229,12 @@ def resolve_design(
     else:
         assert profile.ankle_trim_deg is not None
         ankle_trim = math.radians(profile.ankle_trim_deg)
+    if profile.trim == "anterior":
+        # In front of both malleoli, whatever the leg's shape: the medial one
+        # usually stands further forward than a fixed angle allows for.
+        axis = leg.frame.rotation @ leg.frame.shank_up
+        front = max(_angle_from_back(lat, axis), _angle_from_back(med, axis))
+        ankle_trim = max(ankle_trim, front + MALLEOLUS_COVER_MM / ankle_radius)
     reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
     return DesignParameters(
         name=profile.name,
