@@ -57,20 +57,29 @@ def _view_image(
     rows = ((v - lo_v) / pixel_mm).astype(int)
     shape = (rows.max() + 5, cols.max() + 5)
     shade = (0.35 + 0.65 * np.clip(nrm @ light, 0.0, 1.0))[:, None] * col
+    # Nearest point wins per pixel (one sort), then each splat covers 2 x 2
+    # pixels to close gaps: a pixel takes the nearest of the winners at itself
+    # and the three pixels above and to the left of it.
+    flat = rows * shape[1] + cols
+    order = np.lexsort((-depth, flat))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = flat[order][1:] != flat[order][:-1]
+    win = order[first]
+    near = np.full(shape, -np.inf)
+    near.reshape(-1)[flat[win]] = depth[win]
+    colour = np.ones((*shape, 3))
+    colour.reshape(-1, 3)[flat[win]] = shade[win]
     image = np.ones((*shape, 3))
     zbuf = np.full(shape, -np.inf)
-    # Nearest point wins per pixel; each splat covers 2 x 2 pixels to close gaps.
     for dr in (0, 1):
         for dc in (0, 1):
-            flat = (rows + dr) * shape[1] + (cols + dc)
-            order = np.lexsort((-depth, flat))
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = flat[order][1:] != flat[order][:-1]
-            win = order[first]
-            cell = flat[win]
-            closer = depth[win] > zbuf.reshape(-1)[cell]
-            zbuf.reshape(-1)[cell[closer]] = depth[win][closer]
-            image.reshape(-1, 3)[cell[closer]] = shade[win][closer]
+            moved_z = np.full(shape, -np.inf)
+            moved_z[dr:, dc:] = near[: shape[0] - dr, : shape[1] - dc]
+            closer = moved_z > zbuf
+            zbuf[closer] = moved_z[closer]
+            image[dr:, dc:][closer[dr:, dc:]] = colour[: shape[0] - dr, : shape[1] - dc][
+                closer[dr:, dc:]
+            ]
     extent = (lo_u, lo_u + shape[1] * pixel_mm, lo_v, lo_v + shape[0] * pixel_mm)
     return image[::-1], extent
 
