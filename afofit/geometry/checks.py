@@ -101,9 +101,10 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
     kept = []
     for start in range(0, len(pairs), 1_000_000):  # in chunks: bounded memory
         chunk = pairs[start : start + 1_000_000]
-        a, b = chunk[:, 0], chunk[:, 1]
-        meet = np.all((lo[a] <= hi[b] + TOUCH_MM) & (lo[b] <= hi[a] + TOUCH_MM), axis=1)
-        chunk = chunk[meet]
+        for axis in range(3):  # bounding boxes overlap, one axis at a time (each prunes)
+            a, b = chunk[:, 0], chunk[:, 1]
+            meet = (lo[a, axis] <= hi[b, axis] + TOUCH_MM) & (lo[b, axis] <= hi[a, axis] + TOUCH_MM)
+            chunk = chunk[meet]
         fa, fb = mesh.faces[chunk[:, 0]], mesh.faces[chunk[:, 1]]
         shared = (fa[:, :, None] == fb[:, None, :]).any(axis=(1, 2))
         kept.append(chunk[~shared])

@@ -114,40 +114,6 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
     return fixed
 
 
-def _dense_samples(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
-    """Points on ``mesh`` at most ``max_edge_mm`` / 2 apart, and their unit normals.
-
-    The corners and centroids a subdivision of each face into ``k²`` pieces
-    (edges ≤ ``max_edge_mm``) would have, computed per face without building
-    the subdivided mesh: corners take the face's vertex normals blended, centroids
-    the face normal. ``k`` is 1 for faces already small enough.
-    """
-    vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-    vertex_n, face_n = mesh.vertex_normals, mesh.face_normals
-    tri = vertices[faces]
-    longest = np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1)
-    pieces = np.maximum(np.ceil(longest / max_edge_mm).astype(int), 1)
-    points, normals = [vertices, tri.mean(axis=1)], [vertex_n, face_n]
-    for k in np.unique(pieces[pieces > 1]):
-        which = np.flatnonzero(pieces == k)
-        i, j = np.meshgrid(np.arange(k + 1), np.arange(k + 1), indexing="ij")
-        # Lattice points, less the face's own three corners (its vertices).
-        on = (i + j <= k) & ~((i + j == 0) | (i == k) | (j == k))
-        corners = np.column_stack([i[on], j[on]]) / k
-        up = np.column_stack([i[i + j < k], j[i + j < k]]) + 1.0 / 3.0
-        down = np.column_stack([i[(i + j < k - 1)], j[(i + j < k - 1)]]) + 2.0 / 3.0
-        centres = np.vstack([up, down]) / k
-        for bary, blend in ((corners, True), (centres, False)):
-            w = np.column_stack([1.0 - bary.sum(axis=1), bary])  # (m, 3) weights of a, b, c
-            points.append(np.einsum("mk,fkd->fmd", w, tri[which]).reshape(-1, 3))
-            if blend:
-                n = np.einsum("mk,fkd->fmd", w, vertex_n[faces[which]]).reshape(-1, 3)
-                normals.append(n / np.linalg.norm(n, axis=1, keepdims=True))
-            else:
-                normals.append(np.repeat(face_n[which], len(w), axis=0))
-    return np.vstack(points), np.vstack(normals)
-
-
 def skin_samples(
     mesh: trimesh.Trimesh,
     inside: Vec,
@@ -176,7 +142,17 @@ def skin_samples(
     # Scanner noise is finer than anything skin does under a brace: smooth
     # it away (Taubin keeps the volume) so the wall does not copy it.
     trimesh.smoothing.filter_taubin(skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS)
-    points, normals = _dense_samples(skin, 2.0 * spacing_mm)
+    if np.percentile(skin.edges_unique_length, 99) <= 2.0 * spacing_mm:
+        fine = skin  # a fine scan is dense enough as it is
+    else:
+        vertices, faces = trimesh.remesh.subdivide_to_size(
+            skin.vertices, skin.faces, max_edge=2.0 * spacing_mm, max_iter=12
+        )
+        # Subdivision repeats shared corners: merge them.
+        fine = trimesh.Trimesh(vertices, faces, process=False)
+        fine.merge_vertices()
+    points = np.vstack([fine.vertices, fine.triangles_center])
+    normals = np.vstack([fine.vertex_normals, fine.face_normals])
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
     points, normals = points[ok], normals[ok]
     sole_mm = SOLE_RIM_BELOW_FRACTION * foot_length
