@@ -312,14 +312,8 @@ def fit_leg(
     mesh = geometry.mesh
     ankle, heel = local["ankle_axis_centre"], local["heel"]
     assert ankle is not None and heel is not None
-    # How far inside the trim lines each face lies, judged as the build judges it: at the
-    # skin under it, but round the toe block at the face's own height (the level cut).
-    centres = mesh.triangles_center
-    _, under = geometry.sample_tree.query(centres, workers=-1)
-    judged = geometry.samples[under].copy()
-    if geometry.toes_from_mm is not None:
-        toe_zone = centres[:, 1] > geometry.toes_from_mm
-        judged[toe_zone, 2] = centres[toe_zone, 2]
+    # How far inside the trim lines each face lies, judged exactly as the build judged it.
+    judged = geometry.judged_at(mesh.triangles_center)
     inside = -trim_field(
         judged,
         params,

@@ -83,8 +83,11 @@ class ShellGeometry:
     open_sole : whether the sole was open (and closed by a floor of samples).
     removed_pieces : faces dropped as loose islands (0 for a clean build).
     toes_from_mm : local y where the toe block begins (None without metatarsal heads).
-    sample_tree : the k-d tree of the samples as moved out by the reliefs (indices as
-        ``samples``): the build judges the trim at the sample it finds here, and so can a caller.
+    grid_origin : (3,) local position of voxel (0, 0, 0), mm.
+    band : sorted flat indices (in the grid of ``grid_shape``) of the voxels whose
+        field was computed.
+    band_sample : for each of ``band``, the index of its nearest skin sample, or -1
+        if none lies within the wall's reach.
     """
 
     mesh: trimesh.Trimesh
@@ -94,7 +97,29 @@ class ShellGeometry:
     open_sole: bool
     removed_pieces: int
     toes_from_mm: float | None
-    sample_tree: cKDTree
+    grid_origin: Vec
+    grid_shape: tuple[int, int, int]
+    band: NDArray[np.int64]
+    band_sample: NDArray[np.int64]
+
+    def judged_at(self, points: Vec) -> Vec:
+        """Where the build judged the trim for the voxel holding each of ``points`` (local mm).
+
+        At the voxel's nearest skin sample (a voxel out of the wall's reach, at
+        itself); in the toe zone, at that sample's place but the point's own
+        height (the toe walls' level cut). A caller measuring how far a face
+        lies inside the trim lines judges it exactly as the build did.
+        """
+        cell = np.round((points - self.grid_origin) / self.voxel_mm).astype(np.int64)
+        cell = np.clip(cell, 0, np.asarray(self.grid_shape) - 1)
+        flat = np.ravel_multi_index(cell.T, self.grid_shape)
+        at = np.clip(np.searchsorted(self.band, flat), 0, len(self.band) - 1)
+        sample = np.where(self.band[at] == flat, self.band_sample[at], -1)
+        judged = np.where((sample >= 0)[:, None], self.samples[np.maximum(sample, 0)], points)
+        if self.toes_from_mm is not None:
+            toe_zone = points[:, 1] > self.toes_from_mm
+            judged[toe_zone, 2] = points[toe_zone, 2]
+        return judged
 
 
 def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
@@ -447,5 +472,8 @@ def build_shell(
         open_sole=open_sole,
         removed_pieces=removed,
         toes_from_mm=toes_from,
-        sample_tree=tree,
+        grid_origin=lo,
+        grid_shape=(int(shape[0]), int(shape[1]), int(shape[2])),
+        band=np.ravel_multi_index(idx.T, shape),
+        band_sample=np.where(far, -1, nearest),
     )
