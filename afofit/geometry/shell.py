@@ -388,7 +388,7 @@ def build_shell(
         near_rim[rim_cols[ok, 0], rim_cols[ok, 1]] = True
         # To the middle of the wall: the wall's rounded foot covers the rest,
         # and the plate's edge stands clear of the wall's outer face.
-        near_rim = ndimage.binary_dilation(near_rim, iterations=max(round((c + 0.5 * t) / h), 1))
+        near_rim = ndimage.binary_dilation(near_rim, iterations=max(round((c + t) / h) + 1, 1))
         nearest_under = ndimage.distance_transform_edt(
             ~under, return_distances=False, return_indices=True
         )
@@ -451,6 +451,27 @@ def build_shell(
     field[idx[:, 0], idx[:, 1], idx[:, 2]] = value
     field[[0, -1], :, :] = field[:, [0, -1], :] = 10.0
     field[:, :, [0, -1]] = 10.0
+    # A grid point whose sign differs from all six neighbours' is a speck
+    # far smaller than a voxel (a bubble or spike of a few microns, a tiny
+    # feature no printer makes): give it its neighbours' mean. One that
+    # differs from five and lies within a quarter voxel of the surface makes a
+    # tip as small: move it to their side, half their mean (the surface moves
+    # by under a quarter voxel there).
+    flat_field = field.reshape(-1)
+    inner = np.all((idx > 0) & (idx < shape - 1), axis=1)
+    band_flat = np.ravel_multi_index(idx[inner].T, shape)
+    strides = np.array([shape[1] * shape[2], shape[2], 1])
+    neighbours = np.stack(
+        [flat_field[band_flat + sign * stride] for stride in strides for sign in (-1, 1)]
+    )
+    own = flat_field[band_flat]
+    other = (neighbours < 0.0) != (own < 0.0)[None, :]
+    count = other.sum(axis=0)
+    lone = count == 6
+    flat_field[band_flat[lone]] = neighbours[:, lone].mean(axis=0)
+    tip = (count == 5) & (np.abs(own) < 0.25 * h)
+    other_mean = np.where(other, neighbours, 0.0).sum(axis=0) / np.maximum(count, 1)
+    flat_field[band_flat[tip]] = 0.5 * other_mean[tip]
     # A value at or near zero puts marching-cubes vertices on (or within
     # float32 rounding of) a grid point, where vertices of different edges
     # meet and the STL becomes non-manifold: keep every value clear of zero.
