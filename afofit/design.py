@@ -30,6 +30,15 @@ FIFTH_MET_BASE_AT = (0.44, 0.06)
 #: the more anterior malleolus's apex, so the shell covers the whole prominence
 #: and its rounded edge [D; §3 "anterior to the malleoli" (S13 A, S22 V)], mm.
 MALLEOLUS_COVER_MM = 10.0
+#: Strap slots [D; a 25 mm hook-and-loop strap threads through a slot a few mm longer]:
+#: slot length, width, how far in from the trim edge its centre lies (arc, mm), and where
+#: the slots sit: the calf strap's this far below the top edge, the ankle strap's (semi-rigid
+#: and solid only; a PLS's narrow strut has no room) this far above the ankle centre, mm.
+STRAP_SLOT_LENGTH_MM = 30.0
+STRAP_SLOT_WIDTH_MM = 5.0
+STRAP_SLOT_INSET_MM = 12.0
+CALF_STRAP_BELOW_TOP_MM = 35.0
+ANKLE_STRAP_ABOVE_ANKLE_MM = 55.0
 #: The shell must reach at least this far above the ankle to be an AFO, mm.
 MIN_SHELL_ABOVE_ANKLE_MM = 80.0
 #: A sulcus footplate ends this far behind the line of the metatarsal heads, mm.
@@ -54,6 +63,8 @@ class DesignParameters:
         footplate ends at the line through the point, perpendicular to the
         direction (oblique for a sulcus footplate, along the MTP line).
     reliefs : site → ((3,) local point, extra offset mm).
+    strap_slot_heights_mm : heights of the strap slots' centres (a slot each side, in
+        from the trim edge); empty without slots.
     """
 
     name: str
@@ -72,6 +83,7 @@ class DesignParameters:
     edge_radius_mm: float
     strap_slots: bool
     reliefs: dict[str, tuple[Vec, float]] = field(default_factory=dict)
+    strap_slot_heights_mm: tuple[float, ...] = ()
     warnings: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, object]:
@@ -97,6 +109,7 @@ class DesignParameters:
             "edge_radius_mm": self.edge_radius_mm,
             "reliefs_mm": {k: round(v[1], 2) for k, v in self.reliefs.items()},
             "strap_slots": self.strap_slots,
+            "strap_slot_heights_mm": [round(z, 1) for z in self.strap_slot_heights_mm],
         }
 
 
@@ -168,6 +181,7 @@ def resolve_design(
     thickness_mm: float | None = None,
     clearance_mm: float | None = None,
     footplate: str | None = None,
+    strap_slots: bool | None = None,
 ) -> DesignParameters:
     """Resolve a design on one leg.
 
@@ -176,7 +190,7 @@ def resolve_design(
     profile, material : loaded profiles.
     leg : the leg's anatomy.
     top_mm : height of the scan's top above the sole, local mm.
-    thickness_mm, clearance_mm, footplate : overrides of the profile's values.
+    thickness_mm, clearance_mm, footplate, strap_slots : overrides of the profile's values.
 
     Raises
     ------
@@ -236,6 +250,8 @@ def resolve_design(
         front = max(_angle_from_back(lat, axis), _angle_from_back(med, axis))
         ankle_trim = max(ankle_trim, front + MALLEOLUS_COVER_MM / ankle_radius)
     reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
+    slots = profile.strap_slots if strap_slots is None else strap_slots
+    slot_heights = _strap_slot_heights(profile.trim, float(ankle[2]), height) if slots else ()
     return DesignParameters(
         name=profile.name,
         material=material,
@@ -251,10 +267,22 @@ def resolve_design(
         heel_wall_height_mm=profile.heel_wall_height_fraction * foot,
         toe_wall_height_mm=profile.toe_wall_height_mm,
         edge_radius_mm=profile.edge_radius_mm,
-        strap_slots=profile.strap_slots,
+        strap_slots=slots,
         reliefs=reliefs,
+        strap_slot_heights_mm=slot_heights,
         warnings=tuple(warnings),
     )
+
+
+def _strap_slot_heights(trim: str, ankle_z: float, top_z: float) -> tuple[float, ...]:
+    """Heights of the strap slots' centres: the calf's, and the ankle's if the trim has room."""
+    half = 0.5 * STRAP_SLOT_LENGTH_MM
+    calf = top_z - CALF_STRAP_BELOW_TOP_MM
+    heights = [calf]
+    ankle = ankle_z + ANKLE_STRAP_ABOVE_ANKLE_MM
+    if trim != "posterior" and ankle + half + 10.0 < calf - half:
+        heights.insert(0, ankle)
+    return tuple(heights)
 
 
 def _relief_sites(

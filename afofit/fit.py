@@ -334,8 +334,6 @@ def fit_leg(
         warnings.append(
             f"dropped {geometry.removed_pieces} faces of loose fragments from the shell"
         )
-    if params.strap_slots:
-        warnings.append("strap slots are not cut yet: mark them by hand")
     shell_scan = trimesh.Trimesh(frame.to_scan(mesh.vertices), mesh.faces, process=False)
     if np.linalg.det(frame.rotation) < 0:  # a left leg's local frame is a mirror image
         shell_scan.invert()
@@ -395,6 +393,7 @@ def fit(
     thickness_mm: float | None = None,
     clearance_mm: float | None = None,
     footplate: str | None = None,
+    strap_slots: bool | None = None,
     units: str | None = None,
     landmarks: Path | str | None = None,
     voxel_mm: float = 1.25,
@@ -411,7 +410,7 @@ def fit(
     side : "left", "right" or "both"; None takes the one leg of a one-leg scan.
     design, material : built-in profile names or ``.toml`` paths; with ``gait`` and no
         ``design``, the design the gait prescribes (else ``pls``).
-    thickness_mm, clearance_mm, footplate : override the design's values.
+    thickness_mm, clearance_mm, footplate, strap_slots : override the design's values.
     units, landmarks : as for :func:`analyse_scan`.
     voxel_mm : the shell's grid spacing.
     gait : gait trials (see :func:`analyse_gait`); their prescription picks the design and
@@ -467,14 +466,15 @@ def fit(
         top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
         params = resolve_design(
             load_design(name), mat, leg, top, thickness_mm=thickness_mm,
-            clearance_mm=clearance_mm, footplate=footplate,
+            clearance_mm=clearance_mm, footplate=footplate, strap_slots=strap_slots,
         )  # fmt: skip
         params = replace(params, warnings=(*params.warnings, *notes))
         jobs.append((limb, leg, params))
     legs = tuple(fit_leg(limb, leg, params, voxel_mm=voxel_mm) for limb, leg, params in jobs)
     options = {
         "side": side, "design": design, "material": material, "thickness_mm": thickness_mm,
-        "clearance_mm": clearance_mm, "footplate": footplate, "units": units,
+        "clearance_mm": clearance_mm, "footplate": footplate, "strap_slots": strap_slots,
+        "units": units,
         "landmarks": None if landmarks is None else str(landmarks), "voxel_mm": voxel_mm,
         "gait": [str(g) for g in gait] if gait else None,
         "stiffness_nm_per_deg": list(stiffness_nm_per_deg) if stiffness_nm_per_deg else None,

@@ -74,3 +74,17 @@ def test_solid_trim_runs_in_front_of_both_malleoli(leg) -> None:
         in_front_mm = (solid.ankle_trim_rad - math.atan2(abs(u), -v)) * radius
         assert in_front_mm >= MALLEOLUS_COVER_MM - 1e-9
     assert solid.ankle_trim_rad >= math.radians(115)  # never behind the profile's angle
+
+
+def test_strap_slots_calf_for_every_design_ankle_where_the_trim_has_room(leg) -> None:
+    material = load_material("pp-copolymer")
+    pls = resolve_design(load_design("pls"), material, leg, 600.0, strap_slots=True)
+    solid = resolve_design(load_design("solid"), material, leg, 600.0, strap_slots=True)
+    assert len(pls.strap_slot_heights_mm) == 1  # a PLS strut has no room for an ankle slot
+    assert len(solid.strap_slot_heights_mm) == 2
+    assert solid.strap_slot_heights_mm[-1] == pytest.approx(solid.proximal_height_mm - 35.0)
+    assert solid.summary()["strap_slot_heights_mm"] == [
+        round(z, 1) for z in solid.strap_slot_heights_mm
+    ]
+    plain = resolve_design(load_design("solid"), material, leg, 600.0)
+    assert not plain.strap_slots and plain.strap_slot_heights_mm == ()  # the profile's default

@@ -178,6 +178,13 @@ def fit(
         float | None, typer.Option(help="Gap over the skin, mm (default 2).")
     ] = None,
     footplate: Annotated[Footplate | None, typer.Option(help="Footplate length.")] = None,
+    strap_slots: Annotated[
+        bool | None,
+        typer.Option(
+            "--strap-slots/--no-strap-slots",
+            help="Cut slots for the calf (and ankle) straps (default: the design's).",
+        ),
+    ] = None,
     units: Annotated[
         Units | None, typer.Option(help="The scan's units, instead of detecting them.")
     ] = None,
@@ -210,7 +217,7 @@ def fit(
         f"Fitting an AFO to {scan_path.name}…",
         lambda: fit_afo(scan_path, out_dir, side=side and side.value, design=design, material=material,
                         thickness_mm=thickness, clearance_mm=clearance, footplate=footplate and footplate.value,
-                        units=units and units.value, landmarks=landmarks, gait=gait or None,
+                        strap_slots=strap_slots, units=units and units.value, landmarks=landmarks, gait=gait or None,
                         clinical=clinical, stiffness_nm_per_deg=target),
     )  # fmt: skip
     data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))

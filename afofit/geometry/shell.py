@@ -32,7 +32,12 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 from skimage.measure import marching_cubes
 
-from afofit.design import DesignParameters
+from afofit.design import (
+    STRAP_SLOT_INSET_MM,
+    STRAP_SLOT_LENGTH_MM,
+    STRAP_SLOT_WIDTH_MM,
+    DesignParameters,
+)
 from afofit.errors import FitError
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
 from afofit.geometry.toes import toe_block
@@ -45,6 +50,7 @@ __all__ = [
     "relief_sites",
     "skin_samples",
     "trim_field",
+    "trim_half_angle",
 ]
 
 log = logging.getLogger(__name__)
@@ -247,6 +253,18 @@ def _smoothstep(t: Vec) -> Vec:
     return t * t * (3.0 - 2.0 * t)
 
 
+def trim_half_angle(z: Vec, params: DesignParameters, ankle_z: float) -> Vec:
+    """The shank trim's half-angle (rad, from the posterior midline) at heights ``z`` (mm).
+
+    ``params`` gives the ankle's and calf's angles and the top edge, ``ankle_z``
+    the ankle centre's height: the ankle's angle holds up to 10 mm above it,
+    then eases to the calf's over the next 35 % of the way to the top edge.
+    """
+    span = max(params.proximal_height_mm - ankle_z, 1.0)
+    t = _smoothstep((z - ankle_z - 10.0) / (0.35 * span))
+    return params.ankle_trim_rad + (params.calf_trim_rad - params.ankle_trim_rad) * t
+
+
 def trim_field(
     p: Vec,
     params: DesignParameters,
@@ -271,9 +289,7 @@ def trim_field(
     v = y - axis[1] * z / axis[2]
     r = np.hypot(u, v)
     theta = np.arctan2(np.abs(u), -v)
-    span = max(params.proximal_height_mm - ankle_z, 1.0)
-    t = _smoothstep((z - ankle_z - 10.0) / (0.35 * span))
-    alpha = params.ankle_trim_rad + (params.calf_trim_rad - params.ankle_trim_rad) * t
+    alpha = trim_half_angle(z, params, ankle_z)
     shank = np.maximum(r * (theta - alpha), z - params.proximal_height_mm)
     point, direction = params.footplate_end
     beyond = (p[:, :2] - point) @ direction
@@ -286,7 +302,21 @@ def trim_field(
     foot = np.maximum(z - wall, beyond)
     # A smooth union fillets the corners where the shank's trim line meets the
     # foot's side-wall line, so no sliver is left in the notch between them.
-    return -_smooth_max(-shank, -foot, TRIM_FILLET_MM)
+    inside = -_smooth_max(-shank, -foot, TRIM_FILLET_MM)
+    if params.strap_slot_heights_mm:
+        # Strap slots: upright stadiums a little in from the trim edge, both
+        # sides (theta is symmetric), cut like a trim line.
+        along = r * (alpha - theta) - STRAP_SLOT_INSET_MM
+        for height in params.strap_slot_heights_mm:
+            inside = np.maximum(inside, -_stadium(along, z - height))
+    return inside
+
+
+def _stadium(a: Vec, b: Vec) -> Vec:
+    """Signed distance to an upright strap slot (its length along b, width along a), < 0 inside."""
+    half = 0.5 * STRAP_SLOT_WIDTH_MM
+    straight = max(0.5 * STRAP_SLOT_LENGTH_MM - half, 0.0)
+    return np.hypot(a, np.maximum(np.abs(b) - straight, 0.0)) - half
 
 
 def build_shell(

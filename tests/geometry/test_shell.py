@@ -8,8 +8,9 @@ import igl
 import numpy as np
 import pytest
 
-from afofit.design import resolve_design
+from afofit.design import STRAP_SLOT_INSET_MM, STRAP_SLOT_LENGTH_MM, resolve_design
 from afofit.fit import LegFit, _analyse, fit_leg
+from afofit.geometry.shell import trim_half_angle
 from afofit.profiles import load_design, load_material
 
 VOXEL_MM = 1.25  # the default
@@ -23,8 +24,9 @@ def fits(closed_leg: Path) -> dict[str, LegFit]:
     out = {}
     for design, thickness in (("pls", 3.0), ("semi-rigid", 4.0), ("solid", 5.0)):
         params = resolve_design(
-            load_design(design), load_material("pp-copolymer"), leg, top, thickness_mm=thickness
-        )
+            load_design(design), load_material("pp-copolymer"), leg, top, thickness_mm=thickness,
+            strap_slots=design == "solid",  # the solid's calf and ankle slots are checked too
+        )  # fmt: skip
         out[design] = fit_leg(limb, leg, params, voxel_mm=VOXEL_MM)
     return out
 
@@ -62,6 +64,50 @@ def test_pls_leaves_the_malleoli_free_and_solid_covers_them(fits: dict[str, LegF
     for name in ("lateral_malleolus", "medial_malleolus"):
         assert not _covered(fits["pls"], name)
         assert _covered(fits["solid"], name)
+
+
+def _inside(fit: LegFit, points: np.ndarray) -> np.ndarray:
+    mesh = fit.shell_local
+    return (
+        igl.fast_winding_number(
+            np.asarray(mesh.vertices, dtype=np.float64),
+            np.asarray(mesh.faces, dtype=np.int64),
+            points,
+        )
+        > 0.5
+    )
+
+
+def _mid_wall(fit: LegFit, height: float, side: float, inset_mm: float) -> np.ndarray:
+    """The middle of the wall at ``height``, ``inset_mm`` of arc in from the trim edge."""
+    axis = fit.leg.frame.rotation @ fit.leg.frame.shank_up
+    ankle_z = fit.leg.frame.to_local(fit.leg.landmarks_mm["ankle_axis_centre"][None, :])[0, 2]
+    centre = axis * height / axis[2]
+    skin = fit.skin_local.vertices
+    ring = skin[np.abs(skin[:, 2] - height) < 1.5]
+    u, v = ring[:, 0] - centre[0], ring[:, 1] - centre[1]
+    theta = np.arctan2(np.abs(u), -v)
+    alpha = float(trim_half_angle(np.array([height]), fit.params, ankle_z)[0])
+    want = alpha - inset_mm / np.median(np.hypot(u, v))
+    on_side = np.sign(u) == side
+    near = ring[on_side][np.argmin(np.abs(theta[on_side] - want))]
+    out = np.array([near[0] - centre[0], near[1] - centre[1], 0.0])
+    return near + out / np.linalg.norm(out) * (
+        fit.params.clearance_mm + 0.5 * fit.params.thickness_mm
+    )
+
+
+def test_strap_slots_cut_through_the_wall(fits: dict[str, LegFit]) -> None:
+    fit = fits["solid"]
+    assert len(fit.params.strap_slot_heights_mm) == 2  # ankle and calf
+    for height in fit.params.strap_slot_heights_mm:
+        for side in (-1.0, 1.0):
+            in_slot = _mid_wall(fit, height, side, STRAP_SLOT_INSET_MM)
+            above = _mid_wall(
+                fit, height + 0.5 * STRAP_SLOT_LENGTH_MM + 10.0, side, STRAP_SLOT_INSET_MM
+            )
+            assert not _inside(fit, in_slot[None, :])[0], (height, side)
+            assert _inside(fit, above[None, :])[0], (height, side)
 
 
 def test_the_shell_overlays_the_scan(fits: dict[str, LegFit]) -> None:
