@@ -249,7 +249,7 @@ def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) ->
         short, long_ = np.minimum(across, along), np.maximum(across, along)
         ok = np.flatnonzero((short <= bed[0]) & (long_ <= bed[1]))
         if len(ok):
-            k = ok[np.argmin(short[ok] * long_[ok])]
+            k = 0 if ok[0] == 0 else ok[np.argmin(short[ok] * long_[ok])]  # square if it fits
             how = "" if k == 0 else ", set at an angle"
             return f"{name} ({short[k]:.0f} × {long_[k]:.0f} mm on the bed{how})"
     return None
