@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import igl
 import numpy as np
 import trimesh
 
@@ -271,6 +272,33 @@ class LegFit:
     stats: ShellStats
     checks: tuple[Check, ...]
     warnings: tuple[str, ...]
+
+    def covers(self, name: str) -> bool:
+        """Whether the shell's wall lies over landmark ``name``.
+
+        Probes the middle of the wall (clearance, the landmark's relief and half
+        the thickness) out from the skin nearest the landmark (an estimated
+        landmark can lie a little inside the skin) along the skin's normal
+        there, the normal taken pointing away from the shank axis.
+        """
+        point = self.leg.frame.to_local(self.leg.landmarks_mm[name][None, :])[0]
+        skin = self.skin_local
+        nearest = int(np.argmin(np.sum((np.asarray(skin.vertices) - point) ** 2, axis=1)))
+        normal = np.asarray(skin.vertex_normals[nearest])
+        axis = self.leg.frame.rotation @ self.leg.frame.shank_up
+        radial = point - axis * (point @ axis)
+        if normal @ radial < 0.0:
+            normal = -normal
+        relief = self.params.reliefs.get(name, (None, 0.0))[1]
+        depth = self.params.clearance_mm + relief + 0.5 * self.params.thickness_mm
+        probe = np.asarray(skin.vertices[nearest]) + depth * normal
+        mesh = self.shell_local
+        winding = igl.fast_winding_number(
+            np.asarray(mesh.vertices, dtype=np.float64),
+            np.asarray(mesh.faces, dtype=np.int64),
+            probe[None, :],
+        )
+        return bool(winding[0] > 0.5)
 
 
 @dataclass(frozen=True, slots=True)

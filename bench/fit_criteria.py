@@ -16,7 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import igl
 import numpy as np
 
 from afofit.design import resolve_design
@@ -26,23 +25,6 @@ from afofit.phantom import PhantomSpec
 from afofit.profiles import load_design, load_material
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
-
-
-def covered(fit, name: str) -> bool:
-    """Is the middle of the wall, out from this landmark's skin, inside the shell?"""
-    point = fit.leg.frame.to_local(fit.leg.landmarks_mm[name][None, :])[0]
-    probe = point + np.sign(point[0]) * np.array([1.0, 0, 0]) * (
-        fit.params.clearance_mm
-        + 0.5 * fit.params.thickness_mm
-        + fit.params.reliefs.get(name, (None, 0.0))[1]
-    )
-    m = fit.shell_local
-    return bool(
-        igl.fast_winding_number(
-            np.asarray(m.vertices, float), np.asarray(m.faces, np.int64), probe[None]
-        )[0]
-        > 0.5
-    )
 
 
 def _option(name: str) -> list[str] | None:
@@ -86,7 +68,7 @@ def main() -> None:
                                     thickness_mm=thickness)  # fmt: skip
             fit = fit_leg(limb, leg, params)
             s = fit.stats
-            malleoli = [covered(fit, k) for k in ("lateral_malleolus", "medial_malleolus")]
+            malleoli = [fit.covers(k) for k in ("lateral_malleolus", "medial_malleolus")]
             row = {
                 "case": path.name, "design": design, "t": thickness, "watertight": s.watertight,
                 "winding": s.winding_consistent, "selfint": s.self_intersections,
