@@ -8,11 +8,12 @@ the skin that is left, and the shell then has pockets under the foot.
 
 Instead the opening is closed as a **height field**: looking up each column
 under the foot, a column whose first skin faces *up* (the inside of the
-dorsum) or that holds no skin at all looks into the open sole. Those
-columns get samples at a height interpolated harmonically from the plantar
-skin and rim around them, with downward normals. A height field cannot fold,
-so the distance field stays single-valued under the foot whatever the rim
-looks like.
+dorsum), or is a side wall seen edge-on from inside the rim (a wall leaning
+in over the opening), or that holds no skin at all looks into the open sole.
+Those columns get samples at a height interpolated harmonically from the
+plantar skin around them and from the rim itself, where the scanned skin
+ends, with downward normals. A height field cannot fold, so the distance
+field stays single-valued under the foot whatever the rim looks like.
 """
 
 from __future__ import annotations

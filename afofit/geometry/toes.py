@@ -20,6 +20,7 @@ is replaced by a 2.5-D block, what the toes would be in a mitten:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -110,32 +111,22 @@ def _unit(v: Vec) -> Vec:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def toe_block(
-    points: Vec, normals: Vec, y_start_mm: float, spacing_mm: float, min_top_mm: float = 0.0
-) -> tuple[Vec, Vec, Vec]:
-    """Replace the skin samples ahead of ``y_start_mm`` by samples of the toes' block.
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The block in plan: a grid of columns and the heights over them."""
 
-    Parameters
-    ----------
-    points, normals : (n, 3) skin samples and outward unit normals, local
-        frame (y anterior, z up), mm.
-    y_start_mm : where the block begins (just ahead of the metatarsal heads), mm.
-    spacing_mm : the samples' spacing, mm.
-    min_top_mm : the block's top is at least this high, mm: it is trimmed
-        away above the toe walls anyway, and a top well above their level cut
-        keeps the cut off it.
+    origin: Vec  # (2,) x, y of column (0, 0)'s corner, mm
+    cell: float  # column width, mm
+    foot: NDArray[np.bool_]  # the block's footprint
+    low: Vec  # its bottom's height in each column, mm
+    high: Vec  # its top's height, mm
 
-    Returns
-    -------
-    (m, 3) points and normals: the samples behind ``y_start_mm`` unchanged,
-    then the block's bottom, top and sides; and (k, 3) points along the foot
-    of its sides, where its bottom meets them at a sharp edge.
-    """
-    ahead = points[:, 1] > y_start_mm
-    if ahead.sum() < 10:
-        return points, normals, np.zeros((0, 3))
-    toes = points[ahead]
-    g = spacing_mm
+    def centre(self, i: int, j: int) -> Vec:
+        return self.origin + (np.array([i, j]) + 0.5) * self.cell
+
+
+def _plan(toes: Vec, g: float, min_top_mm: float) -> _Plan:
+    """The toes' footprint (convex hull), lower envelope and closed top on a grid of ``g``."""
     reach = max(round(0.5 * TOE_GAP_MM / g), 1)
     # A margin wider than the grey filters' reach, so the grid's edge never
     # reaches into the footprint.
@@ -162,28 +153,28 @@ def toe_block(
     high = ndimage.grey_closing(high[tuple(nearest)], size=size)
     low = ndimage.gaussian_filter(low, size / 6.0)
     high = np.maximum(ndimage.gaussian_filter(high, 1.0), np.maximum(low + g, min_top_mm))
-    columns = np.argwhere(
-        foot & (origin[1] + (np.arange(shape[1]) + 0.5) * g > y_start_mm)[None, :]
-    )
-    xy = origin + (columns + 0.5) * g
-    lo_z, hi_z = low[columns[:, 0], columns[:, 1]], high[columns[:, 0], columns[:, 1]]
-    dlx, dly = (np.gradient(low, g, axis=a)[columns[:, 0], columns[:, 1]] for a in (0, 1))
-    dhx, dhy = (np.gradient(high, g, axis=a)[columns[:, 0], columns[:, 1]] for a in (0, 1))
-    top = np.column_stack([xy, hi_z])
-    top_n = _unit(np.column_stack([-dhx, -dhy, np.ones(len(xy))]))
-    # Sides: the footprint's rim columns, sampled from bottom to top, facing
-    # out along the footprint's outward direction, and rounded in at the
-    # bottom as the foot is where the block meets it (_edge_profiles).
-    profiles = _edge_profiles(points[~ahead], y_start_mm, g)
+    return _Plan(origin, g, foot, low, high)
+
+
+def _sides(
+    plan: _Plan, y_start_mm: float, profiles: Profiles
+) -> tuple[list[Vec], list[Vec], list[Vec], Vec]:
+    """Samples of the block's sides: its rim columns from bottom to top.
+
+    They face out along the footprint's outward direction and round in at the
+    bottom as the foot does where the block meets it (``profiles``). Returns
+    the points and normals (one array per column), the foot of each side, and
+    how far each rim column's side is drawn in at the bottom (0 elsewhere; NaN
+    where the column has no side).
+    """
+    g, foot, low, high = plan.cell, plan.foot, plan.low, plan.high
     rim = foot & ~ndimage.binary_erosion(foot)
-    inside = ndimage.gaussian_filter(foot.astype(float), 1.5)
-    gx, gy = np.gradient(inside, g)
-    side_p, side_n, foot_of_side = [], [], []
-    inward = np.zeros(shape)  # how far each rim column's side is drawn in at the bottom
-    sided = np.zeros(shape, dtype=bool)
+    gx, gy = np.gradient(ndimage.gaussian_filter(foot.astype(float), 1.5), g)
+    points, normals, feet = [], [], []
+    inward = np.full(foot.shape, np.nan)
     padded = np.pad(foot, 1)
     for i, j in np.argwhere(rim):
-        y = origin[1] + (j + 0.5) * g
+        y = float(plan.centre(i, j)[1])
         if y <= y_start_mm:
             continue
         # The block's back, where it meets the real skin, is open: a column of
@@ -191,51 +182,107 @@ def toe_block(
         back_row = y < y_start_mm + g
         if back_row and padded[i, j + 1] and padded[i + 2, j + 1] and padded[i + 1, j + 2]:
             continue
-        direction = -np.array([gx[i, j], gy[i, j], 0.0])
+        direction = -np.array([gx[i, j], gy[i, j]])
         if y < y_start_mm + 4.0 * g:
             direction[1] = max(direction[1], 0.0)  # the back corners face sideways
         norm = np.linalg.norm(direction)
         if norm == 0.0:
             continue
-        out = direction[:2] / norm
+        out = direction / norm
         zs = np.arange(low[i, j], high[i, j] + 0.5 * g, g)
         inset, slope = profiles(zs, out[0])
-        inward[i, j], sided[i, j] = -inset[0], True
-        side_p.append(
-            np.column_stack([origin + (np.array([i, j]) + 0.5) * g + inset[:, None] * out, zs])
-        )
-        side_n.append(_unit(np.column_stack([np.tile(out, (len(zs), 1)), -slope])))
-        foot_of_side.append(side_p[-1][0])
-    # The bottom ends where the sides' rounded foot begins.
-    nearest_rim = ndimage.distance_transform_edt(
-        ~sided, return_distances=False, return_indices=True
-    )
-    depth = g * ndimage.distance_transform_edt(foot)
-    under = (
-        depth[columns[:, 0], columns[:, 1]] - 0.5 * g
-        >= inward[tuple(nearest_rim)][columns[:, 0], columns[:, 1]]
-    )
-    # The back is open where the block meets the foot, but where the foot's
-    # underside just behind stands above the block's bottom (the arch runs on
-    # under the first metatarsal head) a step faces back from one to the other.
-    behind_z = _underside_behind(points[~ahead], float(origin[0]), g, shape[0], y_start_mm)
+        inward[i, j] = -inset[0]
+        points.append(np.column_stack([plan.centre(i, j) + inset[:, None] * out, zs]))
+        normals.append(_unit(np.column_stack([np.tile(out, (len(zs), 1)), -slope])))
+        feet.append(points[-1][0])
+    return points, normals, feet, inward
+
+
+def _back_step(
+    plan: _Plan, behind: Vec, y_start_mm: float, drawn_in: Vec, depth: Vec
+) -> tuple[list[Vec], list[Vec]]:
+    """Samples of a face closing the step up from the block's bottom to the foot's underside.
+
+    The back is open where the block meets the foot, but where the foot's
+    underside just behind (``behind``: the skin samples behind the block)
+    stands above the block's bottom (the arch runs on under the first
+    metatarsal head) a step faces back from one to the other. Columns in the
+    sides' rounded foot (``depth`` into the footprint less than the nearest
+    side's ``drawn_in``) are left to the sides.
+    """
+    g, foot = plan.cell, plan.foot
+    behind_z = _underside_behind(behind, float(plan.origin[0]), g, foot.shape[0], y_start_mm)
     first = np.argmax(foot, axis=1)  # each x column's first row of the block
+    points, normals = [], []
     for i in np.flatnonzero(foot.any(axis=1)):
         j = first[i]
-        if origin[1] + (j + 0.5) * g > y_start_mm + 2.0 * g or not np.isfinite(behind_z[i]):
+        at = plan.centre(i, j)
+        if at[1] > y_start_mm + 2.0 * g or not np.isfinite(behind_z[i]):
             continue
-        if depth[i, j] - 0.5 * g < inward[tuple(nearest_rim)][i, j] + g:
-            continue  # in the sides' rounded foot, which meets the foot's side
-        zs = np.arange(low[i, j] + g, behind_z[i], g)
+        if depth[i, j] - 0.5 * g < drawn_in[i, j] + g:
+            continue
+        zs = np.arange(plan.low[i, j] + g, behind_z[i], g)
         if len(zs):
-            at = origin + (np.array([i, j]) + 0.5) * g
-            side_p.append(np.column_stack([np.tile([at[0], at[1] - 0.5 * g], (len(zs), 1)), zs]))
-            side_n.append(np.tile([0.0, -1.0, 0.0], (len(zs), 1)))
-    bottom = np.column_stack([xy, lo_z])[under]
+            points.append(np.column_stack([np.tile([at[0], at[1] - 0.5 * g], (len(zs), 1)), zs]))
+            normals.append(np.tile([0.0, -1.0, 0.0], (len(zs), 1)))
+    return points, normals
+
+
+def toe_block(
+    points: Vec, normals: Vec, y_start_mm: float, spacing_mm: float, min_top_mm: float = 0.0
+) -> tuple[Vec, Vec, Vec]:
+    """Replace the skin samples ahead of ``y_start_mm`` by samples of the toes' block.
+
+    Parameters
+    ----------
+    points, normals : (n, 3) skin samples and outward unit normals, local
+        frame (y anterior, z up), mm.
+    y_start_mm : where the block begins (just ahead of the metatarsal heads), mm.
+    spacing_mm : the samples' spacing, mm.
+    min_top_mm : the block's top is at least this high, mm: it is trimmed
+        away above the toe walls anyway, and a top well above their level cut
+        keeps the cut off it.
+
+    Returns
+    -------
+    (m, 3) points and normals: the samples behind ``y_start_mm`` unchanged,
+    then the block's bottom, top and sides; and (k, 3) points along the foot
+    of its sides, where its bottom meets them at a sharp edge.
+    """
+    ahead = points[:, 1] > y_start_mm
+    if ahead.sum() < 10:
+        return points, normals, np.zeros((0, 3))
+    g = spacing_mm
+    plan = _plan(points[ahead], g, min_top_mm)
+    low, high = plan.low, plan.high
+    rows = plan.origin[1] + (np.arange(plan.foot.shape[1]) + 0.5) * g > y_start_mm
+    columns = np.argwhere(plan.foot & rows[None, :])
+    xy = plan.origin + (columns + 0.5) * g
+    at = (columns[:, 0], columns[:, 1])
+    dlx, dly = (np.gradient(low, g, axis=a)[at] for a in (0, 1))
+    dhx, dhy = (np.gradient(high, g, axis=a)[at] for a in (0, 1))
+    top = np.column_stack([xy, high[at]])
+    top_n = _unit(np.column_stack([-dhx, -dhy, np.ones(len(xy))]))
+    side_p, side_n, feet, inward = _sides(
+        plan, y_start_mm, _edge_profiles(points[~ahead], y_start_mm, g)
+    )
+    # The bottom ends where the sides' rounded foot begins: each column is
+    # judged against the side nearest it.
+    sided = np.isfinite(inward)
+    drawn_in = np.zeros(inward.shape)
+    if sided.any():
+        nearest_side = ndimage.distance_transform_edt(
+            ~sided, return_distances=False, return_indices=True
+        )
+        drawn_in = np.nan_to_num(inward)[tuple(nearest_side)]
+    depth = g * ndimage.distance_transform_edt(plan.foot)
+    under = depth[at] - 0.5 * g >= drawn_in[at]
+    step_p, step_n = _back_step(plan, points[~ahead], y_start_mm, drawn_in, depth)
+    bottom = np.column_stack([xy, low[at]])[under]
     bottom_n = _unit(np.column_stack([dlx, dly, -np.ones(len(xy))]))[under]
     keep = ~ahead
     return (
-        np.vstack([points[keep], bottom, top, *side_p]),
-        np.vstack([normals[keep], bottom_n, top_n, *side_n]),
-        np.array(foot_of_side).reshape(-1, 3),
+        np.vstack([points[keep], bottom, top, *side_p, *step_p]),
+        np.vstack([normals[keep], bottom_n, top_n, *side_n, *step_n]),
+        np.array(feet).reshape(-1, 3),
     )
