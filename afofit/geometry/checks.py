@@ -153,6 +153,7 @@ def measure_shell(
     thickness_mm: float,
     edge_distance: Vec,
     relief_weight: Vec,
+    maybe_inner: NDArray[np.bool_] | None = None,
 ) -> ShellStats:
     """Measure a shell built around a skin (both in one frame, mm).
 
@@ -170,13 +171,24 @@ def measure_shell(
         clearance statistics.
     relief_weight : (faces,) 0..1, how much each face lies in a relief bump;
         faces above 0.1 are left out of the clearance statistics.
+    maybe_inner : (faces,) optional: only these faces can lie within ``clearance +
+        thickness / 2`` of the skin (a cheap bound the caller knows); the exact
+        distance is measured for them alone, the others count as far.
     """
     centres = mesh.triangles_center
-    squared, _, closest = igl.point_mesh_squared_distance(
-        centres, np.asarray(skin.vertices, dtype=np.float64), np.asarray(skin.faces, dtype=np.int64)
-    )
-    dist = np.sqrt(squared)
-    towards_skin = np.einsum("ij,ij->i", mesh.face_normals, closest - centres) > 0
+    measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
+    dist = np.full(len(centres), np.inf)
+    towards_skin = np.zeros(len(centres), dtype=bool)
+    if measured.any():
+        squared, _, closest = igl.point_mesh_squared_distance(
+            centres[measured],
+            np.asarray(skin.vertices, dtype=np.float64),
+            np.asarray(skin.faces, dtype=np.int64),
+        )
+        dist[measured] = np.sqrt(squared)
+        towards_skin[measured] = (
+            np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0
+        )
     interior = edge_distance > thickness_mm + 2.0
     inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
     fit = inner & (relief_weight < 0.1)

@@ -108,6 +108,14 @@ class ShellGeometry:
     band: NDArray[np.int64]
     band_sample: NDArray[np.int64]
 
+    def nearest_sample(self, points: Vec) -> NDArray[np.int64]:
+        """The skin sample the build found nearest the voxel holding each of ``points``, or -1."""
+        cell = np.round((points - self.grid_origin) / self.voxel_mm).astype(np.int64)
+        cell = np.clip(cell, 0, np.asarray(self.grid_shape) - 1)
+        flat = np.ravel_multi_index(cell.T, self.grid_shape)
+        at = np.clip(np.searchsorted(self.band, flat), 0, len(self.band) - 1)
+        return np.where(self.band[at] == flat, self.band_sample[at], -1)
+
     def judged_at(self, points: Vec) -> Vec:
         """Where the build judged the trim for the voxel holding each of ``points`` (local mm).
 
@@ -116,11 +124,7 @@ class ShellGeometry:
         height (the toe walls' level cut). A caller measuring how far a face
         lies inside the trim lines judges it exactly as the build did.
         """
-        cell = np.round((points - self.grid_origin) / self.voxel_mm).astype(np.int64)
-        cell = np.clip(cell, 0, np.asarray(self.grid_shape) - 1)
-        flat = np.ravel_multi_index(cell.T, self.grid_shape)
-        at = np.clip(np.searchsorted(self.band, flat), 0, len(self.band) - 1)
-        sample = np.where(self.band[at] == flat, self.band_sample[at], -1)
+        sample = self.nearest_sample(points)
         judged = np.where((sample >= 0)[:, None], self.samples[np.maximum(sample, 0)], points)
         if self.toes_from_mm is not None:
             toe_zone = points[:, 1] > self.toes_from_mm
