@@ -81,6 +81,8 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
             ("side walls", f"{trim['heel_wall_height_mm']:.0f} mm at the heel to "
                            f"{trim['toe_wall_height_mm']:.0f} mm at the footplate's end"),
             ("reliefs", escape(", ".join(f"{k} {v:g} mm" for k, v in design["reliefs_mm"].items()) or "none")),
+            ("strap slots", ", ".join(f"{z:.0f} mm" for z in design.get("strap_slot_heights_mm", []))
+                            + " above the sole, each side" if design.get("strap_slot_heights_mm") else "none"),
         ],
         ("parameter", "value"),
     )  # fmt: skip
