@@ -34,6 +34,8 @@ Profiles = Callable[[Vec, float], tuple[Vec, Vec]]
 
 #: Gaps between toes up to about this wide are closed, mm.
 TOE_GAP_MM = 12.0
+#: The block's sides round in at the bottom by at most this much, mm (a foot's rounded edge).
+MAX_EDGE_INSET_MM = 8.0
 #: Pieces of the toes' footprint smaller than this are stray samples, mm².
 MIN_PIECE_MM2 = 20.0
 
@@ -53,9 +55,10 @@ def _edge_profiles(behind: Vec, y_start_mm: float, step: float) -> Profiles:
     From the skin samples ``behind`` the block, in a slab just behind
     ``y_start_mm``: for each side (x below and above the slab's middle), the
     side's outward reach at each height less its widest reach (≤ 0 below the
-    widest point, 0 above). Returns a function of heights ``z`` and an outward
-    direction's x component (-1 one side, +1 the other, between them a blend)
-    giving the inset (mm) and its slope d inset / dz at each height.
+    widest point, 0 above; no deeper than MAX_EDGE_INSET_MM). Returns a
+    function of heights ``z`` and an outward direction's x component (-1 one
+    side, +1 the other; towards 0, round the toe tips, blending into the
+    gentler side's profile) giving the inset (mm) and its slope d inset / dz.
     """
     slab = behind[(behind[:, 1] > y_start_mm - 3.0 * step) & (behind[:, 1] <= y_start_mm)]
     if len(slab) < 10:
@@ -75,15 +78,26 @@ def _edge_profiles(behind: Vec, y_start_mm: float, step: float) -> Profiles:
             continue
         reach = np.interp(centres, centres[known], reach[known])
         widest = int(np.argmax(reach))
-        inset = reach - reach[widest]
+        # A rounded edge, not an arch: under the medial arch the side's reach
+        # at the bottom falls back by several centimetres, but the big toe's
+        # pad is on the floor; the step up to the arch is the back face's.
+        inset = np.maximum(reach - reach[widest], -MAX_EDGE_INSET_MM)
         inset[widest:] = 0.0
         insets.append(inset)
     slopes = [np.gradient(v, step) if len(v) > 1 else np.zeros(len(v)) for v in insets]
 
+    # The toe tips round in like the gentler of the two sides.
+    gentle = int(np.argmax([v[0] for v in insets]))
+
     def profile(z: Vec, out_x: float) -> tuple[Vec, Vec]:
-        w = 0.5 * (1.0 + float(np.clip(out_x, -1.0, 1.0)))
-        inset = (1 - w) * np.interp(z, centres, insets[0]) + w * np.interp(z, centres, insets[1])
-        slope = (1 - w) * np.interp(z, centres, slopes[0]) + w * np.interp(z, centres, slopes[1])
+        side = 1 if out_x > 0.0 else 0
+        w = abs(float(np.clip(out_x, -1.0, 1.0)))
+        inset = w * np.interp(z, centres, insets[side]) + (1 - w) * np.interp(
+            z, centres, insets[gentle]
+        )
+        slope = w * np.interp(z, centres, slopes[side]) + (1 - w) * np.interp(
+            z, centres, slopes[gentle]
+        )
         return inset, slope
 
     return profile
