@@ -420,8 +420,7 @@ def build_shell(
         ok = np.all((rim_cols >= 0) & (rim_cols < shape[:2]), axis=1)
         near_rim = np.zeros(shape[:2], dtype=bool)
         near_rim[rim_cols[ok, 0], rim_cols[ok, 1]] = True
-        # To the middle of the wall: the wall's rounded foot covers the rest,
-        # and the plate's edge stands clear of the wall's outer face.
+        # A voxel past the wall's outer face, so the plate's edge stands clear of it.
         near_rim = ndimage.binary_dilation(near_rim, iterations=max(round((c + t) / h) + 1, 1))
         nearest_under = ndimage.distance_transform_edt(
             ~under, return_distances=False, return_indices=True
