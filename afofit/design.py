@@ -112,17 +112,27 @@ class DesignParameters:
             "strap_slot_heights_mm": [round(z, 1) for z in self.strap_slot_heights_mm],
         }
 
+    @property
+    def max_relief_mm(self) -> float:
+        """The largest relief's extra offset, mm (0 without reliefs)."""
+        return max((amount for _, amount in self.reliefs.values()), default=0.0)
+
 
 def _local(leg: LegAnatomy, name: str) -> Vec | None:
     point = leg.landmarks_mm.get(name)
     return None if point is None else leg.frame.to_local(point[None, :])[0]
 
 
-def _angle_from_back(point: Vec, axis: Vec) -> float:
-    """Angle of ``point`` about the shank ``axis`` (local frame) from the posterior midline, rad."""
-    u = point[0] - axis[0] * point[2] / axis[2]
-    v = point[1] - axis[1] * point[2] / axis[2]
-    return math.atan2(abs(u), -v)
+def about_shank(points: Vec, axis: Vec) -> tuple[Vec, Vec]:
+    """Each of ``points`` ((n, 3), local mm) about the shank ``axis`` (through the origin).
+
+    Returns its distance from the axis in its horizontal plane (mm) and its
+    angle from the posterior midline, either side (rad, 0 to π): the angle a
+    trim line's half-angle is measured in.
+    """
+    u = points[:, 0] - axis[0] * points[:, 2] / axis[2]
+    v = points[:, 1] - axis[1] * points[:, 2] / axis[2]
+    return np.hypot(u, v), np.arctan2(np.abs(u), -v)
 
 
 def _proximal_height(
@@ -247,7 +257,7 @@ def resolve_design(
         # In front of both malleoli, whatever the leg's shape: the medial one
         # usually stands further forward than a fixed angle allows for.
         axis = leg.frame.rotation @ leg.frame.shank_up
-        front = max(_angle_from_back(lat, axis), _angle_from_back(med, axis))
+        front = float(about_shank(np.vstack([lat, med]), axis)[1].max())
         ankle_trim = max(ankle_trim, front + MALLEOLUS_COVER_MM / ankle_radius)
     reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
     slots = profile.strap_slots if strap_slots is None else strap_slots

@@ -340,8 +340,10 @@ def fit_leg(
     mesh = geometry.mesh
     ankle, heel = local["ankle_axis_centre"], local["heel"]
     assert ankle is not None and heel is not None
+    centres = mesh.triangles_center
+    sample = geometry.nearest_sample(centres)  # the sample the build found for each face's voxel
     # How far inside the trim lines each face lies, judged exactly as the build judged it.
-    judged = geometry.judged_at(mesh.triangles_center)
+    judged = geometry.judged_at(centres, sample)
     inside = -trim_field(
         judged,
         params,
@@ -350,17 +352,15 @@ def fit_leg(
         float(heel[1]),
         geometry.toes_from_mm,
     )
-    max_relief = max((amount for _, amount in params.reliefs.values()), default=0.0)
     relief = np.zeros(len(mesh.faces))
     for site, _ in relief_sites(geometry.samples, params):
-        relief = np.maximum(relief, relief_bump(mesh.triangles_center, site))
+        relief = np.maximum(relief, relief_bump(centres, site))
     # Only faces near a skin sample can be inner faces: the exact (costly)
     # distance to the scan is measured for them alone. The sample the build
     # found for a face's voxel lies at most a relief (and a smoothing) further
     # than the skin itself.
-    sample = geometry.nearest_sample(mesh.triangles_center)
-    to_sample = np.linalg.norm(mesh.triangles_center - geometry.samples[sample], axis=1)
-    bound = params.clearance_mm + 0.5 * params.thickness_mm + max_relief + 2.0
+    to_sample = np.linalg.norm(centres - geometry.samples[sample], axis=1)
+    bound = params.clearance_mm + 0.5 * params.thickness_mm + params.max_relief_mm + 2.0
     maybe_inner = (sample >= 0) & (to_sample < bound)
     stats = measure_shell(
         mesh, skin, params.clearance_mm, params.thickness_mm, inside, relief, maybe_inner

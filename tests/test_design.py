@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from afofit.design import MALLEOLUS_COVER_MM, SULCUS_BEHIND_MTP_MM, resolve_design
+from afofit.design import (
+    MALLEOLUS_COVER_MM,
+    SULCUS_BEHIND_MTP_MM,
+    about_shank,
+    resolve_design,
+)
 from afofit.errors import FitError, InputError
 from afofit.fit import analyse_scan
 from afofit.profiles import load_design, load_material
@@ -69,9 +74,8 @@ def test_solid_trim_runs_in_front_of_both_malleoli(leg) -> None:
     radius = leg.measurements.ankle_girth_mm / (2 * math.pi)
     axis = leg.frame.rotation @ leg.frame.shank_up
     for name in ("lateral_malleolus", "medial_malleolus"):
-        p = leg.frame.to_local(leg.landmarks_mm[name][None, :])[0]
-        u, v = p[0] - axis[0] * p[2] / axis[2], p[1] - axis[1] * p[2] / axis[2]
-        in_front_mm = (solid.ankle_trim_rad - math.atan2(abs(u), -v)) * radius
+        p = leg.frame.to_local(leg.landmarks_mm[name][None, :])
+        in_front_mm = (solid.ankle_trim_rad - about_shank(p, axis)[1][0]) * radius
         assert in_front_mm >= MALLEOLUS_COVER_MM - 1e-9
     assert solid.ankle_trim_rad >= math.radians(115)  # never behind the profile's angle
 

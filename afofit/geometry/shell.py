@@ -37,6 +37,7 @@ from afofit.design import (
     STRAP_SLOT_LENGTH_MM,
     STRAP_SLOT_WIDTH_MM,
     DesignParameters,
+    about_shank,
 )
 from afofit.errors import FitError
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
@@ -116,15 +117,16 @@ class ShellGeometry:
         at = np.clip(np.searchsorted(self.band, flat), 0, len(self.band) - 1)
         return np.where(self.band[at] == flat, self.band_sample[at], -1)
 
-    def judged_at(self, points: Vec) -> Vec:
+    def judged_at(self, points: Vec, sample: NDArray[np.int64] | None = None) -> Vec:
         """Where the build judged the trim for the voxel holding each of ``points`` (local mm).
 
         At the voxel's nearest skin sample (a voxel out of the wall's reach, at
         itself); in the toe zone, at that sample's place but the point's own
         height (the toe walls' level cut). A caller measuring how far a face
         lies inside the trim lines judges it exactly as the build did.
+        ``sample`` is :meth:`nearest_sample` of ``points`` if already known.
         """
-        sample = self.nearest_sample(points)
+        sample = self.nearest_sample(points) if sample is None else sample
         judged = np.where((sample >= 0)[:, None], self.samples[np.maximum(sample, 0)], points)
         if self.toes_from_mm is not None:
             toe_zone = points[:, 1] > self.toes_from_mm
@@ -288,11 +290,8 @@ def trim_field(
     the lower third of the shell, up to the proximal edge. The foot part is
     everything up to the side-wall height, back from the footplate's end.
     """
-    x, y, z = p[:, 0], p[:, 1], p[:, 2]
-    u = x - axis[0] * z / axis[2]
-    v = y - axis[1] * z / axis[2]
-    r = np.hypot(u, v)
-    theta = np.arctan2(np.abs(u), -v)
+    y, z = p[:, 1], p[:, 2]
+    r, theta = about_shank(p, axis)
     alpha = trim_half_angle(z, params, ankle_z)
     shank = np.maximum(r * (theta - alpha), z - params.proximal_height_mm)
     point, direction = params.footplate_end
@@ -351,8 +350,7 @@ def build_shell(
     ankle, heel = landmarks["ankle_axis_centre"], landmarks["heel"]
     assert ankle is not None and heel is not None
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    relief_max = max((a for _, a in params.reliefs.values()), default=0.0)
-    reach = c + t + relief_max
+    reach = c + t + params.max_relief_mm
     # Skin far above the proximal trim line cannot shape the shell: leave it
     # out before the costly sampling (a scan to the knee is half skin above it).
     cut = params.proximal_height_mm + reach + params.edge_radius_mm + 10.0
@@ -491,8 +489,9 @@ def build_shell(
     # tip as small: move it to their side, half their mean (the surface moves
     # by under a quarter voxel there).
     flat_field = field.reshape(-1)
+    band = np.ravel_multi_index(idx.T, shape)
     inner = np.all((idx > 0) & (idx < shape - 1), axis=1)
-    band_flat = np.ravel_multi_index(idx[inner].T, shape)
+    band_flat = band[inner]
     strides = np.array([shape[1] * shape[2], shape[2], 1])
     neighbours = np.stack(
         [flat_field[band_flat + sign * stride] for stride in strides for sign in (-1, 1)]
@@ -528,6 +527,6 @@ def build_shell(
         toes_from_mm=toes_from,
         grid_origin=lo,
         grid_shape=(int(shape[0]), int(shape[1]), int(shape[2])),
-        band=np.ravel_multi_index(idx.T, shape),
+        band=band,
         band_sample=np.where(far, -1, nearest),
     )

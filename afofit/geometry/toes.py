@@ -49,18 +49,22 @@ def _without_specks(mask: NDArray[np.bool_], min_cells: int) -> NDArray[np.bool_
     return keep[labels]
 
 
-def _edge_profiles(behind: Vec, y_start_mm: float, step: float) -> Profiles:
+def _junction(behind: Vec, y_start_mm: float, step: float) -> Vec:
+    """The skin samples of ``behind`` in a slab three ``step`` deep just behind ``y_start_mm``."""
+    return behind[(behind[:, 1] > y_start_mm - 3.0 * step) & (behind[:, 1] <= y_start_mm)]
+
+
+def _edge_profiles(slab: Vec, step: float) -> Profiles:
     """How the foot's sides round in at the bottom where the block meets it.
 
-    From the skin samples ``behind`` the block, in a slab just behind
-    ``y_start_mm``: for each side (x below and above the slab's middle), the
+    From the skin samples ``slab`` just behind the block (:func:`_junction`),
+    on a ``step`` grid of heights: for each side (x below and above the slab's middle), the
     side's outward reach at each height less its widest reach (≤ 0 below the
     widest point, 0 above; no deeper than MAX_EDGE_INSET_MM). Returns a
     function of heights ``z`` and an outward direction's x component (-1 one
     side, +1 the other; towards 0, round the toe tips, blending into the
     gentler side's profile) giving the inset (mm) and its slope d inset / dz.
     """
-    slab = behind[(behind[:, 1] > y_start_mm - 3.0 * step) & (behind[:, 1] <= y_start_mm)]
     if len(slab) < 10:
         return lambda z, _: (np.zeros(len(z)), np.zeros(len(z)))
     mid = 0.5 * (slab[:, 0].min() + slab[:, 0].max())
@@ -103,13 +107,12 @@ def _edge_profiles(behind: Vec, y_start_mm: float, step: float) -> Profiles:
     return profile
 
 
-def _underside_behind(behind: Vec, origin_x: float, step: float, n: int, y_start_mm: float) -> Vec:
-    """(n,) the foot's underside just behind ``y_start_mm`` in each x column of the block's grid.
+def _underside_behind(slab: Vec, origin_x: float, step: float, n: int) -> Vec:
+    """(n,) the foot's underside just behind the block in each x column of the block's grid.
 
-    The lowest of the skin samples ``behind`` in a slab three steps deep;
+    The lowest of the skin samples ``slab`` (:func:`_junction`) in each column;
     columns without any take the nearest column's value (+inf if none has one).
     """
-    slab = behind[(behind[:, 1] > y_start_mm - 3.0 * step) & (behind[:, 1] <= y_start_mm)]
     col = np.floor((slab[:, 0] - origin_x) / step).astype(int)
     ok = (col >= 0) & (col < n)
     under = np.full(n, np.inf)
@@ -213,19 +216,19 @@ def _sides(
 
 
 def _back_step(
-    plan: _Plan, behind: Vec, y_start_mm: float, drawn_in: Vec, depth: Vec
+    plan: _Plan, slab: Vec, y_start_mm: float, drawn_in: Vec, depth: Vec
 ) -> tuple[list[Vec], list[Vec]]:
     """Samples of a face closing the step up from the block's bottom to the foot's underside.
 
     The back is open where the block meets the foot, but where the foot's
-    underside just behind (``behind``: the skin samples behind the block)
+    underside just behind (``slab``: the skin samples there, :func:`_junction`)
     stands above the block's bottom (the arch runs on under the first
     metatarsal head) a step faces back from one to the other. Columns in the
     sides' rounded foot (``depth`` into the footprint less than the nearest
     side's ``drawn_in``) are left to the sides.
     """
     g, foot = plan.cell, plan.foot
-    behind_z = _underside_behind(behind, float(plan.origin[0]), g, foot.shape[0], y_start_mm)
+    behind_z = _underside_behind(slab, float(plan.origin[0]), g, foot.shape[0])
     first = np.argmax(foot, axis=1)  # each x column's first row of the block
     points, normals = [], []
     for i in np.flatnonzero(foot.any(axis=1)):
@@ -277,9 +280,8 @@ def toe_block(
     dhx, dhy = (np.gradient(high, g, axis=a)[at] for a in (0, 1))
     top = np.column_stack([xy, high[at]])
     top_n = _unit(np.column_stack([-dhx, -dhy, np.ones(len(xy))]))
-    side_p, side_n, feet, inward = _sides(
-        plan, y_start_mm, _edge_profiles(points[~ahead], y_start_mm, g)
-    )
+    slab = _junction(points[~ahead], y_start_mm, g)
+    side_p, side_n, feet, inward = _sides(plan, y_start_mm, _edge_profiles(slab, g))
     # The bottom ends where the sides' rounded foot begins: each column is
     # judged against the side nearest it.
     sided = np.isfinite(inward)
@@ -291,7 +293,7 @@ def toe_block(
         drawn_in = np.nan_to_num(inward)[tuple(nearest_side)]
     depth = g * ndimage.distance_transform_edt(plan.foot)
     under = depth[at] - 0.5 * g >= drawn_in[at]
-    step_p, step_n = _back_step(plan, points[~ahead], y_start_mm, drawn_in, depth)
+    step_p, step_n = _back_step(plan, slab, y_start_mm, drawn_in, depth)
     bottom = np.column_stack([xy, low[at]])[under]
     bottom_n = _unit(np.column_stack([dlx, dly, -np.ones(len(xy))]))[under]
     keep = ~ahead

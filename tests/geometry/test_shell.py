@@ -8,7 +8,7 @@ import igl
 import numpy as np
 import pytest
 
-from afofit.design import STRAP_SLOT_INSET_MM, STRAP_SLOT_LENGTH_MM, resolve_design
+from afofit.design import STRAP_SLOT_INSET_MM, STRAP_SLOT_LENGTH_MM, about_shank, resolve_design
 from afofit.fit import LegFit, _analyse, fit_leg
 from afofit.geometry.shell import trim_half_angle
 from afofit.profiles import load_design, load_material
@@ -69,11 +69,10 @@ def _mid_wall(fit: LegFit, height: float, side: float, inset_mm: float) -> np.nd
     centre = axis * height / axis[2]
     skin = fit.skin_local.vertices
     ring = skin[np.abs(skin[:, 2] - height) < 1.5]
-    u, v = ring[:, 0] - centre[0], ring[:, 1] - centre[1]
-    theta = np.arctan2(np.abs(u), -v)
+    radius, theta = about_shank(ring, axis)
     alpha = float(trim_half_angle(np.array([height]), fit.params, ankle_z)[0])
-    want = alpha - inset_mm / np.median(np.hypot(u, v))
-    on_side = np.sign(u) == side
+    want = alpha - inset_mm / np.median(radius)
+    on_side = np.sign(ring[:, 0] - centre[0]) == side
     near = ring[on_side][np.argmin(np.abs(theta[on_side] - want))]
     out = np.array([near[0] - centre[0], near[1] - centre[1], 0.0])
     return near + out / np.linalg.norm(out) * (
