@@ -144,6 +144,7 @@ class SoleFloor:
     points, normals : (m, 3) samples over the openings and their normals
         (``(0, 0, -1)``); empty when the sole is closed.
     rim : (k, 3) points on the openings' rims, where the scanned skin ends.
+    sole_below_mm : skin below this height made the footprint.
     """
 
     origin: Vec
@@ -153,20 +154,26 @@ class SoleFloor:
     points: Vec
     normals: Vec
     rim: Vec
+    sole_below_mm: float
 
     def below(self, p: Vec) -> NDArray[np.bool_]:
-        """Whether each of ``p`` ((n, 3), local mm) lies under the foot, below its skin.
+        """Whether each of ``p`` ((n, 3), local mm) lies under the foot or low beside it.
 
-        Such a point is outside the leg whatever the nearest skin sample's
-        normal says; at a rim, where the skin ends edge-on, that normal can
-        point either way.
+        Under the foot is below its skin (or the floor across an opening);
+        beside it is outside the footprint and lower than ``sole_below_mm``,
+        where the leg's cross-section lies wholly within the footprint. Such a
+        point is outside the leg whatever the nearest skin sample's normal
+        says; at a rim, where the skin ends edge-on, that normal can point
+        either way, and a point beside the foot just under a rim is nearest
+        the rim.
         """
         at = (p[:, :2] - self.origin) / self.cell_mm
         col = np.floor(at).astype(int)
         inside = np.all((col >= 0) & (col < self.footprint.shape), axis=1)
         col = np.where(inside[:, None], col, 0)
+        over = inside & self.footprint[col[:, 0], col[:, 1]]
         z = ndimage.map_coordinates(self.height, (at - 0.5).T, order=1, mode="nearest")
-        return inside & self.footprint[col[:, 0], col[:, 1]] & (p[:, 2] < z)
+        return np.where(over, p[:, 2] < z, p[:, 2] < self.sole_below_mm)
 
 
 def sole_floor(
@@ -188,7 +195,14 @@ def sole_floor(
     if not low.any():
         empty = np.zeros((0, 3))
         return SoleFloor(
-            np.zeros(2), g, np.zeros((1, 1)), np.zeros((1, 1), bool), empty, empty, empty
+            np.zeros(2),
+            g,
+            np.zeros((1, 1)),
+            np.zeros((1, 1), bool),
+            empty,
+            empty,
+            empty,
+            sole_below_mm,
         )
     origin = points[low, :2].min(axis=0) - 2.0 * g
     shape = tuple(np.ceil((points[low, :2].max(axis=0) + 2.0 * g - origin) / g).astype(int) + 1)
@@ -251,4 +265,5 @@ def sole_floor(
         floor,
         np.tile([0.0, 0.0, -1.0], (len(floor), 1)),
         rim,
+        sole_below_mm,
     )

@@ -68,8 +68,14 @@ def test_the_floor_of_an_open_sole_hangs_from_its_rim() -> None:
     expected = 0.06 * (floor.points[:, 0] + 50.0)
     assert np.abs(floor.points[:, 2] - expected).max() < 0.6  # harmonic between the rim's sides
     assert np.all(floor.normals == [0.0, 0.0, -1.0])
-    below = np.array([[0.0, 0.0, 0.5 * 0.06 * 50.0 - 1.0], [0.0, 0.0, 30.0], [80.0, 0.0, -1.0]])
-    assert floor.below(below).tolist() == [True, False, False]  # under the floor; inside; away
+    # Under the floor; inside; beside the foot, low (under the rim's reach); beside it, high.
+    probes = [
+        [0.0, 0.0, 0.5 * 0.06 * 50.0 - 1.0],
+        [0.0, 0.0, 30.0],
+        [54.0, 0.0, 1.0],
+        [80.0, 0.0, 30.0],
+    ]
+    assert floor.below(np.array(probes)).tolist() == [True, False, True, False]
 
 
 def test_a_closed_sole_gets_no_floor() -> None:
