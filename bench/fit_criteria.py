@@ -4,14 +4,18 @@ For each case: watertight, winding, self-intersections, minimum wall vs 0.95 x t
 clearance median and the share of skin within +-0.8 mm, and whether pls leaves the malleoli
 free and solid covers them. Prints one row per fit and a summary. Slow (minutes): not a test.
 
-    python bench/fit_criteria.py [N_PHANTOMS] [--only NAME,...] [--designs pls,...]
+    python bench/fit_criteria.py [N_PHANTOMS] [--only NAME,...] [--designs pls,...] [--slice]
 
 ``--only`` keeps the cases whose file name contains one of the NAMEs, ``--designs``
 the designs named; the thicknesses drawn for every case stay the same either way.
+``--slice`` also slices every STL with PrusaSlicer (when installed) and counts those
+it slices without a repair message (a minute or so more per fit).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from afofit.design import resolve_design
-from afofit.export import write_phantom
+from afofit.export import write_mesh, write_phantom
 from afofit.fit import _analyse, fit_leg
 from afofit.phantom import PhantomSpec
 from afofit.profiles import load_design, load_material
@@ -33,9 +37,29 @@ def _option(name: str) -> list[str] | None:
     return sys.argv[sys.argv.index(name) + 1].split(",")
 
 
+#: Words in PrusaSlicer's output that mean it had to mend the mesh.
+SLICER_WORDS = ("repair", "manifold", "auto-repaired", "open edges", "errors")
+
+
+def _slices_cleanly(fit: object, folder: Path) -> bool | None:
+    """Whether PrusaSlicer slices the fit's STL without a repair message (None without it)."""
+    if shutil.which("prusa-slicer") is None:
+        return None
+    stl, gcode = folder / "afo.stl", folder / "afo.gcode"
+    write_mesh(fit.shell_scan, stl)  # type: ignore[attr-defined]
+    run = subprocess.run(
+        ["prusa-slicer", "--export-gcode", str(stl), "--bed-shape", "0x0,700x0,700x700,0x700",
+         "--max-print-height", "800", "--output", str(gcode)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    log = (run.stdout + run.stderr).lower()
+    return run.returncode == 0 and gcode.exists() and not any(w in log for w in SLICER_WORDS)
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else 20
     only, designs = _option("--only"), _option("--designs")
+    slicing = "--slice" in sys.argv
     rng = np.random.default_rng(2026)
     tmp = Path(tempfile.mkdtemp())
     scans = [
@@ -76,12 +100,14 @@ def main() -> None:
                 "within08": s.clearance_within_0_8_fraction, "malleoli_ok": (not any(malleoli))
                 if design == "pls" else (all(malleoli) if design == "solid" else True),
                 "failed": [c.name for c in fit.checks if not c.passed],
+                "sliced": _slices_cleanly(fit, tmp) if slicing else None,
             }  # fmt: skip
             rows.append(row)
             print(f"{row['case']:28} {design:10} t={thickness:3.1f} wt={s.watertight!s:5} "
                   f"selfint={s.self_intersections} wall/t={row['wall_ratio']:.3f} "
                   f"clr={s.clearance_median_mm:.2f} in0.8={100 * row['within08']:.0f}% "
-                  f"malleoli_ok={row['malleoli_ok']} failed={row['failed']}", flush=True)  # fmt: skip
+                  f"malleoli_ok={row['malleoli_ok']} sliced={row['sliced']} failed={row['failed']}",
+                  flush=True)  # fmt: skip
     ok = [not r["failed"] and r["malleoli_ok"] for r in rows]
     print(f"\n{sum(ok)}/{len(rows)} fits meet every criterion")
     for name in ("watertight", "winding"):
@@ -93,6 +119,10 @@ def main() -> None:
     )
     print(f"90 % within +-0.8: {sum(r['within08'] >= 0.9 for r in rows)}/{len(rows)}")
     print(f"malleoli as designed: {sum(r['malleoli_ok'] for r in rows)}/{len(rows)}")
+    if slicing:
+        print(
+            f"PrusaSlicer without a repair message: {sum(bool(r['sliced']) for r in rows)}/{len(rows)}"
+        )
 
 
 if __name__ == "__main__":
