@@ -29,6 +29,7 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check afofit tests bench
 	$(BIN)/ruff format --check afofit tests bench
+	$(BIN)/mypy
 
 check: lint test
 

@@ -179,10 +179,10 @@ def analyse_leg(
             points[key] = frame.to_local(np.asarray(point, dtype=np.float64)[None, :])[0]
             confidence[key], source[key] = 1.0, "given"
         malleoli_given = {"lateral_malleolus", "medial_malleolus"} & overrides.keys()
+        lateral, medial = points["lateral_malleolus"], points["medial_malleolus"]
         if malleoli_given and "ankle_axis_centre" not in overrides:
-            points["ankle_axis_centre"] = 0.5 * (
-                points["lateral_malleolus"] + points["medial_malleolus"]
-            )  # type: ignore[operator]
+            assert lateral is not None and medial is not None  # detected, or given
+            points["ankle_axis_centre"] = 0.5 * (lateral + medial)
             confidence["ankle_axis_centre"] = min(
                 confidence["lateral_malleolus"], confidence["medial_malleolus"]
             )

@@ -40,7 +40,7 @@ __all__ = [
 MESH_SUFFIXES = (".stl", ".ply", ".obj")
 
 
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Write ``path`` through ``write(handle)`` into a temp file, then rename it in place.
 
     Raises

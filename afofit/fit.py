@@ -14,7 +14,7 @@ fit:           analyse_scan ─ [analyse_gait: the design from the prescription]
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -280,8 +280,16 @@ class LegFit:
         the thickness) out from the skin nearest the landmark (an estimated
         landmark can lie a little inside the skin) along the skin's normal
         there, the normal taken pointing away from the shank axis.
+
+        Raises
+        ------
+        LandmarkError
+            The leg has no landmark ``name``.
         """
-        point = self.leg.frame.to_local(self.leg.landmarks_mm[name][None, :])[0]
+        landmark = self.leg.landmarks_mm.get(name)
+        if landmark is None:
+            raise LandmarkError(f"the leg has no {name.replace('_', ' ')} to look for.")
+        point = self.leg.frame.to_local(landmark[None, :])[0]
         skin = self.skin_local
         nearest = int(np.argmin(np.sum((np.asarray(skin.vertices) - point) ** 2, axis=1)))
         normal = np.asarray(skin.vertex_normals[nearest])
@@ -307,7 +315,7 @@ class FitResult:
 
     anatomy: ScanAnatomy
     legs: tuple[LegFit, ...]
-    options: dict[str, object]
+    options: Mapping[str, object]
     gait: GaitAnalysis | None = None
     #: side → where its design came from and the target stiffness (N·m/deg) if any.
     targets: dict[str, dict[str, object]] = field(default_factory=dict)

@@ -503,7 +503,7 @@ def _outline_distance(x: FloatArray, y: FloatArray, poly: FloatArray) -> FloatAr
         crosses = (ay > py) != (by > py)
         x_cross = ax + (py - ay) * ex / np.where(ey == 0.0, 1.0, ey)
         inside ^= crosses & (px < x_cross)
-    return np.where(inside, -1.0, 1.0) * np.sqrt(d2)  # type: ignore[no-any-return]
+    return np.where(inside, -1.0, 1.0) * np.sqrt(d2)
 
 
 # Foot plan outline (x, y in foot lengths, counter-clockwise from the heel).
@@ -859,7 +859,7 @@ def _mesh_leg(an: _Anatomy, target_faces: int) -> tuple[FloatArray, NDArray[np.i
     voxel = _voxel_mm(an, mc_faces)
     for _attempt in range(2):
         volume, origin = _sample_field(an, voxel)
-        verts, faces, _, _ = marching_cubes(  # type: ignore[no-untyped-call]
+        verts, faces, _, _ = marching_cubes(
             volume,
             level=0.0,
             spacing=(voxel,) * 3,
@@ -877,9 +877,7 @@ def _mesh_leg(an: _Anatomy, target_faces: int) -> tuple[FloatArray, NDArray[np.i
     vertices, faces = _largest_component(vertices, faces)
     vertices = _taubin(vertices, faces)
     if subdivide:
-        vertices, faces = trimesh.remesh.subdivide_loop(  # type: ignore[no-untyped-call]
-            vertices, faces, iterations=1
-        )
+        vertices, faces = trimesh.remesh.subdivide_loop(vertices, faces, iterations=1)
         faces = faces.astype(np.int64)
     return _cut_above(vertices, faces, an.top_z_mm)
 

@@ -205,6 +205,7 @@ def split_limbs(
     for label in limbs:
         mask = labels == label
         sub = mesh.submesh([np.flatnonzero(mask)], append=True, repair=False)
+        assert isinstance(sub, trimesh.Trimesh)  # append=True gives one mesh
         parts.append(sub)
     return parts, int((~keep).sum())
 

@@ -198,12 +198,12 @@ def _malleoli(local: Vec, foot_length: float, centre_y: float) -> tuple[Vec, Vec
         z_lat = z_med = None
         c_lat = c_med = 0.0
         if lat_ok.any():
-            i = int(np.nanargmax(np.where(lat_ok, lat_prom, np.nan)))
-            z_lat, c_lat = heights[i], lat_prom[i]
+            k = int(np.nanargmax(np.where(lat_ok, lat_prom, np.nan)))
+            z_lat, c_lat = heights[k], lat_prom[k]
             z_med = z_lat + TYPICAL_MEDIAL_ABOVE_LATERAL_MM
         elif med_ok.any():
-            j = int(np.nanargmax(np.where(med_ok, med_prom, np.nan)))
-            z_med, c_med = heights[j], med_prom[j]
+            k = int(np.nanargmax(np.where(med_ok, med_prom, np.nan)))
+            z_med, c_med = heights[k], med_prom[k]
             z_lat = z_med - TYPICAL_MEDIAL_ABOVE_LATERAL_MM
         else:
             z_lat = LATERAL_HEIGHT_FRACTION * foot_length

@@ -243,6 +243,7 @@ def _largest_piece(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, int]:
     biggest = np.argmax(np.bincount(face_labels))
     keep = face_labels == biggest
     piece = mesh.submesh([np.flatnonzero(keep)], append=True, repair=False)
+    assert isinstance(piece, trimesh.Trimesh)  # append=True gives one mesh
     return piece, int((~keep).sum())
 
 
@@ -359,10 +360,10 @@ def build_shell(
         skin = trimesh.Trimesh(skin.vertices, np.asarray(skin.faces)[low], process=False)
         skin.remove_unreferenced_vertices()
     # The toes are one block from just ahead of the metatarsal heads.
-    heads = [landmarks[k] for k in ("mtp1", "mtp5") if landmarks.get(k) is not None]
+    heads = [q for q in (landmarks.get("mtp1"), landmarks.get("mtp5")) if q is not None]
     toes_from = (
         max(float(q[1]) for q in heads) + TOES_AHEAD_OF_HEADS * foot_length if heads else None
-    )  # type: ignore[index]
+    )
     # The block stands well above the toe walls' level cut, so the cut
     # crosses its upright sides and never skims its top.
     toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
@@ -491,9 +492,9 @@ def build_shell(
     # tip as small: move it to their side, half their mean (the surface moves
     # by under a quarter voxel there).
     flat_field = field.reshape(-1)
-    band = np.ravel_multi_index(idx.T, shape)
+    band_index = np.asarray(np.ravel_multi_index(idx.T, shape), dtype=np.int64)
     inner = np.all((idx > 0) & (idx < shape - 1), axis=1)
-    band_flat = band[inner]
+    band_flat = band_index[inner]
     strides = np.array([shape[1] * shape[2], shape[2], 1])
     neighbours = np.stack(
         [flat_field[band_flat + sign * stride] for stride in strides for sign in (-1, 1)]
@@ -529,6 +530,6 @@ def build_shell(
         toes_from_mm=toes_from,
         grid_origin=lo,
         grid_shape=(int(shape[0]), int(shape[1]), int(shape[2])),
-        band=band,
+        band=band_index,
         band_sample=np.where(far, -1, nearest),
     )

@@ -233,7 +233,7 @@ def _back_step(
     points, normals = [], []
     for i in np.flatnonzero(foot.any(axis=1)):
         j = first[i]
-        at = plan.centre(i, j)
+        at = plan.centre(int(i), int(j))
         if at[1] > y_start_mm + 2.0 * g or not np.isfinite(behind_z[i]):
             continue
         if depth[i, j] - 0.5 * g < drawn_in[i, j] + g:
