@@ -40,6 +40,7 @@ from afofit.design import (
     about_shank,
 )
 from afofit.errors import FitError
+from afofit.geometry.grid import grid_cells
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
 from afofit.geometry.toes import toe_block
 from afofit.geometry.topology import face_components
@@ -111,7 +112,7 @@ class ShellGeometry:
 
     def nearest_sample(self, points: Vec) -> NDArray[np.int64]:
         """The skin sample the build found nearest the voxel holding each of ``points``, or -1."""
-        cell = np.round((points - self.grid_origin) / self.voxel_mm).astype(np.int64)
+        cell, _ = grid_cells(points, self.grid_origin, self.voxel_mm, self.grid_shape, nearest=True)
         cell = np.clip(cell, 0, np.asarray(self.grid_shape) - 1)
         flat = np.ravel_multi_index(cell.T, self.grid_shape)
         at = np.clip(np.searchsorted(self.band, flat), 0, len(self.band) - 1)
@@ -396,16 +397,14 @@ def build_shell(
     moved = samples + relief[:, None] * normals
     n_keep = normals[keep]
     for s in np.arange(max(c - 1.5 * h, 0.0), c + t + 1.5 * h, 0.5 * h):
-        idx = np.round((moved[keep] + s * n_keep - lo) / h).astype(int)
-        ok = np.all((idx >= 0) & (idx < shape), axis=1)
+        idx, ok = grid_cells(moved[keep] + s * n_keep, lo, h, shape, nearest=True)
         band[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = True
     # The footplate: each column under the foot, from the flat plantar plane
     # up to the inner surface (higher only under the arch).
     gz = lo[2] + h * np.arange(shape[2])
     # Columns under the plantar skin (downward-facing, low; an open sole's
     # floor samples included), and the height of that skin in each.
-    cols = np.round((samples[plantar, :2] - lo[:2]) / h).astype(int)
-    ok = np.all((cols >= 0) & (cols < shape[:2]), axis=1)
+    cols, ok = grid_cells(samples[plantar, :2], lo[:2], h, shape[:2], nearest=True)
     lowest = np.full(shape[:2], np.inf)
     np.minimum.at(lowest, (cols[ok, 0], cols[ok, 1]), samples[plantar][ok, 2])
     lowest = ndimage.grey_erosion(lowest, size=3)  # close gaps between samples
@@ -415,8 +414,7 @@ def build_shell(
         # skin under the side walls: carry the plate out under the walls'
         # reach, as a closed sole's rounded edge would, so that wall and
         # plate meet along a face and not at a corner.
-        rim_cols = np.round((floor.rim[:, :2] - lo[:2]) / h).astype(int)
-        ok = np.all((rim_cols >= 0) & (rim_cols < shape[:2]), axis=1)
+        rim_cols, ok = grid_cells(floor.rim[:, :2], lo[:2], h, shape[:2], nearest=True)
         near_rim = np.zeros(shape[:2], dtype=bool)
         near_rim[rim_cols[ok, 0], rim_cols[ok, 1]] = True
         # A voxel past the wall's outer face, so the plate's edge stands clear of it.

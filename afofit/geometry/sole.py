@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
+from afofit.geometry.grid import grid_cells
 from afofit.geometry.topology import edge_components
 
 __all__ = ["SoleFloor", "boundary_edges", "fill_holes", "sole_floor"]
@@ -167,9 +168,8 @@ class SoleFloor:
         either way, and a point beside the foot just under a rim is nearest
         the rim.
         """
+        col, inside = grid_cells(p[:, :2], self.origin, self.cell_mm, self.footprint.shape)
         at = (p[:, :2] - self.origin) / self.cell_mm
-        col = np.floor(at).astype(int)
-        inside = np.all((col >= 0) & (col < self.footprint.shape), axis=1)
         col = np.where(inside[:, None], col, 0)
         over = inside & self.footprint[col[:, 0], col[:, 1]]
         z = ndimage.map_coordinates(self.height, (at - 0.5).T, order=1, mode="nearest")
@@ -206,8 +206,7 @@ def sole_floor(
         )
     origin = points[low, :2].min(axis=0) - 2.0 * g
     shape = tuple(np.ceil((points[low, :2].max(axis=0) + 2.0 * g - origin) / g).astype(int) + 1)
-    cell = np.floor((points[:, :2] - origin) / g).astype(int)
-    on = np.all((cell >= 0) & (cell < shape), axis=1)
+    cell, on = grid_cells(points[:, :2], origin, g, shape)
     footprint = np.zeros(shape, dtype=bool)
     footprint[cell[on & low, 0], cell[on & low, 1]] = True
     footprint = ndimage.binary_fill_holes(ndimage.binary_closing(footprint, iterations=1))
@@ -226,8 +225,7 @@ def sole_floor(
     on_rim = np.zeros(shape, dtype=bool)
     rim = np.zeros((0, 3)) if rim is None else rim
     if len(rim):
-        rim_cell = np.floor((rim[:, :2] - origin) / g).astype(int)
-        ok = np.all((rim_cell >= 0) & (rim_cell < shape), axis=1)
+        rim_cell, ok = grid_cells(rim[:, :2], origin, g, shape)
         on_rim[rim_cell[ok, 0], rim_cell[ok, 1]] = True
         rim_low = np.full(shape, np.inf)
         np.minimum.at(rim_low, (rim_cell[ok, 0], rim_cell[ok, 1]), rim[ok, 2])
