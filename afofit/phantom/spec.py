@@ -1,0 +1,122 @@
+"""Phantom parameters (PhantomSpec), the result (Phantom), and spec validation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+
+from afofit.errors import InputError
+from afofit.units import SCALE_TO_MM
+
+FloatArray = NDArray[np.float64]
+
+_SIDES = ("left", "right", "both")
+_POSES = ("random", "neutral")
+
+
+@dataclass(frozen=True, slots=True)
+class PhantomSpec:
+    """Parameters of a synthetic leg.
+
+    Parameters
+    ----------
+    side : str
+        "left", "right" or "both" (two separate legs).
+    foot_length_mm : float
+        Heel-to-toe length, 150..330 mm.
+    calf_girth_mm : float
+        Maximum calf girth (tape measure, i.e. convex-hull perimeter), 250..550 mm.
+    seed : int
+        Seed of every random step (anatomy variation, stance, pose, noise, holes), >= 0.
+    noise_mm : float
+        Standard deviation of Gaussian displacement along vertex normals, 0..3 mm.
+    holes : int
+        Number of small holes (radius 3-8 mm) punched in the surface, 0..50.
+    pose : str
+        "random" (uniform random rotation, translation up to ±400 mm per axis)
+        or "neutral" (the construction frame).
+    units : str
+        Units of the mesh coordinates: "mm", "cm", "m" or "in".
+    faces : int
+        Target face count per leg (met within ±15 %), 2000..2_000_000.
+    open_sole : bool
+        Remove the plantar surface, as a standing scan has no sole.
+    reaches_knee : bool
+        True: the leg ends 0.25 foot lengths above the knee joint line.
+        False: it ends at mid-shank, 0.55 shank lengths above the ankle.
+
+    Raises
+    ------
+    InputError
+        If a value is of the wrong type or out of range; the message names it.
+    """
+
+    side: str = "right"
+    foot_length_mm: float = 260.0
+    calf_girth_mm: float = 360.0
+    seed: int = 0
+    noise_mm: float = 0.0
+    holes: int = 0
+    pose: str = "random"
+    units: str = "mm"
+    faces: int = 60000
+    open_sole: bool = False
+    reaches_knee: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("side", self.side, _SIDES)
+        _check_choice("pose", self.pose, _POSES)
+        _check_choice("units", self.units, tuple(SCALE_TO_MM))
+        _check_range("foot_length_mm", self.foot_length_mm, 150.0, 330.0, "mm")
+        _check_range("calf_girth_mm", self.calf_girth_mm, 250.0, 550.0, "mm")
+        _check_range("noise_mm", self.noise_mm, 0.0, 3.0, "mm")
+        _check_int("seed", self.seed, 0, 2**63 - 1)
+        _check_int("holes", self.holes, 0, 50)
+        _check_int("faces", self.faces, 2000, 2_000_000)
+        for name in ("open_sole", "reaches_knee"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(
+                    f"PhantomSpec {name}={getattr(self, name)!r}; must be True or False."
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class Phantom:
+    """A synthetic leg mesh and its ground truth.
+
+    Attributes
+    ----------
+    mesh : trimesh.Trimesh
+        The surface in ``spec.units``, in the posed frame, open at the top.
+    truth : dict
+        JSON-serialisable ground truth; points in the posed frame in mm
+        (file coordinates × ``truth["scale_to_mm"]``).
+    """
+
+    mesh: trimesh.Trimesh
+    truth: dict[str, Any] = field(repr=False)
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"PhantomSpec {name}={value!r}; must be one of {', '.join(choices)}.")
+
+
+def _check_range(name: str, value: object, low: float, high: float, unit: str) -> None:
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not low <= float(value) <= high:  # type: ignore[arg-type]
+        raise InputError(
+            f"PhantomSpec {name}={value!r}; must be a number in {low:g}..{high:g} {unit}."
+        )
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    ok = isinstance(value, Integral) and not isinstance(value, bool)
+    if not ok or not low <= int(value) <= high:  # type: ignore[call-overload]
+        raise InputError(f"PhantomSpec {name}={value!r}; must be an integer in {low}..{high}.")
