@@ -106,3 +106,28 @@ def test_the_same_inputs_give_the_same_shell(closed_leg: Path, fits: dict[str, L
     again = fit_leg(limbs[0], anatomy.legs[0], fit.params, voxel_mm=VOXEL_MM)
     np.testing.assert_array_equal(again.shell_scan.vertices, fit.shell_scan.vertices)
     np.testing.assert_array_equal(again.shell_scan.faces, fit.shell_scan.faces)
+
+
+def test_an_open_sole_gets_a_whole_wall_down_to_the_plate(tmp_path: Path) -> None:
+    # A standing scan's open sole whose side wall bulges out over the opening's
+    # rim: the voxels just under the rim were once signed inside the leg and
+    # the plate cut a crevice into the wall (0.60 × the thickness here).
+    from afofit.export import write_phantom
+    from afofit.phantom import PhantomSpec
+
+    path = tmp_path / "open.ply"
+    spec = PhantomSpec(
+        side="left", foot_length_mm=281.94214437816777, calf_girth_mm=354.8380545400103,
+        seed=5151, noise_mm=0.13552498132550475, holes=0, units="cm", faces=30000,
+        open_sole=True, reaches_knee=True,
+    )  # fmt: skip
+    write_phantom(spec, path)
+    anatomy, limbs = _analyse(path)
+    leg, limb = anatomy.legs[0], limbs[0]
+    top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
+    params = resolve_design(
+        load_design("pls"), load_material("pp-copolymer"), leg, top, thickness_mm=2.5
+    )
+    fit = fit_leg(limb, leg, params, voxel_mm=VOXEL_MM)
+    assert fit.stats.min_wall_mm >= 0.95 * 2.5
+    assert not [c.name for c in fit.checks if not c.passed]
