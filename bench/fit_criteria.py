@@ -42,11 +42,17 @@ SLICER_WORDS = ("repair", "manifold", "auto-repaired", "open edges", "errors")
 
 
 def _slices_cleanly(fit: object, folder: Path) -> bool | None:
-    """Whether PrusaSlicer slices the fit's STL without a repair message (None without it)."""
+    """Whether PrusaSlicer slices the fit's STL without a repair message (None without it).
+
+    The shell is sliced as it would be printed, standing on its flat footplate
+    (the leg's local frame). PrusaSlicer drops a part onto the bed as it lies,
+    and in a scan's random pose the shell can touch the bed at a point: then it
+    says "no extrusions in the first layer", a matter of placement, not of the mesh.
+    """
     if shutil.which("prusa-slicer") is None:
         return None
     stl, gcode = folder / "afo.stl", folder / "afo.gcode"
-    write_mesh(fit.shell_scan, stl)  # type: ignore[attr-defined]
+    write_mesh(fit.shell_local, stl)  # type: ignore[attr-defined]
     run = subprocess.run(
         ["prusa-slicer", "--export-gcode", str(stl), "--bed-shape", "0x0,700x0,700x700,0x700",
          "--max-print-height", "800", "--output", str(gcode)],
