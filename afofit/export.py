@@ -18,7 +18,7 @@ import trimesh
 from afofit.errors import ExportError
 
 if TYPE_CHECKING:
-    from afofit.fit import FitResult
+    from afofit.fit import FitResult, LegFit
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
     from afofit.phantom import PhantomSpec
@@ -27,6 +27,7 @@ __all__ = [
     "MESH_SUFFIXES",
     "check_mesh_path",
     "check_out_dir",
+    "standing_shell",
     "stl_name",
     "write_atomic",
     "write_fit",
@@ -171,9 +172,27 @@ def check_out_dir(folder: Path) -> None:
         raise ExportError(f"{parent}: no such folder; create it first or choose another -o.")
 
 
-def stl_name(side: str, both: bool) -> str:
-    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both."""
-    return f"afo-{side}.stl" if both else "afo.stl"
+def stl_name(side: str, both: bool, printing: bool = False) -> str:
+    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both.
+
+    ``printing`` names the copy that stands on the printer's bed: ``afo-print.stl``,
+    ``afo-left-print.stl``.
+    """
+    stem = f"afo-{side}" if both else "afo"
+    return f"{stem}-print.stl" if printing else f"{stem}.stl"
+
+
+def standing_shell(fit: LegFit) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """The fit's shell moved to stand on its footplate on a printer's bed, and the (4, 4) motion.
+
+    A slicer drops a part onto the bed as it lies; in a scan's pose the shell
+    can touch the bed at a point (PrusaSlicer: "no extrusions in the first
+    layer"). Standing on its flat footplate it prints without supports under
+    the plate.
+    """
+    motion = fit.leg.frame.standing(np.asarray(fit.shell_scan.vertices))
+    vertices = np.asarray(fit.shell_scan.vertices) @ motion[:3, :3].T + motion[:3, 3]
+    return trimesh.Trimesh(vertices, fit.shell_scan.faces, process=False), motion
 
 
 def write_gait_plot(analysis: GaitAnalysis, path: Path) -> Path:
@@ -240,13 +259,20 @@ def write_fit(result: FitResult, folder: Path) -> list[Path]:
     check_out_dir(folder)
     both = len(result.legs) > 1
     names = [stl_name(fit.leg.side, both) for fit in result.legs]
-    data = fitting_json(result, names)
+    standing = [standing_shell(fit) for fit in result.legs]
+    printing = [
+        (stl_name(fit.leg.side, both, printing=True), motion)
+        for fit, (_, motion) in zip(result.legs, standing, strict=True)
+    ]
+    data = fitting_json(result, names, printing)
     page = fitting_html(result, data)
     folder.mkdir(parents=True, exist_ok=True)
-    written = [
-        write_mesh(fit.shell_scan, folder / name)
-        for fit, name in zip(result.legs, names, strict=True)
-    ]
+    written = []
+    for fit, name, (upright, _), (print_name, _) in zip(
+        result.legs, names, standing, printing, strict=True
+    ):
+        written.append(write_mesh(fit.shell_scan, folder / name))
+        written.append(write_mesh(upright, folder / print_name))
     written.append(write_json(data, folder / "fitting.json"))
     written.append(write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8"))))
     return written

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from afofit.design import resolve_design
-from afofit.export import write_mesh, write_phantom
-from afofit.fit import _analyse, fit_leg
+from afofit.export import standing_shell, write_mesh, write_phantom
+from afofit.fit import LegFit, _analyse, fit_leg
 from afofit.phantom import PhantomSpec
 from afofit.profiles import load_design, load_material
 
@@ -41,18 +41,18 @@ def _option(name: str) -> list[str] | None:
 SLICER_WORDS = ("repair", "manifold", "auto-repaired", "open edges", "errors")
 
 
-def _slices_cleanly(fit: object, folder: Path) -> bool | None:
+def _slices_cleanly(fit: LegFit, folder: Path) -> bool | None:
     """Whether PrusaSlicer slices the fit's STL without a repair message (None without it).
 
-    The shell is sliced as it would be printed, standing on its flat footplate
-    (the leg's local frame). PrusaSlicer drops a part onto the bed as it lies,
-    and in a scan's random pose the shell can touch the bed at a point: then it
-    says "no extrusions in the first layer", a matter of placement, not of the mesh.
+    The shell is sliced as ``afofit fit`` writes it for printing (``afo-print.stl``,
+    standing on its flat footplate). PrusaSlicer drops a part onto the bed as it
+    lies, and in a scan's random pose the shell can touch the bed at a point:
+    then it says "no extrusions in the first layer".
     """
     if shutil.which("prusa-slicer") is None:
         return None
-    stl, gcode = folder / "afo.stl", folder / "afo.gcode"
-    write_mesh(fit.shell_local, stl)  # type: ignore[attr-defined]
+    stl, gcode = folder / "afo-print.stl", folder / "afo.gcode"
+    write_mesh(standing_shell(fit)[0], stl)
     run = subprocess.run(
         ["prusa-slicer", "--export-gcode", str(stl), "--bed-shape", "0x0,700x0,700x700,0x700",
          "--max-print-height", "800", "--output", str(gcode)],

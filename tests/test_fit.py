@@ -193,7 +193,8 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), "--thickness", "3"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["afo.stl", "fitting.json", "report.html"]
+    names = ["afo-print.stl", "afo.stl", "fitting.json", "report.html"]
+    assert sorted(p.name for p in out.iterdir()) == names
     data = json.loads((out / "fitting.json").read_text())
     for key in ("afofit_version", "inputs", "side", "frame", "landmarks_mm", "measurements_mm",
                 "design", "shell", "checks", "warnings"):  # fmt: skip
@@ -204,6 +205,8 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     shell = data["shell"]
     assert {
         "stl",
+        "print_stl",
+        "print_transform",
         "faces",
         "volume_mm3",
         "mass_g",
@@ -220,6 +223,7 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     again = tmp_path / "again"
     CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(again), "--thickness", "3"])
     assert (again / "afo.stl").read_bytes() == stl  # byte-identical
+    assert (again / "afo-print.stl").read_bytes() == (out / "afo-print.stl").read_bytes()
     assert (again / "fitting.json").read_text() == (out / "fitting.json").read_text()
 
 

@@ -61,6 +61,26 @@ class LegFrame:
         """Local (lateral, anterior, up) points (n, 3) mm → scan frame, mm."""
         return np.asarray(local, dtype=np.float64) @ self.rotation + self.origin
 
+    def standing(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(4, 4) rigid motion that stands scan-frame ``points`` upright on a printer's bed.
+
+        The leg's up becomes +z with the lowest point at z = 0 (a shell stands
+        on its flat footplate), the foot points along +y, and the points are
+        centred on x = y = 0. A proper rotation: where the local frame is a
+        mirror image (a left leg), its lateral axis is turned round, so the
+        part is moved, never mirrored.
+        """
+        rotation = self.rotation.copy()
+        if np.linalg.det(rotation) < 0.0:
+            rotation[0] = -rotation[0]
+        moved = (np.asarray(points, dtype=np.float64) - self.origin) @ rotation.T
+        low, high = moved.min(axis=0), moved.max(axis=0)
+        shift = -np.array([0.5 * (low[0] + high[0]), 0.5 * (low[1] + high[1]), low[2]])
+        out = np.eye(4)
+        out[:3, :3] = rotation
+        out[:3, 3] = shift - rotation @ self.origin
+        return out
+
     @property
     def shank_rotation(self) -> NDArray[np.float64]:
         """(3, 3): the shank's frame, rows lateral, anterior, shank axis (``up`` tilted onto it)."""

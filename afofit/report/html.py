@@ -88,7 +88,8 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
     )  # fmt: skip
     stats = _table(
         [
-            ("STL", escape(shell["stl"])),
+            ("STL", f"{escape(shell['stl'])} (over the scan); {escape(shell['print_stl'])} "
+                    "(standing on its footplate, for the slicer)"),
             ("faces", _num(shell["faces"])),
             ("volume / mass", f"{shell['volume_mm3'] / 1000:.1f} cm³ / {shell['mass_g']:.0f} g"),
             ("thinnest wall (away from edges)", _num(shell["min_wall_mm"], "mm", 2)),

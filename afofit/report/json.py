@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from afofit import __version__
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
@@ -21,7 +23,13 @@ def _r(value: float | None, digits: int = 3) -> float | None:
     return round(float(value), digits)
 
 
-def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str, target: dict[str, Any]) -> dict[str, Any]:
+def _leg(
+    fit: LegFit,
+    leg_dict: dict[str, Any],
+    stl: str,
+    printing: tuple[str, np.ndarray],
+    target: dict[str, Any],
+) -> dict[str, Any]:
     s = fit.stats
     mass_g = s.volume_mm3 * fit.params.material.density_g_cm3 / 1000.0
     return {
@@ -33,6 +41,10 @@ def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str, target: dict[str, Any]
         "design": {**fit.params.summary(), **target},
         "shell": {
             "stl": stl,
+            # The same solid standing on its footplate on the printer's bed, and
+            # the rigid motion (4 × 4, mm) from the scan's frame to it.
+            "print_stl": printing[0],
+            "print_transform": [[_r(v, 6) for v in row] for row in printing[1]],
             "faces": s.faces,
             "volume_mm3": _r(s.volume_mm3, 1),
             "mass_g": _r(mass_g, 1),
@@ -58,12 +70,20 @@ def _leg(fit: LegFit, leg_dict: dict[str, Any], stl: str, target: dict[str, Any]
     }
 
 
-def fitting_json(result: FitResult, stl_names: list[str]) -> dict[str, Any]:
-    """A fitting ``result`` as a JSON-ready dict (``stl_names`` per leg); one leg's keys at the top, all legs in ``legs``."""
+def fitting_json(
+    result: FitResult, stl_names: list[str], printing: list[tuple[str, np.ndarray]]
+) -> dict[str, Any]:
+    """A fitting ``result`` as a JSON-ready dict; one leg's keys at the top, all legs in ``legs``.
+
+    ``stl_names`` name each leg's STL; ``printing`` gives each leg's standing
+    copy's name and its (4, 4) motion from the scan's frame.
+    """
     anatomy = anatomy_to_dict(result.anatomy)
     legs = [
-        _leg(fit, leg_dict, name, result.targets.get(fit.leg.side, {}))
-        for fit, leg_dict, name in zip(result.legs, anatomy["legs"], stl_names, strict=True)
+        _leg(fit, leg_dict, name, placed, result.targets.get(fit.leg.side, {}))
+        for fit, leg_dict, name, placed in zip(
+            result.legs, anatomy["legs"], stl_names, printing, strict=True
+        )
     ]
     head = {
         "afofit_version": __version__,
