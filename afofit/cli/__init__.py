@@ -156,7 +156,10 @@ def scan(
 def fit(
     scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
     out_dir: Annotated[
-        Path, typer.Option("-o", "--out", help="Folder for afo.stl, fitting.json, report.html.")
+        Path,
+        typer.Option(
+            "-o", "--out", help="Folder for afo.stl, afo-print.stl, fitting.json, report.html."
+        ),
     ],
     side: Annotated[
         FitSide | None, typer.Option(help="Which leg; 'both' fits a brace to each.")
