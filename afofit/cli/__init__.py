@@ -21,13 +21,12 @@ from afofit import __version__
 from afofit.cli.options import (
     AfoType,
     ContractureOpt,
-    FitSide,
     Footplate,
     MassOpt,
-    PhantomSide,
     Pose,
     SexOpt,
     Side,
+    SideOrBoth,
     SpasticityOpt,
     StiffnessOpt,
     StrengthOpt,
@@ -87,8 +86,8 @@ def phantom(
         Path, typer.Argument(metavar="OUT", help="Mesh to write (.stl, .ply or .obj).")
     ],
     side: Annotated[
-        PhantomSide, typer.Option(help="Which leg, or both legs in one file.")
-    ] = PhantomSide.right,
+        SideOrBoth, typer.Option(help="Which leg, or both legs in one file.")
+    ] = SideOrBoth.right,
     foot_length: Annotated[float, typer.Option(help="Foot length, mm.")] = 260.0,
     calf_girth: Annotated[float, typer.Option(help="Maximum calf girth, mm.")] = 360.0,
     seed: Annotated[int, typer.Option(help="Seed for the pose, proportions, noise and holes.")] = 0,
@@ -162,7 +161,7 @@ def fit(
         ),
     ],
     side: Annotated[
-        FitSide | None, typer.Option(help="Which leg; 'both' fits a brace to each.")
+        SideOrBoth | None, typer.Option(help="Which leg; 'both' fits a brace to each.")
     ] = None,
     design: Annotated[
         str | None,

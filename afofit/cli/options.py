@@ -16,14 +16,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AfoType",
     "ContractureOpt",
-    "FitSide",
     "Footplate",
     "MassOpt",
-    "PhantomSide",
     "Pose",
     "Sex",
     "SexOpt",
     "Side",
+    "SideOrBoth",
     "SpasticityOpt",
     "StiffnessOpt",
     "StrengthOpt",
@@ -38,12 +37,6 @@ T = TypeVar("T")
 class Side(StrEnum):
     left = "left"
     right = "right"
-
-
-class PhantomSide(StrEnum):
-    left = "left"
-    right = "right"
-    both = "both"
 
 
 class Units(StrEnum):
@@ -70,7 +63,9 @@ class Pose(StrEnum):
     neutral = "neutral"
 
 
-class FitSide(StrEnum):
+class SideOrBoth(StrEnum):
+    """A leg, or both legs (a phantom with both, a fitting of each)."""
+
     left = "left"
     right = "right"
     both = "both"
