@@ -128,11 +128,25 @@ class ShellGeometry:
         ``sample`` is :meth:`nearest_sample` of ``points`` if already known.
         """
         sample = self.nearest_sample(points) if sample is None else sample
-        judged = np.where((sample >= 0)[:, None], self.samples[np.maximum(sample, 0)], points)
-        if self.toes_from_mm is not None:
-            toe_zone = points[:, 1] > self.toes_from_mm
-            judged[toe_zone, 2] = points[toe_zone, 2]
-        return judged
+        return _trim_judged_at(points, self.samples, sample, self.toes_from_mm)
+
+
+def _trim_judged_at(
+    points: Vec, samples: Vec, sample: NDArray[np.int64], toes_from: float | None
+) -> Vec:
+    """Where the trim is judged for each of ``points``: at its skin ``sample`` (-1: none).
+
+    Judged at the skin point under each voxel, every trim line cuts straight
+    across the wall (a plane cutting a wall it nearly runs along would leave a
+    knife edge). A voxel with no sample in reach is judged at itself. Round the
+    toe block, ahead of ``toes_from`` (local y), the side walls stand straight
+    up: the points keep their own height, so a level cut crosses them squarely.
+    """
+    judged = np.where((sample >= 0)[:, None], samples[np.maximum(sample, 0)], points)
+    if toes_from is not None:
+        toe_zone = points[:, 1] > toes_from
+        judged[toe_zone, 2] = points[toe_zone, 2]
+    return judged
 
 
 def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
@@ -468,15 +482,8 @@ def build_shell(
     edge = ndimage.map_coordinates(edge_map, at, order=1, mode="nearest")
     plate = np.maximum.reduce([bottom - p[:, 2], p[:, 2] - column_top, edge, c - d])
     solid = np.minimum(shell, plate)
-    # The trim is judged at the skin point under each voxel, so every trim
-    # line cuts straight across the wall (a plane cutting a wall it nearly
-    # runs along would leave a knife edge).
-    under_skin = np.where(far[:, None], p, samples[nearest])
-    if toes_from is not None:
-        # Round the toe block the side walls stand straight up: a level cut
-        # of the voxels themselves crosses them squarely and leaves clean walls.
-        toe_zone = p[:, 1] > toes_from
-        under_skin[toe_zone, 2] = p[toe_zone, 2]
+    band_sample = np.where(far, -1, nearest)
+    under_skin = _trim_judged_at(p, samples, band_sample, toes_from)
     trim = trim_field(under_skin, params, shank_axis, float(ankle[2]), float(heel[1]), toes_from)
     value = _smooth_max(solid, trim, params.edge_radius_mm)
     field = np.full(shape, 10.0, dtype=np.float32)
@@ -529,5 +536,5 @@ def build_shell(
         grid_origin=lo,
         grid_shape=(int(shape[0]), int(shape[1]), int(shape[2])),
         band=band_index,
-        band_sample=np.where(far, -1, nearest),
+        band_sample=band_sample,
     )
