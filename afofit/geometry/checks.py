@@ -304,6 +304,7 @@ def run_checks(
     """
     placement = printer_placement(stats.hull_mm, build_volume_mm)
     printer = " × ".join(f"{v:.0f}" for v in build_volume_mm)
+    size = " × ".join(f"{e:.0f}" for e in stats.extents_mm)
     wall_floor = MIN_WALL_FRACTION * thickness_mm
     median_off = stats.clearance_median_mm - clearance_mm
     return [
@@ -323,10 +324,9 @@ def run_checks(
               f"{100 * stats.clearance_within_0_8_fraction:.0f} % within ±0.8 mm, outside reliefs",
               stats.clearance_median_mm),
         Check("build volume", placement is not None,
-              f"{' × '.join(f'{e:.0f}' for e in stats.extents_mm)} mm; fits a {printer} mm "
-              f"printer {placement}" if placement else
-              f"{' × '.join(f'{e:.0f}' for e in stats.extents_mm)} mm fits no way into a "
-              f"{printer} mm printer: use a larger printer or print the shell in two parts"),
+              f"{size} mm; fits a {printer} mm printer {placement}" if placement else
+              f"{size} mm fits no way into a {printer} mm printer: use a larger printer or "
+              "print the shell in two parts"),
         Check("smallest feature", stats.thinnest_feature_mm >= min_wall_process_mm,
               f"thinnest section {stats.thinnest_feature_mm:.2f} mm anywhere, rims and corners "
               f"included (process minimum {min_wall_process_mm:g} mm)", stats.thinnest_feature_mm),
