@@ -259,17 +259,15 @@ def write_fit(result: FitResult, folder: Path) -> list[Path]:
     check_out_dir(folder)
     both = len(result.legs) > 1
     names = [stl_name(fit.leg.side, both) for fit in result.legs]
+    print_names = [stl_name(fit.leg.side, both, printing=True) for fit in result.legs]
     standing = [standing_shell(fit) for fit in result.legs]
-    printing = [
-        (stl_name(fit.leg.side, both, printing=True), motion)
-        for fit, (_, motion) in zip(result.legs, standing, strict=True)
-    ]
-    data = fitting_json(result, names, printing)
+    motions = [motion for _, motion in standing]
+    data = fitting_json(result, names, list(zip(print_names, motions, strict=True)))
     page = fitting_html(result, data)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for fit, name, (upright, _), (print_name, _) in zip(
-        result.legs, names, standing, printing, strict=True
+    for fit, name, print_name, (upright, _) in zip(
+        result.legs, names, print_names, standing, strict=True
     ):
         written.append(write_mesh(fit.shell_scan, folder / name))
         written.append(write_mesh(upright, folder / print_name))
