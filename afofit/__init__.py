@@ -7,13 +7,7 @@ result = afofit.fit("leg.stl", "out/", design="pls")  # shell, checks, STL, JSON
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("afofit")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
-
 from afofit.fit import analyse_scan, fit
+from afofit.version import __version__
 
 __all__ = ["__version__", "analyse_scan", "fit"]

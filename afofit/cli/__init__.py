@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from afofit import __version__
+from afofit.version import __version__
 from afofit.cli.options import (
     AfoType,
     ContractureOpt,

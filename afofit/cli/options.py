@@ -11,7 +11,7 @@ import typer
 from afofit.errors import InputError
 
 if TYPE_CHECKING:
-    from afofit.gait.prescribe import ClinicalInputs
+    from afofit.clinical import ClinicalInputs
 
 __all__ = [
     "AfoType",
@@ -139,7 +139,7 @@ def clinical_inputs(
     ('left', 'right' or 'both'), ``pf_strength`` ('4' or 'left=3,right=5'), ``afo_type``
     and ``foot_length`` (mm) as given; a value out of range raises InputError.
     """
-    from afofit.gait.prescribe import ClinicalInputs, ashworth_score
+    from afofit.clinical import ClinicalInputs, ashworth_score
 
     if contracture not in (None, "left", "right", "both"):
         raise InputError(f"--contracture {contracture!r}: use left, right or both.")

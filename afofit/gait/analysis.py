@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from afofit.gait.model import METRICS, SIDES, TrialGait
-from afofit.gait.prescribe import ClinicalInputs, Prescription, prescription_to_dict
+from afofit.clinical import ClinicalInputs
+from afofit.gait.model import METRICS, REFERENCE, SIDES, TrialGait
+from afofit.gait.prescribe import Prescription, prescription_to_dict
 from afofit.units import rad_to_deg
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
     "pooled_metrics",
 ]
 
-_REF = "afo-engineering.md §2.3"
+_REF = f"{REFERENCE} §2.3"
 
 #: Typical healthy ranges shown beside the measured means (edge units), with their source.
 #: Display only: the flags use their own thresholds (``afofit.gait.flags``).

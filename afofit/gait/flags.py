@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from afofit.gait.model import METRICS, SIDES, Flag, SideGait
+from afofit.gait.model import METRICS, REFERENCE, SIDES, Flag, SideGait
 from afofit.units import deg_to_rad, rad_to_deg
 
 __all__ = ["ASYMMETRY", "THRESHOLDS", "Threshold", "flag_asymmetry", "flag_side"]
-
-_REF = "afo-engineering.md"
 
 
 def _same(value: float) -> float:
@@ -86,52 +84,52 @@ THRESHOLDS: tuple[Threshold, ...] = (
     # so is the core foot-drop sign, §2.4 [S55]. Limit at neutral [D] (healthy here ≥ 0.9°).
     Threshold("reduced_swing_df", "peak_swing_df_rad", False, 0.0, "deg",
               "Peak ankle dorsiflexion in swing", "the foot stays plantarflexed through swing",
-              f"{_REF} §2.3 [S47], §2.4 [S55]; limit at neutral [D]"),
+              f"{REFERENCE} §2.3 [S47], §2.4 [S55]; limit at neutral [D]"),
     # Toe drag, §2.4 [S55]: 5 mm [D] = under half the elderly MTC of 11 mm [S51], about the
     # scatter of a toe marker's stance height.
     Threshold("toe_drag", "min_toe_clearance_mm", False, 5.0, "mm",
               "Minimum toe clearance in mid-swing", "the toe scrapes or drags",
-              f"{_REF} §2.4 [S55]; 5 mm [D] under half the 11 mm of §2.3 [S51]"),
+              f"{REFERENCE} §2.4 [S55]; 5 mm [D] under half the 11 mm of §2.3 [S51]"),
     # Healthy MTC 1.3 cm young, 1.1 cm elderly (Winter), §2.3 [S51]: below the lower one
     # (healthy here 12.0–21.8 mm side means; single strides down to 9 mm).
     Threshold("reduced_toe_clearance", "min_toe_clearance_mm", False, 11.0, "mm",
               "Minimum toe clearance in mid-swing", "below the healthy 1.1–1.3 cm",
-              f"{_REF} §2.3 [S51]"),
+              f"{REFERENCE} §2.3 [S51]"),
     # Foot slap, §2.4 [S54, S55]: uncontrolled PF after contact. Unbraced loading PF goes to
     # ≈ 15°, §2.3 [S48]: beyond it is uncontrolled.
     Threshold("foot_slap", "loading_pf_rad", True, 15.0, "deg",
               "Plantarflexion in loading response", "beyond the ≈ 15° of unbraced walking",
-              f"{_REF} §2.3 [S48], §2.4 [S54, S55]"),
+              f"{REFERENCE} §2.3 [S48], §2.4 [S54, S55]"),
     # Foot slap by speed [D]: no source gives a number; healthy here: side means up to
     # 173°/s, single strides up to 218°/s, so 250°/s leaves a margin.
     Threshold("foot_slap", "loading_pf_velocity_rad_per_s", True, 250.0, "deg/s",
               "Peak plantarflexion velocity in loading response", "the forefoot drops uncontrolled",
-              f"{_REF} §2.4 [S54, S55]; 250°/s [D] above healthy means ≤ 173°/s"),
+              f"{REFERENCE} §2.4 [S54, S55]; 250°/s [D] above healthy means ≤ 173°/s"),
     # Contact ≈ neutral, §2.3 [S47]; 5° margin [D] (healthy here ≥ −3.4°).
     Threshold("equinus_at_contact", "ankle_at_contact_rad", False, -5.0, "deg",
               "Ankle angle at foot strike", "forefoot or flat-foot contact instead of heel",
-              f"{_REF} §2.3 [S47]; 5° margin [D]"),
+              f"{REFERENCE} §2.3 [S47]; 5° margin [D]"),
     # Steppage, §2.4 [S56, S54]: ≈ 70° knee flexion is the healthy swing peak, §2.3 [S47];
     # +10° [D] (healthy here up to 74° side mean).
     Threshold("steppage", "peak_swing_knee_flexion_rad", True, 80.0, "deg",
               "Peak knee flexion in swing", "the knee lifts the foot high (steppage)",
-              f"{_REF} §2.3 [S47] (≈ 70°) + 10° [D], §2.4 [S56]"),
+              f"{REFERENCE} §2.3 [S47] (≈ 70°) + 10° [D], §2.4 [S56]"),
     # No hip norm in §2.3; healthy here 28–37° (PiG hip angles include pelvic tilt) [D].
     Threshold("steppage", "peak_swing_hip_flexion_rad", True, 50.0, "deg",
               "Peak hip flexion in swing", "the hip lifts the foot high (steppage)",
-              f"{_REF} §2.4 [S56]; 50° [D] above healthy 28–37°"),
+              f"{REFERENCE} §2.4 [S56]; 50° [D] above healthy 28–37°"),
     # Circumduction, §2.4 [S56]: 60 mm [D]; healthy here 16–41 mm side means with this
     # definition (single treadmill strides up to 60 mm).
     Threshold("circumduction", "circumduction_mm", True, 60.0, "mm",
               "Outward toe swing from the line between its stance positions",
               "the leg swings out around the foot (circumduction)",
-              f"{_REF} §2.4 [S56]; 60 mm [D] above healthy 16–41 mm"),
+              f"{REFERENCE} §2.4 [S56]; 60 mm [D] above healthy 16–41 mm"),
     # PF weakness (§2.5 rule 3) lets the tibia roll over: peak stance DF 5–10° in §2.3
     # [S47, S49], but marker models read higher (healthy here 15–22° side means, model
     # offsets), so 25° [D].
     Threshold("excess_stance_df", "peak_stance_df_rad", True, 25.0, "deg",
               "Peak ankle dorsiflexion in stance", "the tibia collapses forward (calf weakness)",
-              f"{_REF} §2.3 [S47, S49], §2.5 rule 3; 25° [D] for marker-model offsets"),
+              f"{REFERENCE} §2.3 [S47, S49], §2.5 rule 3; 25° [D] for marker-model offsets"),
 )
 
 #: Left-right rules: flagged on the side whose value is lower (swing DF, clearance) or

@@ -1,28 +1,25 @@
 """The body numbers of a prescription: body mass, holding moment and clearance floor.
 
 afo-engineering.md §2.2: in swing the brace holds the foot's weight, a static moment
-``M_hold = m_foot·g·d`` about the ankle (``_body``); each radian the brace lets the foot
+``M_hold = m_foot·g·d`` about the ankle (``body_numbers``); each radian the brace lets the foot
 drop costs 17.1 cm of toe clearance, so keeping the measured clearance (less a margin)
-takes at least ``k_min = SF·M_hold/Δθ_allow`` (``_clearance_floor``). The §2.5 rules that
+takes at least ``k_min = SF·M_hold/Δθ_allow`` (``clearance_floor``). The §2.5 rules that
 use these numbers are in :mod:`afofit.gait.rules`; :func:`afofit.gait.prescribe.prescribe`
 puts them together.
 
-Inside: mm, kg, N·mm, rad; ``_NM_PER_DEG`` converts N·mm/rad to the clinician's N·m/deg.
+Inside: mm, kg, N·mm, rad; :mod:`afofit.units` converts N·mm/rad to the clinician's N·m/deg.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from afofit.gait.model import Reason, SideGait, TrialGait
-from afofit.units import deg_to_rad, rad_to_deg
-
-if TYPE_CHECKING:
-    from afofit.gait.prescribe import ClinicalInputs
+from afofit.clinical import ClinicalInputs, on_side
+from afofit.gait.model import REFERENCE, Reason, SideGait, TrialGait
+from afofit.units import deg_to_rad, nmm_per_rad_to_nm_per_deg, rad_to_deg
 
 __all__ = [
     "ANKLE_AXIS_FRACTION",
@@ -36,10 +33,14 @@ __all__ = [
     "SAFETY_FACTOR",
     "SAFETY_FACTOR_TONE",
     "TYPICAL_FOOT_LENGTH_MM",
+    "Body",
+    "body_mass",
+    "body_numbers",
+    "clearance_floor",
+    "side_mean",
 ]
 
 
-_REF = "afo-engineering.md"
 #: Foot mass over body mass, §2.2 [S44] (V, Plagenhoef 1983); unknown sex: the mean.
 FOOT_MASS_FRACTION: dict[str | None, float] = {"male": 0.0143, "female": 0.0133, None: 0.0138}
 #: Foot centre of mass from the heel, × foot length, §2.2 [S44] (V).
@@ -61,20 +62,10 @@ DEFLECTION_ALLOW_RAD = (deg_to_rad(1.0), deg_to_rad(6.4))
 #: Foot length without a scan: 0.152 × stature (Drillis-Contini, U), else a typical adult foot.
 FOOT_PER_STATURE = 0.152
 TYPICAL_FOOT_LENGTH_MM = 260.0
-_NM_PER_DEG = deg_to_rad(1.0) / 1000.0  # N·mm/rad → N·m/deg
-
-T = TypeVar("T")
-
-
-def _on(value: T | Mapping[str, T] | None, side: str) -> T | None:
-    """The value for ``side`` of a per-side-or-both input."""
-    if isinstance(value, Mapping):
-        return value.get(side)
-    return value
 
 
 @dataclass(frozen=True, slots=True)
-class _Body:
+class Body:
     """Per-side body numbers shared by every trial."""
 
     mass_kg: float | None
@@ -82,7 +73,8 @@ class _Body:
     reasons: tuple[Reason, ...]
 
 
-def _mean(side: SideGait, metric: str) -> float | None:
+def side_mean(side: SideGait, metric: str) -> float | None:
+    """The mean over strides of ``metric`` on one ``side`` (NaN strides left out); None if none."""
     values = side.metrics.get(metric)
     if values is None:
         return None
@@ -91,10 +83,10 @@ def _mean(side: SideGait, metric: str) -> float | None:
     return float(finite.mean()) if finite.size else None
 
 
-def _body_mass(
+def body_mass(
     trials: Sequence[TrialGait], clinical: ClinicalInputs
 ) -> tuple[float | None, list[Reason]]:
-    """The body mass: the clinician's, else the first plausible one in the trial files."""
+    """The body mass, kg: the ``clinical`` one, else the first plausible one in the ``trials``."""
     if clinical.body_mass_kg is not None:
         return clinical.body_mass_kg, []
     found = [(t.trial.path, t.trial.body_mass_kg) for t in trials if t.trial.body_mass_kg]
@@ -122,11 +114,15 @@ def _body_mass(
     return mass, reasons
 
 
-def _body(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> _Body:
-    """Foot mass, foot length and the static holding moment M_hold = m_foot·g·d (§2.2)."""
-    src = f"{_REF} §2.2 [S44] (V)"
+def body_numbers(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> Body:
+    """Foot mass, foot length and the static holding moment M_hold = m_foot·g·d (§2.2).
+
+    ``side`` picks the ``clinical`` per-side inputs (foot length, sex); ``mass_kg`` is
+    the body mass (None: no moment, the reasons say why).
+    """
+    src = f"{REFERENCE} §2.2 [S44] (V)"
     reasons = []
-    length = _on(clinical.foot_length_mm, side)
+    length = on_side(clinical.foot_length_mm, side)
     if length is None and clinical.body_height_mm is not None:
         length = FOOT_PER_STATURE * clinical.body_height_mm
         reasons.append(
@@ -155,7 +151,7 @@ def _body(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> _Body:
             )
         )
     if mass_kg is None:
-        return _Body(None, None, tuple(reasons))
+        return Body(None, None, tuple(reasons))
     foot_kg = fraction * mass_kg
     lever_mm = (FOOT_COM_FRACTION - ANKLE_AXIS_FRACTION) * length
     moment = foot_kg * GRAVITY_M_PER_S2 * lever_mm
@@ -168,14 +164,19 @@ def _body(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> _Body:
             f"{src}; ankle axis at 20–25 % of foot length (U)",
         ),
     )
-    return _Body(mass_kg, moment, tuple(reasons))
+    return Body(mass_kg, moment, tuple(reasons))
 
 
-def _clearance_floor(
-    sg: SideGait, body: _Body, margin_mm: float, sf: float
+def clearance_floor(
+    sg: SideGait, body: Body, margin_mm: float, sf: float
 ) -> tuple[float | None, list[Reason]]:
-    """k_min = SF·M_hold/Δθ_allow with Δθ_allow = (MTC − margin)/(17.1 cm/rad), clamped."""
-    mtc = _mean(sg, "min_toe_clearance_mm")
+    """k_min = SF·M_hold/Δθ_allow with Δθ_allow = (MTC − margin)/(17.1 cm/rad), clamped.
+
+    ``sg`` is one side of one trial (its toe clearance), ``body`` its holding moment,
+    ``margin_mm`` the clearance kept in reserve and ``sf`` the safety factor. Returns the
+    floor in N·mm/rad (None without a body mass) and its reasons.
+    """
+    mtc = side_mean(sg, "min_toe_clearance_mm")
     reasons = []
     if mtc is None:
         mtc = HEALTHY_MTC_MM
@@ -183,7 +184,7 @@ def _clearance_floor(
             Reason(
                 f"no toe clearance measured (no toe marker, or no clear minimum [S58]): the "
                 f"healthy {mtc:g} mm is assumed",
-                f"{_REF} §2.3 [S51] (A); §2.4 [S58] (V)",
+                f"{REFERENCE} §2.3 [S51] (A); §2.4 [S58] (V)",
             )
         )
     raw = (mtc - margin_mm) / MTC_MM_PER_RAD
@@ -199,15 +200,15 @@ def _clearance_floor(
             else "clearance beyond healthy walking's 1.9 cm is compensation, not reserve"
         )
         text += f", clamped to {rad_to_deg(allow):.1f}° ({why})"
-    reasons.append(Reason(text, f"{_REF} §2.2 [S46] (V), clamp 1–6.4° (D)"))
+    reasons.append(Reason(text, f"{REFERENCE} §2.2 [S46] (V), clamp 1–6.4° (D)"))
     if body.holding_moment_nmm is None:
         return None, reasons
     floor = sf * body.holding_moment_nmm / allow
     reasons.append(
         Reason(
             f"clearance floor k_min = SF {sf:g} × {body.holding_moment_nmm / 1000:.3f} N·m / "
-            f"{rad_to_deg(allow):.2f}° = {floor * _NM_PER_DEG:.3f} N·m/deg",
-            f"{_REF} §2.2 (D); SF 2–3 (U)",
+            f"{rad_to_deg(allow):.2f}° = {nmm_per_rad_to_nm_per_deg(floor):.3f} N·m/deg",
+            f"{REFERENCE} §2.2 (D); SF 2–3 (U)",
         )
     )
     return floor, reasons

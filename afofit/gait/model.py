@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from afofit.clinical import SIDES
+
 __all__ = [
     "JOINTS",
     "MARKER_ROLES",
     "METRICS",
+    "REFERENCE",
     "SIDES",
     "EventTimes",
     "Flag",
@@ -40,7 +43,8 @@ __all__ = [
     "TrialGait",
 ]
 
-SIDES: tuple[str, str] = ("left", "right")
+#: The reference every gait number cites (sections and source tags follow it).
+REFERENCE = "afo-engineering.md"
 
 #: Joints whose angles a reader may fill, keyed as ``(side, joint)``.
 JOINTS: tuple[str, ...] = ("ankle", "knee", "hip", "pelvis")

@@ -15,141 +15,24 @@ Inside: mm, kg, N·mm, rad. The :class:`Prescription` holds N·m/deg, the clinic
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
+from afofit.clinical import ClinicalInputs, on_side
 from afofit.errors import GaitError, InputError
-from afofit.gait.holding import _NM_PER_DEG, _REF, _body, _body_mass, _mean, _on
-from afofit.gait.model import SIDES, Reason, SideGait, TrialGait
-from afofit.gait.rules import AFO_TYPES, COMPENSATION_FLAGS, _across, _fmt_k, _k, _Need, _side
-from afofit.units import rad_to_deg
+from afofit.gait.holding import body_mass, body_numbers, side_mean
+from afofit.gait.model import REFERENCE, SIDES, Reason, SideGait, TrialGait
+from afofit.gait.rules import COMPENSATION_FLAGS, Need, across_trials, format_k, side_need
+from afofit.units import nm_per_deg_to_nmm_per_rad, nmm_per_rad_to_nm_per_deg, rad_to_deg
 
 __all__ = [
-    "AFO_TYPES",
-    "ClinicalInputs",
     "Prescription",
     "Reason",
     "TrialSpread",
-    "ashworth_score",
     "prescribe",
     "prescription_to_dict",
 ]
-
-
-_MAS_GRADES = (0.0, 1.0, 1.5, 2.0, 3.0, 4.0)
-
-T = TypeVar("T")
-
-
-def ashworth_score(grade: str | float) -> float:
-    """Convert a Modified Ashworth ``grade`` (0, 1, "1+", 2, 3, 4) to its score (1+ is 1.5).
-
-    Raises
-    ------
-    InputError
-        For anything else.
-    """
-    text = str(grade).strip()
-    try:
-        score = 1.5 if text == "1+" else float(text)
-    except ValueError:
-        score = math.nan
-    if score not in _MAS_GRADES:
-        raise InputError(
-            f"Modified Ashworth grade {grade!r} is not one of 0, 1, 1+, 2, 3, 4 "
-            "(1+ may be given as 1.5)"
-        )
-    return score
-
-
-def _check_sides(name: str, value: object) -> None:
-    if isinstance(value, Mapping):
-        bad = [k for k in value if k not in SIDES]
-        if bad:
-            raise InputError(f"{name} names side(s) {bad}; use 'left' and/or 'right'")
-
-
-def _values(value: T | Mapping[str, T] | None) -> list[T]:
-    if value is None:
-        return []
-    return list(value.values()) if isinstance(value, Mapping) else [value]
-
-
-@dataclass(frozen=True, slots=True)
-class ClinicalInputs:
-    """What the clinician knows that the gait files do not. Per-side inputs take one value for
-    both sides or a ``{"left": ..., "right": ...}`` mapping.
-
-    Parameters
-    ----------
-    body_mass_kg : float or None, 20–250 kg; None falls back to the trial files.
-    sex : "male", "female" or None (foot mass 1.43 / 1.33 % of body mass; None → the mean).
-    spasticity : Modified Ashworth score 0–4 per side (1+ = 1.5, see :func:`ashworth_score`).
-    contracture : bool per side: passive dorsiflexion < 0° with the knee extended.
-    pf_strength : MRC plantarflexor grade 0–5 per side, or None if not tested.
-    foot_length_mm : per side, 110–380 mm (from the scan when fitting).
-    body_height_mm : stature, 800–2300 mm; gives the foot length when there is no scan.
-    crouch : bool per side: excessive knee flexion in midstance seen clinically.
-    mtc_margin_mm : toe clearance kept in reserve when sizing the PLS, 0–30 mm.
-    afo_type : clinician's AFO type per side (one of ``AFO_TYPES``), or None.
-    stiffness_nm_per_deg : clinician's (low, high) stiffness per side, N·m/deg, or None.
-    """
-
-    body_mass_kg: float | None = None
-    sex: str | None = None
-    spasticity: float | Mapping[str, float] | None = None
-    contracture: bool | Mapping[str, bool] = False
-    pf_strength: int | Mapping[str, int] | None = None
-    foot_length_mm: float | Mapping[str, float] | None = None
-    body_height_mm: float | None = None
-    crouch: bool | Mapping[str, bool] = False
-    mtc_margin_mm: float = 5.0
-    afo_type: str | Mapping[str, str] | None = None
-    stiffness_nm_per_deg: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("spasticity", "contracture", "pf_strength", "foot_length_mm", "crouch"):
-            _check_sides(name, getattr(self, name))
-        _check_sides("afo_type", self.afo_type)
-        _check_sides("stiffness_nm_per_deg", self.stiffness_nm_per_deg)
-        _range("body_mass_kg", self.body_mass_kg, 20.0, 250.0, "kg", "--mass")
-        _range("body_height_mm", self.body_height_mm, 800.0, 2300.0, "mm", "--height")
-        _range("mtc_margin_mm", self.mtc_margin_mm, 0.0, 30.0, "mm", "--mtc-margin")
-        if self.sex not in ("male", "female", None):
-            raise InputError(f"sex={self.sex!r}; use 'male', 'female' or leave it unset")
-        for mas in _values(self.spasticity):
-            if isinstance(mas, bool) or mas not in _MAS_GRADES:
-                raise InputError(
-                    f"spasticity={mas!r}: Modified Ashworth is one of 0, 1, 1.5 (1+), 2, 3, 4"
-                )
-        for grade in _values(self.pf_strength):
-            if isinstance(grade, bool) or not isinstance(grade, int) or not 0 <= grade <= 5:
-                raise InputError(f"pf_strength={grade!r}: MRC grade is a whole number 0..5")
-        for flag in (*_values(self.contracture), *_values(self.crouch)):
-            if not isinstance(flag, bool):
-                raise InputError(f"contracture/crouch={flag!r}: must be true or false")
-        for length in _values(self.foot_length_mm):
-            _range("foot_length_mm", length, 110.0, 380.0, "mm", "--foot-length")
-        for kind in _values(self.afo_type):
-            if kind not in AFO_TYPES:
-                raise InputError(f"afo_type={kind!r}; use one of {', '.join(AFO_TYPES)}")
-        for pair in _values(self.stiffness_nm_per_deg):
-            lo, hi = pair
-            if not 0.0 < lo <= hi <= 20.0:
-                raise InputError(
-                    f"stiffness_nm_per_deg={tuple(pair)}; need 0 < low <= high <= 20 N·m/deg"
-                )
-        for side in SIDES:
-            stiffness = _on(self.stiffness_nm_per_deg, side)
-            if _on(self.afo_type, side) == "none" and stiffness is not None:
-                raise InputError(f"{side}: a stiffness was given with afo_type 'none'; drop one")
-
-
-def _range(name: str, value: float | None, lo: float, hi: float, unit: str, opt: str) -> None:
-    if value is not None and not lo <= value <= hi:
-        raise InputError(f"{name}={value} {unit} is outside {lo:g}..{hi:g} {unit}; check {opt}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,31 +80,44 @@ class Prescription:
     def stiffness_nmm_per_rad(self) -> tuple[float, float] | None:
         """The stiffness range in afofit's internal unit, N·mm/rad."""
         k = self.stiffness_nm_per_deg
-        return None if k is None else (k[0] / _NM_PER_DEG, k[1] / _NM_PER_DEG)
+        return (
+            None
+            if k is None
+            else (nm_per_deg_to_nmm_per_rad(k[0]), nm_per_deg_to_nmm_per_rad(k[1]))
+        )
 
 
-def _spread(name: str, sg: SideGait, need: _Need) -> TrialSpread:
+def _spread(name: str, sg: SideGait, need: Need) -> TrialSpread:
     def deg(metric: str) -> float | None:
-        value = _mean(sg, metric)
+        value = side_mean(sg, metric)
         return None if value is None else rad_to_deg(value)
 
-    speed = _mean(sg, "walking_speed_mm_per_s")
+    speed = side_mean(sg, "walking_speed_mm_per_s")
     k = need.k_nmm_per_rad
     return TrialSpread(
         trial=name,
         cycles=sg.cycles,
         flags=tuple(f.name for f in sg.flags),
-        min_toe_clearance_mm=_mean(sg, "min_toe_clearance_mm"),
+        min_toe_clearance_mm=side_mean(sg, "min_toe_clearance_mm"),
         ankle_at_contact_deg=deg("ankle_at_contact_rad"),
         peak_stance_df_deg=deg("peak_stance_df_rad"),
         peak_swing_df_deg=deg("peak_swing_df_rad"),
         walking_speed_m_per_s=None if speed is None else speed / 1000.0,
         stiffness_floor_nm_per_deg=(
-            None if need.floor_nmm_per_rad is None else need.floor_nmm_per_rad * _NM_PER_DEG
+            None
+            if need.floor_nmm_per_rad is None
+            else nmm_per_rad_to_nm_per_deg(need.floor_nmm_per_rad)
         ),
         afo_type=need.afo_type,
-        stiffness_nm_per_deg=None if k is None else (k[0] * _NM_PER_DEG, k[1] * _NM_PER_DEG),
+        stiffness_nm_per_deg=None
+        if k is None
+        else (nmm_per_rad_to_nm_per_deg(k[0]), nmm_per_rad_to_nm_per_deg(k[1])),
     )
+
+
+def _in_nm_per_deg(k: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A stiffness range (N·mm/rad) in the clinician's N·m/deg."""
+    return None if k is None else (nmm_per_rad_to_nm_per_deg(k[0]), nmm_per_rad_to_nm_per_deg(k[1]))
 
 
 def _trial_names(trials: Sequence[TrialGait]) -> list[str]:
@@ -259,7 +155,7 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
         A per-side stiffness override is given for a side with no AFO indicated.
     """
     names = _trial_names(trials)
-    mass, mass_reasons = _body_mass(trials, clinical)
+    mass, mass_reasons = body_mass(trials, clinical)
     result = {}
     for side in SIDES:
         present = [
@@ -267,11 +163,11 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
         ]
         if not present:
             continue
-        body = _body(side, clinical, mass)
-        need, worst, needs, rationale = _side(side, present, clinical, body)
+        body = body_numbers(side, clinical, mass)
+        need, worst, needs, rationale = side_need(side, present, clinical, body)
         rationale.extend(need.reasons)
         k = need.k_nmm_per_rad
-        override = _on(clinical.stiffness_nm_per_deg, side)
+        override = on_side(clinical.stiffness_nm_per_deg, side)
         if override is not None and need.afo_type == "none":
             if isinstance(clinical.stiffness_nm_per_deg, Mapping):
                 raise InputError(
@@ -285,7 +181,7 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
                 )
             )
         elif override is not None:
-            was = f" (afofit's rule gave {_fmt_k(k)})" if k is not None else ""
+            was = f" (afofit's rule gave {format_k(k)})" if k is not None else ""
             rationale.insert(
                 0,
                 Reason(
@@ -293,7 +189,7 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
                     "set by the clinician",
                 ),
             )
-            k = (_k(override[0]), _k(override[1]))
+            k = (nm_per_deg_to_nmm_per_rad(override[0]), nm_per_deg_to_nmm_per_rad(override[1]))
         elif need.afo_type != "none" and (k is None or need.needs_mass):
             raise GaitError(
                 f"{side} side: a {need.afo_type} AFO is indicated and its stiffness needs the body "
@@ -302,13 +198,13 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
             )
         if need.afo_type == "none":
             k = None
-        if need.afo_type == "none" and _on(clinical.afo_type, side) is None:
+        if need.afo_type == "none" and on_side(clinical.afo_type, side) is None:
             rationale.insert(
                 0,
                 Reason(
                     f"no AFO: no foot-drop sign in {len(present)} trial(s), and no spasticity, "
                     "contracture or plantarflexor weakness recorded",
-                    f"{_REF} §2.4, §2.5 (D)",
+                    f"{REFERENCE} §2.4, §2.5 (D)",
                 ),
             )
             seen = sorted({f.name for _, sg in present for f in sg.flags} & set(COMPENSATION_FLAGS))
@@ -318,18 +214,20 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
                     Reason(
                         f"but {', '.join(seen)} was seen: a compensation that can hide a foot "
                         "drop; check the ankle in swing",
-                        f"{_REF} §2.4 [S56] (A), [S57] (V)",
+                        f"{REFERENCE} §2.4 [S56] (A), [S57] (V)",
                     ),
                 )
         if len(present) > 1:
-            rationale.append(_across(present, needs, present[worst][0]))
+            rationale.append(across_trials(present, needs, present[worst][0]))
         rationale.extend(mass_reasons)
         rationale.extend(body.reasons)
         moment = body.holding_moment_nmm
         result[side] = Prescription(
             side=side,
             afo_type=need.afo_type,
-            stiffness_nm_per_deg=None if k is None else (k[0] * _NM_PER_DEG, k[1] * _NM_PER_DEG),
+            stiffness_nm_per_deg=None
+            if k is None
+            else (nmm_per_rad_to_nm_per_deg(k[0]), nmm_per_rad_to_nm_per_deg(k[1])),
             rationale=tuple(rationale),
             holding_moment_nm=None if moment is None else moment / 1000.0,
             driving_trial=present[worst][0],

@@ -12,7 +12,7 @@ the clinician can override the type and the stiffness) on the swing-holding floo
    k = 0.035–0.09 N·m/deg per kg (``_leaf_part``);
 4. several at once → the more supportive type and the larger stiffness (``_trial_need``).
 
-Each trial is judged alone; the most demanding trial drives (``_side``).
+Each trial is judged alone; the most demanding trial drives (``side_need``).
 :func:`afofit.gait.prescribe.prescribe` applies the clinician's overrides and builds the
 :class:`~afofit.gait.prescribe.Prescription`. Inside: mm, kg, N·mm, rad.
 """
@@ -20,24 +20,13 @@ Each trial is judged alone; the most demanding trial drives (``_side``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from afofit.gait.holding import (
-    _NM_PER_DEG,
-    _REF,
-    SAFETY_FACTOR,
-    SAFETY_FACTOR_TONE,
-    _Body,
-    _clearance_floor,
-    _on,
-)
-from afofit.gait.model import Reason, SideGait
-
-if TYPE_CHECKING:
-    from afofit.gait.prescribe import ClinicalInputs
+from afofit.clinical import AFO_TYPES, ClinicalInputs, on_side
+from afofit.gait.holding import SAFETY_FACTOR, SAFETY_FACTOR_TONE, Body, clearance_floor
+from afofit.gait.model import REFERENCE, Reason, SideGait
+from afofit.units import nm_per_deg_to_nmm_per_rad, nmm_per_rad_to_nm_per_deg
 
 __all__ = [
-    "AFO_TYPES",
     "COMPENSATION_FLAGS",
     "CROUCH_FLAGS",
     "DORSAL_LEAF_NM_PER_DEG_PER_KG",
@@ -49,11 +38,14 @@ __all__ = [
     "PLS_MAX_NM_PER_DEG",
     "PLS_RANGE_NM_PER_DEG",
     "SOLID_RANGE_NM_PER_DEG",
+    "Need",
+    "across_trials",
+    "format_k",
+    "side_need",
 ]
 
 
 #: AFO types, least to most supportive; all but "none" are design profiles in profiles/designs.
-AFO_TYPES: tuple[str, ...] = ("none", "pls", "semi-rigid", "solid")
 #: Typical PLS stiffness, §2.5 rule 2 (D); the top keeps loading-response PF free [S48].
 PLS_RANGE_NM_PER_DEG = (0.3, 1.0)
 #: Above this clearance floor a PLS would block loading-response PF: semi-rigid instead (D).
@@ -85,7 +77,7 @@ COMPENSATION_FLAGS = ("steppage", "circumduction")
 
 
 @dataclass(frozen=True, slots=True)
-class _Need:
+class Need:
     """What one trial asks for: type, stiffness (N·mm/rad) and why."""
 
     afo_type: str
@@ -99,12 +91,15 @@ class _Need:
         return AFO_TYPES.index(self.afo_type), (self.k_nmm_per_rad or (-1.0, -1.0))[0]
 
 
-def _k(nm_per_deg: float) -> float:
-    return nm_per_deg / _NM_PER_DEG
+def _nmm_per_rad(k_nm_per_deg: tuple[float, float]) -> tuple[float, float]:
+    """A stiffness range given in N·m/deg, in N·mm/rad."""
+    return nm_per_deg_to_nmm_per_rad(k_nm_per_deg[0]), nm_per_deg_to_nmm_per_rad(k_nm_per_deg[1])
 
 
-def _fmt_k(k_nmm_per_rad: tuple[float, float]) -> str:
-    return f"{k_nmm_per_rad[0] * _NM_PER_DEG:.2f}–{k_nmm_per_rad[1] * _NM_PER_DEG:.2f} N·m/deg"
+def format_k(k_nmm_per_rad: tuple[float, float]) -> str:
+    """``k_nmm_per_rad`` (low, high), N·mm/rad, as text in N·m/deg ("0.40–0.80 N·m/deg")."""
+    lo, hi = (nmm_per_rad_to_nm_per_deg(k) for k in k_nmm_per_rad)
+    return f"{lo:.2f}–{hi:.2f} N·m/deg"
 
 
 def _widen(lo: float, hi: float) -> tuple[float, float]:
@@ -125,10 +120,10 @@ class _Findings:
 
 def _findings(side: str, sg: SideGait, clinical: ClinicalInputs) -> _Findings:
     signs = {f.name for f in sg.flags}
-    mas = _on(clinical.spasticity, side) or 0.0
-    contracture = bool(_on(clinical.contracture, side))
-    crouch = bool(_on(clinical.crouch, side)) or bool(signs & set(CROUCH_FLAGS))
-    strength = _on(clinical.pf_strength, side)
+    mas = on_side(clinical.spasticity, side) or 0.0
+    contracture = bool(on_side(clinical.contracture, side))
+    crouch = bool(on_side(clinical.crouch, side)) or bool(signs & set(CROUCH_FLAGS))
+    strength = on_side(clinical.pf_strength, side)
     pf_weak = [f"MRC {strength}/5"] if strength is not None and strength <= PF_WEAK_MRC else []
     spastic = [f"Modified Ashworth {mas:g}"] if mas >= MAS_SOLID else []
     spastic += ["PF contracture"] * contracture + ["crouch"] * crouch
@@ -152,7 +147,7 @@ def _solid_part(found: _Findings) -> _Part:
             f"solid AFO, k ≥ 4 N·m/deg ({', '.join(found.spastic) or 'set by the clinician'}): "
             "trim line anterior to the malleoli; cast at the contracture angle and tune the "
             "shank angle with footwear",
-            f"{_REF} §2.5 rule 1 (D); rigid PP 4.4 N·m/deg §1.2 [S5] (V); §3",
+            f"{REFERENCE} §2.5 rule 1 (D); rigid PP 4.4 N·m/deg §1.2 [S5] (V); §3",
         )
     ]
     if found.spastic and not found.contracture_or_crouch:
@@ -160,10 +155,17 @@ def _solid_part(found: _Findings) -> _Part:
             Reason(
                 "no contracture: patients without one walk better with dorsiflexion free in "
                 "stance; consider a plantarflexion-stop articulated AFO",
-                f"{_REF} §2.1 [S38] (V)",
+                f"{REFERENCE} §2.1 [S38] (V)",
             )
         )
-    return "solid", (_k(SOLID_RANGE_NM_PER_DEG[0]), _k(SOLID_RANGE_NM_PER_DEG[1])), reasons
+    return (
+        "solid",
+        (
+            nm_per_deg_to_nmm_per_rad(SOLID_RANGE_NM_PER_DEG[0]),
+            nm_per_deg_to_nmm_per_rad(SOLID_RANGE_NM_PER_DEG[1]),
+        ),
+        reasons,
+    )
 
 
 def _pls_part(found: _Findings, floor: float | None, floor_reasons: list[Reason]) -> _Part:
@@ -176,39 +178,39 @@ def _pls_part(found: _Findings, floor: float | None, floor_reasons: list[Reason]
                 "; isolated dorsiflexor weakness (no spasticity recorded, plantarflexors ≥ 4/5 "
                 "or not tested) → posterior leaf spring (PLS), trim line behind the malleoli"
             )
-        reasons.append(Reason(text, f"{_REF} §2.5 rule 2 (D); §2.4 [S55] (V)"))
+        reasons.append(Reason(text, f"{REFERENCE} §2.5 rule 2 (D); §2.4 [S55] (V)"))
     if 0 < found.mas < MAS_SOLID:
         reasons.append(
             Reason(
                 "Modified Ashworth 1: tone adds to the holding moment, so SF 3 is used",
-                f"{_REF} §2.2 (U)",
+                f"{REFERENCE} §2.2 (U)",
             )
         )
     reasons.extend(floor_reasons)
     if floor is None:
         return "pls", None, reasons
     kind = "pls"
-    if floor > _k(PLS_MAX_NM_PER_DEG):
+    if floor > nm_per_deg_to_nmm_per_rad(PLS_MAX_NM_PER_DEG):
         kind = "semi-rigid"
         reasons.append(
             Reason(
                 f"the floor exceeds {PLS_MAX_NM_PER_DEG:g} N·m/deg: a PLS this stiff blocks "
                 "loading-response plantarflexion → semi-rigid (trim line at the malleoli); a "
                 "cushioned heel limits the knee-flexion moment at loading",
-                f"{_REF} §2.5 rule 2 upper limit (D); §3 [S48] (V)",
+                f"{REFERENCE} §2.5 rule 2 upper limit (D); §3 [S48] (V)",
             )
         )
-    elif floor > _k(PLS_RANGE_NM_PER_DEG[1]):
+    elif floor > nm_per_deg_to_nmm_per_rad(PLS_RANGE_NM_PER_DEG[1]):
         reasons.append(
             Reason(
                 "the floor is above the usual PLS range 0.3–1.0 N·m/deg: check loading-response "
                 "plantarflexion and the knee at fitting",
-                f"{_REF} §2.5 rule 2 (D); §3 [S48] (V)",
+                f"{REFERENCE} §2.5 rule 2 (D); §3 [S48] (V)",
             )
         )
-    lo, hi = _widen(floor, _k(PLS_RANGE_NM_PER_DEG[1]))
+    lo, hi = _widen(floor, nm_per_deg_to_nmm_per_rad(PLS_RANGE_NM_PER_DEG[1]))
     if kind == "pls":  # a PLS stiffer than PLS_MAX blocks loading-response PF
-        hi = min(hi, _k(PLS_MAX_NM_PER_DEG))
+        hi = min(hi, nm_per_deg_to_nmm_per_rad(PLS_MAX_NM_PER_DEG))
     return kind, (lo, hi), reasons
 
 
@@ -220,25 +222,25 @@ def _leaf_part(found: _Findings, mass_kg: float | None) -> _Part:
             f"plantarflexor weakness ({', '.join(found.pf_weak) or 'set by the clinician'}) → "
             f"spring-like dorsal-leaf AFO, {lo}–{hi} N·m/deg per kg body mass; afofit has no "
             "dorsal-leaf profile yet, so the nearest existing design, semi-rigid, is used",
-            f"{_REF} §2.5 rule 3 (D from §2.1 [S7] (V))",
+            f"{REFERENCE} §2.5 rule 3 (D from §2.1 [S7] (V))",
         ),
         Reason(
             "titrate: each +1 N·m/deg lowers peak stance dorsiflexion by about 1.1°; the best "
             "stiffness is often below supplier body-weight tables (by 1.2 ± 1.3 N·m/deg)",
-            f"{_REF} §2.1 [S7], [S37] (V)",
+            f"{REFERENCE} §2.1 [S7], [S37] (V)",
         ),
     ]
-    k = None if mass_kg is None else (_k(lo * mass_kg), _k(hi * mass_kg))
+    k = None if mass_kg is None else _nmm_per_rad((lo * mass_kg, hi * mass_kg))
     return "semi-rigid", k, reasons
 
 
 def _trial_need(
-    side: str, sg: SideGait, clinical: ClinicalInputs, body: _Body, forced: str | None
-) -> _Need:
+    side: str, sg: SideGait, clinical: ClinicalInputs, body: Body, forced: str | None
+) -> Need:
     """Apply §2.5 rules 1-4 to one trial; with ``forced``, size the clinician's type instead."""
     found = _findings(side, sg, clinical)
     sf = SAFETY_FACTOR_TONE if 0 < found.mas < MAS_SOLID else SAFETY_FACTOR
-    floor, floor_reasons = _clearance_floor(sg, body, clinical.mtc_margin_mm, sf)
+    floor, floor_reasons = clearance_floor(sg, body, clinical.mtc_margin_mm, sf)
     parts: list[_Part] = []
     if found.spastic or forced == "solid":
         parts.append(_solid_part(found))
@@ -253,12 +255,12 @@ def _trial_need(
                 "dorsiflexor and plantarflexor needs conflict (free plantarflexion at loading, "
                 "resisted dorsiflexion in stance): the larger stiffness is taken; consider an "
                 "articulated AFO with separate PF and DF resistance",
-                f"{_REF} §2.5 rule 4 (D)",
+                f"{REFERENCE} §2.5 rule 4 (D)",
             )
         )
     kind = forced or max((p[0] for p in parts), key=AFO_TYPES.index, default="none")
     if kind == "none":
-        return _Need("none", None, tuple(reasons), floor)
+        return Need("none", None, tuple(reasons), floor)
     ranges = [p[1] for p in parts if p[1] is not None]
     missing = len(ranges) < len(parts)
     if missing and kind == "solid":
@@ -266,13 +268,21 @@ def _trial_need(
             Reason("no body mass: the clearance floor was not compared with 4 N·m/deg", "afofit")
         )
     k = (max(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
-    return _Need(kind, k, tuple(reasons), floor, needs_mass=missing and kind != "solid")
+    return Need(kind, k, tuple(reasons), floor, needs_mass=missing and kind != "solid")
 
 
-def _across(present: list[tuple[str, SideGait]], needs: list[_Need], driving: str) -> Reason:
-    """One line on how the trials differ and which one sets the prescription."""
+def across_trials(present: list[tuple[str, SideGait]], needs: list[Need], driving: str) -> Reason:
+    """One line on how the trials differ and which one sets the prescription.
+
+    ``present`` is each trial's (name, side gait), ``needs`` their needs in the same
+    order, ``driving`` the name of the trial that sets the prescription.
+    """
     signed = [n for (n, sg), need in zip(present, needs, strict=True) if need.afo_type != "none"]
-    floors = [need.floor_nmm_per_rad * _NM_PER_DEG for need in needs if need.floor_nmm_per_rad]
+    floors = [
+        nmm_per_rad_to_nm_per_deg(need.floor_nmm_per_rad)
+        for need in needs
+        if need.floor_nmm_per_rad
+    ]
     text = f"{len(present)} trials; an AFO is indicated in {len(signed)}"
     if signed:
         text += f" ({', '.join(signed)})"
@@ -285,15 +295,19 @@ def _across(present: list[tuple[str, SideGait]], needs: list[_Need], driving: st
     return Reason(text, "afofit: the worst trial drives (D)")
 
 
-def _side(
+def side_need(
     side: str,
     present: list[tuple[str, SideGait]],
     clinical: ClinicalInputs,
-    body: _Body,
-) -> tuple[_Need, int, list[_Need], list[Reason]]:
-    """The driving need of one side, its trial index, every trial's own need, override lines."""
+    body: Body,
+) -> tuple[Need, int, list[Need], list[Reason]]:
+    """The driving need of one side, its trial index, every trial's own need, override lines.
+
+    ``present`` is each trial's (name, gait of this ``side``); ``clinical`` the clinician's
+    inputs (an AFO type it forces); ``body`` the side's mass and holding moment.
+    """
     needs = [_trial_need(side, sg, clinical, body, None) for _, sg in present]
-    forced = _on(clinical.afo_type, side)
+    forced = on_side(clinical.afo_type, side)
     sized = needs
     if forced is not None:
         sized = [_trial_need(side, sg, clinical, body, forced) for _, sg in present]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from afofit import __version__
+from afofit.version import __version__
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from afofit.clinical import ClinicalInputs
 from afofit.errors import InputError
 from afofit.fit import analyse_gait
 from afofit.gait.analysis import edge_metric, gait_to_dict, pooled_metrics
-from afofit.gait.prescribe import ClinicalInputs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]

@@ -15,15 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from afofit.clinical import AFO_TYPES, ClinicalInputs, ashworth_score
 from afofit.errors import GaitError, InputError
 from afofit.gait.model import EventTimes, Flag, GaitTrial, SideGait, TrialGait
-from afofit.gait.prescribe import (
-    AFO_TYPES,
-    ClinicalInputs,
-    ashworth_score,
-    prescribe,
-    prescription_to_dict,
-)
+from afofit.gait.prescribe import prescribe, prescription_to_dict
 from afofit.profiles import builtin_profiles
 from afofit.units import deg_to_rad
 
