@@ -210,39 +210,13 @@ def write_gait_plot(analysis: GaitAnalysis, path: Path) -> Path:
 
 
 def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = None) -> Path:
-    """Write ``trial`` as afofit's gait CSV (see :mod:`afofit.gait.text`) to ``path``, atomically.
+    """Write ``trial`` as afofit's gait CSV (:func:`afofit.gait.csvfile.csv_text`) to ``path``.
 
-    Angles go out in degrees and markers in mm (heel, toe, pelvis); events as 0/1 columns
-    on their nearest rows. ``body_mass_kg`` (else the trial's) goes in a comment line.
+    Atomically; ``body_mass_kg`` (else the trial's) goes in a comment line.
     """
-    from afofit.units import rad_to_deg
+    from afofit.gait.csvfile import csv_text
 
-    n = len(trial.time_s)
-    columns: dict[str, np.ndarray] = {"time": trial.time_s}
-    names = {"ankle": "ankle", "knee": "knee", "hip": "hip"}
-    for (side, joint), angle in sorted(trial.angles_rad.items()):
-        if joint in names:
-            columns[f"{side}_{joint}_deg"] = rad_to_deg(1.0) * angle[:, 0]
-        if joint == "hip" and np.isfinite(angle[:, 1]).any():
-            columns[f"{side}_hip_adduction_deg"] = rad_to_deg(1.0) * angle[:, 1]
-    for (side, role), xyz in sorted(trial.markers_mm.items()):
-        prefix = "pelvis" if role == "pelvis" else f"{side}_{role}"
-        if role in ("heel", "toe") or (role == "pelvis" and side == "left"):
-            for k, axis in enumerate("xyz"):
-                columns[f"{prefix}_{axis}_mm"] = xyz[:, k]
-    for side, events in sorted(trial.events.items()):
-        for kind, times in (("foot_strike", events.foot_strike_s), ("foot_off", events.foot_off_s)):
-            flags = np.zeros(n)
-            flags[[int(np.argmin(np.abs(trial.time_s - t))) for t in times]] = 1
-            columns[f"{side}_{kind}"] = flags
-    mass = body_mass_kg if body_mass_kg is not None else trial.body_mass_kg
-    lines = [f"# afofit gait CSV ({Path(trial.path).name})"]
-    if mass is not None:
-        lines.append(f"# body_mass_kg: {mass:g}")
-    lines.append(",".join(columns))
-    table = np.column_stack(list(columns.values()))
-    lines += [",".join(f"{v:.6g}" for v in row) for row in table]
-    text = "\n".join(lines) + "\n"
+    text = csv_text(trial, body_mass_kg)
     return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
 
 

@@ -25,17 +25,38 @@ GAIT = [str(ROOT / "examples" / f"demo_gait_{k}.csv") for k in ("rested", "fatig
 #: name → (phantom options, fit options); the scans are varied in side, units, pose,
 #: noise, holes, open sole, knee and legs, the fits in design, material and options.
 PHANTOMS = {
-    "p1_right_mm.stl": (["--seed", "7", "--noise", "0.2", "--holes", "2"],
-                        ["--strap-slots", "--gait", GAIT[0], "--gait", GAIT[1]]),
-    "p2_left_cm_open.ply": (["--side", "left", "--units", "cm", "--open-sole", "--seed", "3",
-                             "--faces", "40000"], ["--design", "solid", "--thickness", "4.5"]),
-    "p3_right_m_noknee.obj": (["--units", "m", "--no-knee", "--seed", "5", "--foot-length", "240",
-                               "--faces", "40000"],
-                              ["--design", "semi-rigid", "--footplate", "full", "--material", "pa12"]),
+    "p1_right_mm.stl": (
+        ["--seed", "7", "--noise", "0.2", "--holes", "2"],
+        ["--strap-slots", "--gait", GAIT[0], "--gait", GAIT[1]],
+    ),
+    "p2_left_cm_open.ply": (
+        ["--side", "left", "--units", "cm", "--open-sole", "--seed", "3", "--faces", "40000"],
+        ["--design", "solid", "--thickness", "4.5"],
+    ),
+    "p3_right_m_noknee.obj": (
+        ["--units", "m", "--no-knee", "--seed", "5", "--foot-length", "240", "--faces", "40000"],
+        ["--design", "semi-rigid", "--footplate", "full", "--material", "pa12"],
+    ),
     "p4_both.stl": (["--side", "both", "--seed", "9", "--faces", "30000"], ["--side", "both"]),
-    "p5_left_in.stl": (["--side", "left", "--units", "in", "--seed", "11", "--noise", "0.3",
-                        "--holes", "4", "--calf-girth", "400", "--faces", "40000"],
-                       ["--stiffness", "1.0", "--clearance", "3", "--landmarks", "LANDMARKS"]),
+    "p5_left_in.stl": (
+        [
+            "--side",
+            "left",
+            "--units",
+            "in",
+            "--seed",
+            "11",
+            "--noise",
+            "0.3",
+            "--holes",
+            "4",
+            "--calf-girth",
+            "400",
+            "--faces",
+            "40000",
+        ],
+        ["--stiffness", "1.0", "--clearance", "3", "--landmarks", "LANDMARKS"],
+    ),
 }
 SCANS = {"anny_male_right.stl": ["--design", "pls"], "anny_female_left.ply": ["--design", "solid"]}
 

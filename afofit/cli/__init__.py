@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from afofit.version import __version__
 from afofit.cli.options import (
     AfoType,
     ContractureOpt,
@@ -36,6 +35,7 @@ from afofit.cli.options import (
 )
 from afofit.cli.tables import fit_table, gait_tables, scan_table
 from afofit.errors import AfofitError
+from afofit.version import __version__
 
 app = typer.Typer(
     name="afofit",

@@ -33,7 +33,8 @@ import numpy as np
 
 from afofit.gait.markers import lab_markers, strip_prefix
 from afofit.gait.model import EventTimes, GaitTrial
-from afofit.gait.readers import FORMATS, Key, build_trial, fail
+from afofit.gait.parsing import Key, build_trial, fail
+from afofit.gait.registry import FORMATS, register_reader
 from afofit.units import deg_to_rad
 
 __all__ = ["ANGLE_LABELS", "read_c3d"]
@@ -242,3 +243,6 @@ def read_c3d(path: Path) -> GaitTrial:
         body_mass_kg=mass if mass > 0 else None,
         notes=notes,
     )
+
+
+register_reader(".c3d", read_c3d)

@@ -36,14 +36,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from afofit.errors import GaitError
-from afofit.gait.events_angles import _from_angles
+from afofit.gait.events_angles import events_from_angles
 from afofit.gait.model import SIDES, EventTimes, GaitTrial
 from afofit.gait.signals import (
     MIN_PEAK_DISTANCE_STRIDES,
     STRIDE_RANGE_S,
     ZENI_CUTOFF_HZ,
-    _fill,
-    _peaks,
+    bridge_gaps,
+    clear_peaks,
     estimate_stride_time,
     lowpass,
 )
@@ -182,9 +182,9 @@ def _zeni(trial: GaitTrial, side: str, direction: NDArray[np.float64]) -> EventT
         reference = speed * (t - t[0])
     filtered = {}
     for kind, marker in (("strike", strike_marker), ("off", off_marker)):
-        raw, missing = _fill(along(marker))
+        raw, missing = bridge_gaps(along(marker))
         filtered[kind] = (lowpass(raw, trial.rate_hz, ZENI_CUTOFF_HZ), missing)
-    ref = lowpass(_fill(reference)[0], trial.rate_hz, ZENI_CUTOFF_HZ)
+    ref = lowpass(bridge_gaps(reference)[0], trial.rate_hz, ZENI_CUTOFF_HZ)
     strike_signal = filtered["strike"][0] - ref
     off_signal = filtered["off"][0] - ref
     stride = estimate_stride_time(strike_signal, trial.rate_hz)
@@ -193,9 +193,9 @@ def _zeni(trial: GaitTrial, side: str, direction: NDArray[np.float64]) -> EventT
         log.info("%s %s: no stride period found; peaks kept 0.3 s apart", trial.path, side)
         stride = STRIDE_RANGE_S[0]
     distance = int(MIN_PEAK_DISTANCE_STRIDES * stride * trial.rate_hz)
-    strikes = _peaks(strike_signal, filtered["strike"][1], distance)
+    strikes = clear_peaks(strike_signal, filtered["strike"][1], distance)
     strikes = _settle(strikes, filtered["strike"][0], ref, stride * trial.rate_hz)
-    offs = _peaks(-off_signal, filtered["off"][1], distance)
+    offs = clear_peaks(-off_signal, filtered["off"][1], distance)
     return EventTimes(
         foot_strike_s=t[strikes].astype(np.float64), foot_off_s=t[offs].astype(np.float64)
     )
@@ -280,7 +280,7 @@ def detect_events(trial: GaitTrial) -> tuple[dict[str, EventTimes], str]:
             events[side] = _zeni(trial, side, direction)
             methods.append(f"{side}: markers (Zeni 2008)")
         elif (side, "ankle") in trial.angles_rad:
-            events[side] = _from_angles(trial, side)
+            events[side] = events_from_angles(trial, side)
             how = "ankle and knee angles" if (side, "knee") in trial.angles_rad else "ankle angle"
             methods.append(f"{side}: {how}")
     if not events:

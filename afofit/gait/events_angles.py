@@ -31,14 +31,14 @@ from afofit.gait.model import EventTimes, GaitTrial
 from afofit.gait.signals import (
     MIN_PEAK_DISTANCE_STRIDES,
     ZENI_CUTOFF_HZ,
-    _fill,
-    _peaks,
+    bridge_gaps,
+    clear_peaks,
     estimate_stride_time,
     lowpass,
 )
 
 # Nothing public: :func:`afofit.gait.events.detect_events` is the entry point.
-__all__: list[str] = []
+__all__ = ["events_from_angles"]
 
 # Angle-only detector, fractions of the stride, read on the two healthy reference C3Ds:
 # peak PF follows foot off by 3.5–3.8 %, the knee's terminal-swing extension minimum
@@ -49,15 +49,15 @@ _ANGLE_FS_AFTER_KNEE_MIN = 0.03
 _ANGLE_FS_BEFORE_PF_VELOCITY = 0.02
 
 
-def _from_angles(trial: GaitTrial, side: str) -> EventTimes:
-    """Foot strikes and foot offs of one side from its ankle (and knee) sagittal angle."""
+def events_from_angles(trial: GaitTrial, side: str) -> EventTimes:
+    """Foot strikes and foot offs of ``side`` of ``trial`` from its ankle (and knee) angle."""
     t, rate, n = trial.time_s, trial.rate_hz, len(trial.time_s)
-    ankle, missing = _fill(trial.angles_rad[(side, "ankle")][:, 0])
+    ankle, missing = bridge_gaps(trial.angles_rad[(side, "ankle")][:, 0])
     ankle = lowpass(ankle, rate, ZENI_CUTOFF_HZ)
     knee_raw = trial.angles_rad.get((side, "knee"))
     knee = None
     if knee_raw is not None and np.isfinite(knee_raw[:, 0]).any():
-        knee = lowpass(_fill(knee_raw[:, 0])[0], rate, ZENI_CUTOFF_HZ)
+        knee = lowpass(bridge_gaps(knee_raw[:, 0])[0], rate, ZENI_CUTOFF_HZ)
     stride = estimate_stride_time(knee if knee is not None else ankle, rate)
     stride = stride or estimate_stride_time(ankle, rate)
     if stride is None:
@@ -78,7 +78,7 @@ def _from_angles(trial: GaitTrial, side: str) -> EventTimes:
     # Peak stance dorsiflexion, the largest of each stride in healthy and foot-drop gait,
     # anchors each cycle (two-sided prominence: no half peaks at the trial's ends). Peak PF
     # follows it within 40 % of a stride; the strike precedes it by 20–65 %.
-    tops = _peaks(ankle, missing, int(MIN_PEAK_DISTANCE_STRIDES * span), edges=False)
+    tops = clear_peaks(ankle, missing, int(MIN_PEAK_DISTANCE_STRIDES * span), edges=False)
     offs, strikes = [], []
     for top in tops:
         strikes.append(strike_in(top - 0.65 * span, top - 0.2 * span))

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from afofit.gait.model import MARKER_ROLES, SIDES
-from afofit.gait.readers import Array, Key, fail
+from afofit.gait.parsing import Array, Key, fail
 from afofit.units import SCALE_TO_MM
 
 __all__ = ["detect_up_axis", "lab_markers", "match_markers", "z_up_rotation"]

@@ -17,6 +17,8 @@ __all__ = [
     "MIN_PROMINENCE_FRACTION",
     "STRIDE_RANGE_S",
     "ZENI_CUTOFF_HZ",
+    "bridge_gaps",
+    "clear_peaks",
     "estimate_stride_time",
     "lowpass",
 ]
@@ -86,8 +88,8 @@ def lowpass(x: NDArray[np.float64], rate_hz: float, cutoff_hz: float) -> NDArray
     return np.asarray(filtfilt(b, a, x), dtype=np.float64)
 
 
-def _fill(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Linearly bridge NaN samples; return the filled signal and the mask of missing ones."""
+def bridge_gaps(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Linearly bridge the NaN samples of ``x``; return it filled and the mask of missing ones."""
     missing = ~np.isfinite(x)
     if missing.all():
         return np.zeros_like(x), missing
@@ -98,10 +100,13 @@ def _fill(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_
     return x, missing
 
 
-def _peaks(
+def clear_peaks(
     x: NDArray[np.float64], missing: NDArray[np.bool_], distance: int, edges: bool = True
 ) -> NDArray[np.intp]:
     """Indices of the clear maxima of ``x`` at least ``distance`` apart, not in a gap.
+
+    ``missing`` marks the samples that were bridged (:func:`bridge_gaps`); a maximum there
+    is dropped.
 
     A maximum must rise ``MIN_PROMINENCE_FRACTION`` of the signal's 5–95 % range above the
     lower ground on both sides; with ``edges``, within ``distance`` of either end of the

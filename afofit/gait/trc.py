@@ -7,7 +7,7 @@ a quarter turn about x (x→x, y→z, z→-y) unless the pelvis or knee markers 
 above the feet along another axis. A .trc carries no angles.
 
 Header counts (``NumFrames``, ``NumMarkers``) that disagree with the data are noted, and
-the data is trusted. The line and number parsing is shared with :mod:`afofit.gait.text`.
+the data is trusted. The line and number parsing is shared (:mod:`afofit.gait.parsing`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,17 @@ from pathlib import Path
 
 from afofit.gait.markers import lab_markers
 from afofit.gait.model import GaitTrial
-from afofit.gait.readers import build_trial, fail, rate_from_time
-from afofit.gait.text import _count_note, _data_rows, _lines, _numbers, _split
+from afofit.gait.parsing import (
+    build_trial,
+    count_note,
+    data_rows,
+    fail,
+    parse_numbers,
+    rate_from_time,
+    read_lines,
+    split_cells,
+)
+from afofit.gait.registry import register_reader
 
 __all__ = ["read_trc"]
 
@@ -41,7 +50,7 @@ def read_trc(path: Path) -> GaitTrial:
         Fewer than five header lines, no heel or toe marker, an unknown unit, a
         non-numeric cell, no rows, or a time that does not increase.
     """
-    lines = _lines(path)
+    lines = read_lines(path)
     if len(lines) < 5 or not lines[0].strip().lower().startswith("pathfiletype"):
         raise fail(
             path,
@@ -49,13 +58,15 @@ def read_trc(path: Path) -> GaitTrial:
             "values, Frame# Time names, X1 Y1 Z1)",
             "Export the markers from OpenSim or your capture software as .trc again.",
         )
-    header = dict(zip((k.lower() for k in _split(lines[1])), _split(lines[2]), strict=False))
-    names = _split(lines[3].replace("\t", " "))[2:]
-    rows, numbers = _data_rows(lines, 5)
+    header = dict(
+        zip((k.lower() for k in split_cells(lines[1])), split_cells(lines[2]), strict=False)
+    )
+    names = split_cells(lines[3].replace("\t", " "))[2:]
+    rows, numbers = data_rows(lines, 5)
     columns = ["frame", "time"] + [f"{n} {a}" for n in names for a in "XYZ"]
-    notes = _count_note("NumFrames", header.get("numframes"), len(rows))
-    notes += _count_note("NumMarkers", header.get("nummarkers"), len(names))
-    data = _numbers(path, rows, numbers, columns)
+    notes = count_note("NumFrames", header.get("numframes"), len(rows))
+    notes += count_note("NumMarkers", header.get("nummarkers"), len(names))
+    data = parse_numbers(path, rows, numbers, columns)
     markers, marker_notes = lab_markers(
         path,
         names,
@@ -81,3 +92,6 @@ def read_trc(path: Path) -> GaitTrial:
         pass
     notes += marker_notes
     return build_trial(path, rate, time_s, {}, markers, notes=notes)
+
+
+register_reader(".trc", read_trc)

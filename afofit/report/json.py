@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from afofit.version import __version__
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
+from afofit.version import __version__
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult, LegFit

@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 
 from afofit.errors import GaitError, InputError
 from afofit.gait.markers import detect_up_axis, match_markers, z_up_rotation
-from afofit.gait.readers import (
-    MAX_GAP_S,
-    SUPPORTED_SUFFIXES,
-    fill_gaps,
-    load_gait,
-    rate_from_time,
-)
+from afofit.gait.parsing import MAX_GAP_S, fill_gaps, rate_from_time
+from afofit.gait.readers import SUPPORTED_SUFFIXES, load_gait
 from afofit.units import deg_to_rad
 
 from .conftest import FIXTURES, shared_gait
