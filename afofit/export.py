@@ -28,7 +28,6 @@ __all__ = [
     "check_mesh_path",
     "check_out_dir",
     "standing_shell",
-    "stl_name",
     "write_atomic",
     "write_fit",
     "write_gait_csv",
@@ -172,25 +171,17 @@ def check_out_dir(folder: Path) -> None:
         raise ExportError(f"{parent}: no such folder; create it first or choose another -o.")
 
 
-def stl_name(side: str, both: bool, printing: bool = False) -> str:
-    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both.
-
-    ``printing`` names the copy that stands on the printer's bed: ``afo-print.stl``,
-    ``afo-left-print.stl``.
-    """
-    stem = f"afo-{side}" if both else "afo"
-    return f"{stem}-print.stl" if printing else f"{stem}.stl"
-
-
 def standing_shell(fit: LegFit) -> tuple[trimesh.Trimesh, np.ndarray]:
-    """The fit's shell moved to stand on its footplate on a printer's bed, and the (4, 4) motion.
+    """The ``fit``'s shell moved to stand on its footplate on a printer's bed, and the motion.
+
+    The (4, 4) motion is the fit's ``print_transform``.
 
     A slicer drops a part onto the bed as it lies; in a scan's pose the shell
     can touch the bed at a point (PrusaSlicer: "no extrusions in the first
     layer"). Standing on its flat footplate it prints without supports under
     the plate.
     """
-    motion = fit.leg.frame.standing(np.asarray(fit.shell_scan.vertices))
+    motion = fit.print_transform
     vertices = np.asarray(fit.shell_scan.vertices) @ motion[:3, :3].T + motion[:3, 3]
     return trimesh.Trimesh(vertices, fit.shell_scan.faces, process=False), motion
 
@@ -221,30 +212,28 @@ def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = No
 
 
 def write_fit(result: FitResult, folder: Path) -> list[Path]:
-    """Write a fitting ``result``'s STL(s), ``fitting.json`` and ``report.html`` into ``folder``.
+    """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` into ``folder``.
 
     Everything is rendered in memory first, then each file is written
     atomically, so a failure leaves no half-written output.
+
+    Raises
+    ------
+    ExportError
+        ``folder`` cannot be a folder or cannot be written.
     """
     from afofit.report.html import fitting_html
     from afofit.report.json import fitting_json
 
     folder = Path(folder)
     check_out_dir(folder)
-    both = len(result.legs) > 1
-    names = [stl_name(fit.leg.side, both) for fit in result.legs]
-    print_names = [stl_name(fit.leg.side, both, printing=True) for fit in result.legs]
-    standing = [standing_shell(fit) for fit in result.legs]
-    motions = [motion for _, motion in standing]
-    data = fitting_json(result, names, list(zip(print_names, motions, strict=True)))
+    data = fitting_json(result)
     page = fitting_html(result, data)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for fit, name, print_name, (upright, _) in zip(
-        result.legs, names, print_names, standing, strict=True
-    ):
+    for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
         written.append(write_mesh(fit.shell_scan, folder / name))
-        written.append(write_mesh(upright, folder / print_name))
+        written.append(write_mesh(standing_shell(fit)[0], folder / print_name))
     written.append(write_json(data, folder / "fitting.json"))
     written.append(write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8"))))
     return written

@@ -5,23 +5,25 @@ analyse_scan:  scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg
 analyse_gait:  per file: load_gait ─ analyse_trial (events from the file or
                detected, per-stride metrics, flags) ─ prescribe (worst trial
                drives) ─ GaitAnalysis
-fit:           analyse_scan ─ [analyse_gait: the design from the prescription]
-               ─ load_design/load_material ─ resolve_design (every request
-               checked) ─ per leg: build_shell ─ measure_shell ─ run_checks
-               ─ write_fit (afo.stl, fitting.json, report.html)
+fit:           FitRequest ─ analyse_scan ─ [analyse_gait: the design from the
+               prescription] ─ load_design/load_material ─ resolve_design (every
+               request checked) ─ per leg: build_shell ─ measure_shell ─ run_checks
+               ─ FitResult. Pure: it writes nothing; afofit.export.write_fit
+               writes the STLs, fitting.json and the report.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import igl
 import numpy as np
 import trimesh
+from numpy.typing import NDArray
 
 from afofit.anatomy import (
     LegAnatomy,
@@ -31,23 +33,31 @@ from afofit.anatomy import (
     opposite_sides_needed,
     settle_units,
 )
+from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError, ScanError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
 from afofit.profiles import builtin_profiles, load_design, load_material
+from afofit.request import FitRequest
 from afofit.scan import LandmarkOverrides, load_landmarks, load_scan, split_limbs
 from afofit.units import SCALE_TO_MM
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
     from afofit.gait.analysis import GaitAnalysis
-    from afofit.gait.prescribe import ClinicalInputs
 
-__all__ = ["FitResult", "LegFit", "analyse_gait", "analyse_scan", "fit", "fit_leg"]
+__all__ = [
+    "FitResult",
+    "LegFit",
+    "analyse_gait",
+    "analyse_scan",
+    "fit",
+    "fit_leg",
+    "stl_name",
+]
 
 log = logging.getLogger(__name__)
 
-SIDES = ("left", "right")
 #: The design fitted when neither --design nor a gait prescription names one.
 DEFAULT_DESIGN = "pls"
 
@@ -226,7 +236,7 @@ def analyse_gait(
     """
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.metrics import analyse_trial
-    from afofit.gait.prescribe import ClinicalInputs, prescribe
+    from afofit.gait.prescribe import prescribe
     from afofit.gait.readers import load_gait
 
     if not files:
@@ -262,6 +272,9 @@ class LegFit:
     shell_scan : the shell in the input scan's frame, mm.
     shell_local, skin_local : shell and skin in the leg's local frame (for pictures).
     stats, checks : what the checks measured and concluded.
+    warnings : what the user should know about this leg's design and shell.
+    print_transform : (4, 4) rigid motion, mm, from the scan's frame to the same shell
+        standing on its flat footplate on z = 0, centred (how it is printed).
     """
 
     leg: LegAnatomy
@@ -272,6 +285,12 @@ class LegFit:
     stats: ShellStats
     checks: tuple[Check, ...]
     warnings: tuple[str, ...]
+    print_transform: NDArray[np.float64]
+
+    @property
+    def passed(self) -> bool:
+        """Whether the shell passed every check."""
+        return all(check.passed for check in self.checks)
 
     def covers(self, name: str) -> bool:
         """Whether the shell's wall lies over landmark ``name``.
@@ -309,16 +328,44 @@ class LegFit:
         return bool(winding[0] > 0.5)
 
 
+def stl_name(side: str, both: bool, printing: bool = False) -> str:
+    """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both.
+
+    ``printing`` names the copy that stands on the printer's bed: ``afo-print.stl``,
+    ``afo-left-print.stl``.
+    """
+    stem = f"afo-{side}" if both else "afo"
+    return f"{stem}-print.stl" if printing else f"{stem}.stl"
+
+
 @dataclass(frozen=True, slots=True)
 class FitResult:
-    """Everything ``afofit fit`` produces, before it is written."""
+    """Everything a fitting produces, in memory; :func:`afofit.export.write_fit` writes it.
+
+    Attributes
+    ----------
+    anatomy : the scan's anatomy (every leg analysed).
+    legs : each fitted leg's shell, checks and warnings.
+    request : the request it answers.
+    gait : the gait analysis, when gait trials were given.
+    targets : side → where its design came from and the target stiffness (N·m/deg).
+    """
 
     anatomy: ScanAnatomy
     legs: tuple[LegFit, ...]
-    options: Mapping[str, object]
+    request: FitRequest
     gait: GaitAnalysis | None = None
-    #: side → where its design came from and the target stiffness (N·m/deg) if any.
     targets: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every leg's shell passed every check."""
+        return all(leg.passed for leg in self.legs)
+
+    def stl_names(self) -> list[tuple[str, str]]:
+        """Each leg's (STL over the scan, STL standing for the printer) file names."""
+        both = len(self.legs) > 1
+        return [(stl_name(f.leg.side, both), stl_name(f.leg.side, both, True)) for f in self.legs]
 
 
 def fit_leg(
@@ -387,6 +434,7 @@ def fit_leg(
     return LegFit(
         leg=leg, params=params, shell_scan=shell_scan, shell_local=mesh, skin_local=skin,
         stats=stats, checks=tuple(checks), warnings=tuple(warnings),
+        print_transform=frame.standing(np.asarray(shell_scan.vertices)),
     )  # fmt: skip
 
 
@@ -430,102 +478,79 @@ def _choose_design(
     )
 
 
-def fit(
-    scan: Path | str,
-    out_dir: Path | str,
-    *,
-    side: str | None = None,
-    design: str | None = None,
-    material: str = "pp-copolymer",
-    thickness_mm: float | None = None,
-    clearance_mm: float | None = None,
-    footplate: str | None = None,
-    strap_slots: bool | None = None,
-    units: str | None = None,
-    landmarks: Path | str | None = None,
-    voxel_mm: float = 1.25,
-    gait: Sequence[Path | str] | None = None,
-    clinical: ClinicalInputs | None = None,
-    stiffness_nm_per_deg: tuple[float, float] | None = None,
-) -> FitResult:
-    """Fit AFO shells to a scan and write ``afo.stl``, ``fitting.json`` and ``report.html``.
+def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
+    """Fit AFO shells to a scan: anatomy, design, shell and checks, in memory.
+
+    Pure: it reads the inputs and writes nothing (:func:`afofit.export.write_fit`
+    writes the result). Call it with a :class:`~afofit.request.FitRequest`, or with
+    the scan and the request's fields as keywords::
+
+        fit(FitRequest("leg.stl", design="solid", thickness_mm=4.5))
+        fit("leg.stl", design="solid", thickness_mm=4.5)
 
     Parameters
     ----------
-    scan : the leg scan (STL, PLY, OBJ).
-    out_dir : folder for the outputs (created if missing; must not be a file).
-    side : "left", "right" or "both"; None takes the one leg of a one-leg scan.
-    design, material : built-in profile names or ``.toml`` paths; with ``gait`` and no
-        ``design``, the design the gait prescribes (else ``pls``).
-    thickness_mm, clearance_mm, footplate, strap_slots : override the design's values.
-    units, landmarks : as for :func:`analyse_scan`.
-    voxel_mm : the shell's grid spacing.
-    gait : gait trials (see :func:`analyse_gait`); their prescription picks the design and
-        the target stiffness, and fitting.json and the report gain a gait section.
-    clinical : clinical inputs for the prescription (the scan gives the foot length).
-    stiffness_nm_per_deg : the target ankle stiffness (low, high), N·m/deg, instead of the
-        prescription's.
+    request : the request, or the scan's path.
+    options : with a path, the other :class:`~afofit.request.FitRequest` fields
+        (``side``, ``design``, ``material``, ``thickness_mm``, ``gait``, ...).
 
     Returns
     -------
-    FitResult (already written to ``out_dir``).
+    FitResult
 
     Raises
     ------
-    InputError, ProfileError, FitError, ExportError
-        Every request is checked before any geometry is built; nothing is
-        written unless every leg's shell was built.
+    InputError, ProfileError, FitError
+        Every request is checked before any geometry is built.
     """
-    from afofit.export import check_out_dir, write_fit
-
-    out = Path(out_dir)
-    check_out_dir(out)
-    mat = load_material(material)
-    if design is not None:
-        load_design(design)  # a bad --design fails before any work
-    both = side == "both"
-    anatomy, limbs = _analyse(scan, side=None if both else side, units=units, landmarks=landmarks)
-    if both and len(anatomy.legs) != 2:
-        raise InputError(
-            f"{Path(scan).name}: --side both needs two legs; the scan holds one "
-            f"({anatomy.legs[0].side})."
-        )
-    if len(anatomy.legs) > 1 and not both:
-        raise InputError(
-            f"{Path(scan).name}: the scan holds two legs; choose --side left, right or both."
-        )
-    analysis = None
-    if gait:
-        from afofit.gait.prescribe import ClinicalInputs
-
-        clinical = clinical or ClinicalInputs()
-        if clinical.foot_length_mm is None:  # the scan knows the feet
-            feet = {leg.side: leg.measurements.foot_length_mm for leg in anatomy.legs}
-            if len(feet) == 1:  # one leg scanned: take its foot for the other side too
-                feet = dict.fromkeys(SIDES, next(iter(feet.values())))
-            clinical = replace(clinical, foot_length_mm=feet)
-        analysis = analyse_gait(gait, clinical=clinical)
+    if not isinstance(request, FitRequest):
+        request = FitRequest(Path(request), **options)
+    elif options:
+        raise TypeError("fit(): give the options in the FitRequest, or a path and keywords")
+    material = load_material(request.material)
+    if request.design is not None:
+        load_design(request.design)  # a bad --design fails before any work
+    anatomy, limbs = _fitted_legs(request)
+    analysis = _gait_for(request, anatomy) if request.gait else None
     jobs, targets = [], {}
     for leg, limb in zip(anatomy.legs, limbs, strict=True):
         name, targets[leg.side], notes = _choose_design(
-            leg.side, design, stiffness_nm_per_deg, analysis
+            leg.side, request.design, request.stiffness_nm_per_deg, analysis
         )
         top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
         params = resolve_design(
-            load_design(name), mat, leg, top, thickness_mm=thickness_mm,
-            clearance_mm=clearance_mm, footplate=footplate, strap_slots=strap_slots,
+            load_design(name), material, leg, top, thickness_mm=request.thickness_mm,
+            clearance_mm=request.clearance_mm, footplate=request.footplate,
+            strap_slots=request.strap_slots,
         )  # fmt: skip
-        params = replace(params, warnings=(*params.warnings, *notes))
-        jobs.append((limb, leg, params))
-    legs = tuple(fit_leg(limb, leg, params, voxel_mm=voxel_mm) for limb, leg, params in jobs)
-    options = {
-        "side": side, "design": design, "material": material, "thickness_mm": thickness_mm,
-        "clearance_mm": clearance_mm, "footplate": footplate, "strap_slots": strap_slots,
-        "units": units,
-        "landmarks": None if landmarks is None else str(landmarks), "voxel_mm": voxel_mm,
-        "gait": [str(g) for g in gait] if gait else None,
-        "stiffness_nm_per_deg": list(stiffness_nm_per_deg) if stiffness_nm_per_deg else None,
-    }  # fmt: skip
-    result = FitResult(anatomy=anatomy, legs=legs, options=options, gait=analysis, targets=targets)
-    write_fit(result, out)
-    return result
+        jobs.append((limb, leg, replace(params, warnings=(*params.warnings, *notes))))
+    legs = tuple(fit_leg(limb, leg, p, voxel_mm=request.voxel_mm) for limb, leg, p in jobs)
+    return FitResult(anatomy=anatomy, legs=legs, request=request, gait=analysis, targets=targets)
+
+
+def _fitted_legs(request: FitRequest) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:
+    """The scan's legs that ``request`` fits (one, or both with ``side="both"``)."""
+    both = request.side == "both"
+    anatomy, limbs = _analyse(
+        request.scan, side=None if both else request.side, units=request.units,
+        landmarks=request.landmarks,
+    )  # fmt: skip
+    name = request.scan.name
+    if both and len(anatomy.legs) != 2:
+        raise InputError(
+            f"{name}: --side both needs two legs; the scan holds one ({anatomy.legs[0].side})."
+        )
+    if len(anatomy.legs) > 1 and not both:
+        raise InputError(f"{name}: the scan holds two legs; choose --side left, right or both.")
+    return anatomy, limbs
+
+
+def _gait_for(request: FitRequest, anatomy: ScanAnatomy) -> GaitAnalysis:
+    """The gait analysis of ``request``'s trials, the scan giving the foot length."""
+    clinical = request.clinical
+    if clinical.foot_length_mm is None:  # the scan knows the feet
+        feet = {leg.side: leg.measurements.foot_length_mm for leg in anatomy.legs}
+        if len(feet) == 1:  # one leg scanned: take its foot for the other side too
+            feet = dict.fromkeys(SIDES, next(iter(feet.values())))
+        clinical = replace(clinical, foot_length_mm=feet)
+    return analyse_gait(request.gait, clinical=clinical)

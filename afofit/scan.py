@@ -25,6 +25,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "LandmarkOverrides",
     "RawScan",
+    "file_sha256",
     "load_landmarks",
     "load_scan",
     "split_limbs",
@@ -61,7 +62,8 @@ class RawScan:
     warnings: tuple[str, ...] = field(default=())
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 digest of the bytes of the file ``path`` (read in 1 MiB blocks)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -174,7 +176,7 @@ def load_scan(path: Path | str) -> RawScan:
     used, new_faces = np.unique(faces, return_inverse=True)
     return RawScan(
         path=path,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         vertices=vertices[used],
         faces=new_faces.reshape(-1, 3).astype(np.int64),
         faces_in_file=faces_in_file,

@@ -48,9 +48,10 @@ def test_bad_targets(tmp_path: Path) -> None:
     shutil.which("prusa-slicer") is None, reason="prusa-slicer is not installed (CI installs it)"
 )
 def test_prusa_slicer_slices_the_shell_without_repairs(closed_leg: Path, tmp_path: Path) -> None:
+    from afofit.export import write_fit
     from afofit.fit import fit
 
-    fit(closed_leg, tmp_path, design="pls", thickness_mm=3.0, voxel_mm=1.5)
+    write_fit(fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5), tmp_path)
     for name in ("afo.stl", "afo-print.stl"):  # as it overlays the scan, and standing
         gcode = tmp_path / f"{name}.gcode"
         run = subprocess.run(

@@ -265,10 +265,14 @@ def test_an_output_folder_that_is_a_file_is_refused(closed_leg: Path, tmp_path: 
 
 def test_the_package_offers_the_pipeline() -> None:
     import afofit
+    from afofit.export import write_fit
     from afofit.fit import fit
+    from afofit.request import FitRequest
 
     assert afofit.fit is fit
     assert afofit.analyse_scan is analyse_scan
+    assert afofit.write_fit is write_fit
+    assert afofit.FitRequest is FitRequest
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -277,11 +281,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def test_fit_with_gait_takes_the_design_and_stiffness_from_the_prescription(
     closed_leg: Path, tmp_path: Path
 ) -> None:
+    from afofit.export import write_fit
     from afofit.fit import fit
 
     out = tmp_path / "out"
     gait = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]
-    result = fit(closed_leg, out, gait=gait, thickness_mm=3.0)
+    result = fit(closed_leg, gait=gait, thickness_mm=3.0)
+    write_fit(result, out)
     data = json.loads((out / "fitting.json").read_text())
     side = result.legs[0].leg.side
     rx = data["gait"]["prescription"][side]
@@ -300,10 +306,11 @@ def test_fit_stiffness_and_design_override_the_prescription(
     closed_leg: Path, tmp_path: Path
 ) -> None:
     from afofit.fit import fit
+    from afofit.report.json import fitting_json
 
     gait = [EXAMPLES / "demo_gait_fatigued.csv"]
-    fit(closed_leg, tmp_path, gait=gait, design="semi-rigid", stiffness_nm_per_deg=(2.0, 2.5))
-    design = json.loads((tmp_path / "fitting.json").read_text())["design"]
+    result = fit(closed_leg, gait=gait, design="semi-rigid", stiffness_nm_per_deg=(2.0, 2.5))
+    design = fitting_json(result)["design"]
     assert (design["name"], design["design_source"]) == ("semi-rigid", "--design")
     assert design["target_stiffness_nm_per_deg"] == [2.0, 2.5]
     assert design["stiffness_source"] == "--stiffness"

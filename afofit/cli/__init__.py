@@ -210,19 +210,23 @@ def fit(
     pf_strength: StrengthOpt = None,
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
+    from afofit.export import check_out_dir, write_fit
     from afofit.fit import fit as fit_afo
+    from afofit.report.json import fitting_json
+    from afofit.request import FitRequest
 
     with _errors():
-        clinical = clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None)
-        target = stiffness_range(stiffness)
-    _busy(
-        f"Fitting an AFO to {scan_path.name}…",
-        lambda: fit_afo(scan_path, out_dir, side=side and side.value, design=design, material=material,
-                        thickness_mm=thickness, clearance_mm=clearance, footplate=footplate and footplate.value,
-                        strap_slots=strap_slots, units=units and units.value, landmarks=landmarks, gait=gait or None,
-                        clinical=clinical, stiffness_nm_per_deg=target),
-    )  # fmt: skip
-    data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))
+        check_out_dir(out_dir)  # before any work
+        request = FitRequest(
+            scan_path, side=side and side.value, units=units and units.value, landmarks=landmarks,
+            design=design, material=material, thickness_mm=thickness, clearance_mm=clearance,
+            footplate=footplate and footplate.value, strap_slots=strap_slots,
+            stiffness_nm_per_deg=stiffness_range(stiffness), gait=tuple(gait or ()),
+            clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
+        )  # fmt: skip
+    result = _busy(f"Fitting an AFO to {scan_path.name}…", lambda: fit_afo(request))
+    _busy(f"Writing {out_dir}/…", lambda: write_fit(result, out_dir))
+    data = fitting_json(result)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
 from afofit.version import __version__
@@ -24,11 +22,7 @@ def _r(value: float | None, digits: int = 3) -> float | None:
 
 
 def _leg(
-    fit: LegFit,
-    leg_dict: dict[str, Any],
-    stl: str,
-    printing: tuple[str, np.ndarray],
-    target: dict[str, Any],
+    fit: LegFit, leg_dict: dict[str, Any], names: tuple[str, str], target: dict[str, Any]
 ) -> dict[str, Any]:
     s = fit.stats
     mass_g = s.volume_mm3 * fit.params.material.density_g_cm3 / 1000.0
@@ -40,11 +34,11 @@ def _leg(
         "measurements_mm": leg_dict["measurements_mm"],
         "design": {**fit.params.summary(), **target},
         "shell": {
-            "stl": stl,
+            "stl": names[0],
             # The same solid standing on its footplate on the printer's bed, and
             # the rigid motion (4 × 4, mm) from the scan's frame to it.
-            "print_stl": printing[0],
-            "print_transform": [[_r(v, 6) for v in row] for row in printing[1]],
+            "print_stl": names[1],
+            "print_transform": [[_r(v, 6) for v in row] for row in fit.print_transform],
             "faces": s.faces,
             "volume_mm3": _r(s.volume_mm3, 1),
             "mass_g": _r(mass_g, 1),
@@ -70,19 +64,17 @@ def _leg(
     }
 
 
-def fitting_json(
-    result: FitResult, stl_names: list[str], printing: list[tuple[str, np.ndarray]]
-) -> dict[str, Any]:
+def fitting_json(result: FitResult) -> dict[str, Any]:
     """A fitting ``result`` as a JSON-ready dict; one leg's keys at the top, all legs in ``legs``.
 
-    ``stl_names`` name each leg's STL; ``printing`` gives each leg's standing
-    copy's name and its (4, 4) motion from the scan's frame.
+    The contract of fitting.json (see the README); ``request`` holds the whole request
+    and its :meth:`~afofit.request.FitRequest.key`.
     """
     anatomy = anatomy_to_dict(result.anatomy)
     legs = [
-        _leg(fit, leg_dict, name, placed, result.targets.get(fit.leg.side, {}))
-        for fit, leg_dict, name, placed in zip(
-            result.legs, anatomy["legs"], stl_names, printing, strict=True
+        _leg(fit, leg_dict, names, result.targets.get(fit.leg.side, {}))
+        for fit, leg_dict, names in zip(
+            result.legs, anatomy["legs"], result.stl_names(), strict=True
         )
     ]
     head = {
@@ -94,7 +86,7 @@ def fitting_json(
             "units_source": anatomy["units_source"],
             "scale_to_mm": anatomy["scale_to_mm"],
             "faces": anatomy["faces"],
-            "options": result.options,
+            "options": result.request.options(),
         },
     }
     first = dict(legs[0]) if len(legs) == 1 else {"side": "both"}
@@ -103,4 +95,5 @@ def fitting_json(
     gait = None if result.gait is None else gait_to_dict(result.gait)
     if gait is not None:
         warnings += gait["warnings"]
-    return {**head, **first, "legs": legs, "gait": gait, "warnings": warnings}
+    request = {**result.request.to_dict(), "key": result.request.key()}
+    return {**head, **first, "legs": legs, "gait": gait, "warnings": warnings, "request": request}
