@@ -14,31 +14,21 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from afofit.errors import NotALegError
+from afofit.anthropometry import FOOT_LENGTH_RANGE_MM
+from afofit.errors import LandmarkError, NotALegError
 from afofit.geometry.frames import LegFrame, estimate_frame
 from afofit.geometry.landmarks import LANDMARK_NAMES, detect_landmarks
 from afofit.geometry.measure import LegMeasurements, Sections, measure_leg
-from afofit.units import SCALE_TO_MM
 
 __all__ = [
     "LegAnatomy",
     "ScanAnatomy",
     "analyse_leg",
     "anatomy_to_dict",
-    "guess_units",
-    "opposite_sides_needed",
-    "settle_units",
 ]
 
 Vec = NDArray[np.float64]
 
-#: Typical sizes used to recognise units: an adult foot about 255 mm long, a
-#: scan from the sole to somewhere between mid-shank and above the knee
-#: about 480 mm long along its longest axis.
-TYPICAL_FOOT_LENGTH_MM = 255.0
-TYPICAL_SCAN_LENGTH_MM = 480.0
-#: Plausible foot lengths, mm (a child's small foot to a very large adult foot).
-FOOT_LENGTH_RANGE_MM = (110.0, 380.0)
 #: A foot sticks out in front of the ankle: foot length over the leg's
 #: width just above the ankle is 4-5 on real legs, about 1 on a stump.
 MIN_FOOT_TO_ANKLE_RATIO = 2.2
@@ -82,42 +72,6 @@ class ScanAnatomy:
     warnings: tuple[str, ...] = field(default=())
 
 
-def _principal_length(vertices: Vec) -> float:
-    """Extent of the points along their first principal axis, in their units."""
-    centred = vertices - vertices.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20000)], full_matrices=False)
-    return float(np.ptp(centred @ vt[0]))
-
-
-def guess_units(vertices: Vec) -> str:
-    """First guess of the file's units from the overall length of the scan's ``vertices``.
-
-    Refined by :func:`settle_units` once the foot has been measured.
-    """
-    length = _principal_length(vertices)
-    costs = {u: abs(math.log(length * s / TYPICAL_SCAN_LENGTH_MM)) for u, s in SCALE_TO_MM.items()}
-    return min(costs, key=lambda u: costs[u])
-
-
-def settle_units(vertices: Vec, foot_length_file: float) -> str:
-    """The units under which both the foot and the whole scan have human sizes.
-
-    Parameters
-    ----------
-    vertices : (n, 3) file units.
-    foot_length_file : the foot length measured in file units.
-    """
-    length = _principal_length(vertices)
-
-    def cost(unit: str) -> float:
-        s = SCALE_TO_MM[unit]
-        return abs(math.log(foot_length_file * s / TYPICAL_FOOT_LENGTH_MM)) + 0.5 * abs(
-            math.log(length * s / TYPICAL_SCAN_LENGTH_MM)
-        )
-
-    return min(SCALE_TO_MM, key=cost)
-
-
 def _check_is_leg(local: Vec, sections: Sections, foot_length: float, name: str) -> None:
     """Refuse a surface that is not a lower leg with a foot."""
     lo, hi = FOOT_LENGTH_RANGE_MM
@@ -147,6 +101,7 @@ def analyse_leg(
     name: str,
     overrides: dict[str, Vec] | None = None,
     side: str | None = None,
+    frame: LegFrame | None = None,
 ) -> LegAnatomy:
     """Frame, side, landmarks and measurements of one leg.
 
@@ -157,13 +112,18 @@ def analyse_leg(
     overrides : name → (3,) landmark in the scan frame, mm, that replace
         the detected ones (see :func:`afofit.scan.load_landmarks`).
     side : force the side ("left" | "right") instead of detecting it.
+    frame : the leg's frame if already estimated (its side as decided); else it is
+        estimated here (:func:`~afofit.geometry.frames.estimate_frame`).
 
     Raises
     ------
     NotALegError
         The surface is not a lower leg with a foot.
     """
-    frame = estimate_frame(mesh.triangles_center, mesh.area_faces, side=side)
+    if frame is None:
+        frame = estimate_frame(mesh.triangles_center, mesh.area_faces, side=side)
+    elif side is not None:
+        frame = frame.with_side(side)
     vertices = np.asarray(mesh.vertices)
     local = frame.to_local(vertices)
     shank = frame.to_shank_local(vertices)
@@ -181,7 +141,10 @@ def analyse_leg(
         malleoli_given = {"lateral_malleolus", "medial_malleolus"} & overrides.keys()
         lateral, medial = points["lateral_malleolus"], points["medial_malleolus"]
         if malleoli_given and "ankle_axis_centre" not in overrides:
-            assert lateral is not None and medial is not None  # detected, or given
+            if lateral is None or medial is None:
+                raise LandmarkError(
+                    f"{name}: the ankle centre needs both malleoli; give the other one too."
+                )
             points["ankle_axis_centre"] = 0.5 * (lateral + medial)
             confidence["ankle_axis_centre"] = min(
                 confidence["lateral_malleolus"], confidence["medial_malleolus"]
@@ -203,24 +166,6 @@ def analyse_leg(
         measurements=measurements,
         faces=len(mesh.faces),
     )
-
-
-def opposite_sides_needed(legs: list[LegAnatomy]) -> list[str] | None:
-    """The sides two legs of one scan must have, when the shape cues disagree.
-
-    The shape cues can call both legs of a two-leg scan the same side; then
-    where they stand decides: the right leg stands on the body's right of the
-    left one. Returns None when nothing needs to change.
-    """
-    if len(legs) != 2 or legs[0].side != legs[1].side:
-        return None
-    a, b = legs
-    a_ankle, b_ankle = a.landmarks_mm["ankle_axis_centre"], b.landmarks_mm["ankle_axis_centre"]
-    assert a_ankle is not None and b_ankle is not None
-    # a.frame.lateral points to the body's right if a is a right leg.
-    body_right = a.frame.lateral if a.side == "right" else -a.frame.lateral
-    a_is_right = float((b_ankle - a_ankle) @ body_right) < 0
-    return ["right", "left"] if a_is_right else ["left", "right"]
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
+from afofit.anthropometry import FOOT_LENGTH_RANGE_MM
 from afofit.errors import InputError
 
 __all__ = ["AFO_TYPES", "SIDES", "ClinicalInputs", "ashworth_score", "on_side"]
@@ -117,7 +118,7 @@ class ClinicalInputs:
             if not isinstance(flag, bool):
                 raise InputError(f"contracture/crouch={flag!r}: must be true or false")
         for length in _values(self.foot_length_mm):
-            _range("foot_length_mm", length, 110.0, 380.0, "mm", "--foot-length")
+            _range("foot_length_mm", length, *FOOT_LENGTH_RANGE_MM, "mm", "--foot-length")
         for kind in _values(self.afo_type):
             if kind not in AFO_TYPES:
                 raise InputError(f"afo_type={kind!r}; use one of {', '.join(AFO_TYPES)}")

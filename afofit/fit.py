@@ -1,7 +1,8 @@
 """The afofit pipeline, in one place.
 
-analyse_scan:  scan file ─ load_scan ─ split_limbs ─ units ─ analyse_leg
-               (frame, side, landmarks, measurements) per leg ─ ScanAnatomy
+analyse_scan:  scan file ─ load_scan ─ find_legs (split_limbs, units and sides
+               decided first, then analyse_leg once per leg: frame, side,
+               landmarks, measurements) ─ ScanAnatomy
 analyse_gait:  per file: load_gait ─ analyse_trial (events from the file or
                detected, per-stride metrics, flags) ─ prescribe (worst trial
                drives) ─ GaitAnalysis
@@ -25,22 +26,16 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from afofit.anatomy import (
-    LegAnatomy,
-    ScanAnatomy,
-    analyse_leg,
-    guess_units,
-    opposite_sides_needed,
-    settle_units,
-)
+from afofit.anatomy import LegAnatomy, ScanAnatomy
 from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
-from afofit.errors import InputError, LandmarkError, ScanError
+from afofit.errors import InputError, LandmarkError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
+from afofit.legs import find_legs
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.request import FitRequest
-from afofit.scan import LandmarkOverrides, load_landmarks, load_scan, split_limbs
+from afofit.scan import load_landmarks, load_scan
 from afofit.units import SCALE_TO_MM
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
@@ -53,6 +48,7 @@ __all__ = [
     "analyse_scan",
     "fit",
     "fit_leg",
+    "scan_legs",
     "stl_name",
 ]
 
@@ -60,22 +56,6 @@ log = logging.getLogger(__name__)
 
 #: The design fitted when neither --design nor a gait prescription names one.
 DEFAULT_DESIGN = "pls"
-
-
-def _scaled(meshes: list[trimesh.Trimesh], scale: float) -> list[trimesh.Trimesh]:
-    return [
-        trimesh.Trimesh(np.asarray(m.vertices) * scale, m.faces, process=False, validate=False)
-        for m in meshes
-    ]
-
-
-def _analyse_legs(
-    limbs: list[trimesh.Trimesh], scale: float, name: str, sides: list[str | None]
-) -> list[LegAnatomy]:
-    return [
-        analyse_leg(mesh, name, side=side)
-        for mesh, side in zip(_scaled(limbs, scale), sides, strict=True)
-    ]
 
 
 def analyse_scan(
@@ -90,27 +70,25 @@ def analyse_scan(
     Parameters
     ----------
     path : STL, PLY or OBJ scan of one or two lower legs with their feet.
-    side, units, landmarks : as for :func:`_analyse`, which this calls; only
-        the anatomy is returned.
+    side, units, landmarks : as for :func:`scan_legs`, which this calls; only the
+        anatomy is returned.
     """
-    return _analyse(path, side=side, units=units, landmarks=landmarks)[0]
+    return scan_legs(path, side=side, units=units, landmarks=landmarks)[0]
 
 
-def _analyse(
+def scan_legs(
     path: Path | str,
     *,
     side: str | None = None,
     units: str | None = None,
     landmarks: Path | str | None = None,
 ) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:
-    """Read a scan and find each leg's frame, side, landmarks and measurements.
+    """Read a scan and find its legs: their anatomy and their surfaces in mm.
 
     Parameters
     ----------
     path : STL, PLY or OBJ scan of one or two lower legs with their feet.
-    side : "left" | "right": keep only that leg. With a one-leg scan, a side
-        the geometry contradicts with confidence is an error; with low
-        confidence it is taken as given.
+    side : "left" | "right": keep only that leg (see :func:`afofit.legs.find_legs`).
     units : the file's length unit ("mm", "cm", "m", "in"); None to detect.
     landmarks : JSON or MeshLab ``.pp`` file of landmarks that replace the
         detected ones (see :func:`afofit.scan.load_landmarks`).
@@ -128,89 +106,8 @@ def _analyse(
         raise InputError(f"--side {side!r}: use 'left' or 'right'.")
     if units is not None and units not in SCALE_TO_MM:
         raise InputError(f"--units {units!r}: use one of {', '.join(SCALE_TO_MM)}.")
-    overrides: LandmarkOverrides | None = load_landmarks(landmarks) if landmarks else None
-    raw = load_scan(path)
-    name = raw.path.name
-    warnings = list(raw.warnings)
-    limbs, debris = split_limbs(raw.vertices, raw.faces)
-    if debris:
-        warnings.append(f"left out {debris} faces of small loose pieces (scan debris)")
-    if len(limbs) > 2:
-        warnings.append(f"found {len(limbs)} limb-sized pieces; kept the two largest")
-        limbs = limbs[:2]
-
-    unit = units or guess_units(np.asarray(limbs[0].vertices))
-    legs = _analyse_legs(limbs, SCALE_TO_MM[unit], name, [None] * len(limbs))
-    if units is None:
-        foot_file = legs[0].measurements.foot_length_mm / SCALE_TO_MM[unit]
-        settled = settle_units(np.asarray(limbs[0].vertices), foot_file)
-        if settled != unit:
-            unit = settled
-            legs = _analyse_legs(limbs, SCALE_TO_MM[unit], name, [None] * len(limbs))
-    forced = opposite_sides_needed(legs)
-    if forced is not None:
-        warnings.append("both legs looked like the same side; sides set from where each stands")
-        legs = _analyse_legs(limbs, SCALE_TO_MM[unit], name, list(forced))
-
-    scale = SCALE_TO_MM[unit]
-    if side is not None:
-        keep = [i for i, leg in enumerate(legs) if leg.side == side]
-        if not keep and len(legs) == 1 and legs[0].frame.side_confidence < 0.5:
-            warnings.append(
-                f"--side {side}: the shape suggests {legs[0].side} with low confidence "
-                f"({legs[0].frame.side_confidence:.2f}); taken as {side}"
-            )
-            legs = _analyse_legs(limbs, scale, name, [side])
-            keep = [0]
-        if not keep:
-            found = " and a ".join(leg.side for leg in legs)
-            raise ScanError(
-                f"{name}: --side {side}: the scan holds a {found} leg, not a {side} one. "
-                "Leave out --side, or check that this is the intended scan."
-            )
-        limbs, legs = [limbs[i] for i in keep], [legs[i] for i in keep]
-
-    if overrides is not None:
-        target = overrides.side or (legs[0].side if len(legs) == 1 else None)
-        if target is None:
-            raise LandmarkError(
-                f"{name}: holds two legs; say which leg the landmarks are for with --side "
-                '(or a "side" member in the landmark file).'
-            )
-        index = next((i for i, leg in enumerate(legs) if leg.side == target), None)
-        if index is None:
-            raise LandmarkError(f"{name}: the landmarks are for a {target} leg; the scan has none.")
-        given = {
-            k: p * (scale if overrides.in_file_units else 1.0) for k, p in overrides.points.items()
-        }
-        mesh = _scaled([limbs[index]], scale)[0]
-        legs[index] = analyse_leg(mesh, name, overrides=given, side=legs[index].side)
-
-    for leg in legs:
-        if leg.measurements.calf_max_at_scan_top:
-            warnings.append(
-                f"{leg.side} leg: the scan ends before the calf's widest point; "
-                "calf girth is the girth at the top of the scan"
-            )
-        if leg.landmarks_mm["knee_centre"] is None:
-            warnings.append(f"{leg.side} leg: the scan does not reach the knee; no knee centre")
-        low = [k for k, c in leg.confidence.items() if c < 0.3 and leg.landmarks_mm[k] is not None]
-        if low:
-            warnings.append(
-                f"{leg.side} leg: low confidence in {', '.join(low)}; check them on the "
-                "report or give them with --landmarks"
-            )
-    anatomy = ScanAnatomy(
-        path=str(raw.path),
-        sha256=raw.sha256,
-        units_detected=unit,
-        units_source="given" if units else "detected",
-        scale_to_mm=SCALE_TO_MM[unit],
-        faces=raw.faces_in_file,
-        legs=tuple(legs),
-        warnings=tuple(warnings),
-    )
-    return anatomy, _scaled(limbs, scale)
+    overrides = load_landmarks(landmarks) if landmarks else None
+    return find_legs(load_scan(path), side=side, units=units, overrides=overrides)
 
 
 def analyse_gait(
@@ -531,7 +428,7 @@ def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
 def _fitted_legs(request: FitRequest) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:
     """The scan's legs that ``request`` fits (one, or both with ``side="both"``)."""
     both = request.side == "both"
-    anatomy, limbs = _analyse(
+    anatomy, limbs = scan_legs(
         request.scan, side=None if both else request.side, units=request.units,
         landmarks=request.landmarks,
     )  # fmt: skip

@@ -24,7 +24,7 @@ import numpy as np
 
 from afofit.design import resolve_design
 from afofit.export import standing_shell, write_mesh, write_phantom
-from afofit.fit import LegFit, _analyse, fit_leg
+from afofit.fit import LegFit, fit_leg, scan_legs
 from afofit.phantom import PhantomSpec
 from afofit.profiles import load_design, load_material
 
@@ -88,7 +88,7 @@ def main() -> None:
         thicknesses = [float(rng.choice([2.5, 3.5, 4.5, 6.0])) for _ in range(3)]
         if only is not None and not any(k in path.name for k in only):
             continue
-        anatomy, limbs = _analyse(path)
+        anatomy, limbs = scan_legs(path)
         leg, limb = anatomy.legs[0], limbs[0]
         top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
         for design, thickness in zip(("pls", "semi-rigid", "solid"), thicknesses, strict=True):

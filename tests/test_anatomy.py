@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from afofit.anatomy import analyse_leg, guess_units, settle_units
+from afofit.anatomy import analyse_leg
+from afofit.legs import guess_units, settle_units
 from afofit.phantom import PhantomSpec, make_phantom
 from afofit.units import SCALE_TO_MM
 

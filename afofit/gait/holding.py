@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from afofit.anthropometry import FOOT_PER_STATURE, TYPICAL_FOOT_LENGTH_MM
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.gait.model import REFERENCE, Reason, SideGait, TrialGait
 from afofit.units import deg_to_rad, nmm_per_rad_to_nm_per_deg, rad_to_deg
@@ -26,13 +27,11 @@ __all__ = [
     "DEFLECTION_ALLOW_RAD",
     "FOOT_COM_FRACTION",
     "FOOT_MASS_FRACTION",
-    "FOOT_PER_STATURE",
     "GRAVITY_M_PER_S2",
     "HEALTHY_MTC_MM",
     "MTC_MM_PER_RAD",
     "SAFETY_FACTOR",
     "SAFETY_FACTOR_TONE",
-    "TYPICAL_FOOT_LENGTH_MM",
     "Body",
     "body_mass",
     "body_numbers",
@@ -59,9 +58,6 @@ HEALTHY_MTC_MM = 13.0
 #: Clamp of the allowed swing deflection: at least 1° (no brace holds tighter, D); at most the
 #: 6.4° that erases the largest healthy MTC, 1.9 cm, §2.2 [S46] (D).
 DEFLECTION_ALLOW_RAD = (deg_to_rad(1.0), deg_to_rad(6.4))
-#: Foot length without a scan: 0.152 × stature (Drillis-Contini, U), else a typical adult foot.
-FOOT_PER_STATURE = 0.152
-TYPICAL_FOOT_LENGTH_MM = 260.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,18 @@ Conventions
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import ConvexHull
 
-__all__ = ["LegFrame", "estimate_frame", "shank_axis", "sole_normal"]
+__all__ = ["FOOT_ZONE_MM", "LegFrame", "estimate_frame", "shank_axis", "sole_normal"]
 
 Vec = NDArray[np.float64]
+
+#: The foot is what lies below this height above the sole, mm (the frame's foot zone).
+FOOT_ZONE_MM = 70.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,12 @@ class LegFrame:
     def rotation(self) -> NDArray[np.float64]:
         """(3, 3): rows are lateral, anterior, up; ``local = (p - origin) @ rotation.T``."""
         return np.vstack([self.lateral, self.anterior, self.up])
+
+    def with_side(self, side: str) -> LegFrame:
+        """This frame with its side set to ``side`` ("left" | "right"): the lateral axis follows."""
+        if side == self.side:
+            return self
+        return replace(self, side=side, lateral=-self.lateral)
 
     def to_local(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Scan-frame points (n, 3) mm → local (lateral, anterior, up) mm."""
@@ -268,7 +277,7 @@ def estimate_frame(points: Vec, weights: NDArray[np.float64], side: str | None =
     """
     point, shank_up = shank_axis(points, weights)
     z = (points - point) @ shank_up
-    foot = z < np.percentile(z, 0.1) + 70.0
+    foot = z < np.percentile(z, 0.1) + FOOT_ZONE_MM
     up = sole_normal(points[foot], shank_up)
     d = points - point
     z = d @ up
@@ -277,7 +286,7 @@ def estimate_frame(points: Vec, weights: NDArray[np.float64], side: str | None =
     # The shank axis meets the floor plane here: the local origin.
     origin = point + shank_up * (floor / float(shank_up @ up))
     d = points - origin
-    foot = z < 70.0
+    foot = z < FOOT_ZONE_MM
     q = _perpendicular(d[foot], up)
     _, along = _principal_axis(q, weights[foot])
     along = _unit(_perpendicular(along[None, :], up)[0])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from afofit.design import STRAP_SLOT_INSET_MM, STRAP_SLOT_LENGTH_MM, about_shank, resolve_design
-from afofit.fit import LegFit, _analyse, fit_leg
+from afofit.fit import LegFit, fit_leg, scan_legs
 from afofit.geometry.shell import trim_half_angle
 from afofit.profiles import load_design, load_material
 
@@ -18,7 +18,7 @@ VOXEL_MM = 1.25  # the default
 
 @pytest.fixture(scope="module")
 def fits(closed_leg: Path) -> dict[str, LegFit]:
-    anatomy, limbs = _analyse(closed_leg)
+    anatomy, limbs = scan_legs(closed_leg)
     leg, limb = anatomy.legs[0], limbs[0]
     top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
     out = {}
@@ -102,7 +102,7 @@ def test_the_shell_overlays_the_scan(fits: dict[str, LegFit]) -> None:
 
 def test_the_same_inputs_give_the_same_shell(closed_leg: Path, fits: dict[str, LegFit]) -> None:
     fit = fits["pls"]
-    anatomy, limbs = _analyse(closed_leg)
+    anatomy, limbs = scan_legs(closed_leg)
     again = fit_leg(limbs[0], anatomy.legs[0], fit.params, voxel_mm=VOXEL_MM)
     np.testing.assert_array_equal(again.shell_scan.vertices, fit.shell_scan.vertices)
     np.testing.assert_array_equal(again.shell_scan.faces, fit.shell_scan.faces)
@@ -122,7 +122,7 @@ def test_an_open_sole_gets_a_whole_wall_down_to_the_plate(tmp_path: Path) -> Non
         open_sole=True, reaches_knee=True,
     )  # fmt: skip
     write_phantom(spec, path)
-    anatomy, limbs = _analyse(path)
+    anatomy, limbs = scan_legs(path)
     leg, limb = anatomy.legs[0], limbs[0]
     top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
     params = resolve_design(

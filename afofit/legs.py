@@ -1,0 +1,239 @@
+"""Which legs a scan holds, in which units, on which side: decided first, then analysed once.
+
+The policy that turns a cleaned scan into its analysed legs. The cheap cues come first:
+the units from the scan's length and the foot's (:func:`settle_units`), each leg's frame
+and side from its shape (:func:`~afofit.geometry.frames.estimate_frame`), opposite sides
+for two legs that look alike from where each stands, the side the user asked for, and
+the leg the given landmarks belong to. Then each kept leg is analysed once
+(:func:`~afofit.anatomy.analyse_leg`, its landmarks and measurements). A wrong first
+guess of the units costs one more frame, never a second analysis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+
+from afofit.anatomy import LegAnatomy, ScanAnatomy, analyse_leg
+from afofit.anthropometry import TYPICAL_FOOT_LENGTH_MM, TYPICAL_SCAN_LENGTH_MM
+from afofit.clinical import SIDES
+from afofit.errors import InputError, LandmarkError, ScanError
+from afofit.geometry.frames import FOOT_ZONE_MM, LegFrame, estimate_frame
+from afofit.scan import LandmarkOverrides, RawScan, split_limbs
+from afofit.units import SCALE_TO_MM
+
+__all__ = ["find_legs", "guess_units", "opposite_sides_needed", "settle_units"]
+
+Vec = NDArray[np.float64]
+
+
+def _principal_length(vertices: Vec) -> float:
+    """Extent of the points along their first principal axis, in their units."""
+    centred = vertices - vertices.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred[:: max(1, len(centred) // 20000)], full_matrices=False)
+    return float(np.ptp(centred @ vt[0]))
+
+
+def guess_units(vertices: Vec) -> str:
+    """First guess of the file's units from the overall length of the scan's ``vertices``.
+
+    Refined by :func:`settle_units` once the foot has been measured.
+    """
+    length = _principal_length(vertices)
+    costs = {u: abs(math.log(length * s / TYPICAL_SCAN_LENGTH_MM)) for u, s in SCALE_TO_MM.items()}
+    return min(costs, key=lambda u: costs[u])
+
+
+def settle_units(vertices: Vec, foot_length_file: float) -> str:
+    """The units under which both the foot and the whole scan have human sizes.
+
+    Parameters
+    ----------
+    vertices : (n, 3) file units.
+    foot_length_file : the foot length measured in file units.
+    """
+    length = _principal_length(vertices)
+
+    def cost(unit: str) -> float:
+        s = SCALE_TO_MM[unit]
+        return abs(math.log(foot_length_file * s / TYPICAL_FOOT_LENGTH_MM)) + 0.5 * abs(
+            math.log(length * s / TYPICAL_SCAN_LENGTH_MM)
+        )
+
+    return min(SCALE_TO_MM, key=cost)
+
+
+def opposite_sides_needed(frames: list[LegFrame]) -> list[str] | None:
+    """The sides two legs of one scan must have, when their shape cues call both the same.
+
+    ``frames`` are the legs' frames, sides as detected. Then where they stand decides: the right leg stands on the body's right of the
+    left one (compared at the sole, each frame's origin). Returns None when nothing
+    needs to change.
+    """
+    if len(frames) != 2 or frames[0].side != frames[1].side:
+        return None
+    a, b = frames
+    # a.lateral points to the body's right if a is a right leg.
+    body_right = a.lateral if a.side == "right" else -a.lateral
+    a_is_right = float((b.origin - a.origin) @ body_right) < 0
+    return ["right", "left"] if a_is_right else ["left", "right"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Limb:
+    """One limb-sized piece in mm with its frame (the side as finally decided)."""
+
+    mesh: trimesh.Trimesh
+    frame: LegFrame
+
+
+def _in_mm(limbs: list[trimesh.Trimesh], unit: str) -> list[trimesh.Trimesh]:
+    scale = SCALE_TO_MM[unit]
+    return [
+        trimesh.Trimesh(np.asarray(m.vertices) * scale, m.faces, process=False, validate=False)
+        for m in limbs
+    ]
+
+
+def _frame(mesh: trimesh.Trimesh) -> LegFrame:
+    return estimate_frame(mesh.triangles_center, mesh.area_faces)
+
+
+def _units(limbs: list[trimesh.Trimesh], given: str | None) -> tuple[str, list[_Limb]]:
+    """The file's units (given, or settled from the first limb's foot), each limb's frame."""
+    unit = given or guess_units(np.asarray(limbs[0].vertices))
+    meshes = _in_mm(limbs, unit)
+    frames = [_frame(m) for m in meshes]
+    if given is None:
+        local = frames[0].to_local(np.asarray(meshes[0].vertices))
+        foot = local[local[:, 2] < FOOT_ZONE_MM, 1]
+        foot_file = float(np.ptp(foot)) / SCALE_TO_MM[unit] if len(foot) else 0.0
+        settled = settle_units(np.asarray(limbs[0].vertices), max(foot_file, 1e-9))
+        if settled != unit:
+            unit, meshes = settled, _in_mm(limbs, settled)
+            frames = [_frame(m) for m in meshes]
+    return unit, [_Limb(m, f) for m, f in zip(meshes, frames, strict=True)]
+
+
+def _sides(limbs: list[_Limb], side: str | None, name: str, warnings: list[str]) -> list[_Limb]:
+    """The limbs to analyse, each with its side settled (opposite sides; ``side`` kept)."""
+    forced = opposite_sides_needed([limb.frame for limb in limbs])
+    if forced is not None:
+        warnings.append("both legs looked like the same side; sides set from where each stands")
+        limbs = [
+            _Limb(limb.mesh, limb.frame.with_side(s)) for limb, s in zip(limbs, forced, strict=True)
+        ]
+    if side is None:
+        return limbs
+    keep = [limb for limb in limbs if limb.frame.side == side]
+    only = limbs[0].frame if len(limbs) == 1 else None
+    if not keep and only is not None and only.side_confidence < 0.5:
+        warnings.append(
+            f"--side {side}: the shape suggests {only.side} with low confidence "
+            f"({only.side_confidence:.2f}); taken as {side}"
+        )
+        keep = [_Limb(limbs[0].mesh, only.with_side(side))]
+    if not keep:
+        found = " and a ".join(limb.frame.side for limb in limbs)
+        raise ScanError(
+            f"{name}: --side {side}: the scan holds a {found} leg, not a {side} one. "
+            "Leave out --side, or check that this is the intended scan."
+        )
+    return keep
+
+
+def _given_landmarks(
+    limbs: list[_Limb], overrides: LandmarkOverrides | None, unit: str, name: str
+) -> list[dict[str, Vec] | None]:
+    """For each limb, the landmarks given for it (mm, scan frame), or None."""
+    if overrides is None:
+        return [None] * len(limbs)
+    target = overrides.side or (limbs[0].frame.side if len(limbs) == 1 else None)
+    if target is None:
+        raise LandmarkError(
+            f"{name}: holds two legs; say which leg the landmarks are for with --side "
+            '(or a "side" member in the landmark file).'
+        )
+    if not any(limb.frame.side == target for limb in limbs):
+        raise LandmarkError(f"{name}: the landmarks are for a {target} leg; the scan has none.")
+    scale = SCALE_TO_MM[unit] if overrides.in_file_units else 1.0
+    given = {k: p * scale for k, p in overrides.points.items()}
+    return [given if limb.frame.side == target else None for limb in limbs]
+
+
+def _leg_warnings(leg: LegAnatomy) -> list[str]:
+    """What the user should check about one analysed leg."""
+    out = []
+    if leg.measurements.calf_max_at_scan_top:
+        out.append(
+            f"{leg.side} leg: the scan ends before the calf's widest point; "
+            "calf girth is the girth at the top of the scan"
+        )
+    if leg.landmarks_mm["knee_centre"] is None:
+        out.append(f"{leg.side} leg: the scan does not reach the knee; no knee centre")
+    low = [k for k, c in leg.confidence.items() if c < 0.3 and leg.landmarks_mm[k] is not None]
+    if low:
+        out.append(
+            f"{leg.side} leg: low confidence in {', '.join(low)}; check them on the "
+            "report or give them with --landmarks"
+        )
+    return out
+
+
+def find_legs(
+    raw: RawScan,
+    *,
+    side: str | None = None,
+    units: str | None = None,
+    overrides: LandmarkOverrides | None = None,
+) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:
+    """Find each leg of a cleaned scan: units and sides first, then one analysis per leg.
+
+    Parameters
+    ----------
+    raw : the scan as read (:func:`afofit.scan.load_scan`), file units.
+    side : "left" | "right": keep only that leg. With a one-leg scan, a side the
+        geometry contradicts with confidence is an error; with low confidence it is
+        taken as given.
+    units : the file's length unit ("mm", "cm", "m", "in"); None to detect.
+    overrides : landmarks that replace the detected ones (:func:`afofit.scan.load_landmarks`).
+
+    Returns
+    -------
+    The anatomy (coordinates in the file's frame scaled to mm) and each kept leg's
+    surface (mm), in the same order as its legs.
+
+    Raises
+    ------
+    ScanError, NotALegError, LandmarkError, InputError
+    """
+    if side is not None and side not in SIDES:
+        raise InputError(f"--side {side!r}: use 'left' or 'right'.")
+    if units is not None and units not in SCALE_TO_MM:
+        raise InputError(f"--units {units!r}: use one of {', '.join(SCALE_TO_MM)}.")
+    name = raw.path.name
+    warnings = list(raw.warnings)
+    pieces, debris = split_limbs(raw.vertices, raw.faces)
+    if debris:
+        warnings.append(f"left out {debris} faces of small loose pieces (scan debris)")
+    if len(pieces) > 2:
+        warnings.append(f"found {len(pieces)} limb-sized pieces; kept the two largest")
+        pieces = pieces[:2]
+    unit, limbs = _units(pieces, units)
+    limbs = _sides(limbs, side, name, warnings)
+    given = _given_landmarks(limbs, overrides, unit, name)
+    legs = [
+        analyse_leg(limb.mesh, name, overrides=marks, frame=limb.frame)
+        for limb, marks in zip(limbs, given, strict=True)
+    ]
+    warnings += [w for leg in legs for w in _leg_warnings(leg)]
+    anatomy = ScanAnatomy(
+        path=str(raw.path), sha256=raw.sha256, units_detected=unit,
+        units_source="given" if units else "detected", scale_to_mm=SCALE_TO_MM[unit],
+        faces=raw.faces_in_file, legs=tuple(legs), warnings=tuple(warnings),
+    )  # fmt: skip
+    return anatomy, [limb.mesh for limb in limbs]
