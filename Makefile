@@ -26,10 +26,16 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+# The import structure (no cycles, no private cross-module imports, a core that never
+# writes or reaches up to the writers) is checked by the shared tool when it is beside us.
+STRUCTURE := ../shared/tools/check_structure.py
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check afofit tests bench
 	$(BIN)/ruff format --check afofit tests bench
 	$(BIN)/mypy
+	@if [ -f $(STRUCTURE) ]; then $(BIN)/python $(STRUCTURE) .; \
+	else echo "skipped the structure check: $(STRUCTURE) is not beside this checkout"; fi
 
 check: lint test
 

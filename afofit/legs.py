@@ -70,9 +70,9 @@ def settle_units(vertices: Vec, foot_length_file: float) -> str:
 def opposite_sides_needed(frames: list[LegFrame]) -> list[str] | None:
     """The sides two legs of one scan must have, when their shape cues call both the same.
 
-    ``frames`` are the legs' frames, sides as detected. Then where they stand decides: the right leg stands on the body's right of the
-    left one (compared at the sole, each frame's origin). Returns None when nothing
-    needs to change.
+    ``frames`` are the legs' frames, sides as detected. Then where they stand
+    decides: the right leg stands on the body's right of the left one (compared at
+    the sole, each frame's origin). Returns None when nothing needs to change.
     """
     if len(frames) != 2 or frames[0].side != frames[1].side:
         return None

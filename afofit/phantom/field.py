@@ -9,8 +9,15 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from afofit.phantom.shape import _Anatomy, _pchip, _shank_centre, _shank_radius
+from afofit.phantom.shape import PhantomAnatomy, pchip, shank_centre, shank_radius
 from afofit.phantom.spec import FloatArray
+
+__all__ = [
+    "NO_FOOT",
+    "FootFields",
+    "foot_fields",
+    "leg_field",
+]
 
 # ---------------------------------------------------------------------------
 # Signed-distance primitives. Arrays broadcast: x (nx,1,1), y (1,ny,1), z (1,1,nz).
@@ -88,15 +95,15 @@ _OUTLINE = np.array(
 )
 # Dorsum: height of the ridge (h_top at x_top), of the medial and lateral borders.
 _DORSUM_Y = [-0.22, -0.10, 0.00, 0.10, 0.20, 0.30, 0.40, 0.50, 0.62]
-_H_TOP = _pchip(_DORSUM_Y, [0.09, 0.20, 0.30, 0.285, 0.245, 0.205, 0.170, 0.140, 0.090])
-_H_MED = _pchip(_DORSUM_Y, [0.08, 0.15, 0.20, 0.200, 0.180, 0.150, 0.130, 0.120, 0.075])
-_H_LAT = _pchip(_DORSUM_Y, [0.08, 0.12, 0.13, 0.115, 0.100, 0.090, 0.085, 0.080, 0.060])
-_X_TOP = _pchip(_DORSUM_Y, [0.00, 0.00, -0.01, -0.02, -0.03, -0.04, -0.055, -0.07, -0.07])
-_X_MED = _pchip(_DORSUM_Y, [-0.09, -0.105, -0.104, -0.108, -0.125, -0.145, -0.158, -0.158, -0.13])
-_X_LAT = _pchip(_DORSUM_Y, [0.09, 0.112, 0.120, 0.140, 0.172, 0.200, 0.220, 0.190, 0.13])
+_H_TOP = pchip(_DORSUM_Y, [0.09, 0.20, 0.30, 0.285, 0.245, 0.205, 0.170, 0.140, 0.090])
+_H_MED = pchip(_DORSUM_Y, [0.08, 0.15, 0.20, 0.200, 0.180, 0.150, 0.130, 0.120, 0.075])
+_H_LAT = pchip(_DORSUM_Y, [0.08, 0.12, 0.13, 0.115, 0.100, 0.090, 0.085, 0.080, 0.060])
+_X_TOP = pchip(_DORSUM_Y, [0.00, 0.00, -0.01, -0.02, -0.03, -0.04, -0.055, -0.07, -0.07])
+_X_MED = pchip(_DORSUM_Y, [-0.09, -0.105, -0.104, -0.108, -0.125, -0.145, -0.158, -0.158, -0.13])
+_X_LAT = pchip(_DORSUM_Y, [0.09, 0.112, 0.120, 0.140, 0.172, 0.200, 0.220, 0.190, 0.13])
 
 
-def _outline_polygon(an: _Anatomy) -> FloatArray:
+def _outline_polygon(an: PhantomAnatomy) -> FloatArray:
     """Smooth closed foot outline, (m, 2) mm."""
     pts = _OUTLINE * [an.foot_width_scale, 1.0] * an.fl_mm
     closed = np.vstack([pts, pts[:1]])
@@ -105,7 +112,7 @@ def _outline_polygon(an: _Anatomy) -> FloatArray:
     return np.asarray(spline(np.linspace(0.0, s[-1], 240, endpoint=False)), dtype=np.float64)
 
 
-def _dorsum_height(an: _Anatomy, x: FloatArray, y: FloatArray) -> FloatArray:
+def _dorsum_height(an: PhantomAnatomy, x: FloatArray, y: FloatArray) -> FloatArray:
     """Dorsal skin height over the plan grid, (nx, ny) mm."""
     fl = an.fl_mm
     v = np.clip(y / fl, -0.22, 0.62)[None, :]
@@ -119,7 +126,7 @@ def _dorsum_height(an: _Anatomy, x: FloatArray, y: FloatArray) -> FloatArray:
     return np.asarray(fl * (h_edge + (top - h_edge) * (1.0 - s * s)), dtype=np.float64)
 
 
-def _plantar_height(an: _Anatomy, x: FloatArray, y: FloatArray) -> FloatArray:
+def _plantar_height(an: PhantomAnatomy, x: FloatArray, y: FloatArray) -> FloatArray:
     """Plantar skin height over the plan grid, (nx, ny) mm: flat, raised by the arch."""
     fl = an.fl_mm
     v = (y / fl)[None, :]
@@ -131,7 +138,7 @@ def _plantar_height(an: _Anatomy, x: FloatArray, y: FloatArray) -> FloatArray:
 
 
 @dataclass(frozen=True, slots=True)
-class _Foot:
+class FootFields:
     """Pre-computed plan-view fields of the foot slab on the grid's (x, y)."""
 
     outline: FloatArray  # (nx, ny) signed 2-D distance, mm
@@ -140,10 +147,10 @@ class _Foot:
     dorsum_norm: FloatArray  # (nx, ny) 1 / sqrt(1 + |grad dorsum|^2)
 
 
-_NO_FOOT = None  # for field evaluations high on the shank, where the foot plays no part
+NO_FOOT = None  # for field evaluations high on the shank, where the foot plays no part
 
 
-def _toes(an: _Anatomy) -> list[tuple[FloatArray, FloatArray, float, float]]:
+def _toes(an: PhantomAnatomy) -> list[tuple[FloatArray, FloatArray, float, float]]:
     """Toe segments (start, end, start radius, end radius), mm; hallux first."""
     f = an.fl_mm
     w = an.foot_width_scale
@@ -177,10 +184,15 @@ def _toes(an: _Anatomy) -> list[tuple[FloatArray, FloatArray, float, float]]:
     return segs
 
 
-def _foot_fields(an: _Anatomy, x: FloatArray, y: FloatArray) -> _Foot:
+def foot_fields(an: PhantomAnatomy, x: FloatArray, y: FloatArray) -> FootFields:
+    """The foot's plan-view maps of anatomy ``an`` on the grid ``x`` (nx,), ``y`` (ny,), mm.
+
+    Distance to the foot's outline, plantar and dorsal heights and the dorsum's slope
+    factor: computed once per grid and passed to :func:`leg_field` as ``foot``.
+    """
     dorsum = _dorsum_height(an, x, y)
     gx, gy = np.gradient(dorsum, x, y) if x.size > 1 and y.size > 1 else (0 * dorsum,) * 2
-    return _Foot(
+    return FootFields(
         _outline_distance(x, y, _outline_polygon(an)),
         _plantar_height(an, x, y),
         dorsum,
@@ -188,9 +200,9 @@ def _foot_fields(an: _Anatomy, x: FloatArray, y: FloatArray) -> _Foot:
     )
 
 
-def _field(
-    an: _Anatomy,
-    foot: _Foot | None,
+def leg_field(
+    an: PhantomAnatomy,
+    foot: FootFields | None,
     x: FloatArray,
     y: FloatArray,
     z: FloatArray,
@@ -198,7 +210,9 @@ def _field(
 ) -> FloatArray:
     """Approximate signed distance (negative inside) on the grid x (nx,), y (ny,), z (nz,), mm.
 
-    ``bare`` leaves out the skin bumps (malleoli, fibular head), to place them.
+    ``an`` is the leg's anatomy, ``foot`` its :func:`foot_fields` on the same x, y (None:
+    computed here). ``bare`` leaves out the skin bumps (malleoli, fibular head), to place
+    them.
     """
     f = an.fl_mm
     X, Y, Z = x[:, None, None], y[None, :, None], z[None, None, :]
@@ -206,14 +220,14 @@ def _field(
     n_theta = 720
     theta = np.linspace(-np.pi, np.pi, n_theta + 1)
     t = (z - an.ankle_z_mm) / an.shank_mm
-    r = _shank_radius(an, theta, t)  # (nz, n_theta + 1)
+    r = shank_radius(an, theta, t)  # (nz, n_theta + 1)
     dt = 1e-3
-    r_z = (_shank_radius(an, theta, t + dt) - _shank_radius(an, theta, t - dt)) / (
+    r_z = (shank_radius(an, theta, t + dt) - shank_radius(an, theta, t - dt)) / (
         2 * dt * an.shank_mm
     )
     r_theta = np.gradient(r, theta, axis=1)
     norm = 1.0 / np.sqrt(1.0 + (r_theta / r) ** 2 + r_z**2)
-    c = _shank_centre(an, t)
+    c = shank_centre(an, t)
     dx = X - c[None, None, :, 0]
     dy = Y - c[None, None, :, 1]
     rho = np.sqrt(dx * dx + dy * dy)

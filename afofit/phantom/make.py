@@ -10,10 +10,10 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from afofit.phantom.mesh import _compact, _face_components, _largest_component, _mesh_leg
+from afofit.phantom.mesh import compact_mesh, largest_component, mesh_leg, vertex_face_components
 from afofit.phantom.spec import FloatArray, Phantom, PhantomSpec
-from afofit.phantom.subject import _make_anatomy
-from afofit.phantom.truth import _POINT_KEYS, _assemble_truth, _json_ready, _leg_truth
+from afofit.phantom.subject import make_anatomy
+from afofit.phantom.truth import POINT_KEYS, assemble_truth, json_ready, leg_truth
 from afofit.units import SCALE_TO_MM
 
 # Independent random streams (children of default_rng(seed)), so that e.g.
@@ -41,7 +41,7 @@ def _transform_leg(
     """Mirror in x (optionally), then rotate and translate a leg and its truth points."""
     flip = np.array([-1.0 if mirror else 1.0, 1.0, 1.0])
     out = dict(truth)
-    for key in _POINT_KEYS:
+    for key in POINT_KEYS:
         if out[key] is not None:
             out[key] = rotation @ (np.asarray(out[key]) * flip) + translation
     for key, axis in (("up_axis", (0.0, 0.0, 1.0)), ("anterior_axis", (0.0, 1.0, 0.0))):
@@ -81,7 +81,7 @@ def _open_sole(
     normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     n_z = normal[:, 2] / np.maximum(np.linalg.norm(normal, axis=1), 1e-300)
     plantar = (n_z < -0.6) & (tri[:, :, 2].mean(axis=1) < 0.05 * fl_mm)
-    return _largest_component(vertices, faces[~plantar])
+    return largest_component(vertices, faces[~plantar])
 
 
 def _add_noise(
@@ -109,7 +109,7 @@ def _hole_mask(
     keep[seeds] = False
     for face, radius in zip(seeds, radii, strict=True):
         keep &= np.linalg.norm(centroids - centroids[face], axis=1) >= radius
-    labels = _face_components(faces[keep])
+    labels = vertex_face_components(faces[keep])
     sizes = np.bincount(labels)
     keep[np.flatnonzero(keep)[sizes[labels] < 0.01 * len(labels)]] = False
     return keep
@@ -137,10 +137,10 @@ def make_phantom(spec: PhantomSpec) -> Phantom:
     draws from its own child of ``numpy.random.default_rng(spec.seed)``.
     """
     streams = np.random.default_rng(spec.seed).spawn(_N_STREAMS)
-    an = _make_anatomy(spec, streams[_STREAM_ANATOMY])
+    an = make_anatomy(spec, streams[_STREAM_ANATOMY])
     target = spec.faces / (1.0 - _SOLE_FACE_FRACTION) if spec.open_sole else spec.faces
-    vertices, faces = _mesh_leg(an, round(target))
-    truth = _leg_truth(an, vertices, faces, spec.reaches_knee)
+    vertices, faces = mesh_leg(an, round(target))
+    truth = leg_truth(an, vertices, faces, spec.reaches_knee)
     if spec.open_sole:
         vertices, faces = _open_sole(vertices, faces, an.fl_mm)
     identity = np.eye(3)
@@ -182,7 +182,7 @@ def make_phantom(spec: PhantomSpec) -> Phantom:
     leg_of_face = np.repeat(np.arange(len(parts)), [len(fc) for _, fc, _ in parts])
     if spec.holes > 0:
         keep = _hole_mask(all_v, all_f, int(spec.holes), streams[_STREAM_HOLES])
-        all_v, all_f = _compact(all_v, all_f[keep])
+        all_v, all_f = compact_mesh(all_v, all_f[keep])
         leg_of_face = leg_of_face[keep]
     scale = SCALE_TO_MM[spec.units]
     mesh = trimesh.Trimesh(all_v / scale, all_f, process=False)
@@ -191,4 +191,4 @@ def make_phantom(spec: PhantomSpec) -> Phantom:
     sides = ("right", "left") if spec.side == "both" else (spec.side,)
     for (_, _, tr), side, n_faces in zip(parts, sides, leg_faces, strict=True):
         leg_truths.append({**tr, "side": side, "faces": int(n_faces)})
-    return Phantom(mesh, _json_ready(_assemble_truth(spec, leg_truths, len(all_f), scale)))
+    return Phantom(mesh, json_ready(assemble_truth(spec, leg_truths, len(all_f), scale)))

@@ -11,9 +11,16 @@ from numpy.typing import NDArray
 from scipy import sparse
 from skimage.measure import marching_cubes
 
-from afofit.phantom.field import _field, _foot_fields
-from afofit.phantom.shape import _Anatomy, _shank_centre, _shank_points, _shank_radius
+from afofit.phantom.field import foot_fields, leg_field
+from afofit.phantom.shape import PhantomAnatomy, shank_centre, shank_points, shank_radius
 from afofit.phantom.spec import FloatArray
+
+__all__ = [
+    "compact_mesh",
+    "largest_component",
+    "mesh_leg",
+    "vertex_face_components",
+]
 
 # Marching-cubes faces per (area / voxel^2) on the shank and on the foot (whose
 # flat sole takes fewer), and the area below 0.3 foot lengths per FL^2;
@@ -30,14 +37,14 @@ _SUBDIVIDE_ABOVE_FACES = 150_000
 # ---------------------------------------------------------------------------
 
 
-def _estimated_area_mm2(an: _Anatomy) -> tuple[float, float]:
+def _estimated_area_mm2(an: PhantomAnatomy) -> tuple[float, float]:
     """Surface area below the cut: the shank (a parametric surface) and the foot, mm^2."""
     z0 = 0.3 * an.fl_mm
     z = np.linspace(z0, an.top_z_mm, 61)
     theta = np.linspace(-np.pi, np.pi, 181)
     t = (z - an.ankle_z_mm) / an.shank_mm
-    r = _shank_radius(an, theta, t)  # (nz, ntheta)
-    c = _shank_centre(an, t)
+    r = shank_radius(an, theta, t)  # (nz, ntheta)
+    c = shank_centre(an, t)
     px = c[:, None, 0] + r * np.cos(theta)
     py = c[:, None, 1] + r * np.sin(theta)
     pz = np.broadcast_to(z[:, None], r.shape)
@@ -48,18 +55,18 @@ def _estimated_area_mm2(an: _Anatomy) -> tuple[float, float]:
     return shank, _FOOT_AREA_PER_FL2 * an.fl_mm**2
 
 
-def _voxel_mm(an: _Anatomy, faces: float) -> float:
+def _voxel_mm(an: PhantomAnatomy, faces: float) -> float:
     """Voxel edge that gives about `faces` marching-cubes triangles, mm."""
     shank, foot = _estimated_area_mm2(an)
     return math.sqrt((_MC_FACES_PER_AREA_SHANK * shank + _MC_FACES_PER_AREA_FOOT * foot) / faces)
 
 
-def _grid_axes(an: _Anatomy, voxel_mm: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _grid_axes(an: PhantomAnatomy, voxel_mm: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Grid coordinates (x, y, z), mm, covering the leg with two voxels of margin."""
     f = an.fl_mm
     cap_z = an.top_z_mm + 3.0 * voxel_mm
     z_pts = np.linspace(0.1 * f, cap_z, 60)
-    pts = _shank_points(an, (z_pts - an.ankle_z_mm) / an.shank_mm, 180).reshape(-1, 2)
+    pts = shank_points(an, (z_pts - an.ankle_z_mm) / an.shank_mm, 180).reshape(-1, 2)
     lo = np.minimum(pts.min(0), [-0.19 * f, -0.24 * f]) - 2.5 * voxel_mm - 10.0
     hi = np.maximum(pts.max(0), [0.25 * f, 0.80 * f]) + 2.5 * voxel_mm + 10.0
     # Half-voxel offset in z: no grid node lies on the floor.
@@ -68,22 +75,26 @@ def _grid_axes(an: _Anatomy, voxel_mm: float) -> tuple[FloatArray, FloatArray, F
     return axes[0], axes[1], z
 
 
-def _sample_field(an: _Anatomy, voxel_mm: float) -> tuple[NDArray[np.float32], FloatArray]:
+def _sample_field(an: PhantomAnatomy, voxel_mm: float) -> tuple[NDArray[np.float32], FloatArray]:
     """Signed-distance samples on the grid, (nx, ny, nz) float32, and the grid origin, mm."""
     x, y, z = _grid_axes(an, voxel_mm)
-    foot = _foot_fields(an, x, y)
+    foot = foot_fields(an, x, y)
     cap_z = an.top_z_mm + 3.0 * voxel_mm
     volume = np.empty((x.size, y.size, z.size), dtype=np.float32)
     chunk = max(1, int(2_000_000 // (x.size * y.size)))  # bounds the temporaries' memory
     for start in range(0, z.size, chunk):
         zc = z[start : start + chunk]
-        d = _field(an, foot, x, y, zc)
+        d = leg_field(an, foot, x, y, zc)
         volume[:, :, start : start + chunk] = np.maximum(d, zc[None, None, :] - cap_z)
     return volume, np.array([x[0], y[0], z[0]])
 
 
-def _face_components(faces: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Label of each face's edge-connected component, (m,) int (vertex-only contacts split)."""
+def vertex_face_components(faces: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Label of each of ``faces``' edge-connected component, (m,) int.
+
+    Faces that meet only at a vertex are split (unlike
+    :func:`afofit.geometry.topology.face_components`).
+    """
     m = len(faces)
     edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
     owner = np.repeat(np.arange(m), 3)
@@ -97,17 +108,18 @@ def _face_components(faces: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.asarray(labels, dtype=np.int64)
 
 
-def _largest_component(
+def largest_component(
     vertices: FloatArray, faces: NDArray[np.int64]
 ) -> tuple[FloatArray, NDArray[np.int64]]:
-    labels = _face_components(faces)
-    return _compact(vertices, faces[labels == np.argmax(np.bincount(labels))])
+    """The largest edge-connected piece of the mesh (``vertices``, ``faces``), compacted."""
+    labels = vertex_face_components(faces)
+    return compact_mesh(vertices, faces[labels == np.argmax(np.bincount(labels))])
 
 
-def _compact(
+def compact_mesh(
     vertices: FloatArray, faces: NDArray[np.int64]
 ) -> tuple[FloatArray, NDArray[np.int64]]:
-    """Drop unreferenced vertices, keeping the order of the rest."""
+    """Drop the ``vertices`` no row of ``faces`` uses, keeping the order of the rest."""
     used = np.zeros(len(vertices), dtype=bool)
     used[faces] = True
     new_index = np.cumsum(used) - 1
@@ -165,11 +177,14 @@ def _cut_above(
     tri_b = np.column_stack([rf[two, 1], rf[two, 2], p02[two]])
     tri_c = np.column_stack([rf[two, 1], p02[two], p01[two]])
     out_faces = np.vstack([keep, tri_a, tri_b, tri_c])
-    return _compact(np.vstack([v, new_v]), out_faces)
+    return compact_mesh(np.vstack([v, new_v]), out_faces)
 
 
-def _mesh_leg(an: _Anatomy, target_faces: int) -> tuple[FloatArray, NDArray[np.int64]]:
-    """Noise-free closed-below, open-top surface of one RIGHT leg, neutral frame, mm."""
+def mesh_leg(an: PhantomAnatomy, target_faces: int) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Noise-free closed-below, open-top surface of one RIGHT leg, neutral frame, mm.
+
+    ``an`` is the leg's anatomy; ``target_faces`` the face count aimed at.
+    """
     subdivide = target_faces > _SUBDIVIDE_ABOVE_FACES
     mc_faces = target_faces / 4.0 if subdivide else float(target_faces)
     voxel = _voxel_mm(an, mc_faces)
@@ -190,7 +205,7 @@ def _mesh_leg(an: _Anatomy, target_faces: int) -> tuple[FloatArray, NDArray[np.i
         voxel *= math.sqrt(ratio)
     vertices = verts.astype(np.float64) + origin
     faces = faces.astype(np.int64)
-    vertices, faces = _largest_component(vertices, faces)
+    vertices, faces = largest_component(vertices, faces)
     vertices = _taubin(vertices, faces)
     if subdivide:
         vertices, faces = trimesh.remesh.subdivide_loop(vertices, faces, iterations=1)

@@ -1,4 +1,4 @@
-"""Anatomy model of the phantom: the _Anatomy record, the shank section profiles
+"""Anatomy model of the phantom: the PhantomAnatomy record, the shank section profiles
 (bone, muscle, fat, tendon and bony bumps), the shank radius and centre line,
 and the analytic calf girth."""
 
@@ -13,13 +13,25 @@ from scipy.spatial import ConvexHull
 
 from afofit.phantom.spec import FloatArray
 
+__all__ = [
+    "MUSCLE_MAX_FL",
+    "PhantomAnatomy",
+    "analytic_max_girth",
+    "girth_range_mm",
+    "hull_perimeter_mm",
+    "pchip",
+    "shank_centre",
+    "shank_points",
+    "shank_radius",
+]
+
 # ---------------------------------------------------------------------------
 # Anatomy: every dimension of one RIGHT leg in the neutral frame, in mm.
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class _Anatomy:
+class PhantomAnatomy:
     fl_mm: float  # nominal foot length (spec)
     stature_mm: float
     ankle_z_mm: float  # height of the ankle joint centre
@@ -43,7 +55,8 @@ class _Anatomy:
     axis_tilt_mm: FloatArray  # (2,) x, y shift of the shank axis at the knee
 
 
-def _pchip(t: list[float], v: list[float]) -> PchipInterpolator:
+def pchip(t: list[float], v: list[float]) -> PchipInterpolator:
+    """A shape-preserving cubic through the knots ``t`` and values ``v`` (extrapolates)."""
     return PchipInterpolator(np.asarray(t), np.asarray(v), extrapolate=True)
 
 
@@ -52,10 +65,10 @@ def _pchip(t: list[float], v: list[float]) -> PchipInterpolator:
 # medial 180 deg. Bone-and-skin ellipse semi-axes, in foot lengths:
 _T_KNOTS = [-0.30, -0.05, 0.0, 0.10, 0.25, 0.50, 0.70, 0.85, 1.0, 1.05, 1.16, 1.30]
 # ML: the femoral condyles make the knee widest near the joint line.
-_ML_BONE = _pchip(
+_ML_BONE = pchip(
     _T_KNOTS, [0.108, 0.106, 0.107, 0.113, 0.115, 0.118, 0.123, 0.136, 0.160, 0.166, 0.156, 0.160]
 )
-_AP_BONE = _pchip(
+_AP_BONE = pchip(
     _T_KNOTS, [0.098, 0.097, 0.098, 0.100, 0.100, 0.103, 0.108, 0.120, 0.148, 0.152, 0.155, 0.160]
 )
 
@@ -64,15 +77,15 @@ def _muscle_envelope(t: FloatArray, calf_t: float) -> FloatArray:
     """Vertical profile (0..1) of the soft-tissue term; its maximum is at calf_t."""
     knots = [-0.4, 0.03, 0.20, 0.40, calf_t, calf_t + 0.14, 0.90, 1.0, 1.15, 1.40]
     values = [0.0, 0.0, 0.22, 0.72, 1.0, 0.84, 0.50, 0.46, 0.56, 1.10]
-    return np.clip(np.asarray(_pchip(knots, values)(t), dtype=np.float64), 0.0, None)
+    return np.clip(np.asarray(pchip(knots, values)(t), dtype=np.float64), 0.0, None)
 
 
 # Vertical profile of circumferential fat: down to the ankle, up past the knee.
-_FAT_ENVELOPE = _pchip(
+_FAT_ENVELOPE = pchip(
     [-0.4, 0.0, 0.15, 0.40, 0.62, 0.90, 1.0, 1.4], [0.0, 0.15, 0.55, 0.90, 1.0, 0.90, 0.92, 1.1]
 )
 # The muscle term stops growing here (foot lengths); larger calves add fat.
-_MUSCLE_MAX_FL = 0.15
+MUSCLE_MAX_FL = 0.15
 
 
 def _bump(theta: FloatArray, centre_deg: float, width_deg: float) -> FloatArray:
@@ -98,7 +111,7 @@ def _muscle_angular(theta: FloatArray) -> FloatArray:
     )
 
 
-def _shank_radius(an: _Anatomy, theta: FloatArray, t: FloatArray) -> FloatArray:
+def shank_radius(an: PhantomAnatomy, theta: FloatArray, t: FloatArray) -> FloatArray:
     """Section radius of the shank, mm; theta (m,) rad and t (n,) give (n, m)."""
     fl = an.fl_mm
     th = theta[None, :]
@@ -119,27 +132,28 @@ def _shank_radius(an: _Anatomy, theta: FloatArray, t: FloatArray) -> FloatArray:
     return np.asarray(r, dtype=np.float64)
 
 
-def _shank_centre(an: _Anatomy, t: FloatArray) -> FloatArray:
+def shank_centre(an: PhantomAnatomy, t: FloatArray) -> FloatArray:
     """Centre line of the shank sections, (n, 2) mm (x, y)."""
     w = np.clip(t, 0.0, 1.3)[:, None]
     base = np.array([0.006 * an.fl_mm, -0.008 * an.fl_mm])
     return base + w * an.axis_tilt_mm
 
 
-def _shank_points(an: _Anatomy, t: FloatArray, n_theta: int = 360) -> FloatArray:
+def shank_points(an: PhantomAnatomy, t: FloatArray, n_theta: int = 360) -> FloatArray:
     """Points on analytic shank sections, (n, n_theta, 2) mm."""
     theta = np.linspace(-np.pi, np.pi, n_theta, endpoint=False)
-    r = _shank_radius(an, theta, t)
-    c = _shank_centre(an, t)
+    r = shank_radius(an, theta, t)
+    c = shank_centre(an, t)
     unit = np.stack([np.cos(theta), np.sin(theta)], -1)
     return np.asarray(c[:, None, :] + r[:, :, None] * unit, dtype=np.float64)
 
 
-def _hull_perimeter_mm(points: FloatArray) -> float:
+def hull_perimeter_mm(points: FloatArray) -> float:
+    """Perimeter of the convex hull of 2-D ``points`` (n, 2), mm: a tape measure's girth."""
     return float(ConvexHull(points).area)  # in 2-D, "area" is the perimeter
 
 
-def _girth_range_mm(an: _Anatomy) -> tuple[float, float]:
+def girth_range_mm(an: PhantomAnatomy) -> tuple[float, float]:
     """Heights where the calf girth is measured: 0.20..0.85 shank lengths, below the cut."""
     return (
         an.ankle_z_mm + 0.2 * an.shank_mm,
@@ -147,7 +161,8 @@ def _girth_range_mm(an: _Anatomy) -> tuple[float, float]:
     )
 
 
-def _analytic_max_girth(an: _Anatomy) -> float:
-    z = np.linspace(*_girth_range_mm(an), 27)
+def analytic_max_girth(an: PhantomAnatomy) -> float:
+    """The largest calf girth of the model ``an`` (convex hull of its sections), mm."""
+    z = np.linspace(*girth_range_mm(an), 27)
     t = (z - an.ankle_z_mm) / an.shank_mm
-    return max(_hull_perimeter_mm(p) for p in _shank_points(an, t, 240))
+    return max(hull_perimeter_mm(p) for p in shank_points(an, t, 240))

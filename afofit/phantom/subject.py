@@ -10,20 +10,27 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import brentq
 
-from afofit.phantom.field import _NO_FOOT, _field, _foot_fields
+from afofit.phantom.field import NO_FOOT, foot_fields, leg_field
 from afofit.phantom.shape import (
-    _MUSCLE_MAX_FL,
-    _analytic_max_girth,
-    _Anatomy,
-    _shank_centre,
-    _shank_points,
-    _shank_radius,
+    MUSCLE_MAX_FL,
+    PhantomAnatomy,
+    analytic_max_girth,
+    shank_centre,
+    shank_points,
+    shank_radius,
 )
 from afofit.phantom.spec import FloatArray, PhantomSpec
 
+__all__ = [
+    "make_anatomy",
+]
 
-def _make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> _Anatomy:
-    """Draw the seeded proportions, solve the calf term for the spec girth, place the bumps."""
+
+def make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> PhantomAnatomy:
+    """Draw the seeded proportions, solve the calf term for the spec girth, place the bumps.
+
+    ``spec`` gives the sizes; ``rng`` is the seeded generator every draw comes from.
+    """
     fl = float(spec.foot_length_mm)
 
     def vary(sd: float) -> float:  # a few % of variation, truncated at 2 sd
@@ -45,7 +52,7 @@ def _make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> _Anatomy:
     mtp1 = np.array([(-0.16 * width) * fl + 12.0, 0.50 * fl, 0.09 * fl]) + jitter[2] * [1, 1, 0.3]
     mtp5 = np.array([(0.22 * width) * fl - 10.0, 0.43 * fl, 0.07 * fl]) + jitter[3] * [1, 1, 0.3]
     zero = np.zeros(3)
-    an = _Anatomy(
+    an = PhantomAnatomy(
         fl,
         fl / 0.152 * shank_factor,
         ankle_z,
@@ -70,9 +77,9 @@ def _make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> _Anatomy:
 
     def girth_error(muscle: float, fat: float, bone: float) -> float:
         trial = replace(an, muscle_mm=muscle, fat_mm=fat, bone_scale=bone)
-        return _analytic_max_girth(trial) - target
+        return analytic_max_girth(trial) - target
 
-    muscle_max = _MUSCLE_MAX_FL * fl
+    muscle_max = MUSCLE_MAX_FL * fl
     if girth_error(0.0, 0.0, 1.0) >= 0.0:  # a very thin calf for this foot: thinner bones
         bone = brentq(lambda s: girth_error(0.0, 0.0, s), 0.3, 1.0, xtol=1e-5)
         an = replace(an, bone_scale=float(bone))
@@ -85,10 +92,10 @@ def _make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> _Anatomy:
     return _measure_bumps(_place_bumps(an))
 
 
-def _place_bumps(an: _Anatomy) -> _Anatomy:
+def _place_bumps(an: PhantomAnatomy) -> PhantomAnatomy:
     """Knee centre, and the skin bumps: malleoli, sub-malleolar hollows, fibular head."""
     f = an.fl_mm
-    pts = _shank_points(an, np.array([1.0]), 720)[0]
+    pts = shank_points(an, np.array([1.0]), 720)[0]
     knee = np.r_[0.5 * (pts.min(0) + pts.max(0)), an.ankle_z_mm + an.shank_mm]
     bumps = []
     # Malleoli: a smooth skin displacement centred where the bare leg's skin
@@ -99,7 +106,7 @@ def _place_bumps(an: _Anatomy) -> _Anatomy:
     ):
         out = np.linspace(0.0, 0.3 * f, 1201)  # distance outward along sense * x
         xs = np.sort(sense * out)
-        d = _field(an, _foot_fields(an, xs, nominal[1:2]), xs, nominal[1:2], nominal[2:3])
+        d = leg_field(an, foot_fields(an, xs, nominal[1:2]), xs, nominal[1:2], nominal[2:3])
         d_out = d[:, 0, 0] if sense > 0 else d[::-1, 0, 0]
         i = int(np.nonzero(d_out > 0.0)[0][0])  # first sample outside the bare skin
         step = out[i] - out[i - 1]
@@ -113,15 +120,15 @@ def _place_bumps(an: _Anatomy) -> _Anatomy:
     # Fibular head: posterolateral, 20 mm below the joint line.
     t_fib = 1.0 - 20.0 / an.shank_mm
     theta = math.radians(-28.0)
-    r = float(_shank_radius(an, np.array([theta]), np.array([t_fib]))[0, 0])
-    c = _shank_centre(an, np.array([t_fib]))[0]
+    r = float(shank_radius(an, np.array([theta]), np.array([t_fib]))[0, 0])
+    c = shank_centre(an, np.array([t_fib]))[0]
     u = np.array([math.cos(theta), math.sin(theta)])
     skin = np.r_[c + r * u, an.ankle_z_mm + an.shank_mm - 20.0]
     bumps.append((skin, np.array([0.06, 0.06, 0.07]) * f, 0.014 * f))
     return replace(an, knee_mm=knee, bumps=tuple(bumps))
 
 
-def _measure_bumps(an: _Anatomy) -> _Anatomy:
+def _measure_bumps(an: PhantomAnatomy) -> PhantomAnatomy:
     """Skin apexes of the malleoli (outermost in x) and fibular head, from the final field."""
     lat = _outermost_x(an, an.bumps[0][0] + [an.bumps[0][2], 0.0, 0.0], 1.0)
     med = _outermost_x(an, an.bumps[2][0] - [an.bumps[2][2], 0.0, 0.0], -1.0)
@@ -130,7 +137,7 @@ def _measure_bumps(an: _Anatomy) -> _Anatomy:
     u /= np.linalg.norm(u)
     s = np.linspace(-0.5 * height, 2.0 * height, 121)
     line = centre + s[:, None] * u  # horizontal: one z, so take the grid's diagonal
-    d = np.diagonal(_field(an, _NO_FOOT, line[:, 0], line[:, 1], line[:1, 2])[:, :, 0]).copy()
+    d = np.diagonal(leg_field(an, NO_FOOT, line[:, 0], line[:, 1], line[:1, 2])[:, :, 0]).copy()
     i = int(np.nonzero(d > 0.0)[0][0])
     s_skin = s[i - 1] + (s[i] - s[i - 1]) * d[i - 1] / (d[i - 1] - d[i])
     return replace(
@@ -138,14 +145,14 @@ def _measure_bumps(an: _Anatomy) -> _Anatomy:
     )
 
 
-def _outermost_x(an: _Anatomy, guess: FloatArray, sense: float) -> FloatArray:
+def _outermost_x(an: PhantomAnatomy, guess: FloatArray, sense: float) -> FloatArray:
     """The skin point with the largest sense * x near guess, mm (two grid refinements)."""
     centre = guess.copy()
     for half, n_yz in ((10.0, 21), (1.5, 16)):
         xs = centre[0] + np.linspace(-half, half, 81)
         ys = centre[1] + np.linspace(-half, half, n_yz)
         zs = centre[2] + np.linspace(-half, half, n_yz)
-        d = _field(an, _foot_fields(an, xs, ys), xs, ys, zs)
+        d = leg_field(an, foot_fields(an, xs, ys), xs, ys, zs)
         if sense < 0:
             xs, d = -xs[::-1], d[::-1]  # work in the sense * x coordinate
         out = d > 0.0

@@ -8,8 +8,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from afofit.phantom.shape import _Anatomy, _girth_range_mm, _hull_perimeter_mm
+from afofit.phantom.shape import PhantomAnatomy, girth_range_mm, hull_perimeter_mm
 from afofit.phantom.spec import FloatArray, PhantomSpec
+
+__all__ = [
+    "POINT_KEYS",
+    "assemble_truth",
+    "json_ready",
+    "leg_truth",
+]
 
 # ---------------------------------------------------------------------------
 # Ground truth.
@@ -29,7 +36,7 @@ def _max_girth(
         cross = (a[:, 2] < z) != (b[:, 2] < z)
         s = (z - a[cross, 2]) / (b[cross, 2] - a[cross, 2])
         pts = a[cross, :2] + s[:, None] * (b[cross, :2] - a[cross, :2])
-        return _hull_perimeter_mm(pts) if len(pts) >= 3 else 0.0
+        return hull_perimeter_mm(pts) if len(pts) >= 3 else 0.0
 
     heights = np.arange(z_lo, z_hi, 2.0)
     best = float(heights[np.argmax([girth(z) for z in heights])])
@@ -39,15 +46,19 @@ def _max_girth(
     return float(girths[i]), float(fine[i])
 
 
-def _leg_truth(
-    an: _Anatomy, vertices: FloatArray, faces: NDArray[np.int64], reaches_knee: bool
+def leg_truth(
+    an: PhantomAnatomy, vertices: FloatArray, faces: NDArray[np.int64], reaches_knee: bool
 ) -> dict[str, Any]:
-    """Ground truth of one noise-free RIGHT leg in the neutral frame (points (3,) mm)."""
+    """Ground truth of one noise-free RIGHT leg in the neutral frame (points (3,) mm).
+
+    ``an`` is its anatomy, ``vertices`` and ``faces`` its mesh; ``reaches_knee`` says
+    whether the knee is in the scan.
+    """
     f = an.fl_mm
     low = vertices[:, 2] < 0.3 * f
     heel = vertices[low][np.argmin(vertices[low, 1])]
     toe = vertices[np.argmax(vertices[:, 1])]
-    girth, girth_z = _max_girth(vertices, faces, *_girth_range_mm(an))
+    girth, girth_z = _max_girth(vertices, faces, *girth_range_mm(an))
     return {
         "stature_mm": an.stature_mm,
         "ankle_joint_centre_mm": 0.5 * (an.lat_malleolus_mm + an.med_malleolus_mm),
@@ -71,7 +82,7 @@ def _leg_truth(
     }
 
 
-_POINT_KEYS = (
+POINT_KEYS = (
     "ankle_joint_centre_mm",
     "knee_joint_centre_mm",
     "mtp1_joint_mm",
@@ -84,11 +95,12 @@ _POINT_KEYS = (
 )
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
+    """``value`` with numpy arrays and scalars turned into lists and Python numbers."""
     if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.ndarray):
         return [float(v) for v in value]
     if isinstance(value, np.floating | np.integer):
@@ -96,11 +108,15 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _assemble_truth(
+def assemble_truth(
     spec: PhantomSpec, legs: list[dict[str, Any]], faces: int, scale: float
 ) -> dict[str, Any]:
-    """Order the keys like the real-scan truth files, then the phantom extras."""
-    leg_keys = _POINT_KEYS[:6]  # the points the real-scan truth files carry
+    """The truth dict of phantom ``spec``: keys ordered like the real-scan truth files.
+
+    ``legs`` are each leg's :func:`leg_truth` in the file's frame, ``faces`` the
+    mesh's face count and ``scale`` the file units' size in mm.
+    """
+    leg_keys = POINT_KEYS[:6]  # the points the real-scan truth files carry
 
     def one(leg: dict[str, Any], other: dict[str, Any] | None, n_faces: int) -> dict[str, Any]:
         up = np.asarray(leg["up_axis"])
