@@ -27,6 +27,7 @@ from afofit.export import standing_shell, write_mesh, write_phantom
 from afofit.fit import LegFit, fit_leg, scan_legs
 from afofit.phantom import PhantomSpec
 from afofit.profiles import load_design, load_material
+from afofit.tolerances import TOLERANCES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
 
@@ -119,11 +120,16 @@ def main() -> None:
     for name in ("watertight", "winding"):
         print(f"{name}: {sum(r[name] for r in rows)}/{len(rows)}")
     print(f"self-intersections: {sum(r['selfint'] == 0 for r in rows)}/{len(rows)} free")
-    print(f"min wall >= 0.95 t: {sum(r['wall_ratio'] >= 0.95 for r in rows)}/{len(rows)}")
+    tol = TOLERANCES
     print(
-        f"clearance median within +-0.3: {sum(abs(r['clr_median'] - 2.0) <= 0.3 for r in rows)}/{len(rows)}"
+        f"min wall >= {tol.min_wall_fraction} t: {sum(r['wall_ratio'] >= tol.min_wall_fraction for r in rows)}/{len(rows)}"
     )
-    print(f"90 % within +-0.8: {sum(r['within08'] >= 0.9 for r in rows)}/{len(rows)}")
+    print(
+        f"clearance median within +-{tol.clearance_median_mm}: {sum(abs(r['clr_median'] - 2.0) <= tol.clearance_median_mm for r in rows)}/{len(rows)}"
+    )
+    print(
+        f"{100 * tol.clearance_band_fraction:.0f} % within +-{tol.clearance_band_mm}: {sum(r['within08'] >= tol.clearance_band_fraction for r in rows)}/{len(rows)}"
+    )
     print(f"malleoli as designed: {sum(r['malleoli_ok'] for r in rows)}/{len(rows)}")
     if slicing:
         print(

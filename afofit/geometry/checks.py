@@ -14,6 +14,8 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from afofit.tolerances import TOLERANCES
+
 __all__ = [
     "BUILD_VOLUME_MM",
     "Check",
@@ -29,8 +31,6 @@ Vec = NDArray[np.float64]
 #: Default printer build volume, mm: a large-format FFF printer of the kind
 #: orthotics labs use for adult AFOs (e.g. Raise3D Pro3 Plus, 300 × 300 × 605).
 BUILD_VOLUME_MM = (300.0, 300.0, 605.0)
-#: Walls thinner than this fraction of the design thickness fail (rounded edges excepted).
-MIN_WALL_FRACTION = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +208,9 @@ def measure_shell(
         towards_skin[measured] = (
             np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0
         )
-    interior = edge_distance > thickness_mm + 2.0
+    interior = edge_distance > thickness_mm + TOLERANCES.edge_margin_mm
     inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
-    fit = inner & (relief_weight < 0.1)
+    fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
     gap = dist[fit] if fit.any() else np.array([np.nan])
     # Per vertex. A face's wall is the middle of its corners' chords: a lone
     # corner in a concave crease (where the inner surface folds, as at a step
@@ -239,7 +239,9 @@ def measure_shell(
         clearance_median_mm=float(np.median(gap)),
         clearance_p05_mm=float(np.percentile(gap, 5)),
         clearance_p95_mm=float(np.percentile(gap, 95)),
-        clearance_within_0_8_fraction=float(np.mean(np.abs(gap - clearance_mm) <= 0.8)),
+        clearance_within_0_8_fraction=float(
+            np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
+        ),
         self_intersections=self_intersecting_pairs(mesh),
         extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
         hull_mm=np.asarray(mesh.convex_hull.vertices),
@@ -305,8 +307,13 @@ def run_checks(
     placement = printer_placement(stats.hull_mm, build_volume_mm)
     printer = " × ".join(f"{v:.0f}" for v in build_volume_mm)
     size = " × ".join(f"{e:.0f}" for e in stats.extents_mm)
-    wall_floor = MIN_WALL_FRACTION * thickness_mm
+    tol = TOLERANCES
+    wall_floor = tol.min_wall_fraction * thickness_mm
     median_off = stats.clearance_median_mm - clearance_mm
+    fit_ok = (
+        abs(median_off) <= tol.clearance_median_mm
+        and stats.clearance_within_0_8_fraction >= tol.clearance_band_fraction
+    )
     return [
         Check("watertight", stats.watertight, "every edge joins exactly two faces"
               if stats.watertight else "open edges: the slicer would have to repair it"),
@@ -318,10 +325,12 @@ def run_checks(
               float(stats.self_intersections)),
         Check("minimum wall", stats.min_wall_mm >= wall_floor,
               f"thinnest wall {stats.min_wall_mm:.2f} mm away from the rounded edges "
-              f"(need ≥ {wall_floor:.2f} mm = 95 % of {thickness_mm:g} mm)", stats.min_wall_mm),
-        Check("clearance", abs(median_off) <= 0.3 and stats.clearance_within_0_8_fraction >= 0.9,
+              f"(need ≥ {wall_floor:.2f} mm = {100 * tol.min_wall_fraction:.0f} % of "
+              f"{thickness_mm:g} mm)", stats.min_wall_mm),
+        Check("clearance", fit_ok,
               f"median {stats.clearance_median_mm:.2f} mm (asked {clearance_mm:g}); "
-              f"{100 * stats.clearance_within_0_8_fraction:.0f} % within ±0.8 mm, outside reliefs",
+              f"{100 * stats.clearance_within_0_8_fraction:.0f} % within "
+              f"±{tol.clearance_band_mm:g} mm, outside reliefs",
               stats.clearance_median_mm),
         Check("build volume", placement is not None,
               f"{size} mm; fits a {printer} mm printer {placement}" if placement else

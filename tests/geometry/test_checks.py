@@ -15,6 +15,7 @@ from afofit.geometry.checks import (
     run_checks,
     self_intersecting_pairs,
 )
+from afofit.tolerances import TOLERANCES as TOL
 
 
 def _hollow_box(outer: float, wall: float) -> trimesh.Trimesh:
@@ -93,15 +94,27 @@ def test_a_good_shell_passes_every_check() -> None:
     assert [c.name for c in checks if not c.passed] == []
 
 
+def test_the_thresholds_themselves_pass() -> None:
+    at_limits = _stats(
+        min_wall_mm=TOL.min_wall_fraction * 3.0,
+        clearance_median_mm=2.0 - TOL.clearance_median_mm + 1e-9,  # at the limit, less rounding
+        clearance_within_0_8_fraction=TOL.clearance_band_fraction,
+    )
+    checks = run_checks(at_limits, clearance_mm=2.0, thickness_mm=3.0, min_wall_process_mm=0.8)
+    assert [c.name for c in checks if not c.passed] == []
+    wall = next(c for c in checks if c.name == "minimum wall")
+    assert "95 % of 3 mm" in wall.detail  # the report states the tolerance it applied
+
+
 @pytest.mark.parametrize(
     ("change", "failed"),
     [
         ({"watertight": False}, "watertight"),
         ({"volume_mm3": -5.0}, "outward normals"),
         ({"self_intersections": 3}, "self-intersections"),
-        ({"min_wall_mm": 2.8}, "minimum wall"),  # 0.95 x 3 = 2.85
-        ({"clearance_median_mm": 2.4}, "clearance"),
-        ({"clearance_within_0_8_fraction": 0.85}, "clearance"),
+        ({"min_wall_mm": TOL.min_wall_fraction * 3.0 - 0.01}, "minimum wall"),
+        ({"clearance_median_mm": 2.0 + TOL.clearance_median_mm + 0.01}, "clearance"),
+        ({"clearance_within_0_8_fraction": TOL.clearance_band_fraction - 0.01}, "clearance"),
         ({"hull_mm": _corners(400, 400, 700)}, "build volume"),
         ({"thinnest_feature_mm": 0.5}, "smallest feature"),
     ],
