@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from afofit.anatomy import LegAnatomy
-from afofit.errors import FitError, InputError
+from afofit.errors import FitError, InputError, ProfileError
 from afofit.geometry.landmarks import FIBULAR_HEAD_BELOW_KNEE_MM, SHANK_LENGTH_FRACTION
+from afofit.geometry.required import required
 from afofit.profiles import FOOTPLATES, DesignProfile, Material
 
 __all__ = ["DesignParameters", "resolve_design"]
@@ -223,11 +224,10 @@ def resolve_design(
     if plate not in FOOTPLATES:
         raise InputError(f"footplate '{plate}': use one of {', '.join(FOOTPLATES)}.")
     points = {k: _local(leg, k) for k in leg.landmarks_mm}
-    heel, toe, ankle = points["heel"], points["toe_tip"], points["ankle_axis_centre"]
-    mtp1, mtp5 = points["mtp1"], points["mtp5"]
-    lat, med = points["lateral_malleolus"], points["medial_malleolus"]
-    assert heel is not None and toe is not None and ankle is not None
-    assert mtp1 is not None and mtp5 is not None and lat is not None and med is not None
+    heel, toe, ankle, mtp1, mtp5, lat, med = required(
+        points, "heel", "toe_tip", "ankle_axis_centre", "mtp1", "mtp5",
+        "lateral_malleolus", "medial_malleolus",
+    )  # fmt: skip
     foot = leg.measurements.foot_length_mm
     end_point, end_dir = _footplate_end(plate, heel, toe, mtp1, mtp5, foot)
     reach = float((end_point - heel[:2]) @ end_dir)
@@ -248,10 +248,15 @@ def resolve_design(
         )
     ankle_radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
     if profile.trim == "posterior":
-        assert profile.retromalleolar_width_mm is not None
-        ankle_trim = 0.5 * profile.retromalleolar_width_mm / ankle_radius
+        strut_mm = profile.retromalleolar_width_mm
+        if strut_mm is None:
+            raise ProfileError(
+                f"design {profile.name!r}: a posterior trim needs retromalleolar_width_mm."
+            )
+        ankle_trim = 0.5 * strut_mm / ankle_radius
     else:
-        assert profile.ankle_trim_deg is not None
+        if profile.ankle_trim_deg is None:
+            raise ProfileError(f"design {profile.name!r}: this trim needs ankle_trim_deg.")
         ankle_trim = math.radians(profile.ankle_trim_deg)
     if profile.trim == "anterior":
         # In front of both malleoli, whatever the leg's shape: the medial one
@@ -299,8 +304,7 @@ def _relief_sites(
     profile: DesignProfile, local_points: dict[str, Vec | None], foot: float, heel: Vec
 ) -> dict[str, tuple[Vec, float]]:
     """Where each relief goes (local mm) and how much, for the non-zero reliefs."""
-    lat, med = local_points["lateral_malleolus"], local_points["medial_malleolus"]
-    assert lat is not None and med is not None
+    lat, med = required(local_points, "lateral_malleolus", "medial_malleolus")
     sites: dict[str, Vec | None] = {
         "lateral_malleolus": lat,
         "medial_malleolus": med,

@@ -31,6 +31,7 @@ from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
+from afofit.geometry.required import required
 from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
 from afofit.legs import find_legs
 from afofit.profiles import builtin_profiles, load_design, load_material
@@ -290,8 +291,7 @@ def fit_leg(
     foot = leg.measurements.foot_length_mm
     geometry = build_shell(skin, params, axis, local, foot, voxel_mm=voxel_mm)
     mesh = geometry.mesh
-    ankle, heel = local["ankle_axis_centre"], local["heel"]
-    assert ankle is not None and heel is not None
+    ankle, heel = required(local, "ankle_axis_centre", "heel")
     centres = mesh.triangles_center
     sample = geometry.nearest_sample(centres)  # the sample the build found for each face's voxel
     # How far inside the trim lines each face lies, judged exactly as the build judged it.

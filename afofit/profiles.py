@@ -142,7 +142,8 @@ class _Keys:
 
     def req(self, key: str, lo: float, hi: float) -> float:
         value = self.number(key, lo, hi)
-        assert value is not None
+        if value is None:  # only an optional number can be absent
+            raise self._fail(key, "is missing")
         return value
 
     def text(

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import trimesh
@@ -206,8 +207,8 @@ def split_limbs(
     parts = []
     for label in limbs:
         mask = labels == label
-        sub = mesh.submesh([np.flatnonzero(mask)], append=True, repair=False)
-        assert isinstance(sub, trimesh.Trimesh)  # append=True gives one mesh
+        # append=True gives one mesh
+        sub = cast(trimesh.Trimesh, mesh.submesh([np.flatnonzero(mask)], append=True, repair=False))
         parts.append(sub)
     return parts, int((~keep).sum())
 

@@ -165,7 +165,8 @@ def _zeni(trial: GaitTrial, side: str, direction: NDArray[np.float64]) -> EventT
     toe = trial.markers_mm.get((side, "toe"))
     strike_marker = heel if heel is not None else toe
     off_marker = toe if toe is not None else heel
-    assert strike_marker is not None and off_marker is not None
+    if strike_marker is None or off_marker is None:
+        raise GaitError(f"{side} side: no heel or toe marker to find the gait events from.")
 
     def along(xyz: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(xyz[:, :2] @ direction, dtype=np.float64)

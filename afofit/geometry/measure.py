@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import ConvexHull, QhullError
 
+from afofit.geometry.required import required
+
 __all__ = ["LegMeasurements", "Sections", "hull_perimeter", "measure_leg"]
 
 Vec = NDArray[np.float64]
@@ -120,11 +122,9 @@ def measure_leg(
       (or the scan's top, less 1 cm for its ragged edge);
     - shank length: ankle centre to knee centre.
     """
-    heel, toe = foot_points["heel"], foot_points["toe_tip"]
-    lat, med = points["lateral_malleolus"], points["medial_malleolus"]
-    ankle, knee = points["ankle_axis_centre"], points["knee_centre"]
-    assert heel is not None and toe is not None and lat is not None and med is not None
-    assert ankle is not None
+    heel, toe = required(foot_points, "heel", "toe_tip")
+    lat, med, ankle = required(points, "lateral_malleolus", "medial_malleolus", "ankle_axis_centre")
+    knee = points["knee_centre"]
     top = (knee[2] - 40.0) if knee is not None else (top_z - 10.0)
     low = max(lat[2], med[2]) + 10.0
     zs = np.arange(low, top, 4.0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import trimesh
@@ -41,6 +42,7 @@ from afofit.design import (
 )
 from afofit.errors import FitError
 from afofit.geometry.grid import grid_cells
+from afofit.geometry.required import required
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
 from afofit.geometry.toes import toe_block
 from afofit.geometry.topology import face_components
@@ -257,8 +259,9 @@ def _largest_piece(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, int]:
         return mesh, 0
     biggest = np.argmax(np.bincount(face_labels))
     keep = face_labels == biggest
-    piece = mesh.submesh([np.flatnonzero(keep)], append=True, repair=False)
-    assert isinstance(piece, trimesh.Trimesh)  # append=True gives one mesh
+    piece = cast(  # append=True gives one mesh
+        trimesh.Trimesh, mesh.submesh([np.flatnonzero(keep)], append=True, repair=False)
+    )
     return piece, int((~keep).sum())
 
 
@@ -363,8 +366,7 @@ def build_shell(
         The trim leaves no shell, or the result is not one solid.
     """
     c, t = params.clearance_mm, params.thickness_mm
-    ankle, heel = landmarks["ankle_axis_centre"], landmarks["heel"]
-    assert ankle is not None and heel is not None
+    ankle, heel = required(landmarks, "ankle_axis_centre", "heel")
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
     reach = c + t + params.max_relief_mm
     # Skin far above the proximal trim line cannot shape the shell: leave it
