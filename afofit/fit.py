@@ -32,7 +32,8 @@ from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.required import required
-from afofit.geometry.shell import build_shell, relief_bump, relief_sites, trim_field
+from afofit.geometry.shell import build_shell, relief_bump, relief_sites
+from afofit.geometry.trimline import trim_field
 from afofit.legs import find_legs
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.request import FitRequest

@@ -65,8 +65,11 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def _json_sha(path: Path) -> str:
-    data = json.loads(path.read_text())
+def _json_sha(path: Path, out: Path) -> str:
+    """The hash of fitting.json without its request block, the folders' paths as placeholders
+    (so that runs from another checkout or into another folder compare)."""
+    text = path.read_text().replace(str(out), "<OUT>").replace(str(ROOT), "<ROOT>")
+    data = json.loads(text)
     data.pop("request", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -77,7 +80,7 @@ def _fit(scan: Path, options: list[str], out: Path) -> list[str]:
     if run.returncode != 0:
         return [f"exit {run.returncode}: {run.stderr.strip()[-200:]}"]
     rows = [f"{p.name}={_sha(p)}" for p in sorted(out.glob("*.stl"))]
-    return [*rows, f"fitting.json={_json_sha(out / 'fitting.json')}"]
+    return [*rows, f"fitting.json={_json_sha(out / 'fitting.json', out.parent)}"]
 
 
 def main() -> None:

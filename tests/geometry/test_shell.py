@@ -7,10 +7,18 @@ from pathlib import Path
 import igl
 import numpy as np
 import pytest
+import trimesh
 
-from afofit.design import STRAP_SLOT_INSET_MM, STRAP_SLOT_LENGTH_MM, about_shank, resolve_design
+from afofit.design import (
+    STRAP_SLOT_INSET_MM,
+    STRAP_SLOT_LENGTH_MM,
+    DesignParameters,
+    about_shank,
+    resolve_design,
+)
 from afofit.fit import LegFit, fit_leg, scan_legs
-from afofit.geometry.shell import trim_half_angle
+from afofit.geometry.shell import build_shell
+from afofit.geometry.trimline import trim_half_angle
 from afofit.profiles import load_design, load_material
 from afofit.tolerances import TOLERANCES as TOL
 
@@ -132,3 +140,60 @@ def test_an_open_sole_gets_a_whole_wall_down_to_the_plate(tmp_path: Path) -> Non
     fit = fit_leg(limb, leg, params, voxel_mm=VOXEL_MM)
     assert fit.stats.min_wall_mm >= TOL.min_wall_fraction * 2.5
     assert not [c.name for c in fit.checks if not c.passed]
+
+
+def _closed_cylinder(radius: float, height: float, step: float = 1.5) -> trimesh.Trimesh:
+    """A closed cylinder standing on z = 0, its side in rings ``step`` mm apart, capped."""
+    around = int(np.ceil(2.0 * np.pi * radius / step))
+    up = int(np.ceil(height / step))
+    theta = 2.0 * np.pi * np.arange(around) / around
+    z = np.linspace(0.0, height, up + 1)
+    ring = np.column_stack([radius * np.cos(theta), radius * np.sin(theta)])
+    side = np.column_stack([np.tile(ring, (up + 1, 1)), np.repeat(z, around)])
+    vertices = np.vstack([side, [[0.0, 0.0, 0.0], [0.0, 0.0, height]]])
+    j = np.arange(around)
+    faces = []
+    for k in range(up):
+        a, b = k * around + j, k * around + (j + 1) % around
+        faces += [np.column_stack([a, b, b + around]), np.column_stack([a, b + around, a + around])]
+    bottom, top = len(side), len(side) + 1
+    faces.append(np.column_stack([np.full(around, bottom), (j + 1) % around, j]))
+    last = up * around
+    faces.append(np.column_stack([np.full(around, top), last + j, last + (j + 1) % around]))
+    return trimesh.Trimesh(vertices, np.vstack(faces))
+
+
+def _cylinder_design(clearance_mm: float, thickness_mm: float) -> DesignParameters:
+    """A closed ring all round the shank up to 170 mm; the foot's trim plays no part."""
+    return DesignParameters(
+        name="ring", material=load_material("pp-copolymer"), trim="posterior", footplate="full",
+        thickness_mm=thickness_mm, clearance_mm=clearance_mm, ankle_trim_rad=3.5,
+        calf_trim_rad=3.5, proximal_height_mm=170.0, proximal_source="test",
+        footplate_end=(np.array([0.0, 1000.0]), np.array([0.0, 1.0])), heel_wall_height_mm=40.0,
+        toe_wall_height_mm=20.0, edge_radius_mm=2.0, strap_slots=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("radius", "clearance", "thickness"), [(40.0, 2.0, 3.0), (30.0, 1.0, 5.0)])
+def test_a_cylinder_gets_a_wall_at_exact_offsets(
+    radius: float, clearance: float, thickness: float
+) -> None:
+    """Analytic: round a closed cylinder of radius R the inner surface lies at R + clearance and
+    the outer at R + clearance + thickness (measured mid-height, away from the ends)."""
+    skin = _closed_cylinder(radius, 200.0)
+    assert skin.is_watertight and skin.volume > 0
+    landmarks: dict[str, np.ndarray | None] = {
+        "ankle_axis_centre": np.array([0.0, 0.0, 60.0]),
+        "heel": np.array([0.0, -radius, 5.0]),
+    }
+    params = _cylinder_design(clearance, thickness)
+    shell = build_shell(skin, params, np.array([0.0, 0.0, 1.0]), landmarks, 200.0, VOXEL_MM)
+    mesh = shell.mesh
+    assert mesh.is_watertight and mesh.volume > 0
+    v = np.asarray(mesh.vertices)
+    mid = v[(v[:, 2] > 70.0) & (v[:, 2] < 130.0)]
+    r = np.hypot(mid[:, 0], mid[:, 1])
+    inner = r < radius + clearance + 0.5 * thickness
+    assert inner.sum() > 1000 and (~inner).sum() > 1000
+    assert np.abs(r[inner] - (radius + clearance)).max() < 0.3
+    assert np.abs(r[~inner] - (radius + clearance + thickness)).max() < 0.3
