@@ -210,13 +210,7 @@ def resolve_design(
     FitError
         A footplate the foot cannot carry, or a trim that leaves no shell.
     """
-    thickness = profile.thickness_mm if thickness_mm is None else float(thickness_mm)
-    lo, hi = material.thickness_range_mm
-    if not lo <= thickness <= hi:
-        raise InputError(
-            f"thickness {thickness:g} mm is outside {material.name}'s range {lo:g}-{hi:g} mm; "
-            "choose a thickness in that range or another --material."
-        )
+    thickness = _thickness(profile, material, thickness_mm)
     clearance = profile.clearance_mm if clearance_mm is None else float(clearance_mm)
     if not 0.0 <= clearance <= 10.0:
         raise InputError(f"clearance {clearance:g} mm: use 0-10 mm (2 mm suits a thin sock).")
@@ -224,21 +218,9 @@ def resolve_design(
     if plate not in FOOTPLATES:
         raise InputError(f"footplate '{plate}': use one of {', '.join(FOOTPLATES)}.")
     points = {k: _local(leg, k) for k in leg.landmarks_mm}
-    heel, toe, ankle, mtp1, mtp5, lat, med = required(
-        points, "heel", "toe_tip", "ankle_axis_centre", "mtp1", "mtp5",
-        "lateral_malleolus", "medial_malleolus",
-    )  # fmt: skip
+    heel, ankle = required(points, "heel", "ankle_axis_centre")
     foot = leg.measurements.foot_length_mm
-    end_point, end_dir = _footplate_end(plate, heel, toe, mtp1, mtp5, foot)
-    reach = float((end_point - heel[:2]) @ end_dir)
-    past_toe = plate != "full" and float((toe[:2] - end_point) @ end_dir) < -2.0
-    if reach < 0.45 * foot or past_toe:
-        raise FitError(
-            f"a {plate} footplate does not fit this foot (it would end {reach:.0f} mm in front "
-            f"of the heel on a {foot:.0f} mm foot); check the toe and metatarsal landmarks "
-            "or choose another --footplate."
-        )
-
+    end_point, end_dir = _checked_footplate_end(plate, points, foot)
     height, source, warnings = _proximal_height(leg, profile, ankle, top_mm)
     if height - ankle[2] < MIN_SHELL_ABOVE_ANKLE_MM:
         raise FitError(
@@ -246,24 +228,7 @@ def resolve_design(
             f"short for an AFO (at least {MIN_SHELL_ABOVE_ANKLE_MM:.0f} mm is needed). "
             "Scan the leg up to the knee."
         )
-    ankle_radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
-    if profile.trim == "posterior":
-        strut_mm = profile.retromalleolar_width_mm
-        if strut_mm is None:
-            raise ProfileError(
-                f"design {profile.name!r}: a posterior trim needs retromalleolar_width_mm."
-            )
-        ankle_trim = 0.5 * strut_mm / ankle_radius
-    else:
-        if profile.ankle_trim_deg is None:
-            raise ProfileError(f"design {profile.name!r}: this trim needs ankle_trim_deg.")
-        ankle_trim = math.radians(profile.ankle_trim_deg)
-    if profile.trim == "anterior":
-        # In front of both malleoli, whatever the leg's shape: the medial one
-        # usually stands further forward than a fixed angle allows for.
-        axis = leg.frame.rotation @ leg.frame.shank_up
-        front = float(about_shank(np.vstack([lat, med]), axis)[1].max())
-        ankle_trim = max(ankle_trim, front + MALLEOLUS_COVER_MM / ankle_radius)
+    ankle_trim = _ankle_trim(profile, leg, points)
     reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
     slots = profile.strap_slots if strap_slots is None else strap_slots
     slot_heights = _strap_slot_heights(profile.trim, float(ankle[2]), height) if slots else ()
@@ -287,6 +252,65 @@ def resolve_design(
         strap_slot_heights_mm=slot_heights,
         warnings=tuple(warnings),
     )
+
+
+def _thickness(profile: DesignProfile, material: Material, thickness_mm: float | None) -> float:
+    """The wall thickness (the profile's unless given), mm, within the material's range."""
+    thickness = profile.thickness_mm if thickness_mm is None else float(thickness_mm)
+    lo, hi = material.thickness_range_mm
+    if not lo <= thickness <= hi:
+        raise InputError(
+            f"thickness {thickness:g} mm is outside {material.name}'s range {lo:g}-{hi:g} mm; "
+            "choose a thickness in that range or another --material."
+        )
+    return thickness
+
+
+def _checked_footplate_end(
+    plate: str, points: dict[str, Vec | None], foot: float
+) -> tuple[Vec, Vec]:
+    """Where a ``plate`` footplate ends (point, direction), if the foot can carry it.
+
+    ``points`` are the leg's local landmarks, ``foot`` its length, mm.
+    """
+    heel, toe, mtp1, mtp5 = required(points, "heel", "toe_tip", "mtp1", "mtp5")
+    end_point, end_dir = _footplate_end(plate, heel, toe, mtp1, mtp5, foot)
+    reach = float((end_point - heel[:2]) @ end_dir)
+    past_toe = plate != "full" and float((toe[:2] - end_point) @ end_dir) < -2.0
+    if reach < 0.45 * foot or past_toe:
+        raise FitError(
+            f"a {plate} footplate does not fit this foot (it would end {reach:.0f} mm in front "
+            f"of the heel on a {foot:.0f} mm foot); check the toe and metatarsal landmarks "
+            "or choose another --footplate."
+        )
+    return end_point, end_dir
+
+
+def _ankle_trim(profile: DesignProfile, leg: LegAnatomy, points: dict[str, Vec | None]) -> float:
+    """The trim's half-angle at the ankle, rad from the posterior midline.
+
+    A posterior trim leaves a strut of the profile's width; an anterior one stands at
+    least ``MALLEOLUS_COVER_MM`` of arc in front of both malleoli (``points``, local).
+    """
+    ankle_radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
+    if profile.trim == "posterior":
+        strut_mm = profile.retromalleolar_width_mm
+        if strut_mm is None:
+            raise ProfileError(
+                f"design {profile.name!r}: a posterior trim needs retromalleolar_width_mm."
+            )
+        return 0.5 * strut_mm / ankle_radius
+    if profile.ankle_trim_deg is None:
+        raise ProfileError(f"design {profile.name!r}: this trim needs ankle_trim_deg.")
+    ankle_trim = math.radians(profile.ankle_trim_deg)
+    if profile.trim == "anterior":
+        # In front of both malleoli, whatever the leg's shape: the medial one
+        # usually stands further forward than a fixed angle allows for.
+        lat, med = required(points, "lateral_malleolus", "medial_malleolus")
+        axis = leg.frame.rotation @ leg.frame.shank_up
+        front = float(about_shank(np.vstack([lat, med]), axis)[1].max())
+        ankle_trim = max(ankle_trim, front + MALLEOLUS_COVER_MM / ankle_radius)
+    return ankle_trim
 
 
 def _strap_slot_heights(trim: str, ankle_z: float, top_z: float) -> tuple[float, ...]:

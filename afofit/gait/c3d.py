@@ -175,6 +175,8 @@ def read_c3d(path: Path) -> GaitTrial:
         Not a C3D, cut short, unreadable by ezc3d, no frames, no ``LAnkleAngles`` nor
         ``RAnkleAngles``, an unknown ``POINT:UNITS``, or an ankle angle NaN throughout.
     """
+    # Longer than 60 lines on purpose: one pass down the file, each step with its own
+    # message naming what is wrong; split up, the format's rules would be scattered.
     import ezc3d  # here: the text formats should not pay for loading it
 
     _check_structure(path)

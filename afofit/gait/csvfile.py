@@ -124,6 +124,8 @@ def read_csv(path: Path) -> GaitTrial:
         incomplete marker column set, a non-numeric cell, an event cell other than 0/1,
         no rows, or a time that does not increase.
     """
+    # Longer than 60 lines on purpose: one pass down the file, each step with its own
+    # message naming what is wrong; split up, the format's rules would be scattered.
     lines = read_lines(path)
     start, mass = _csv_header(path, lines)
     delimiter = max(",;\t", key=lines[start].count)

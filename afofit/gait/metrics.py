@@ -99,6 +99,35 @@ def _window(i: int, j: int, frac: tuple[float, float]) -> slice:
     return slice(i + round(frac[0] * (j - i)), i + round(frac[1] * (j - i)) + 1)
 
 
+def _ankle_stride(
+    rows: dict[str, list[float]],
+    ankle: NDArray[np.float64],
+    velocity: NDArray[np.float64],
+    index: tuple[int, int, int],
+    times: tuple[float, float, float],
+) -> None:
+    """Append one stride's timing and ankle metrics to ``rows`` (metric name → values).
+
+    ``ankle`` (n,) rad and its ``velocity`` (n,) rad/s over the trial; ``index`` holds
+    the samples and ``times`` the times (s) of the stride's foot strike, foot off and
+    next foot strike.
+    """
+    ia, io, ib = index
+    a, fo, b = times
+    stance, swing = slice(ia, io + 1), slice(io, ib + 1)
+    rows["stride_time_s"].append(b - a)
+    rows["cadence_steps_per_min"].append(120.0 / (b - a))
+    rows["stance_pct"].append(100.0 * (fo - a) / (b - a))
+    rows["ankle_at_contact_rad"].append(float(ankle[ia]))
+    loading = slice(ia, ia + round(LOADING_FRACTION * (ib - ia)) + 1)
+    rows["loading_pf_rad"].append(float(ankle[ia] - ankle[loading].min()))
+    rows["loading_pf_velocity_rad_per_s"].append(max(0.0, float(-velocity[loading].min())))
+    rows["peak_stance_df_rad"].append(float(ankle[stance].max()))
+    rows["ankle_at_toe_off_rad"].append(float(ankle[io]))
+    rows["peak_swing_df_rad"].append(float(ankle[swing].max()))
+    rows["mean_swing_df_rad"].append(float(ankle[swing].mean()))
+
+
 def analyse_side(
     trial: GaitTrial,
     side: str,
@@ -150,17 +179,7 @@ def analyse_side(
             continue
         stance, swing = slice(ia, io + 1), slice(io, ib + 1)
         m = rows
-        m["stride_time_s"].append(b - a)
-        m["cadence_steps_per_min"].append(120.0 / (b - a))
-        m["stance_pct"].append(100.0 * (fo - a) / (b - a))
-        m["ankle_at_contact_rad"].append(float(ankle[ia]))
-        loading = slice(ia, ia + round(LOADING_FRACTION * (ib - ia)) + 1)
-        m["loading_pf_rad"].append(float(ankle[ia] - ankle[loading].min()))
-        m["loading_pf_velocity_rad_per_s"].append(max(0.0, float(-velocity[loading].min())))
-        m["peak_stance_df_rad"].append(float(ankle[stance].max()))
-        m["ankle_at_toe_off_rad"].append(float(ankle[io]))
-        m["peak_swing_df_rad"].append(float(ankle[swing].max()))
-        m["mean_swing_df_rad"].append(float(ankle[swing].mean()))
+        _ankle_stride(m, ankle, velocity, (ia, io, ib), (a, fo, b))
         for name, joint in (
             ("peak_swing_knee_flexion_rad", knee),
             ("peak_swing_hip_flexion_rad", hip),

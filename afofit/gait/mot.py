@@ -56,6 +56,8 @@ def read_mot(path: Path) -> GaitTrial:
         No ``endheader`` line, no ``time`` or ``ankle_angle_r``/``ankle_angle_l`` column, a
         non-numeric cell, no rows, or a time that does not increase.
     """
+    # Longer than 60 lines on purpose: one pass down the file, each step with its own
+    # message naming what is wrong; split up, the format's rules would be scattered.
     lines = read_lines(path)
     end = next((i for i, line in enumerate(lines) if line.strip().lower() == "endheader"), None)
     if end is None:

@@ -132,6 +132,75 @@ def _trial_names(trials: Sequence[TrialGait]) -> list[str]:
     return names
 
 
+def _stiffness(
+    side: str, need: Need, clinical: ClinicalInputs, rationale: list[Reason], n_trials: int
+) -> tuple[float, float] | None:
+    """The side's stiffness range, N·mm/rad: the rule's, or the clinician's (in ``rationale``).
+
+    ``need`` is the driving trial's need on ``side``; ``n_trials`` counts the trials, for the
+    message. None when no AFO is indicated.
+
+    Raises
+    ------
+    InputError
+        A per-side stiffness for a side with no AFO indicated.
+    GaitError
+        A stiffness is needed and no body mass is known.
+    """
+    k = need.k_nmm_per_rad
+    override = on_side(clinical.stiffness_nm_per_deg, side)
+    if override is not None and need.afo_type == "none":
+        if isinstance(clinical.stiffness_nm_per_deg, Mapping):
+            raise InputError(
+                f"{side}: a stiffness was given but no AFO is indicated on this side; "
+                "also set the AFO type for it (--afo-type)"
+            )
+        rationale.append(
+            Reason(
+                "the clinician's stiffness is not applied: no AFO on this side",
+                "set by the clinician",
+            )
+        )
+    elif override is not None:
+        was = f" (afofit's rule gave {format_k(k)})" if k is not None else ""
+        rationale.insert(
+            0,
+            Reason(
+                f"stiffness set by the clinician: {override[0]:g}–{override[1]:g} N·m/deg{was}",
+                "set by the clinician",
+            ),
+        )
+        k = (nm_per_deg_to_nmm_per_rad(override[0]), nm_per_deg_to_nmm_per_rad(override[1]))
+    elif need.afo_type != "none" and (k is None or need.needs_mass):
+        raise GaitError(
+            f"{side} side: a {need.afo_type} AFO is indicated and its stiffness needs the body "
+            f"mass, which neither the inputs nor the {n_trials} trial file(s) give. "
+            "Pass --mass KG (or set the stiffness yourself with --stiffness LOW HIGH)."
+        )
+    return None if need.afo_type == "none" else k
+
+
+def _no_afo_reasons(present: list[tuple[str, SideGait]]) -> list[Reason]:
+    """Why no AFO is prescribed for a side seen in ``present`` (trial name, side gait)."""
+    reasons = [
+        Reason(
+            f"no AFO: no foot-drop sign in {len(present)} trial(s), and no spasticity, "
+            "contracture or plantarflexor weakness recorded",
+            f"{REFERENCE} §2.4, §2.5 (D)",
+        )
+    ]
+    seen = sorted({f.name for _, sg in present for f in sg.flags} & set(COMPENSATION_FLAGS))
+    if seen:
+        reasons.append(
+            Reason(
+                f"but {', '.join(seen)} was seen: a compensation that can hide a foot "
+                "drop; check the ankle in swing",
+                f"{REFERENCE} §2.4 [S56] (A), [S57] (V)",
+            )
+        )
+    return reasons
+
+
 def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str, Prescription]:
     """Choose the AFO type and stiffness range for each side seen in ``trials``.
 
@@ -166,57 +235,9 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
         body = body_numbers(side, clinical, mass)
         need, worst, needs, rationale = side_need(side, present, clinical, body)
         rationale.extend(need.reasons)
-        k = need.k_nmm_per_rad
-        override = on_side(clinical.stiffness_nm_per_deg, side)
-        if override is not None and need.afo_type == "none":
-            if isinstance(clinical.stiffness_nm_per_deg, Mapping):
-                raise InputError(
-                    f"{side}: a stiffness was given but no AFO is indicated on this side; "
-                    "also set the AFO type for it (--afo-type)"
-                )
-            rationale.append(
-                Reason(
-                    "the clinician's stiffness is not applied: no AFO on this side",
-                    "set by the clinician",
-                )
-            )
-        elif override is not None:
-            was = f" (afofit's rule gave {format_k(k)})" if k is not None else ""
-            rationale.insert(
-                0,
-                Reason(
-                    f"stiffness set by the clinician: {override[0]:g}–{override[1]:g} N·m/deg{was}",
-                    "set by the clinician",
-                ),
-            )
-            k = (nm_per_deg_to_nmm_per_rad(override[0]), nm_per_deg_to_nmm_per_rad(override[1]))
-        elif need.afo_type != "none" and (k is None or need.needs_mass):
-            raise GaitError(
-                f"{side} side: a {need.afo_type} AFO is indicated and its stiffness needs the body "
-                f"mass, which neither the inputs nor the {len(trials)} trial file(s) give. "
-                "Pass --mass KG (or set the stiffness yourself with --stiffness LOW HIGH)."
-            )
-        if need.afo_type == "none":
-            k = None
+        k = _stiffness(side, need, clinical, rationale, len(trials))
         if need.afo_type == "none" and on_side(clinical.afo_type, side) is None:
-            rationale.insert(
-                0,
-                Reason(
-                    f"no AFO: no foot-drop sign in {len(present)} trial(s), and no spasticity, "
-                    "contracture or plantarflexor weakness recorded",
-                    f"{REFERENCE} §2.4, §2.5 (D)",
-                ),
-            )
-            seen = sorted({f.name for _, sg in present for f in sg.flags} & set(COMPENSATION_FLAGS))
-            if seen:
-                rationale.insert(
-                    1,
-                    Reason(
-                        f"but {', '.join(seen)} was seen: a compensation that can hide a foot "
-                        "drop; check the ankle in swing",
-                        f"{REFERENCE} §2.4 [S56] (A), [S57] (V)",
-                    ),
-                )
+            rationale[:0] = _no_afo_reasons(present)
         if len(present) > 1:
             rationale.append(across_trials(present, needs, present[worst][0]))
         rationale.extend(mass_reasons)
@@ -225,9 +246,7 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
         result[side] = Prescription(
             side=side,
             afo_type=need.afo_type,
-            stiffness_nm_per_deg=None
-            if k is None
-            else (nmm_per_rad_to_nm_per_deg(k[0]), nmm_per_rad_to_nm_per_deg(k[1])),
+            stiffness_nm_per_deg=_in_nm_per_deg(k),
             rationale=tuple(rationale),
             holding_moment_nm=None if moment is None else moment / 1000.0,
             driving_trial=present[worst][0],

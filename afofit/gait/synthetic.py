@@ -247,6 +247,9 @@ def synthetic_trial(
     ValueError
         A parameter is out of range (this is a test helper, not user input).
     """
+    # Longer than 60 lines on purpose: the generator is one recipe (timing, angles,
+    # markers, events) read top to bottom against the docstring; it makes test and demo
+    # inputs and is not on the fitting path.
     foot_drop = {s: float((foot_drop or {}).get(s, 0.0)) for s in SIDES}
     steppage = {s: float((steppage or {}).get(s, 0.0)) for s in SIDES}
     circumduction_mm = {s: float((circumduction_mm or {}).get(s, 0.0)) for s in SIDES}

@@ -113,7 +113,7 @@ def plate_field(
     """The footplate's field at ``points`` (k, 3) local mm: < 0 inside the plate.
 
     Each column from the flat plantar plane ``bottom`` up to the inner surface under
-    the foot's lowest skin (``maps.top`` less the clearance), within the footprint
+    the foot's lowest skin (``maps.top`` less ``clearance_mm``), within the footprint
     (``maps.edge``), and never nearer the skin than the clearance (``distance`` (k,)
     is each point's signed distance to the skin, mm). ``origin`` and ``h`` place the
     grid the maps are sampled on.

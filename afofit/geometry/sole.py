@@ -176,6 +176,42 @@ class SoleFloor:
         return np.where(over, p[:, 2] < z, p[:, 2] < self.sole_below_mm)
 
 
+def _lowest_skin(
+    points: Vec,
+    normals: Vec,
+    cell: NDArray[np.int64],
+    on: NDArray[np.bool_],
+    shape: tuple[int, ...],
+) -> tuple[Vec, Vec]:
+    """The lowest skin sample's height in each column, and its normal's z (NaN: none).
+
+    ``cell`` (n, 2) is each of ``points``' column in a grid of ``shape``, ``on`` whether
+    it falls in the grid; ``normals`` are the samples' outward normals.
+    """
+    idx = np.flatnonzero(on)
+    key = cell[idx, 0] * shape[1] + cell[idx, 1]
+    order = np.lexsort((points[idx, 2], key))
+    first = idx[order[np.r_[True, key[order][1:] != key[order][:-1]]]]
+    lowest = np.full(shape, np.nan)
+    facing = np.full(shape, np.nan)
+    lowest[cell[first, 0], cell[first, 1]] = points[first, 2]
+    facing[cell[first, 0], cell[first, 1]] = normals[first, 2]
+    return lowest, facing
+
+
+def _floor_samples(looks_in: NDArray[np.bool_], height: Vec, origin: Vec, spacing_mm: float) -> Vec:
+    """Samples (k, 3) at the full spacing over the opening, heights bilinear between columns.
+
+    ``looks_in`` marks the opening's columns (twice the spacing wide), ``height`` the
+    floor's height in each, ``origin`` (2,) the column grid's corner, mm.
+    """
+    g = 2.0 * spacing_mm
+    fine = np.argwhere(ndimage.zoom(looks_in.astype(np.uint8), 2, order=0) > 0)
+    xy = origin + (fine + 0.5) * spacing_mm
+    z = ndimage.map_coordinates(height, ((xy - origin) / g - 0.5).T, order=1, mode="nearest")
+    return np.column_stack([xy, z])
+
+
 def sole_floor(
     points: Vec, normals: Vec, sole_below_mm: float, spacing_mm: float, rim: Vec | None = None
 ) -> SoleFloor:
@@ -210,15 +246,7 @@ def sole_floor(
     footprint = np.zeros(shape, dtype=bool)
     footprint[cell[on & low, 0], cell[on & low, 1]] = True
     footprint = ndimage.binary_fill_holes(ndimage.binary_closing(footprint, iterations=1))
-    # The lowest skin in each column, and which way it faces.
-    idx = np.flatnonzero(on)
-    key = cell[idx, 0] * shape[1] + cell[idx, 1]
-    order = np.lexsort((points[idx, 2], key))
-    first = idx[order[np.r_[True, key[order][1:] != key[order][:-1]]]]
-    lowest = np.full(shape, np.nan)
-    facing = np.full(shape, np.nan)
-    lowest[cell[first, 0], cell[first, 1]] = points[first, 2]
-    facing[cell[first, 0], cell[first, 1]] = normals[first, 2]
+    lowest, facing = _lowest_skin(points, normals, cell, on, shape)
     # Plantar skin seen from below faces down, at any height (an arch); skin
     # seen edge-on is a side wall only when it is low. Anything else (skin
     # facing up, a leg wall seen edge-on far up, or no skin) is a look into the foot.
@@ -250,11 +278,7 @@ def sole_floor(
         ~footprint, return_distances=False, return_indices=True
     )
     height = height[tuple(nearest)] if footprint.any() else np.zeros(shape)
-    # Samples at the full spacing over the opening, heights bilinear between column centres.
-    fine = np.argwhere(ndimage.zoom(looks_in.astype(np.uint8), 2, order=0) > 0)
-    xy = origin + (fine + 0.5) * spacing_mm
-    z = ndimage.map_coordinates(height, ((xy - origin) / g - 0.5).T, order=1, mode="nearest")
-    floor = np.column_stack([xy, z])
+    floor = _floor_samples(looks_in, height, origin, spacing_mm)
     return SoleFloor(
         origin,
         g,
