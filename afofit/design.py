@@ -17,6 +17,7 @@ from afofit.errors import FitError, InputError, ProfileError
 from afofit.geometry.landmarks import FIBULAR_HEAD_BELOW_KNEE_MM, SHANK_LENGTH_FRACTION
 from afofit.geometry.required import required
 from afofit.profiles import FOOTPLATES, DesignProfile, Material
+from afofit.units import deg_to_rad, rad_to_deg
 
 __all__ = ["DesignParameters", "resolve_design"]
 
@@ -98,8 +99,8 @@ class DesignParameters:
             "footplate": self.footplate,
             "trim": {
                 "type": self.trim,
-                "ankle_half_angle_deg": round(math.degrees(self.ankle_trim_rad), 2),
-                "calf_half_angle_deg": round(math.degrees(self.calf_trim_rad), 2),
+                "ankle_half_angle_deg": round(rad_to_deg(self.ankle_trim_rad), 2),
+                "calf_half_angle_deg": round(rad_to_deg(self.calf_trim_rad), 2),
                 "footplate_end_local_mm": [round(float(v), 2) for v in point],
                 "footplate_end_direction": [round(float(v), 4) for v in direction],
                 "heel_wall_height_mm": round(self.heel_wall_height_mm, 2),
@@ -240,7 +241,7 @@ def resolve_design(
         thickness_mm=thickness,
         clearance_mm=clearance,
         ankle_trim_rad=ankle_trim,
-        calf_trim_rad=math.radians(profile.calf_trim_deg),
+        calf_trim_rad=deg_to_rad(profile.calf_trim_deg),
         proximal_height_mm=height,
         proximal_source=source,
         footplate_end=(end_point, end_dir),
@@ -302,7 +303,7 @@ def _ankle_trim(profile: DesignProfile, leg: LegAnatomy, points: dict[str, Vec |
         return 0.5 * strut_mm / ankle_radius
     if profile.ankle_trim_deg is None:
         raise ProfileError(f"design {profile.name!r}: this trim needs ankle_trim_deg.")
-    ankle_trim = math.radians(profile.ankle_trim_deg)
+    ankle_trim = deg_to_rad(profile.ankle_trim_deg)
     if profile.trim == "anterior":
         # In front of both malleoli, whatever the leg's shape: the medial one
         # usually stands further forward than a fixed angle allows for.

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 __all__ = [
     "SCALE_TO_MM",
@@ -16,14 +20,22 @@ __all__ = [
 SCALE_TO_MM: dict[str, float] = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "in": 25.4}
 
 
-def deg_to_rad(angle_deg: float) -> float:
-    """Convert ``angle_deg`` (edges: CLI, profiles, reports) to radians (inside)."""
-    return angle_deg * math.pi / 180.0
+#: Radians per degree and degrees per radian, as :func:`math.radians` and
+#: :func:`numpy.radians` use them (so their results are the same to the bit).
+_RAD_PER_DEG = math.pi / 180.0
+_DEG_PER_RAD = 180.0 / math.pi
+
+Angle = TypeVar("Angle", float, NDArray[np.float64])
 
 
-def rad_to_deg(angle_rad: float) -> float:
-    """Convert ``angle_rad`` (inside) to degrees (edges)."""
-    return angle_rad * 180.0 / math.pi
+def deg_to_rad(angle_deg: Angle) -> Angle:
+    """Convert ``angle_deg`` (edges: CLI, profiles, reports) to radians (inside); arrays too."""
+    return angle_deg * _RAD_PER_DEG
+
+
+def rad_to_deg(angle_rad: Angle) -> Angle:
+    """Convert ``angle_rad`` (inside) to degrees (edges); arrays too."""
+    return angle_rad * _DEG_PER_RAD
 
 
 #: N·m/deg per N·mm/rad: stiffness is N·mm/rad inside, N·m/deg (the clinician's) at the edges.

@@ -95,8 +95,8 @@ _HIP = (
 _STEPPAGE_KNEE_DEG = 25.0
 _STEPPAGE_HIP_DEG = 20.0
 # Toe-height sensitivities, mm per degree: §2.2 [S46] (17.1 / 9.5 / 2.5 cm/rad).
-_MTC_PER_DEG = {"ankle": 171.0 * math.pi / 180, "hip": 95.0 * math.pi / 180}
-_MTC_PER_DEG["knee"] = 25.0 * math.pi / 180
+_MTC_PER_DEG = {"ankle": 171.0 * deg_to_rad(1.0), "hip": 95.0 * deg_to_rad(1.0)}
+_MTC_PER_DEG["knee"] = 25.0 * deg_to_rad(1.0)
 # Toe marker height above its stance level in normal swing (swing fraction, mm): an early
 # peak, the minimum toe clearance at mid-swing (15 mm, §2.3 [S51]), a late peak, and the
 # toe still up at heel strike.

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from afofit.tolerances import TOLERANCES
+from afofit.units import deg_to_rad
 
 __all__ = [
     "BUILD_VOLUME_MM",
@@ -269,7 +270,7 @@ def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) ->
         ("on its side", np.array([1.0, 0.0, 0.0])),
         ("on its toes", np.array([0.0, 1.0, 0.0])),
     ]
-    angles = np.radians(np.arange(90.0))
+    angles = deg_to_rad(np.arange(90.0))
     c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
     for name, up in candidates:
         up = up / np.linalg.norm(up)

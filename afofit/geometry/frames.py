@@ -21,6 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import ConvexHull
 
+from afofit.units import deg_to_rad
+
 __all__ = ["FOOT_ZONE_MM", "LegFrame", "estimate_frame", "shank_axis", "sole_normal"]
 
 Vec = NDArray[np.float64]
@@ -248,7 +250,7 @@ def sole_normal(foot_points: Vec, up_guess: Vec) -> Vec:
     normals = hull.equations[:, :3]
     tri = foot_points[hull.simplices]
     areas = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    down = normals @ -up_guess > np.cos(np.radians(40.0))
+    down = normals @ -up_guess > np.cos(deg_to_rad(40.0))
     if areas[down].sum() <= 0.0:
         return up_guess
     mean = -(normals[down] * areas[down, None]).sum(axis=0)

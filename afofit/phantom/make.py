@@ -14,7 +14,7 @@ from afofit.phantom.mesh import compact_mesh, largest_component, mesh_leg, verte
 from afofit.phantom.spec import FloatArray, Phantom, PhantomSpec
 from afofit.phantom.subject import make_anatomy
 from afofit.phantom.truth import POINT_KEYS, assemble_truth, json_ready, leg_truth
-from afofit.units import SCALE_TO_MM
+from afofit.units import SCALE_TO_MM, deg_to_rad
 
 # Independent random streams (children of default_rng(seed)), so that e.g.
 # changing noise_mm does not change the anatomy or the pose.
@@ -146,7 +146,7 @@ def make_phantom(spec: PhantomSpec) -> Phantom:
     identity = np.eye(3)
     if spec.side == "both":
         stance = streams[_STREAM_STANCE]
-        toe_out = np.radians(stance.uniform(0.0, 12.0, 2))  # right, left
+        toe_out = deg_to_rad(stance.uniform(0.0, 12.0, 2))  # right, left
         gap_mm = float(stance.uniform(160.0, 220.0))
         ankle = np.asarray(truth["ankle_joint_centre_mm"])
         legs = []

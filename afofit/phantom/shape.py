@@ -4,7 +4,6 @@ and the analytic calf girth."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.spatial import ConvexHull
 
 from afofit.phantom.spec import FloatArray
+from afofit.units import deg_to_rad
 
 __all__ = [
     "MUSCLE_MAX_FL",
@@ -89,8 +89,8 @@ MUSCLE_MAX_FL = 0.15
 
 
 def _bump(theta: FloatArray, centre_deg: float, width_deg: float) -> FloatArray:
-    d = np.angle(np.exp(1j * (theta - math.radians(centre_deg))))
-    return np.asarray(np.exp(-0.5 * (d / math.radians(width_deg)) ** 2), dtype=np.float64)
+    d = np.angle(np.exp(1j * (theta - deg_to_rad(centre_deg))))
+    return np.asarray(np.exp(-0.5 * (d / deg_to_rad(width_deg)) ** 2), dtype=np.float64)
 
 
 def _band(t: FloatArray, t0: float, t1: float, ramp: float) -> FloatArray:

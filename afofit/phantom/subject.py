@@ -20,6 +20,7 @@ from afofit.phantom.shape import (
     shank_radius,
 )
 from afofit.phantom.spec import FloatArray, PhantomSpec
+from afofit.units import deg_to_rad
 
 __all__ = [
     "make_anatomy",
@@ -119,7 +120,7 @@ def _place_bumps(an: PhantomAnatomy) -> PhantomAnatomy:
         bumps.append((hollow, np.array([0.03, 0.05, 0.025]) * f, -0.008 * f))
     # Fibular head: posterolateral, 20 mm below the joint line.
     t_fib = 1.0 - 20.0 / an.shank_mm
-    theta = math.radians(-28.0)
+    theta = deg_to_rad(-28.0)
     r = float(shank_radius(an, np.array([theta]), np.array([t_fib]))[0, 0])
     c = shank_centre(an, np.array([t_fib]))[0]
     u = np.array([math.cos(theta), math.sin(theta)])
