@@ -6,7 +6,6 @@ is :func:`afofit.fit.analyse_scan`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from afofit.errors import LandmarkError, NotALegError
 from afofit.geometry.frames import LegFrame, estimate_frame
 from afofit.geometry.landmarks import LANDMARK_NAMES, detect_landmarks
 from afofit.geometry.measure import LegMeasurements, Sections, measure_leg
+from afofit.jsonready import rounded
 
 __all__ = [
     "LegAnatomy",
@@ -168,12 +168,6 @@ def analyse_leg(
     )
 
 
-def _r(value: float | None, digits: int = 3) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)
-
-
 def _point(p: Vec | None) -> list[float] | None:
     return None if p is None else [round(float(c), 3) for c in p]
 
@@ -186,7 +180,7 @@ def anatomy_to_dict(anatomy: ScanAnatomy) -> dict[str, Any]:
         legs.append(
             {
                 "side": leg.side,
-                "side_confidence": _r(leg.frame.side_confidence),
+                "side_confidence": rounded(leg.frame.side_confidence),
                 "faces": leg.faces,
                 "frame": {
                     "up": _point(leg.frame.up),
@@ -196,15 +190,15 @@ def anatomy_to_dict(anatomy: ScanAnatomy) -> dict[str, Any]:
                 },
                 "landmarks_mm": {k: _point(v) for k, v in leg.landmarks_mm.items()},
                 "measurements_mm": {
-                    "foot_length": _r(m.foot_length_mm),
-                    "malleolar_width": _r(m.malleolar_width_mm),
-                    "ankle_girth": _r(m.ankle_girth_mm),
-                    "ankle_girth_height": _r(m.ankle_girth_height_mm),
-                    "calf_girth_max": _r(m.calf_girth_max_mm),
-                    "calf_girth_height": _r(m.calf_girth_height_mm),
-                    "shank_length": _r(m.shank_length_mm),
+                    "foot_length": rounded(m.foot_length_mm),
+                    "malleolar_width": rounded(m.malleolar_width_mm),
+                    "ankle_girth": rounded(m.ankle_girth_mm),
+                    "ankle_girth_height": rounded(m.ankle_girth_height_mm),
+                    "calf_girth_max": rounded(m.calf_girth_max_mm),
+                    "calf_girth_height": rounded(m.calf_girth_height_mm),
+                    "shank_length": rounded(m.shank_length_mm),
                 },
-                "confidence": {k: _r(v) for k, v in leg.confidence.items()},
+                "confidence": {k: rounded(v) for k, v in leg.confidence.items()},
                 "landmark_source": dict(leg.source),
             }
         )

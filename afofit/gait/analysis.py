@@ -6,7 +6,6 @@ m/s): metric names change with them (``ankle_at_contact_rad`` → ``ankle_at_con
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 from afofit.clinical import ClinicalInputs
 from afofit.gait.model import METRICS, REFERENCE, SIDES, TrialGait
 from afofit.gait.prescribe import Prescription, prescription_to_dict
+from afofit.jsonready import rounded
 from afofit.units import rad_to_deg
 
 __all__ = [
@@ -98,10 +98,6 @@ def edge_metric(name: str) -> tuple[str, float]:
     return name, 1.0
 
 
-def _r(value: float, digits: int = 3) -> float | None:
-    return round(float(value), digits) if math.isfinite(value) else None
-
-
 @dataclass(frozen=True, slots=True)
 class GaitAnalysis:
     """Everything ``afofit gait`` found.
@@ -142,8 +138,8 @@ def pooled_metrics(trials: tuple[TrialGait, ...], side: str) -> dict[str, dict[s
             continue
         edge, factor = edge_metric(name)
         entry: dict[str, Any] = {
-            "mean": _r(factor * float(pooled.mean())),
-            "sd": _r(factor * float(pooled.std(ddof=1))) if len(pooled) > 1 else None,
+            "mean": rounded(factor * float(pooled.mean())),
+            "sd": rounded(factor * float(pooled.std(ddof=1))) if len(pooled) > 1 else None,
             "n": len(pooled),
         }
         if edge in NORMAL_BANDS:
@@ -157,15 +153,15 @@ def _trial_dict(trial: TrialGait) -> dict[str, Any]:
     t = trial.trial
     return {
         "file": t.path,
-        "rate_hz": _r(t.rate_hz, 3),
-        "start_s": _r(float(t.time_s[0]), 4),
-        "end_s": _r(float(t.time_s[-1]), 4),
-        "body_mass_kg": None if t.body_mass_kg is None else _r(t.body_mass_kg, 2),
+        "rate_hz": rounded(t.rate_hz, 3),
+        "start_s": rounded(float(t.time_s[0]), 4),
+        "end_s": rounded(float(t.time_s[-1]), 4),
+        "body_mass_kg": None if t.body_mass_kg is None else rounded(t.body_mass_kg, 2),
         "events_source": trial.events_source,
         "events": {
             side: {
-                "foot_strike_s": [_r(x, 4) for x in ev.foot_strike_s],
-                "foot_off_s": [_r(x, 4) for x in ev.foot_off_s],
+                "foot_strike_s": [rounded(x, 4) for x in ev.foot_strike_s],
+                "foot_off_s": [rounded(x, 4) for x in ev.foot_off_s],
             }
             for side, ev in trial.events.items()
         },

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from afofit.gait.model import METRICS, REFERENCE, SIDES, Flag, SideGait
 from afofit.units import deg_to_rad, rad_to_deg
 
@@ -159,16 +157,6 @@ def _text(value: float, unit: str) -> str:
     return f"{value:.1f} %"
 
 
-def _mean(side_gait: SideGait, metric: str) -> float | None:
-    """The side's mean of ``metric`` over its strides, or None when it has none."""
-    values = side_gait.metrics.get(metric)
-    if values is None:
-        return None
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    return float(finite.mean()) if finite.size else None
-
-
 def flag_side(side_gait: SideGait) -> tuple[Flag, ...]:
     """Judge one side's mean metrics against ``THRESHOLDS``.
 
@@ -185,7 +173,7 @@ def flag_side(side_gait: SideGait) -> tuple[Flag, ...]:
     """
     flags = []
     for rule in THRESHOLDS:
-        mean = _mean(side_gait, rule.metric)
+        mean = side_gait.mean(rule.metric)
         if mean is None or not (mean > rule.limit if rule.above else mean < rule.limit):
             continue
         detail = (
@@ -216,7 +204,7 @@ def flag_asymmetry(sides: dict[str, SideGait]) -> dict[str, tuple[Flag, ...]]:
     if not all(side in sides for side in SIDES):
         return dict.fromkeys(sides, ())
     for rule in ASYMMETRY:
-        means = {side: _mean(sides[side], rule.metric) for side in SIDES}
+        means = {side: sides[side].mean(rule.metric) for side in SIDES}
         left, right = means["left"], means["right"]
         if left is None or right is None or abs(left - right) <= rule.limit:
             continue

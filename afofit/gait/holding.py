@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from afofit.anthropometry import FOOT_PER_STATURE, TYPICAL_FOOT_LENGTH_MM
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.gait.model import REFERENCE, Reason, SideGait, TrialGait
@@ -36,7 +34,6 @@ __all__ = [
     "body_mass",
     "body_numbers",
     "clearance_floor",
-    "side_mean",
 ]
 
 
@@ -67,16 +64,6 @@ class Body:
     mass_kg: float | None
     holding_moment_nmm: float | None
     reasons: tuple[Reason, ...]
-
-
-def side_mean(side: SideGait, metric: str) -> float | None:
-    """The mean over strides of ``metric`` on one ``side`` (NaN strides left out); None if none."""
-    values = side.metrics.get(metric)
-    if values is None:
-        return None
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return float(finite.mean()) if finite.size else None
 
 
 def body_mass(
@@ -172,7 +159,7 @@ def clearance_floor(
     ``margin_mm`` the clearance kept in reserve and ``sf`` the safety factor. Returns the
     floor in N·mm/rad (None without a body mass) and its reasons.
     """
-    mtc = side_mean(sg, "min_toe_clearance_mm")
+    mtc = sg.mean("min_toe_clearance_mm")
     reasons = []
     if mtc is None:
         mtc = HEALTHY_MTC_MM

@@ -196,6 +196,15 @@ class SideGait:
     stance_end_pct: float
     flags: tuple[Flag, ...] = ()
 
+    def mean(self, metric: str) -> float | None:
+        """The mean of ``metric`` over the strides (NaN strides left out); None if none."""
+        values = self.metrics.get(metric)
+        if values is None:
+            return None
+        finite = np.asarray(values, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        return float(finite.mean()) if finite.size else None
+
 
 @dataclass(frozen=True, slots=True)
 class TrialGait:

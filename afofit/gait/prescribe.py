@@ -21,9 +21,10 @@ from typing import Any
 
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.errors import GaitError, InputError
-from afofit.gait.holding import body_mass, body_numbers, side_mean
+from afofit.gait.holding import body_mass, body_numbers
 from afofit.gait.model import REFERENCE, SIDES, Reason, SideGait, TrialGait
 from afofit.gait.rules import COMPENSATION_FLAGS, Need, across_trials, format_k, side_need
+from afofit.jsonready import rounded
 from afofit.units import nm_per_deg_to_nmm_per_rad, nmm_per_rad_to_nm_per_deg, rad_to_deg
 
 __all__ = [
@@ -89,16 +90,16 @@ class Prescription:
 
 def _spread(name: str, sg: SideGait, need: Need) -> TrialSpread:
     def deg(metric: str) -> float | None:
-        value = side_mean(sg, metric)
+        value = sg.mean(metric)
         return None if value is None else rad_to_deg(value)
 
-    speed = side_mean(sg, "walking_speed_mm_per_s")
+    speed = sg.mean("walking_speed_mm_per_s")
     k = need.k_nmm_per_rad
     return TrialSpread(
         trial=name,
         cycles=sg.cycles,
         flags=tuple(f.name for f in sg.flags),
-        min_toe_clearance_mm=side_mean(sg, "min_toe_clearance_mm"),
+        min_toe_clearance_mm=sg.mean("min_toe_clearance_mm"),
         ankle_at_contact_deg=deg("ankle_at_contact_rad"),
         peak_stance_df_deg=deg("peak_stance_df_rad"),
         peak_swing_df_deg=deg("peak_swing_df_rad"),
@@ -260,10 +261,6 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
     return result
 
 
-def _r(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 def prescription_to_dict(prescriptions: Mapping[str, Prescription]) -> dict[str, Any]:
     """The JSON form of :func:`prescribe`'s result: plain types, stable key order, rounded.
 
@@ -285,9 +282,9 @@ def prescription_to_dict(prescriptions: Mapping[str, Prescription]) -> dict[str,
         k = p.stiffness_nm_per_deg
         out[side] = {
             "afo_type": p.afo_type,
-            "stiffness_nm_per_deg": None if k is None else [_r(k[0], 3), _r(k[1], 3)],
+            "stiffness_nm_per_deg": None if k is None else [rounded(k[0], 3), rounded(k[1], 3)],
             "rationale": [{"text": r.text, "source": r.source} for r in p.rationale],
-            "holding_moment_nm": _r(p.holding_moment_nm, 3),
+            "holding_moment_nm": rounded(p.holding_moment_nm, 3),
             "driving_trial": p.driving_trial,
             "spread": {t.trial: _spread_dict(t) for t in p.spread},
         }
@@ -299,12 +296,12 @@ def _spread_dict(t: TrialSpread) -> dict[str, Any]:
     return {
         "cycles": int(t.cycles),
         "flags": list(t.flags),
-        "min_toe_clearance_mm": _r(t.min_toe_clearance_mm, 1),
-        "ankle_at_contact_deg": _r(t.ankle_at_contact_deg, 1),
-        "peak_stance_df_deg": _r(t.peak_stance_df_deg, 1),
-        "peak_swing_df_deg": _r(t.peak_swing_df_deg, 1),
-        "walking_speed_m_per_s": _r(t.walking_speed_m_per_s, 3),
-        "stiffness_floor_nm_per_deg": _r(t.stiffness_floor_nm_per_deg, 3),
+        "min_toe_clearance_mm": rounded(t.min_toe_clearance_mm, 1),
+        "ankle_at_contact_deg": rounded(t.ankle_at_contact_deg, 1),
+        "peak_stance_df_deg": rounded(t.peak_stance_df_deg, 1),
+        "peak_swing_df_deg": rounded(t.peak_swing_df_deg, 1),
+        "walking_speed_m_per_s": rounded(t.walking_speed_m_per_s, 3),
+        "stiffness_floor_nm_per_deg": rounded(t.stiffness_floor_nm_per_deg, 3),
         "afo_type": t.afo_type,
-        "stiffness_nm_per_deg": None if k is None else [_r(k[0], 3), _r(k[1], 3)],
+        "stiffness_nm_per_deg": None if k is None else [rounded(k[0], 3), rounded(k[1], 3)],
     }

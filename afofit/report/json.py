@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
+from afofit.jsonready import rounded
 from afofit.version import __version__
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult, LegFit
 
 __all__ = ["fitting_json"]
-
-
-def _r(value: float | None, digits: int = 3) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)
 
 
 def _leg(
@@ -38,26 +32,26 @@ def _leg(
             # The same solid standing on its footplate on the printer's bed, and
             # the rigid motion (4 × 4, mm) from the scan's frame to it.
             "print_stl": names[1],
-            "print_transform": [[_r(v, 6) for v in row] for row in fit.print_transform],
+            "print_transform": [[rounded(v, 6) for v in row] for row in fit.print_transform],
             "faces": s.faces,
-            "volume_mm3": _r(s.volume_mm3, 1),
-            "mass_g": _r(mass_g, 1),
+            "volume_mm3": rounded(s.volume_mm3, 1),
+            "mass_g": rounded(mass_g, 1),
             "watertight": s.watertight,
             "winding_consistent": s.winding_consistent,
             "self_intersections": s.self_intersections,
-            "min_wall_mm": _r(s.min_wall_mm),
-            "wall_p05_mm": _r(s.wall_p05_mm),
-            "thinnest_feature_mm": _r(s.thinnest_feature_mm),
+            "min_wall_mm": rounded(s.min_wall_mm),
+            "wall_p05_mm": rounded(s.wall_p05_mm),
+            "thinnest_feature_mm": rounded(s.thinnest_feature_mm),
             "clearance_mm": {
-                "median": _r(s.clearance_median_mm),
-                "p05": _r(s.clearance_p05_mm),
-                "p95": _r(s.clearance_p95_mm),
-                "within_0_8_mm_fraction": _r(s.clearance_within_0_8_fraction),
+                "median": rounded(s.clearance_median_mm),
+                "p05": rounded(s.clearance_p05_mm),
+                "p95": rounded(s.clearance_p95_mm),
+                "within_0_8_mm_fraction": rounded(s.clearance_within_0_8_fraction),
             },
-            "extents_mm": [_r(e, 1) for e in s.extents_mm],
+            "extents_mm": [rounded(e, 1) for e in s.extents_mm],
         },
         "checks": [
-            {"name": c.name, "passed": c.passed, "detail": c.detail, "value": _r(c.value)}
+            {"name": c.name, "passed": c.passed, "detail": c.detail, "value": rounded(c.value)}
             for c in fit.checks
         ],
         "warnings": list(fit.warnings),
