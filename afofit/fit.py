@@ -34,11 +34,10 @@ from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.required import required
 from afofit.geometry.shell import build_shell, relief_bump, relief_sites
 from afofit.geometry.trimline import trim_field
-from afofit.legs import find_legs
+from afofit.legs import check_options, find_legs
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
-from afofit.units import SCALE_TO_MM
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
     from afofit.gait.analysis import GaitAnalysis
@@ -104,10 +103,7 @@ def scan_legs(
     ------
     ScanError, NotALegError, LandmarkError, InputError
     """
-    if side is not None and side not in SIDES:
-        raise InputError(f"--side {side!r}: use 'left' or 'right'.")
-    if units is not None and units not in SCALE_TO_MM:
-        raise InputError(f"--units {units!r}: use one of {', '.join(SCALE_TO_MM)}.")
+    check_options(side, units)  # before the scan is read
     overrides = load_landmarks(landmarks) if landmarks else None
     return find_legs(load_scan(path), side=side, units=units, overrides=overrides)
 
@@ -140,8 +136,7 @@ def analyse_gait(
 
     if not files:
         raise InputError("no gait file given: pass one or more C3D, .mot, .trc or .csv trials.")
-    if side is not None and side not in SIDES:
-        raise InputError(f"--side {side!r}: use 'left' or 'right'.")
+    check_options(side, None)
     clinical = clinical or ClinicalInputs()
     trials, warnings = [], []
     for path in files:

@@ -26,7 +26,7 @@ from afofit.geometry.frames import FOOT_ZONE_MM, LegFrame, estimate_frame
 from afofit.scan import LandmarkOverrides, RawScan, split_limbs
 from afofit.units import SCALE_TO_MM
 
-__all__ = ["find_legs", "guess_units", "opposite_sides_needed", "settle_units"]
+__all__ = ["check_options", "find_legs", "guess_units", "opposite_sides_needed", "settle_units"]
 
 Vec = NDArray[np.float64]
 
@@ -184,6 +184,20 @@ def _leg_warnings(leg: LegAnatomy) -> list[str]:
     return out
 
 
+def check_options(side: str | None, units: str | None) -> None:
+    """Refuse a ``side`` other than left/right and an unknown ``units``, before any work.
+
+    Raises
+    ------
+    InputError
+        Naming the option and the values it takes.
+    """
+    if side is not None and side not in SIDES:
+        raise InputError(f"--side {side!r}: use 'left' or 'right'.")
+    if units is not None and units not in SCALE_TO_MM:
+        raise InputError(f"--units {units!r}: use one of {', '.join(SCALE_TO_MM)}.")
+
+
 def find_legs(
     raw: RawScan,
     *,
@@ -211,10 +225,7 @@ def find_legs(
     ------
     ScanError, NotALegError, LandmarkError, InputError
     """
-    if side is not None and side not in SIDES:
-        raise InputError(f"--side {side!r}: use 'left' or 'right'.")
-    if units is not None and units not in SCALE_TO_MM:
-        raise InputError(f"--units {units!r}: use one of {', '.join(SCALE_TO_MM)}.")
+    check_options(side, units)
     name = raw.path.name
     warnings = list(raw.warnings)
     pieces, debris = split_limbs(raw.vertices, raw.faces)
