@@ -91,8 +91,9 @@ def test_fit_is_pure_and_its_result_carries_the_request(
     assert data["request"]["key"] == request.key()
     assert data["request"]["thickness_mm"] == 3.0
     assert data["inputs"]["options"]["design"] == "pls"
-    # The keyword form builds the same request.
-    assert fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5).request == request
+    # A request and keywords together are refused (they could disagree).
+    with pytest.raises(TypeError, match="FitRequest"):
+        fit(request, design="solid")
     # The writer writes what the result holds, and only into its folder.
     write_fit(result, work / "out")
     assert json.loads((work / "out" / "fitting.json").read_text()) == data
