@@ -290,6 +290,26 @@ def gait(
 
 
 @app.command()
+def stiffness(
+    fit_dir: Annotated[
+        Path, typer.Argument(metavar="FIT_DIR", help="A folder `afofit fit -o` wrote.")
+    ],
+    h: Annotated[float, typer.Option(help="Tetrahedron size, mm (4 is converged to 2 %).")] = 4.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Compute a fitted brace's ankle stiffness by finite elements (needs afofit[fe])."""
+    from afofit.cli.tables import stiffness_table
+    from afofit.mechanics.stiffness import fitted_brace_stiffness, stiffness_to_dict
+
+    braces = _busy(f"FE stiffness of {fit_dir}…", lambda: fitted_brace_stiffness(fit_dir, h))
+    data = stiffness_to_dict(braces)
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    out.print(stiffness_table(data))
+
+
+@app.command()
 def profiles(
     name: Annotated[
         str | None, typer.Argument(help="A design or material to show in full.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-__all__ = ["fit_table", "gait_tables", "scan_table"]
+__all__ = ["fit_table", "gait_tables", "scan_table", "stiffness_table"]
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -108,4 +108,27 @@ def fit_table(data: dict[str, Any]) -> Table:
                 else f"[bold red]FAIL[/] {c['detail']}"
             )
         table.add_row(check["name"], *cells)
+    return table
+
+
+def stiffness_table(data: dict[str, Any]) -> Table:
+    """The ``afofit stiffness`` table from its JSON ``data``: each leg's numbers and fixture."""
+    table = Table(title="Ankle stiffness by finite elements")
+    table.add_column("")
+    legs = data["legs"]
+    for leg in legs:
+        table.add_column(
+            f"{leg['side']} leg: {leg['design']}, {leg['thickness_mm']:g} mm {leg['material']}"
+        )
+    rows = [
+        ("dorsiflexion, cuff guided", lambda L: f"{L['predicted_nm_per_deg']:.3f} N·m/deg"),
+        ("  pure moment (lower bound)", lambda L: f"{L['lower_bound_nm_per_deg']:.3f} N·m/deg"),
+        ("inversion/eversion, guided", lambda L: f"{L['frontal_nm_per_deg']:.3f} N·m/deg"),
+        ("peak von Mises stress", lambda L: f"{L['peak_stress_mpa']:.1f} MPa at {L['moment_nm']:g} N·m, {L['peak_height_above_axis_mm']:.0f} mm above the axis"),
+        ("linear up to", lambda L: f"{L['linear_to_deg']:.1f}° of dorsiflexion (peak stress reaches the strength)"),
+        ("fixture", lambda L: f"clamped {L['fixture']['clamp_below_axis_mm']:g} mm below the malleolar axis; rigid cuff above {L['fixture']['cuff_above_axis_mm']:.0f} mm"),
+        ("mesh", lambda L: f"{L['mesh']['tets']} quadratic tetrahedra, h = {L['mesh']['h_mm']:g} mm"),
+    ]  # fmt: skip
+    for name, cell in rows:
+        table.add_row(name, *[cell(leg) for leg in legs])
     return table
