@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +78,26 @@ def _fmt_range(pair: list[float] | None, unit: str) -> str:
     return "—" if not pair else f"{pair[0]:.2f}–{pair[1]:.2f} {unit}"
 
 
+Cell = Callable[[dict[str, Any]], str]
+
+
+def _leg_table(
+    title: str, legs: list[dict[str, Any]], headers: list[str], rows: list[tuple[str, Cell]]
+) -> Table:
+    """A table with a column per leg (``headers``) and a row per (name, cell of a leg)."""
+    table = Table(title=title)
+    table.add_column("")
+    for header in headers:
+        table.add_column(header)
+    for name, cell in rows:
+        table.add_row(name, *[cell(leg) for leg in legs])
+    return table
+
+
 def fit_table(data: dict[str, Any]) -> Table:
     """The ``afofit fit`` table from fitting.json ``data``: design, shell and every check."""
-    table = Table(title="AFO fitting")
-    table.add_column("")
     legs = data["legs"]
-    for leg in legs:
-        table.add_column(f"{leg['side']} leg")
-    rows = [
+    rows: list[tuple[str, Cell]] = [
         ("design", lambda L: f"{L['design']['name']}, {L['design']['material']} (from {L['design'].get('design_source', '--design')})"),
         ("target stiffness", lambda L: _fmt_range(L["design"].get("target_stiffness_nm_per_deg"), "N·m/deg")),
         ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
@@ -95,8 +108,7 @@ def fit_table(data: dict[str, Any]) -> Table:
         ("thinnest wall", lambda L: f"{L['shell']['min_wall_mm']:.2f} mm"),
         ("clearance median", lambda L: f"{L['shell']['clearance_mm']['median']:.2f} mm"),
     ]  # fmt: skip
-    for name, cell in rows:
-        table.add_row(name, *[cell(leg) for leg in legs])
+    table = _leg_table("AFO fitting", legs, [f"{leg['side']} leg" for leg in legs], rows)
     table.add_section()
     for i, check in enumerate(legs[0]["checks"]):
         cells = []
@@ -113,14 +125,8 @@ def fit_table(data: dict[str, Any]) -> Table:
 
 def stiffness_table(data: dict[str, Any]) -> Table:
     """The ``afofit stiffness`` table from its JSON ``data``: each leg's numbers and fixture."""
-    table = Table(title="Ankle stiffness by finite elements")
-    table.add_column("")
     legs = data["legs"]
-    for leg in legs:
-        table.add_column(
-            f"{leg['side']} leg: {leg['design']}, {leg['thickness_mm']:g} mm {leg['material']}"
-        )
-    rows = [
+    rows: list[tuple[str, Cell]] = [
         ("dorsiflexion, cuff guided", lambda L: f"{L['predicted_nm_per_deg']:.3f} N·m/deg"),
         ("  pure moment (lower bound)", lambda L: f"{L['lower_bound_nm_per_deg']:.3f} N·m/deg"),
         ("inversion/eversion, guided", lambda L: f"{L['frontal_nm_per_deg']:.3f} N·m/deg"),
@@ -129,6 +135,7 @@ def stiffness_table(data: dict[str, Any]) -> Table:
         ("fixture", lambda L: f"clamped {L['fixture']['clamp_below_axis_mm']:g} mm below the malleolar axis; rigid cuff above {L['fixture']['cuff_above_axis_mm']:.0f} mm"),
         ("mesh", lambda L: f"{L['mesh']['tets']} quadratic tetrahedra, h = {L['mesh']['h_mm']:g} mm"),
     ]  # fmt: skip
-    for name, cell in rows:
-        table.add_row(name, *[cell(leg) for leg in legs])
-    return table
+    headers = [
+        f"{L['side']} leg: {L['design']}, {L['thickness_mm']:g} mm {L['material']}" for L in legs
+    ]
+    return _leg_table("Ankle stiffness by finite elements", legs, headers, rows)
