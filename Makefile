@@ -1,6 +1,7 @@
 # Two commands for a fresh machine with only Python and make:
 #   make demo   - set up .venv, build the default phantom leg, find its anatomy, read the demo
-#                 gait (a right foot drop, rested and fatigued) and fit the AFO it prescribes
+#                 gait (a right foot drop, rested and fatigued), fit the AFO it prescribes and
+#                 compute its stiffness by finite elements
 #   make test   - set up .venv and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,6 +23,7 @@ demo: $(BIN)/.installed
 	$(BIN)/afofit gait examples/demo_gait_rested.csv examples/demo_gait_fatigued.csv --plot $(DEMO)/gait.png
 	$(BIN)/afofit fit $(DEMO)/phantom_leg.stl -o $(DEMO)/fit \
 		--gait examples/demo_gait_rested.csv --gait examples/demo_gait_fatigued.csv --strap-slots
+	$(BIN)/afofit stiffness $(DEMO)/fit
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

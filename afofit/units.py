@@ -11,8 +11,13 @@ from numpy.typing import NDArray
 __all__ = [
     "SCALE_TO_MM",
     "deg_to_rad",
+    "gpa_to_mpa",
+    "mm3_to_cm3",
+    "mm_to_m",
     "nm_per_deg_to_nmm_per_rad",
+    "nm_to_nmm",
     "nmm_per_rad_to_nm_per_deg",
+    "nmm_to_nm",
     "rad_to_deg",
 ]
 
@@ -50,3 +55,28 @@ def nmm_per_rad_to_nm_per_deg(stiffness_nmm_per_rad: float) -> float:
 def nm_per_deg_to_nmm_per_rad(stiffness_nm_per_deg: float) -> float:
     """Convert ``stiffness_nm_per_deg`` (N·m/deg, edges) to N·mm/rad (inside)."""
     return stiffness_nm_per_deg / _NM_PER_DEG_PER_NMM_PER_RAD
+
+
+def nmm_to_nm(moment_nmm: float) -> float:
+    """Convert ``moment_nmm`` from N·mm (inside) to N·m (edges)."""
+    return moment_nmm / 1000.0
+
+
+def nm_to_nmm(moment_nm: float) -> float:
+    """Convert ``moment_nm`` from N·m (edges) to N·mm (inside)."""
+    return moment_nm * 1000.0
+
+
+def mm_to_m(length_mm: float) -> float:
+    """Convert ``length_mm`` (or a speed per second) from mm to m."""
+    return length_mm / 1000.0
+
+
+def gpa_to_mpa(modulus_gpa: float) -> float:
+    """Convert ``modulus_gpa`` from GPa (datasheets) to MPa = N/mm² (inside)."""
+    return modulus_gpa * 1000.0
+
+
+def mm3_to_cm3(volume_mm3: float) -> float:
+    """Convert ``volume_mm3`` from mm³ to cm³ (a density in g/cm³ then gives grams)."""
+    return volume_mm3 / 1000.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from afofit.anthropometry import FOOT_PER_STATURE, TYPICAL_FOOT_LENGTH_MM
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.gait.model import REFERENCE, Reason, SideGait, TrialGait
-from afofit.units import deg_to_rad, nmm_per_rad_to_nm_per_deg, rad_to_deg
+from afofit.units import deg_to_rad, nmm_per_rad_to_nm_per_deg, nmm_to_nm, rad_to_deg
 
 __all__ = [
     "ANKLE_AXIS_FRACTION",
@@ -142,8 +142,8 @@ def body_numbers(side: str, clinical: ClinicalInputs, mass_kg: float | None) -> 
         0,
         Reason(
             f"holding moment M_hold = m_foot·g·d = {foot_kg:.3f} kg × 9.81 m/s² × {lever_mm:.1f} mm"
-            f" = {moment / 1000:.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:.4g} kg; centre "
-            f"of mass at 50 % of the {length:.0f} mm foot, ankle axis at 22.5 %)",
+            f" = {nmm_to_nm(moment):.3f} N·m (foot {100 * fraction:.2f} % of {mass_kg:.4g} kg; "
+            f"centre of mass at 50 % of the {length:.0f} mm foot, ankle axis at 22.5 %)",
             f"{src}; ankle axis at 20–25 % of foot length (U)",
         ),
     )
@@ -189,7 +189,7 @@ def clearance_floor(
     floor = sf * body.holding_moment_nmm / allow
     reasons.append(
         Reason(
-            f"clearance floor k_min = SF {sf:g} × {body.holding_moment_nmm / 1000:.3f} N·m / "
+            f"clearance floor k_min = SF {sf:g} × {nmm_to_nm(body.holding_moment_nmm):.3f} N·m / "
             f"{rad_to_deg(allow):.2f}° = {nmm_per_rad_to_nm_per_deg(floor):.3f} N·m/deg",
             f"{REFERENCE} §2.2 (D); SF 2–3 (U)",
         )

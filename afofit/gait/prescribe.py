@@ -25,7 +25,13 @@ from afofit.gait.holding import body_mass, body_numbers
 from afofit.gait.model import REFERENCE, SIDES, Reason, SideGait, TrialGait
 from afofit.gait.rules import COMPENSATION_FLAGS, Need, across_trials, format_k, side_need
 from afofit.jsonready import rounded
-from afofit.units import nm_per_deg_to_nmm_per_rad, nmm_per_rad_to_nm_per_deg, rad_to_deg
+from afofit.units import (
+    mm_to_m,
+    nm_per_deg_to_nmm_per_rad,
+    nmm_per_rad_to_nm_per_deg,
+    nmm_to_nm,
+    rad_to_deg,
+)
 
 __all__ = [
     "Prescription",
@@ -103,7 +109,7 @@ def _spread(name: str, sg: SideGait, need: Need) -> TrialSpread:
         ankle_at_contact_deg=deg("ankle_at_contact_rad"),
         peak_stance_df_deg=deg("peak_stance_df_rad"),
         peak_swing_df_deg=deg("peak_swing_df_rad"),
-        walking_speed_m_per_s=None if speed is None else speed / 1000.0,
+        walking_speed_m_per_s=None if speed is None else mm_to_m(speed),
         stiffness_floor_nm_per_deg=(
             None
             if need.floor_nmm_per_rad is None
@@ -249,7 +255,7 @@ def prescribe(trials: Sequence[TrialGait], clinical: ClinicalInputs) -> dict[str
             afo_type=need.afo_type,
             stiffness_nm_per_deg=_in_nm_per_deg(k),
             rationale=tuple(rationale),
-            holding_moment_nm=None if moment is None else moment / 1000.0,
+            holding_moment_nm=None if moment is None else nmm_to_nm(moment),
             driving_trial=present[worst][0],
             spread=tuple(_spread(n, sg, nd) for (n, sg), nd in zip(present, needs, strict=True)),
         )

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from afofit.errors import FitError
 from afofit.mechanics.fixture import Fixture
 from afofit.mechanics.p2 import P2Space, p2_space, stiffness_matrix, von_mises
-from afofit.units import nmm_per_rad_to_nm_per_deg
+from afofit.units import gpa_to_mpa, nm_to_nmm, nmm_per_rad_to_nm_per_deg
 
 __all__ = [
     "DEFAULT_H_MM",
@@ -325,14 +325,14 @@ def fe_stiffness(
     local = fixture.to_fixture(np.asarray(shell.vertices))
     vertices, faces = surface_remesh(local, np.asarray(shell.faces, np.int64), h_mm)
     mesh = tet_mesh(vertices, faces, h_mm)
-    modulus = modulus_gpa * 1000.0
+    modulus = gpa_to_mpa(modulus_gpa)
     clamp_z, cuff_z = -fixture.clamp_below_mm, fixture.cuff_from_mm
     solution, space = solve_cuff(mesh, clamp_z, cuff_z, modulus)
     c = solution.compliance
     guided = fixture.cuff == "guided"
     sagittal = _held(c, [_TX, _TY, _TZ, _RX], _RX) if guided else c[_RX, _RX]
     frontal = _held(c, [_TX, _TY, _TZ, _RY], _RY)
-    moment = fixture.moment_nm * 1000.0
+    moment = nm_to_nmm(fixture.moment_nm)
     forces = _guided_forces(c, _RX, moment) if guided else moment * np.eye(6)[_RX]
     stress = von_mises(space, solution.unit_fields @ forces, modulus, POISSON_RATIO)
     centres = mesh.nodes[mesh.tets].mean(axis=1)

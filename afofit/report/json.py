@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
 from afofit.jsonready import rounded
+from afofit.units import mm3_to_cm3
 from afofit.version import __version__
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ def _leg(
     fit: LegFit, leg_dict: dict[str, Any], names: tuple[str, str], target: dict[str, Any]
 ) -> dict[str, Any]:
     s = fit.stats
-    mass_g = s.volume_mm3 * fit.params.material.density_g_cm3 / 1000.0
+    mass_g = mm3_to_cm3(s.volume_mm3 * fit.params.material.density_g_cm3)  # mm³·g/cm³ → g
     return {
         "side": fit.leg.side,
         "frame": leg_dict["frame"],
