@@ -4,7 +4,7 @@ Method (afofit's FE study, reproduced here in the project's own code):
 
 1. The shell is moved into the fixture's frame (x the malleolar axis, z up) and its
    surface remeshed isotropically to edge length ``h`` (pymeshlab), then filled with
-   linear tetrahedra (gmsh, Delaunay, one thread so that the mesh is the same each run).
+   linear tetrahedra (gmsh's HXT, one thread so that the mesh is the same each run).
 2. Quadratic (P2, 10-node) tetrahedra are assembled on them (:mod:`afofit.mechanics.p2`):
    linear tetrahedra lock in bending and read far too stiff. Material: the profile's
    modulus, Poisson's ratio :data:`POISSON_RATIO`.
