@@ -123,6 +123,10 @@ def fit_table(data: dict[str, Any]) -> Table:
     return table
 
 
+def _above_below(height_mm: float) -> str:
+    return f"{abs(height_mm):.0f} mm {'above' if height_mm >= 0 else 'below'}"
+
+
 def stiffness_table(data: dict[str, Any]) -> Table:
     """The ``afofit stiffness`` table from its JSON ``data``: each leg's numbers and fixture."""
     legs = data["legs"]
@@ -130,7 +134,7 @@ def stiffness_table(data: dict[str, Any]) -> Table:
         ("dorsiflexion, cuff guided", lambda L: f"{L['predicted_nm_per_deg']:.3f} N·m/deg"),
         ("  pure moment (lower bound)", lambda L: f"{L['lower_bound_nm_per_deg']:.3f} N·m/deg"),
         ("inversion/eversion, guided", lambda L: f"{L['frontal_nm_per_deg']:.3f} N·m/deg"),
-        ("peak von Mises stress", lambda L: f"{L['peak_stress_mpa']:.1f} MPa at {L['moment_nm']:g} N·m, {L['peak_height_above_axis_mm']:.0f} mm above the axis"),
+        ("peak von Mises stress", lambda L: f"{L['peak_stress_mpa']:.1f} MPa at {L['moment_nm']:g} N·m, {_above_below(L['peak_height_above_axis_mm'])} the axis"),
         ("linear up to", lambda L: f"{L['linear_to_deg']:.1f}° of dorsiflexion (peak stress reaches the strength)"),
         ("fixture", lambda L: f"clamped {L['fixture']['clamp_below_axis_mm']:g} mm below the malleolar axis; rigid cuff above {L['fixture']['cuff_above_axis_mm']:.0f} mm"),
         ("mesh", lambda L: f"{L['mesh']['tets']} quadratic tetrahedra, h = {L['mesh']['h_mm']:g} mm"),
