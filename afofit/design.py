@@ -194,6 +194,7 @@ def resolve_design(
     clearance_mm: float | None = None,
     footplate: str | None = None,
     strap_slots: bool | None = None,
+    strut_width_mm: float | None = None,
 ) -> DesignParameters:
     """Resolve a design on one leg.
 
@@ -203,6 +204,7 @@ def resolve_design(
     leg : the leg's anatomy.
     top_mm : height of the scan's top above the sole, local mm.
     thickness_mm, clearance_mm, footplate, strap_slots : overrides of the profile's values.
+    strut_width_mm : a posterior trim's retromalleolar strut width instead of the profile's.
 
     Raises
     ------
@@ -229,7 +231,7 @@ def resolve_design(
             f"short for an AFO (at least {MIN_SHELL_ABOVE_ANKLE_MM:.0f} mm is needed). "
             "Scan the leg up to the knee."
         )
-    ankle_trim = _ankle_trim(profile, leg, points)
+    ankle_trim = _ankle_trim(profile, leg, points, strut_width_mm)
     reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
     slots = profile.strap_slots if strap_slots is None else strap_slots
     slot_heights = _strap_slot_heights(profile.trim, float(ankle[2]), height) if slots else ()
@@ -287,15 +289,21 @@ def _checked_footplate_end(
     return end_point, end_dir
 
 
-def _ankle_trim(profile: DesignProfile, leg: LegAnatomy, points: dict[str, Vec | None]) -> float:
+def _ankle_trim(
+    profile: DesignProfile,
+    leg: LegAnatomy,
+    points: dict[str, Vec | None],
+    strut_width_mm: float | None = None,
+) -> float:
     """The trim's half-angle at the ankle, rad from the posterior midline.
 
-    A posterior trim leaves a strut of the profile's width; an anterior one stands at
-    least ``MALLEOLUS_COVER_MM`` of arc in front of both malleoli (``points``, local).
+    A posterior trim leaves a strut of ``strut_width_mm`` (else the profile's width);
+    an anterior one stands at least ``MALLEOLUS_COVER_MM`` of arc in front of both
+    malleoli (``points``, local).
     """
     ankle_radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
     if profile.trim == "posterior":
-        strut_mm = profile.retromalleolar_width_mm
+        strut_mm = strut_width_mm or profile.retromalleolar_width_mm
         if strut_mm is None:
             raise ProfileError(
                 f"design {profile.name!r}: a posterior trim needs retromalleolar_width_mm."

@@ -8,14 +8,17 @@ analyse_gait:  per file: load_gait ─ analyse_trial (events from the file or
                drives) ─ GaitAnalysis
 fit:           FitRequest ─ analyse_scan ─ [analyse_gait: the design from the
                prescription] ─ load_design/load_material ─ resolve_design (every
-               request checked) ─ per leg: build_shell ─ measure_shell ─ run_checks
-               ─ FitResult. Pure: it writes nothing; afofit.export.write_fit
-               writes the STLs, fitting.json and the report.
+               request checked) ─ per leg: [tune_design to the target stiffness:
+               build_shell ─ fast model, repeated] ─ build_shell ─ measure_shell ─
+               run_checks ─ stiffness (fast or FE) ─ FitResult. Pure: it writes
+               nothing; afofit.export.write_fit writes the STLs, fitting.json and
+               the report.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,12 +35,25 @@ from afofit.design import DesignParameters, resolve_design
 from afofit.errors import InputError, LandmarkError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.required import required
-from afofit.geometry.shell import build_shell, relief_bump, relief_sites
+from afofit.geometry.shell import (
+    ShellGeometry,
+    SkinSamples,
+    build_shell,
+    relief_bump,
+    relief_sites,
+    sample_skin,
+    shell_in_scan,
+)
 from afofit.geometry.trimline import trim_field
 from afofit.legs import check_options, find_legs
+from afofit.mechanics.fast import FastStiffness
+from afofit.mechanics.fe import FEStiffness
+from afofit.mechanics.fixture import Fixture, fixture_for_leg
+from afofit.mechanics.stiffness import LegStiffness, shell_stiffness
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
+from afofit.tuning import joined, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
     from afofit.gait.analysis import GaitAnalysis
@@ -54,6 +70,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+Vec = NDArray[np.float64]
 
 #: The design fitted when neither --design nor a gait prescription names one.
 DEFAULT_DESIGN = "pls"
@@ -169,6 +187,7 @@ class LegFit:
     warnings : what the user should know about this leg's design and shell.
     print_transform : (4, 4) rigid motion, mm, from the scan's frame to the same shell
         standing on its flat footplate on z = 0, centred (how it is printed).
+    stiffness : its predicted ankle stiffness in the standard fixture (and the tuning).
     """
 
     leg: LegAnatomy
@@ -180,6 +199,7 @@ class LegFit:
     checks: tuple[Check, ...]
     warnings: tuple[str, ...]
     print_transform: NDArray[np.float64]
+    stiffness: LegStiffness | None = None
 
     @property
     def passed(self) -> bool:
@@ -267,6 +287,8 @@ def fit_leg(
     leg: LegAnatomy,
     params: DesignParameters,
     voxel_mm: float = 1.25,
+    skin_sampled: SkinSamples | None = None,
+    geometry: ShellGeometry | None = None,
 ) -> LegFit:
     """Build and check the shell for one leg (the pipeline's geometry half).
 
@@ -276,16 +298,15 @@ def fit_leg(
     leg : its anatomy.
     params : the resolved design.
     voxel_mm : the shell's grid spacing.
+    skin_sampled : the skin's samples, when already taken (see :func:`sample_skin`).
+    geometry : the shell, when already built for ``params`` (a tuning search's last).
     """
     frame = leg.frame
-    skin = trimesh.Trimesh(frame.to_local(limb_mm.vertices), limb_mm.faces, process=False)
-    local = {
-        k: (None if p is None else frame.to_local(p[None, :])[0])
-        for k, p in leg.landmarks_mm.items()
-    }
-    axis = frame.rotation @ frame.shank_up
-    foot = leg.measurements.foot_length_mm
-    geometry = build_shell(skin, params, axis, local, foot, voxel_mm=voxel_mm)
+    skin, local, axis, foot = _leg_local(limb_mm, leg)
+    if geometry is None:
+        geometry = build_shell(
+            skin, params, axis, local, foot, voxel_mm=voxel_mm, skin_sampled=skin_sampled
+        )
     mesh = geometry.mesh
     ankle, heel = required(local, "ankle_axis_centre", "heel")
     centres = mesh.triangles_center
@@ -321,14 +342,98 @@ def fit_leg(
         warnings.append(
             f"dropped {geometry.removed_pieces} faces of loose fragments from the shell"
         )
-    shell_scan = trimesh.Trimesh(frame.to_scan(mesh.vertices), mesh.faces, process=False)
-    if np.linalg.det(frame.rotation) < 0:  # a left leg's local frame is a mirror image
-        shell_scan.invert()
+    shell_scan = shell_in_scan(mesh, frame)
     return LegFit(
         leg=leg, params=params, shell_scan=shell_scan, shell_local=mesh, skin_local=skin,
         stats=stats, checks=tuple(checks), warnings=tuple(warnings),
         print_transform=frame.standing(np.asarray(shell_scan.vertices)),
     )  # fmt: skip
+
+
+def _leg_local(
+    limb_mm: trimesh.Trimesh, leg: LegAnatomy
+) -> tuple[trimesh.Trimesh, dict[str, Vec | None], Vec, float]:
+    """The leg's skin and landmarks in its local frame, its shank axis and foot length."""
+    frame = leg.frame
+    skin = trimesh.Trimesh(frame.to_local(limb_mm.vertices), limb_mm.faces, process=False)
+    local = {
+        k: (None if p is None else frame.to_local(p[None, :])[0])
+        for k, p in leg.landmarks_mm.items()
+    }
+    return skin, local, frame.rotation @ frame.shank_up, leg.measurements.foot_length_mm
+
+
+def _fit_to_stiffness(
+    limb: trimesh.Trimesh,
+    leg: LegAnatomy,
+    params: DesignParameters,
+    target: tuple[float, float] | None,
+    request: FitRequest,
+) -> LegFit:
+    """One leg's shell, tuned to ``target`` (unless the thickness was given), and its stiffness.
+
+    Tuning builds real shells and judges each by the fast model; with the ``fe`` method
+    FE then judges the tuned shell, and if it reads outside the tolerance the search runs
+    once more, aimed off by FE's ratio to the fast model on that shell.
+
+    Raises
+    ------
+    FitError
+        The target is out of the design's reach (before any file is written).
+    """
+    material, method, voxel = params.material, request.stiffness_method, request.voxel_mm
+    skin, local, axis, foot = _leg_local(limb, leg)
+    built: dict[tuple[float, float], ShellGeometry] = {}
+    sampled: SkinSamples | None = None
+
+    def predict(p: DesignParameters) -> float:
+        geometry = build_shell(skin, p, axis, local, foot, voxel_mm=voxel, skin_sampled=sampled)
+        built.clear()
+        built[p.thickness_mm, p.ankle_trim_rad] = geometry
+        shell = shell_in_scan(geometry.mesh, leg.frame)
+        fixture = fixture_for_leg(leg, np.asarray(shell.vertices))
+        return shell_stiffness(shell, fixture, material, "fast").sagittal_nm_per_deg
+
+    def fitted(p: DesignParameters) -> tuple[LegFit, Fixture, FEStiffness | FastStiffness]:
+        geometry = built.get((p.thickness_mm, p.ankle_trim_rad))
+        leg_fit = fit_leg(limb, leg, p, voxel, skin_sampled=sampled, geometry=geometry)
+        fixture = fixture_for_leg(leg, np.asarray(leg_fit.shell_scan.vertices))
+        return leg_fit, fixture, shell_stiffness(leg_fit.shell_scan, fixture, material, method)
+
+    tuning, correction, notes = None, None, []
+    middle = None if target is None else 0.5 * (target[0] + target[1])
+    radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
+    if middle is not None and request.thickness_mm is None:
+        # One sampling of the skin serves every wall up to the material's thickest.
+        thickest = material.thickness_range_mm[1]
+        sampled = sample_skin(skin, params, axis, local, foot, thickness_mm=thickest)
+        tuning = tune_design(params, middle, predict, radius)
+        params = tuning.params
+    leg_fit, fixture, result = fitted(params)
+    stiffness = LegStiffness(method, fixture, result, target, tuning)
+    if tuning is not None and method == "fe" and not stiffness.within_target:
+        assert middle is not None
+        correction = result.sagittal_nm_per_deg / tuning.predicted_nm_per_deg
+        again = tune_design(params, middle / correction, predict, radius)
+        tuning = joined(tuning, again, middle)
+        leg_fit, fixture, result = fitted(tuning.params)
+        stiffness = LegStiffness(method, fixture, result, target, tuning, correction)
+    if middle is not None and not stiffness.within_target:
+        k = result.sagittal_nm_per_deg
+        why = "--thickness was given, so it was not tuned" if tuning is None else "tuned"
+        notes.append(
+            f"{leg.side} leg: predicted stiffness {k:.2f} N·m/deg ({method}) is outside the "
+            f"target {target[0]:.2f}-{target[1]:.2f} N·m/deg ({why})"  # type: ignore[index]
+        )
+    return replace(leg_fit, stiffness=stiffness, warnings=(*leg_fit.warnings, *notes))
+
+
+def stiffness_target(target: dict[str, object]) -> tuple[float, float] | None:
+    """The (low, high) target stiffness, N·m/deg, of one leg's ``target`` (FitResult.targets)."""
+    k = target.get("target_stiffness_nm_per_deg")
+    if not isinstance(k, Sequence):
+        return None
+    return float(k[0]), float(k[1])
 
 
 def _choose_design(
@@ -417,7 +522,10 @@ def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
             strap_slots=request.strap_slots,
         )  # fmt: skip
         jobs.append((limb, leg, replace(params, warnings=(*params.warnings, *notes))))
-    legs = tuple(fit_leg(limb, leg, p, voxel_mm=request.voxel_mm) for limb, leg, p in jobs)
+    legs = tuple(
+        _fit_to_stiffness(limb, leg, p, stiffness_target(targets[leg.side]), request)
+        for limb, leg, p in jobs
+    )
     return FitResult(anatomy=anatomy, legs=legs, request=request, gait=analysis, targets=targets)
 
 

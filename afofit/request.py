@@ -18,12 +18,14 @@ from afofit.errors import InputError
 from afofit.scan import file_sha256
 from afofit.version import __version__
 
-__all__ = ["DEFAULT_MATERIAL", "DEFAULT_VOXEL_MM", "FitRequest"]
+__all__ = ["DEFAULT_MATERIAL", "DEFAULT_VOXEL_MM", "STIFFNESS_METHODS", "FitRequest"]
 
 #: The material fitted when none is named.
 DEFAULT_MATERIAL = "pp-copolymer"
 #: The shell's grid spacing, mm: keeps a 2.5 mm wall well resolved (see geometry/shell.py).
 DEFAULT_VOXEL_MM = 1.25
+#: How a brace's stiffness is predicted: the fast model (default) or finite elements.
+STIFFNESS_METHODS = ("fast", "fe")
 #: The fields that name input files: hashed by content in :meth:`FitRequest.key`.
 _FILE_FIELDS = ("scan", "landmarks", "gait")
 
@@ -44,7 +46,9 @@ class FitRequest:
     thickness_mm, clearance_mm, footplate, strap_slots : override the design's values.
     voxel_mm : the shell's grid spacing, mm.
     stiffness_nm_per_deg : the target ankle stiffness (low, high), N·m/deg, instead of
-        the prescription's.
+        the prescription's; the design is tuned to its middle (unless ``thickness_mm`` is given).
+    stiffness_method : how the stiffness is predicted: "fast" (the calibrated beam model)
+        or "fe" (finite elements, needs ``afofit[fe]``; it also judges the tuning).
     gait : gait trials (C3D, .mot, .trc, .csv); their prescription picks the design and
         the target stiffness.
     clinical : clinical inputs for the prescription.
@@ -63,6 +67,7 @@ class FitRequest:
     strap_slots: bool | None = None
     voxel_mm: float = DEFAULT_VOXEL_MM
     stiffness_nm_per_deg: tuple[float, float] | None = None
+    stiffness_method: str = "fast"
     gait: tuple[Path, ...] = ()
     clinical: ClinicalInputs = field(default_factory=ClinicalInputs)
     case_id: str | None = None
@@ -81,6 +86,11 @@ class FitRequest:
                     f"stiffness_nm_per_deg=({low:g}, {high:g}): need 0 < low <= high <= 20 N·m/deg."
                 )
             object.__setattr__(self, "stiffness_nm_per_deg", (low, high))
+        if self.stiffness_method not in STIFFNESS_METHODS:
+            raise InputError(
+                f"stiffness_method={self.stiffness_method!r}: use one of "
+                f"{', '.join(STIFFNESS_METHODS)}."
+            )
         if not self.voxel_mm > 0.0:
             raise InputError(f"voxel_mm={self.voxel_mm}: the grid spacing must be > 0 mm.")
 
@@ -94,6 +104,7 @@ class FitRequest:
             "voxel_mm": self.voxel_mm, "gait": [str(g) for g in self.gait] or None,
             "stiffness_nm_per_deg": list(self.stiffness_nm_per_deg)
             if self.stiffness_nm_per_deg else None,
+            "stiffness_method": self.stiffness_method,
         }  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

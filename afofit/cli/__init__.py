@@ -203,6 +203,13 @@ def fit(
         ),
     ] = None,
     stiffness: StiffnessOpt = None,
+    stiffness_method: Annotated[
+        str,
+        typer.Option(
+            help="How the stiffness is predicted and the tuning judged: fast (the calibrated "
+            "model) or fe (finite elements, ~1 min a shell, needs afofit[fe])."
+        ),
+    ] = "fast",
     mass: MassOpt = None,
     sex: SexOpt = None,
     spasticity: SpasticityOpt = None,
@@ -221,7 +228,8 @@ def fit(
             scan_path, side=side and side.value, units=units and units.value, landmarks=landmarks,
             design=design, material=material, thickness_mm=thickness, clearance_mm=clearance,
             footplate=footplate and footplate.value, strap_slots=strap_slots,
-            stiffness_nm_per_deg=stiffness_range(stiffness), gait=tuple(gait or ()),
+            stiffness_nm_per_deg=stiffness_range(stiffness), stiffness_method=stiffness_method,
+            gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
     result = _busy(f"Fitting an AFO to {scan_path.name}…", lambda: fit_afo(request))
@@ -294,14 +302,21 @@ def stiffness(
     fit_dir: Annotated[
         Path, typer.Argument(metavar="FIT_DIR", help="A folder `afofit fit -o` wrote.")
     ],
+    method: Annotated[
+        str,
+        typer.Option(help="fe: finite elements (needs afofit[fe]); fast: the calibrated model."),
+    ] = "fe",
     h: Annotated[float, typer.Option(help="Tetrahedron size, mm (4 is converged to 2 %).")] = 4.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Compute a fitted brace's ankle stiffness by finite elements (needs afofit[fe])."""
+    """Compute a fitted brace's ankle stiffness (by finite elements unless --method fast)."""
     from afofit.cli.tables import stiffness_table
     from afofit.mechanics.stiffness import fitted_brace_stiffness, stiffness_to_dict
 
-    braces = _busy(f"FE stiffness of {fit_dir}…", lambda: fitted_brace_stiffness(fit_dir, h))
+    braces = _busy(
+        f"{method.upper()} stiffness of {fit_dir}…",
+        lambda: fitted_brace_stiffness(fit_dir, method, h),
+    )
     data = stiffness_to_dict(braces)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

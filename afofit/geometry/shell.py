@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 
 from afofit.design import DesignParameters
 from afofit.errors import FitError
+from afofit.geometry.frames import LegFrame
 from afofit.geometry.grid import grid_cells
 from afofit.geometry.meshing import field_on_grid, mesh_level_set
 from afofit.geometry.plate import PLATE_FILL_MM, plate_field, plate_maps
@@ -49,10 +50,13 @@ from afofit.geometry.trimline import smooth_max, trim_field, trim_judged_at
 
 __all__ = [
     "ShellGeometry",
+    "SkinSamples",
     "build_shell",
     "crop_skin",
     "relief_bump",
     "relief_sites",
+    "sample_skin",
+    "shell_in_scan",
     "skin_samples",
     "toe_block_start",
 ]
@@ -265,6 +269,56 @@ def toe_block_start(landmarks: dict[str, Vec | None], foot_length: float) -> flo
     return max(float(q[1]) for q in heads) + TOES_AHEAD_OF_HEADS * foot_length
 
 
+@dataclass(frozen=True, slots=True)
+class SkinSamples:
+    """The skin as the shell is built from it: ``points`` and outward ``normals`` (n, 3),
+    the sole's ``floor``, whether it was ``open_sole``, and where the toe block starts
+    (``toes_from_mm``, local y; None without metatarsal heads)."""
+
+    points: Vec
+    normals: Vec
+    floor: SoleFloor
+    open_sole: bool
+    toes_from_mm: float | None
+
+
+def sample_skin(
+    skin: trimesh.Trimesh,
+    params: DesignParameters,
+    shank_axis: Vec,
+    landmarks: dict[str, Vec | None],
+    foot_length: float,
+    thickness_mm: float | None = None,
+) -> SkinSamples:
+    """The skin samples :func:`build_shell` needs for ``params`` (its arguments' meaning),
+    cropped and with the toe block sized for a wall ``thickness_mm`` thick (default the
+    design's; a thicker one serves any thinner wall too).
+    """
+    c = params.clearance_mm
+    t = params.thickness_mm if thickness_mm is None else thickness_mm
+    ankle = required(landmarks, "ankle_axis_centre")[0]
+    reach = c + t + params.max_relief_mm
+    skin = crop_skin(skin, params.proximal_height_mm + reach + params.edge_radius_mm + 10.0)
+    toes_from = toe_block_start(landmarks, foot_length)
+    # The block stands well above the toe walls' level cut, so the cut
+    # crosses its upright sides and never skims its top.
+    toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
+    inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
+    samples, normals, floor, open_sole = skin_samples(
+        skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top
+    )
+    return SkinSamples(samples, normals, floor, open_sole, toes_from)
+
+
+def shell_in_scan(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
+    """A shell ``mesh`` built in ``frame``'s local coordinates, in the scan's frame (mm),
+    its faces still facing out (a left leg's local frame is a mirror image)."""
+    shell = trimesh.Trimesh(frame.to_scan(np.asarray(mesh.vertices)), mesh.faces, process=False)
+    if np.linalg.det(frame.rotation) < 0:
+        shell.invert()
+    return shell
+
+
 def _grid_around(region: Vec, reach: float, bottom: float, h: float) -> _Grid:
     """A grid ``h`` apart covering ``region`` (k, 3) by ``reach`` and down to ``bottom``."""
     lo = np.floor((region.min(axis=0) - reach - 3.0 * h) / h) * h
@@ -323,6 +377,7 @@ def build_shell(
     landmarks: dict[str, Vec | None],
     foot_length: float,
     voxel_mm: float = 1.0,
+    skin_sampled: SkinSamples | None = None,
 ) -> ShellGeometry:
     """Build the shell around a leg given in its local frame.
 
@@ -344,6 +399,8 @@ def build_shell(
     landmarks : name → (3,) local point (ankle_axis_centre, heel, mtp1 and mtp5 are used).
     foot_length : mm.
     voxel_mm : grid spacing; 1 mm keeps a 2.5 mm wall well resolved.
+    skin_sampled : the skin's samples (:func:`sample_skin`) when already taken, as a
+        search over the thickness takes them once, for its thickest wall.
 
     Raises
     ------
@@ -356,15 +413,10 @@ def build_shell(
     ankle, heel = required(landmarks, "ankle_axis_centre", "heel")
     ankle_z, heel_y = float(ankle[2]), float(heel[1])
     reach = c + t + params.max_relief_mm
-    skin = crop_skin(skin, params.proximal_height_mm + reach + params.edge_radius_mm + 10.0)
-    toes_from = toe_block_start(landmarks, foot_length)
-    # The block stands well above the toe walls' level cut, so the cut
-    # crosses its upright sides and never skims its top.
-    toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
-    inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    samples, normals, floor, open_sole = skin_samples(
-        skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top
-    )
+    if skin_sampled is None:
+        skin_sampled = sample_skin(skin, params, shank_axis, landmarks, foot_length)
+    samples, normals, floor = skin_sampled.points, skin_sampled.normals, skin_sampled.floor
+    open_sole, toes_from = skin_sampled.open_sole, skin_sampled.toes_from_mm
     # Only skin whose offset layer lies within the trim lines needs a band.
     mid = samples + (c + 0.5 * t) * normals
     near_trim = trim_field(mid, params, shank_axis, ankle_z, heel_y, toes_from)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from afofit.anatomy import anatomy_to_dict
 from afofit.gait.analysis import gait_to_dict
 from afofit.jsonready import rounded
+from afofit.mechanics.stiffness import stiffness_block
 from afofit.units import mm3_to_cm3
 from afofit.version import __version__
 
@@ -51,6 +52,7 @@ def _leg(
             },
             "extents_mm": [rounded(e, 1) for e in s.extents_mm],
         },
+        "stiffness": None if fit.stiffness is None else stiffness_block(fit.stiffness),
         "checks": [
             {"name": c.name, "passed": c.passed, "detail": c.detail, "value": rounded(c.value)}
             for c in fit.checks

@@ -1,0 +1,306 @@
+"""Fast stiffness model: a beam of the shell's real sections, calibrated against FE.
+
+The shank of the brace between the fixture's clamp and its cuff is cut into sections
+perpendicular to ``up`` every :data:`SECTION_STEP_MM`; each section's area, centroid,
+second moments and perimeter come straight from the shell's triangles (Green's theorem
+on the cut segments, so no polygon is assembled). Under the fixture's ``guided`` cuff
+(translations free) the shank carries pure moments, so it bends as a beam:
+
+    C = sum dz / E * J(z)^-1           (2 × 2, J the section's centroidal second moments)
+
+plus a second compliance for what a beam cannot see: the thin curved walls of an open
+section flatten and twist as it bends (plate bending, ∝ t^-3). With w = P / 2 the
+wall's mid-width and t = 2 A / P its thickness (P the perimeter),
+
+    D = sum dz * 12 / (E * w * t^3)
+
+Each stiffness is then 1 / (a C_held + b D), where C_held is the beam compliance about
+the loaded axis with the other rotation held (guided) or free (the lower bound), and the
+coefficients (a, b) are fitted to FE by ``bench/calibrate_fast.py`` on shells of every
+design, 2.5-6 mm, both reference scans and three phantom builds, and checked on shells
+held out of the fit (bench/calibration/fast_model.md gives the table and the errors).
+
+Peak stress: the beam's largest bending stress at the fixture's moment, scaled by a
+calibrated concentration factor (trim edges and slots raise the FE peak above the beam's).
+
+Units: mm, N, N·mm, MPa inside; N·m/deg only in the result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+
+from afofit.errors import FitError
+from afofit.mechanics.fe import FIXTURE_MARGIN_MM
+from afofit.mechanics.fixture import Fixture
+from afofit.units import gpa_to_mpa, nm_to_nmm, nmm_per_rad_to_nm_per_deg
+
+__all__ = [
+    "COEFFICIENTS",
+    "SECTION_STEP_MM",
+    "STRESS_FACTOR",
+    "BeamModel",
+    "FastStiffness",
+    "Sections",
+    "beam_compliances",
+    "beam_model",
+    "calibrated",
+    "fast_stiffness",
+    "shell_sections",
+]
+
+Vec = NDArray[np.float64]
+
+#: Distance between the sections, mm.
+SECTION_STEP_MM = 2.0
+#: (a, b) of each stiffness, and the stress concentration factor: fitted by
+#: bench/calibrate_fast.py (its table, bench/calibration/fast_model.md, lists them).
+COEFFICIENTS: dict[str, tuple[float, float]] = {
+    "guided": (1.0, 0.0),
+    "free": (1.0, 0.0),
+    "frontal": (1.0, 0.0),
+}
+STRESS_FACTOR = 1.0
+#: Green's theorem picks a tiny offset of each section plane off the mesh's vertices'
+#: heights (a plane through a vertex would cut its triangles twice), mm.
+_PLANE_OFFSET_MM = 1.234567e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Sections:
+    """A shell's sections perpendicular to z in the fixture's frame (x axis, y posterior).
+
+    Attributes
+    ----------
+    z_mm : (n,) heights above the axis.
+    area_mm2, perimeter_mm : (n,) each section's material area and its boundary's length.
+    centroid_mm : (n, 2) x, y of each section's centroid.
+    second_moment_mm4 : (n, 2, 2) [[∫η², -∫ξη], [-∫ξη, ∫ξ²]] about the centroid
+        (ξ, η = x, y from it): bending about x, y.
+    fibre_mm : (n, m, 2) up to ``m`` boundary points (ξ, η) per section, NaN-padded:
+        where the bending stress peaks.
+    """
+
+    z_mm: Vec
+    area_mm2: Vec
+    perimeter_mm: Vec
+    centroid_mm: Vec
+    second_moment_mm4: Vec
+    fibre_mm: Vec
+
+
+def _cut_segments(
+    vertices: Vec, faces: NDArray[np.int64], heights: Vec
+) -> tuple[NDArray[np.int64], Vec, Vec]:
+    """Each triangle's cut by each plane z = heights[j]: (plane index, start, end), oriented
+    so that the material lies on the left (the shell's normals point out of it)."""
+    tri = vertices[faces]  # (f, 3, 3)
+    z = tri[:, :, 2]
+    lo = np.searchsorted(heights, z.min(axis=1))
+    hi = np.searchsorted(heights, z.max(axis=1))
+    count = hi - lo
+    face = np.repeat(np.arange(len(faces)), count)
+    plane = np.repeat(lo, count) + (
+        np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    )
+    d = z[face] - heights[plane][:, None]  # (s, 3) signed heights of the corners
+    points = np.zeros((len(face), 2, 2))
+    found = np.zeros(len(face), dtype=np.int64)
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        da, db = d[:, a], d[:, b]
+        cross = (da * db) < 0.0
+        s = np.where(cross, da / np.where(cross, da - db, 1.0), 0.0)
+        p = tri[face, a, :2] + s[:, None] * (tri[face, b, :2] - tri[face, a, :2])
+        slot = np.minimum(found, 1)
+        rows = np.nonzero(cross)[0]
+        points[rows, slot[rows]] = p[rows]
+        found += cross
+    keep = found == 2
+    face, plane, points = face[keep], plane[keep], points[keep]
+    normal = np.cross(tri[face, 1] - tri[face, 0], tri[face, 2] - tri[face, 0])
+    start, end = points[:, 0], points[:, 1]
+    # Material on the left of start → end: (end - start) · (-n_y, n_x) > 0.
+    flip = ((end - start) * np.c_[-normal[:, 1], normal[:, 0]]).sum(axis=1) < 0.0
+    start, end = np.where(flip[:, None], end, start), np.where(flip[:, None], start, end)
+    return plane, start, end
+
+
+def shell_sections(
+    vertices: Vec,
+    faces: NDArray[np.int64],
+    z_from_mm: float,
+    z_to_mm: float,
+    step_mm: float = SECTION_STEP_MM,
+    fibres: int = 64,
+) -> Sections:
+    """The sections of a closed, outward-oriented surface (fixture frame, mm) from
+    ``z_from_mm`` to ``z_to_mm``, one in the middle of each ``step_mm`` slab.
+
+    Raises
+    ------
+    FitError
+        A section is empty or not closed (the shell does not span the heights).
+    """
+    n = max(1, round((z_to_mm - z_from_mm) / step_mm))
+    heights = z_from_mm + (np.arange(n) + 0.5) * (z_to_mm - z_from_mm) / n + _PLANE_OFFSET_MM
+    plane, p, q = _cut_segments(np.asarray(vertices, np.float64), np.asarray(faces), heights)
+    x1, y1, x2, y2 = p[:, 0], p[:, 1], q[:, 0], q[:, 1]
+    cr = x1 * y2 - x2 * y1
+
+    def total(values: Vec) -> Vec:
+        return np.bincount(plane, weights=values, minlength=n).astype(np.float64)
+
+    area = total(cr) / 2.0
+    if np.any(area <= 0.0):
+        raise FitError(
+            "the shell has an empty or open section between the fixture's clamp and cuff; "
+            "it cannot be a brace (check the scan and the trim lines)."
+        )
+    sx = total((x1 + x2) * cr) / 6.0
+    sy = total((y1 + y2) * cr) / 6.0
+    ixx = total((x1 * x1 + x1 * x2 + x2 * x2) * cr) / 12.0
+    iyy = total((y1 * y1 + y1 * y2 + y2 * y2) * cr) / 12.0
+    ixy = total((x1 * y2 + 2 * x1 * y1 + 2 * x2 * y2 + x2 * y1) * cr) / 24.0
+    xc, yc = sx / area, sy / area
+    xi2, eta2, xieta = ixx - area * xc**2, iyy - area * yc**2, ixy - area * xc * yc
+    second = np.stack([np.stack([eta2, -xieta], -1), np.stack([-xieta, xi2], -1)], -2)
+    perimeter = total(np.hypot(x2 - x1, y2 - y1))
+    # The boundary points of each section (thinned to ``fibres``) for the stresses.
+    order = np.argsort(plane, kind="stable")
+    counts = np.bincount(plane, minlength=n)
+    fibre = np.full((n, fibres, 2), np.nan)
+    starts = np.cumsum(counts) - counts
+    for j in range(n):
+        rows = order[starts[j] : starts[j] + counts[j]]
+        pick = rows[np.linspace(0, len(rows) - 1, min(fibres, len(rows))).astype(np.int64)]
+        fibre[j, : len(pick)] = p[pick] - (xc[j], yc[j])
+    return Sections(
+        z_mm=heights - _PLANE_OFFSET_MM, area_mm2=area, perimeter_mm=perimeter,
+        centroid_mm=np.c_[xc, yc], second_moment_mm4=second, fibre_mm=fibre,
+    )  # fmt: skip
+
+
+def beam_compliances(sections: Sections, modulus_mpa: float) -> tuple[Vec, float]:
+    """The beam's 2 × 2 rotation compliance (rad / N·mm, about x and y) and the walls'
+    plate compliance D (rad / N·mm) of ``sections``, modulus ``modulus_mpa``."""
+    dz = np.diff(sections.z_mm).mean() if len(sections.z_mm) > 1 else 1.0
+    beam = np.linalg.inv(sections.second_moment_mm4).sum(axis=0) * dz / modulus_mpa
+    width = sections.perimeter_mm / 2.0
+    thickness = 2.0 * sections.area_mm2 / sections.perimeter_mm
+    plate = float(np.sum(12.0 * dz / (modulus_mpa * width * thickness**3)))
+    return beam, plate
+
+
+def _held(c: Vec, load: int) -> float:
+    """Compliance about axis ``load`` (0 x, 1 y) with the other rotation held."""
+    other = 1 - load
+    return float(c[load, load] - c[load, other] ** 2 / c[other, other])
+
+
+@dataclass(frozen=True, slots=True)
+class FastStiffness:
+    """The fast model's answer, in the same terms as :class:`afofit.mechanics.fe.FEStiffness`."""
+
+    sagittal_nm_per_deg: float
+    lower_bound_nm_per_deg: float
+    frontal_nm_per_deg: float
+    peak_stress_mpa: float
+    peak_at_mm: Vec
+    peak_height_mm: float
+    moment_nm: float
+    linear_to_deg: float
+    sections: int
+
+
+@dataclass(frozen=True, slots=True)
+class BeamModel:
+    """The uncalibrated beam of a shell in its fixture.
+
+    Attributes
+    ----------
+    sections : the shank's sections, fixture frame.
+    beam : (2, 2) rotation compliance about x (the axis) and y, rad / N·mm.
+    plate : the walls' plate compliance D, rad / N·mm.
+    peak_stress_mpa : the beam's largest bending stress at the fixture's moment, away from
+        the clamp and the cuff; ``peak_at_mm`` (3,) where (fixture frame).
+    """
+
+    sections: Sections
+    beam: Vec
+    plate: float
+    peak_stress_mpa: float
+    peak_at_mm: Vec
+
+    def compliance(self, kind: str) -> float:
+        """The beam's compliance for ``kind``: "guided", "free" (sagittal) or "frontal"."""
+        if kind == "free":
+            return float(self.beam[0, 0])
+        return _held(self.beam, 0 if kind == "guided" else 1)
+
+
+def beam_model(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> BeamModel:
+    """The beam of ``shell`` (scan frame, mm) between ``fixture``'s clamp and cuff.
+
+    Raises
+    ------
+    FitError
+        The shell has an empty or open section between the clamp and the cuff.
+    """
+    local = fixture.to_fixture(np.asarray(shell.vertices))
+    sections = shell_sections(
+        local, np.asarray(shell.faces), -fixture.clamp_below_mm, fixture.cuff_from_mm
+    )
+    beam, plate = beam_compliances(sections, gpa_to_mpa(modulus_gpa))
+    # Stresses at the stated moment: M_x and, under a guided cuff, the reaction M_y that
+    # keeps the frontal rotation zero; the curvature is J^-1 M / E in each section.
+    moment = nm_to_nmm(fixture.moment_nm)
+    held = -beam[1, 0] / beam[1, 1] * moment if fixture.cuff == "guided" else 0.0
+    loads = np.broadcast_to(np.array([moment, held]), (len(sections.z_mm), 2))
+    curvature = np.linalg.solve(sections.second_moment_mm4, loads[..., None])[..., 0]
+    xi, eta = sections.fibre_mm[..., 0], sections.fibre_mm[..., 1]
+    stress = np.nan_to_num(np.abs(curvature[:, :1] * eta - curvature[:, 1:] * xi))
+    away = (sections.z_mm > -fixture.clamp_below_mm + FIXTURE_MARGIN_MM) & (
+        sections.z_mm < fixture.cuff_from_mm - FIXTURE_MARGIN_MM
+    )
+    stress[~away] = 0.0
+    j, i = np.unravel_index(int(np.argmax(stress)), stress.shape)
+    at = np.r_[sections.fibre_mm[j, i] + sections.centroid_mm[j], sections.z_mm[j]]
+    return BeamModel(sections, beam, plate, float(stress[j, i]), at)
+
+
+def calibrated(model: BeamModel, kind: str) -> float:
+    """Calibrated stiffness ``kind`` ("guided", "free", "frontal") of ``model``, N·m/deg."""
+    a, b = COEFFICIENTS[kind]
+    return nmm_per_rad_to_nm_per_deg(1.0 / (a * model.compliance(kind) + b * model.plate))
+
+
+def fast_stiffness(
+    shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float, strength_mpa: float
+) -> FastStiffness:
+    """The fast model's stiffness of ``shell`` (scan frame, mm) in ``fixture``.
+
+    Raises
+    ------
+    FitError
+        The shell has an empty or open section between the clamp and the cuff.
+    """
+    model = beam_model(shell, fixture, modulus_gpa)
+    sagittal = calibrated(model, fixture.cuff)
+    peak = model.peak_stress_mpa * STRESS_FACTOR
+    linear_to = fixture.moment_nm * strength_mpa / peak / sagittal if peak > 0 else math.inf
+    return FastStiffness(
+        sagittal_nm_per_deg=sagittal,
+        lower_bound_nm_per_deg=calibrated(model, "free"),
+        frontal_nm_per_deg=calibrated(model, "frontal"),
+        peak_stress_mpa=peak,
+        peak_at_mm=fixture.to_scan(model.peak_at_mm[None, :])[0],
+        peak_height_mm=float(model.peak_at_mm[2]),
+        moment_nm=fixture.moment_nm,
+        linear_to_deg=float(linear_to),
+        sections=len(model.sections.z_mm),
+    )

@@ -1,0 +1,253 @@
+"""Calibrate the fast stiffness model against FE, and measure it on shells it never saw.
+
+Issue 11: the fast model (afofit/mechanics/fast.py) must read within 15 % of FE on every
+shell of its calibration set and on >= 4 held-out shells. The set spans the three designs,
+2.5-6 mm, pls strut widths, both shared scans and phantoms of three builds.
+
+Two stages:
+
+    python bench/calibrate_fast.py fe      # build each shell, FE it (slow: ~50 s a shell)
+    python bench/calibrate_fast.py fit     # fit the fast model's coefficients; print the table
+
+``fe`` appends to bench/calibration/fe_shells.json (committed: the FE reference) and keeps
+each shell in a cache folder (``--cache``, default a temp folder) so that ``fit`` needs no
+rebuild; ``fit`` rebuilds a shell that is not cached. ``fit`` writes
+bench/calibration/fast_model.md: the coefficients and, per shell, FE vs fast and the error.
+The coefficients it prints are the ones to put in afofit/mechanics/fast.py (a test checks
+that they agree with the table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scipy.optimize import nnls
+from timing import SHARED
+
+from afofit.design import resolve_design
+from afofit.fit import fit_leg, scan_legs
+from afofit.mechanics.fast import beam_model
+from afofit.mechanics.fe import fe_stiffness
+from afofit.mechanics.fixture import Fixture, fixture_for_leg
+from afofit.phantom import PhantomSpec, make_phantom
+from afofit.profiles import load_design, load_material
+from afofit.units import nm_per_deg_to_nmm_per_rad
+
+HERE = Path(__file__).resolve().parent / "calibration"
+FE_TABLE = HERE / "fe_shells.json"
+MODEL_TABLE = HERE / "fast_model.md"
+MATERIAL = "pp-copolymer"
+
+#: Phantom builds: (seed, foot length mm, calf girth mm).
+PHANTOMS = {"phantom-mid": (3, 260.0, 360.0), "phantom-small": (7, 225.0, 310.0),
+            "phantom-large": (11, 295.0, 430.0)}  # fmt: skip
+SCANS = {"male": "anny_male_right.stl", "female": "anny_female_left.ply"}
+
+
+@dataclass(frozen=True)
+class Case:
+    scan: str
+    design: str
+    thickness_mm: float
+    strut_mm: float | None = None
+    holdout: bool = False
+
+    @property
+    def name(self) -> str:
+        strut = f"-strut{self.strut_mm:g}" if self.strut_mm else ""
+        return f"{self.scan}-{self.design}-{self.thickness_mm:g}{strut}"
+
+
+CASES = [
+    Case("male", "pls", 2.5), Case("male", "pls", 4.0), Case("male", "pls", 3.0, strut_mm=24.0),
+    Case("male", "semi-rigid", 3.0), Case("male", "solid", 4.5), Case("male", "solid", 6.0),
+    Case("female", "pls", 3.0), Case("female", "semi-rigid", 4.0), Case("female", "solid", 3.0),
+    Case("phantom-mid", "pls", 3.0), Case("phantom-mid", "solid", 4.5),
+    Case("phantom-small", "pls", 2.5), Case("phantom-small", "semi-rigid", 4.0),
+    Case("phantom-small", "solid", 6.0), Case("phantom-large", "pls", 6.0, strut_mm=44.0),
+    Case("phantom-large", "solid", 3.0),
+    # held out: never used to fit the coefficients
+    Case("male", "pls", 3.0, holdout=True), Case("male", "semi-rigid", 5.0, holdout=True),
+    Case("female", "pls", 5.0, holdout=True), Case("female", "solid", 5.0, holdout=True),
+    Case("phantom-mid", "semi-rigid", 3.5, holdout=True),
+    Case("phantom-small", "pls", 4.0, strut_mm=40.0, holdout=True),
+    Case("phantom-large", "solid", 4.0, holdout=True),
+]  # fmt: skip
+
+
+def scan_path(scan: str, cache: Path) -> Path:
+    if scan in SCANS:
+        path = SHARED / SCANS[scan]
+        if not path.exists():
+            raise SystemExit(f"{path} is missing: the calibration needs ../shared/data/scans")
+        return path
+    path = cache / f"{scan}.stl"
+    if not path.exists():
+        seed, foot, calf = PHANTOMS[scan]
+        spec = PhantomSpec(seed=seed, foot_length_mm=foot, calf_girth_mm=calf)
+        make_phantom(spec).mesh.export(path)
+    return path
+
+
+def build(case: Case, cache: Path) -> tuple[trimesh.Trimesh, Fixture]:
+    """The case's shell (scan frame, mm) and its standard fixture, cached."""
+    path = cache / f"{case.name}.npz"
+    if path.exists():
+        data = np.load(path)
+        shell = trimesh.Trimesh(data["vertices"], data["faces"], process=False)
+        fixture = Fixture(data["origin"], data["axis"], data["up"], float(data["clamp"]),
+                          float(data["cuff"]))  # fmt: skip
+        return shell, fixture
+    anatomy, limbs = scan_legs(scan_path(case.scan, cache))
+    leg, limb = anatomy.legs[0], limbs[0]
+    top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
+    params = resolve_design(
+        load_design(case.design), load_material(MATERIAL), leg, top,
+        thickness_mm=case.thickness_mm, strut_width_mm=case.strut_mm,
+    )  # fmt: skip
+    shell = fit_leg(limb, leg, params).shell_scan
+    fixture = fixture_for_leg(leg, np.asarray(shell.vertices))
+    np.savez(path, vertices=shell.vertices, faces=shell.faces, origin=fixture.origin_mm,
+             axis=fixture.axis, up=fixture.up, clamp=fixture.clamp_below_mm,
+             cuff=fixture.cuff_from_mm)  # fmt: skip
+    return shell, fixture
+
+
+def run_fe(cache: Path) -> None:
+    rows = json.loads(FE_TABLE.read_text()) if FE_TABLE.exists() else {}
+    material = load_material(MATERIAL)
+    for case in CASES:
+        if case.name in rows:
+            continue
+        t0 = time.perf_counter()
+        shell, fixture = build(case, cache)
+        t1 = time.perf_counter()
+        r = fe_stiffness(shell, fixture, material.modulus_gpa, material.strength_mpa)
+        rows[case.name] = {
+            "scan": case.scan, "design": case.design, "thickness_mm": case.thickness_mm,
+            "strut_mm": case.strut_mm, "holdout": case.holdout,
+            "guided_nm_per_deg": round(r.sagittal_nm_per_deg, 5),
+            "free_nm_per_deg": round(r.lower_bound_nm_per_deg, 5),
+            "frontal_nm_per_deg": round(r.frontal_nm_per_deg, 5),
+            "peak_stress_mpa": round(r.peak_stress_mpa, 3),
+            "peak_height_mm": round(r.peak_height_mm, 1),
+            "tets": r.tets, "build_s": round(t1 - t0, 1),
+            "fe_s": round(time.perf_counter() - t1, 1),
+        }  # fmt: skip
+        HERE.mkdir(exist_ok=True)
+        FE_TABLE.write_text(json.dumps(rows, indent=1) + "\n")
+        row = rows[case.name]
+        print(f"{case.name:36} guided {row['guided_nm_per_deg']:8.3f} free "
+              f"{row['free_nm_per_deg']:8.3f} frontal {row['frontal_nm_per_deg']:8.3f} "
+              f"({row['build_s']} + {row['fe_s']} s)", flush=True)  # fmt: skip
+
+
+KINDS = {"guided": "guided_nm_per_deg", "free": "free_nm_per_deg",
+         "frontal": "frontal_nm_per_deg"}  # fmt: skip
+
+
+def fit_model(cache: Path) -> None:
+    rows = json.loads(FE_TABLE.read_text())
+    material = load_material(MATERIAL)
+    models, seconds = {}, []
+    for case in CASES:
+        if case.name not in rows:
+            continue
+        shell, fixture = build(case, cache)
+        t0 = time.perf_counter()
+        models[case.name] = beam_model(shell, fixture, material.modulus_gpa)
+        seconds.append(time.perf_counter() - t0)
+    names = list(models)
+    train = [n for n in names if not rows[n]["holdout"]]
+    coefficients, errors = {}, {}
+    for kind, key in KINDS.items():
+        # 1/k_FE = a C + b D, fitted on the relative error (each row divided by 1/k_FE).
+        def row(n: str, kind: str = kind) -> list[float]:
+            return [models[n].compliance(kind), models[n].plate]
+
+        fe = {n: nmm_per_rad(rows[n][key]) for n in names}
+        x = np.array([row(n) for n in train]) / np.array([fe[n] for n in train])[:, None]
+        coefficients[kind], _ = nnls(x, np.ones(len(train)))
+        a, b = coefficients[kind]
+        errors[kind] = {n: fe[n] / (a * row(n)[0] + b * row(n)[1]) - 1.0 for n in names}
+    ratio = np.array([rows[n]["peak_stress_mpa"] / models[n].peak_stress_mpa for n in train])
+    stress_factor = float(np.exp(np.log(ratio).mean()))
+    stress_error = {n: stress_factor * models[n].peak_stress_mpa / rows[n]["peak_stress_mpa"] - 1
+                    for n in names}  # fmt: skip
+    lines = [
+        "# Fast stiffness model: calibration against FE",
+        "",
+        "Written by `python bench/calibrate_fast.py fit` (FE reference: `fe_shells.json`, "
+        f"{MATERIAL}, h = 4 mm).",
+        "Model: 1/k = a C + b D (afofit/mechanics/fast.py); fitted on the shells marked "
+        "`fit`, checked on those marked `holdout`.",
+        "",
+        "| stiffness | a | b |",
+        "|---|---|---|",
+        *(f"| {kind} | {c[0]:.5g} | {c[1]:.5g} |" for kind, c in coefficients.items()),
+        f"| stress factor | {stress_factor:.4g} | |",
+        "",
+        "Error = fast / FE - 1.",
+        "",
+        "| shell | set | FE guided | fast err | FE free | err | FE frontal | err "
+        "| FE peak MPa | err |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in names:
+        r = rows[n]
+        lines.append(
+            f"| {n} | {'holdout' if r['holdout'] else 'fit'} | {r['guided_nm_per_deg']:.3f} "
+            f"| {errors['guided'][n]:+.1%} | {r['free_nm_per_deg']:.3f} | {errors['free'][n]:+.1%} "
+            f"| {r['frontal_nm_per_deg']:.3f} | {errors['frontal'][n]:+.1%} "
+            f"| {r['peak_stress_mpa']:.1f} | {stress_error[n]:+.0%} |"
+        )
+    lines.append("")
+    for kind in [*KINDS, "stress"]:
+        err = stress_error if kind == "stress" else errors[kind]
+        for label, group in (("fit", train), ("holdout", [n for n in names if n not in train])):
+            e = np.abs([err[n] for n in group])
+            if len(e):
+                lines.append(f"- {kind}, {label} ({len(e)} shells): worst |error| {e.max():.1%}, "
+                             f"median {np.median(e):.1%}")  # fmt: skip
+    lines.append(f"- model time per shell: median {np.median(seconds):.2f} s, "
+                 f"max {max(seconds):.2f} s")  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    MODEL_TABLE.write_text(text)
+    print(text)
+    print(
+        "COEFFICIENTS =", {k: tuple(round(float(v), 6) for v in c) for k, c in coefficients.items()}
+    )
+    print("STRESS_FACTOR =", round(stress_factor, 4))
+
+
+def nmm_per_rad(k_nm_per_deg: float) -> float:
+    """1 / k: the compliance in rad / N·mm of a stiffness in N·m/deg."""
+    return 1.0 / nm_per_deg_to_nmm_per_rad(k_nm_per_deg)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("stage", choices=["fe", "fit"])
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "afofit-calibration"
+    )
+    args = parser.parse_args()
+    args.cache.mkdir(exist_ok=True)
+    if args.stage == "fe":
+        run_fe(args.cache)
+    else:
+        fit_model(args.cache)
+
+
+if __name__ == "__main__":
+    main()
