@@ -99,7 +99,7 @@ def fit_table(data: dict[str, Any]) -> Table:
     legs = data["legs"]
     rows: list[tuple[str, Cell]] = [
         ("design", lambda L: f"{L['design']['name']}, {L['design']['material']} (from {L['design'].get('design_source', '--design')})"),
-        ("target stiffness", lambda L: _fmt_range(L["design"].get("target_stiffness_nm_per_deg"), "N·m/deg")),
+        ("ankle stiffness", lambda L: _stiffness_cell(L["stiffness"])),
         ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
         ("footplate", lambda L: L["design"]["footplate"]),
         ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),
@@ -123,6 +123,28 @@ def fit_table(data: dict[str, Any]) -> Table:
     return table
 
 
+def _stiffness_cell(block: dict[str, Any] | None) -> str:
+    """One leg's stiffness, how it was found and against what target, in one cell."""
+    if block is None:
+        return "—"
+    fixture = block["fixture"]
+    text = (
+        f"{block['predicted_nm_per_deg']:.2f} N·m/deg dorsiflexion ({block['method']}; "
+        f"fixture: cuff {fixture['cuff_constraint']}, clamp {fixture['clamp_below_axis_mm']:g} mm "
+        f"below the malleolar axis)"
+    )
+    target = block["target_nm_per_deg"]
+    if target is not None:
+        mark = "[green]meets[/]" if block["within_target"] else "[bold red]misses[/]"
+        text += f"\n{mark} target {_fmt_range(target, 'N·m/deg')}"
+    tuning = block["tuning"]
+    if tuning is not None:
+        changes = [f"{k.removesuffix('_mm').replace('_', ' ')} {a:g}→{b:g} mm"
+                   for k, (a, b) in tuning["changed"].items()]  # fmt: skip
+        text += f"; tuned: {', '.join(changes) or 'no change needed'}"
+    return text
+
+
 def _above_below(height_mm: float) -> str:
     return f"{abs(height_mm):.0f} mm {'above' if height_mm >= 0 else 'below'}"
 
@@ -137,9 +159,16 @@ def stiffness_table(data: dict[str, Any]) -> Table:
         ("peak von Mises stress", lambda L: f"{L['peak_stress_mpa']:.1f} MPa at {L['moment_nm']:g} N·m, {_above_below(L['peak_height_above_axis_mm'])} the axis"),
         ("linear up to", lambda L: f"{L['linear_to_deg']:.1f}° of dorsiflexion (peak stress reaches the strength)"),
         ("fixture", lambda L: f"clamped {L['fixture']['clamp_below_axis_mm']:g} mm below the malleolar axis; rigid cuff above {L['fixture']['cuff_above_axis_mm']:.0f} mm"),
-        ("mesh", lambda L: f"{L['mesh']['tets']} quadratic tetrahedra, h = {L['mesh']['h_mm']:g} mm"),
+        ("model", lambda L: _model_cell(L["model"])),
     ]  # fmt: skip
     headers = [
         f"{L['side']} leg: {L['design']}, {L['thickness_mm']:g} mm {L['material']}" for L in legs
     ]
-    return _leg_table("Ankle stiffness by finite elements", legs, headers, rows)
+    method = "finite elements" if legs[0]["method"] == "fe" else "the fast model"
+    return _leg_table(f"Ankle stiffness by {method}", legs, headers, rows)
+
+
+def _model_cell(model: dict[str, Any]) -> str:
+    if "tets" in model:
+        return f"FE: {model['tets']} quadratic tetrahedra, h = {model['h_mm']:g} mm"
+    return f"fast: beam of {model['sections']} sections {model['step_mm']:g} mm apart, calibrated on FE"

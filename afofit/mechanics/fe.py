@@ -59,6 +59,9 @@ DEFAULT_H_MM = 4.0
 #: remeshed in this many passes (the remesh is most of the FE's time on a 400k-face shell).
 DECIMATE_TO = 1.2
 REMESH_PASSES = 3
+#: Smoothing passes over the remeshed surface's self-intersections (one cleared every
+#: case seen: 8 crossing faces on a 5 mm PLS, volume changed by 0.01 %).
+UNTANGLE_PASSES = 5
 #: Stresses within this distance of the clamp or the cuff plane are the fixture's, not the brace's.
 FIXTURE_MARGIN_MM = 10.0
 #: Indices of the cuff's generalized coordinates: translations x, y, z; rotations x, y, z.
@@ -82,7 +85,8 @@ def surface_remesh(
     :data:`DECIMATE_TO` times the target's face count, then remeshed in
     :data:`REMESH_PASSES` passes that keep every triangle within 0.1 h of the input
     (without that check the remesh runs 6× faster but cuts across the rounded trim
-    edges: 1.2 % of the volume and 6 % of the stiffness were lost on a PLS).
+    edges: 1.2 % of the volume and 6 % of the stiffness were lost on a PLS). Faces that
+    cross each other afterwards are smoothed apart (:data:`UNTANGLE_PASSES`).
     """
     import pymeshlab  # the FE extra: afofit[fe]
 
@@ -103,6 +107,16 @@ def surface_remesh(
     )  # fmt: skip
     meshes.meshing_remove_duplicate_vertices()
     meshes.meshing_remove_unreferenced_vertices()
+    # The remesh can leave a few faces crossing each other where a thin rounded trim edge
+    # folds (0-14 faces in the FE study); gmsh cannot fill a surface that crosses itself.
+    # Smooth each such spot (and two rings around it) until none is left.
+    for _ in range(UNTANGLE_PASSES):
+        meshes.compute_selection_by_self_intersections_per_face()
+        if meshes.current_mesh().selected_face_number() == 0:
+            break
+        meshes.apply_selection_dilatation()
+        meshes.apply_selection_dilatation()
+        meshes.apply_coord_laplacian_smoothing(stepsmoothnum=2, selected=True, cotangentweight=False)
     out = meshes.current_mesh()
     return np.asarray(out.vertex_matrix(), np.float64), np.asarray(out.face_matrix(), np.int64)
 

@@ -68,7 +68,7 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
             ("chosen by", escape(str(design.get("design_source", "--design")))),
             ("target ankle stiffness",
              f"{design['target_stiffness_nm_per_deg'][0]:.2f}–{design['target_stiffness_nm_per_deg'][1]:.2f} N·m/deg "
-             f"({escape(str(design.get('stiffness_source')))}; not yet tuned)"
+             f"({escape(str(design.get('stiffness_source')))})"
              if design.get("target_stiffness_nm_per_deg") else "—"),
             ("material", escape(f"{design['material']} ({fit.params.material.process})")),
             ("thickness", _num(design["thickness_mm"], "mm")),
@@ -117,7 +117,66 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
         f"src='data:image/png;base64,{picture}'>"
         f"<p class='small'>Blue: the shell; skin tone: the scan. Local frame, mm.</p>"
         f"<div class='grid'><div>{params}</div><div>{stats}{anatomy}</div></div>"
+        f"{_stiffness_section(leg)}"
         f"<h3>Checks</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{checks}</table>"
+    )
+
+
+def _stiffness_section(leg: dict[str, Any]) -> str:
+    """The leg's predicted stiffness, its fixture, the tuning and the moment-angle plot."""
+    block = leg.get("stiffness")
+    if block is None:
+        return ""
+    from afofit.report.stiffness_plot import moment_angle_plot
+
+    picture = base64.b64encode(moment_angle_plot(leg["side"], block)).decode("ascii")
+    fx = block["fixture"]
+    method = (
+        "finite elements (quadratic tetrahedra, linear elastic)"
+        if block["method"] == "fe"
+        else "the fast model (a beam of the shell's own sections, calibrated against finite "
+        "elements within 15 %)"
+    )
+    target = block["target_nm_per_deg"]
+    meets = ""
+    if target is not None:
+        meets = (
+            f"<p class='{'pass' if block['within_target'] else 'fail'}'>"
+            f"{'Meets' if block['within_target'] else 'Misses'} the target "
+            f"{target[0]:.2f}–{target[1]:.2f} N·m/deg (its range, or ±10 % of its middle).</p>"
+        )
+    rows = [
+        ("dorsiflexion stiffness", f"<b>{block['predicted_nm_per_deg']:.2f} N·m/deg</b> "
+                                   f"(cuff {escape(fx['cuff_constraint'])})"),
+        ("pure moment (lower bound)", _num(block["lower_bound_nm_per_deg"], "N·m/deg", 2)),
+        ("inversion/eversion", _num(block["frontal_nm_per_deg"], "N·m/deg", 2)),
+        ("peak von Mises stress", f"{block['peak_stress_mpa']:.1f} MPa at {block['moment_nm']:g} N·m, "
+                                  f"{abs(block['peak_height_above_axis_mm']):.0f} mm "
+                                  f"{'above' if block['peak_height_above_axis_mm'] >= 0 else 'below'} the axis"),
+        ("linear up to", f"{block['linear_to_deg']:.1f}° (the peak stress reaches the strength)"
+                         if block["linear_to_deg"] is not None else "—"),
+        ("method", escape(method)),
+        ("fixture", f"footplate clamped {fx['clamp_below_axis_mm']:g} mm and more below the "
+                    f"malleolar axis; rigid cuff over the top band (from {fx['cuff_above_axis_mm']:.0f} mm "
+                    f"above the axis), {escape(fx['cuff_constraint'])}: the cuff's other two rotations "
+                    "held, free to translate; moment about the malleolar axis"),
+    ]  # fmt: skip
+    tuning = block["tuning"]
+    if tuning is not None:
+        changes = ", ".join(
+            f"{escape(k.removesuffix('_mm').replace('_', ' '))} {a:g} → {b:g} mm"
+            for k, (a, b) in tuning["changed"].items()
+        )
+        rows.append(
+            ("tuned", f"{changes or 'no change needed'} ({len(tuning['steps'])} shells built "
+                      f"and measured)")
+        )  # fmt: skip
+    return (
+        f"<h3>Ankle stiffness</h3>{meets}{_table(rows, ('stiffness', 'predicted'))}"
+        f"<img alt='moment against dorsiflexion angle' src='data:image/png;base64,{picture}'>"
+        "<p class='small'>Measured AFO stiffness depends on the test fixture (five published "
+        "methods differ by a median 62 %: Shuman et al. 2023); this number is for the fixture "
+        "above. Linear analysis: large rotations and buckling are not modelled.</p>"
     )
 
 
@@ -199,6 +258,7 @@ def fitting_html(result: FitResult, data: dict[str, Any]) -> str:
         f"{('<h2>Warnings</h2>' + warnings) if warnings else ''}"
         f"{gait_section(result.gait, data['gait']) if result.gait is not None else ''}{sections}"
         "<p class='small'>STL in mm, in the scan's own frame, so it overlays the scan. Numbers "
-        "are measured on the shell; rules and material values cite afo-engineering.md.</p>"
+        "are measured on the shell; design rules and material values carry their published "
+        "sources in afofit's profiles.</p>"
         "</body></html>\n"
     )
