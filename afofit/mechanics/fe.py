@@ -116,7 +116,9 @@ def surface_remesh(
             break
         meshes.apply_selection_dilatation()
         meshes.apply_selection_dilatation()
-        meshes.apply_coord_laplacian_smoothing(stepsmoothnum=2, selected=True, cotangentweight=False)
+        meshes.apply_coord_laplacian_smoothing(
+            stepsmoothnum=2, selected=True, cotangentweight=False
+        )
     out = meshes.current_mesh()
     return np.asarray(out.vertex_matrix(), np.float64), np.asarray(out.face_matrix(), np.int64)
 
