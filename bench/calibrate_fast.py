@@ -198,8 +198,8 @@ def fit_model(cache: Path) -> None:
         "",
         "| stiffness | a | b |",
         "|---|---|---|",
-        *(f"| {kind} | {c[0]:.5g} | {c[1]:.5g} |" for kind, c in coefficients.items()),
-        f"| stress factor | {stress_factor:.4g} | |",
+        *(f"| {kind} | {c[0]:.6g} | {c[1]:.6g} |" for kind, c in coefficients.items()),
+        f"| stress factor (not used) | {stress_factor:.4g} | |",
         "",
         "Error = fast / FE - 1.",
         "",
@@ -223,15 +223,18 @@ def fit_model(cache: Path) -> None:
             if len(e):
                 lines.append(f"- {kind}, {label} ({len(e)} shells): worst |error| {e.max():.1%}, "
                              f"median {np.median(e):.1%}")  # fmt: skip
+    every = np.abs(list(errors["guided"].values()))
+    lines.append(f"- guided, all {len(every)} shells: median |error| {np.median(every):.0%}, "
+                 f"worst {every.max():.0%} (afofit.mechanics.fast.ERROR_VS_FE)")  # fmt: skip
     lines.append(f"- model time per shell: median {np.median(seconds):.2f} s, "
                  f"max {max(seconds):.2f} s")  # fmt: skip
     text = "\n".join(lines) + "\n"
     MODEL_TABLE.write_text(text)
     print(text)
-    print(
-        "COEFFICIENTS =", {k: tuple(round(float(v), 6) for v in c) for k, c in coefficients.items()}
-    )
-    print("STRESS_FACTOR =", round(stress_factor, 4))
+    print("COEFFICIENTS =", {k: tuple(float(f"{v:.6g}") for v in coefficients[k])
+                             for k in ("guided", "free")})  # fmt: skip
+    every = np.abs(list(errors["guided"].values()))
+    print(f'ERROR_VS_FE = {{"median": {np.median(every):.2f}, "worst": {every.max():.2f}}}')
 
 
 def nmm_per_rad(k_nm_per_deg: float) -> float:

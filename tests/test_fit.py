@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from afofit.errors import LandmarkError, NotALegError, ScanError
+from afofit.errors import FitError, LandmarkError, NotALegError, ScanError
 from afofit.export import write_phantom
 from afofit.fit import analyse_scan
 from afofit.phantom import PhantomSpec
@@ -309,8 +309,51 @@ def test_fit_stiffness_and_design_override_the_prescription(
     from afofit.report.json import fitting_json
 
     gait = [EXAMPLES / "demo_gait_fatigued.csv"]
-    result = fit(closed_leg, gait=gait, design="semi-rigid", stiffness_nm_per_deg=(2.0, 2.5))
-    design = fitting_json(result)["design"]
+    result = fit(
+        closed_leg, gait=gait, design="semi-rigid", stiffness_nm_per_deg=(2.0, 2.5),
+        thickness_mm=4.0,
+    )  # fmt: skip
+    data = fitting_json(result)
+    design = data["design"]
     assert (design["name"], design["design_source"]) == ("semi-rigid", "--design")
     assert design["target_stiffness_nm_per_deg"] == [2.0, 2.5]
     assert design["stiffness_source"] == "--stiffness"
+    # A given thickness is kept: the stiffness is predicted and judged, not tuned.
+    block = data["stiffness"]
+    assert block["tuning"] is None and design["thickness_mm"] == 4.0
+    assert block["within_target"] == (2.0 * 0.9 <= block["predicted_nm_per_deg"] <= 2.5 * 1.1)
+    if not block["within_target"]:
+        assert any("--thickness was given" in w for w in data["warnings"])
+
+
+def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_path: Path) -> None:
+    from afofit.export import write_fit
+    from afofit.fit import fit
+    from afofit.mechanics.fast import fast_stiffness
+
+    gait = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]
+    result = fit(closed_leg, gait=gait, voxel_mm=1.5)
+    write_fit(result, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "fitting.json").read_text())
+    block, (low, high) = data["stiffness"], data["design"]["target_stiffness_nm_per_deg"]
+    assert block["target_nm_per_deg"] == [low, high] and block["method"] == "fast"
+    middle = (low + high) / 2
+    assert abs(block["predicted_nm_per_deg"] / middle - 1) <= 0.1 and block["within_target"]
+    assert block["tuning"]["target_nm_per_deg"] == pytest.approx(middle, abs=1e-4)
+    assert data["design"]["thickness_mm"] == block["tuning"]["steps"][-1]["thickness_mm"]
+    # The number is the fast model's on the shell written, in the fixture written.
+    leg = result.legs[0]
+    assert leg.stiffness is not None
+    again = fast_stiffness(leg.shell_scan, leg.stiffness.fixture, 1.0)
+    assert block["predicted_nm_per_deg"] == round(again.sagittal_nm_per_deg, 4)
+    assert block["fixture"]["cuff_constraint"] == "guided"
+    assert block["lower_bound_nm_per_deg"] <= block["predicted_nm_per_deg"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Ankle stiffness" in page and "moment against dorsiflexion angle" in page
+
+
+def test_a_stiffness_out_of_reach_fails_before_any_output(closed_leg: Path, tmp_path: Path) -> None:
+    from afofit.fit import fit
+
+    with pytest.raises(FitError, match=r"out of reach for pls.*stiffest shell it reaches"):
+        fit(closed_leg, design="pls", stiffness_nm_per_deg=(15.0, 15.0), voxel_mm=1.5)

@@ -20,7 +20,7 @@ import trimesh
 
 from afofit.errors import InputError
 from afofit.jsonready import rounded
-from afofit.mechanics.fast import SECTION_STEP_MM, FastStiffness, fast_stiffness
+from afofit.mechanics.fast import ERROR_VS_FE, SECTION_STEP_MM, FastStiffness, fast_stiffness
 from afofit.mechanics.fe import DEFAULT_H_MM, FEStiffness, fe_stiffness
 from afofit.mechanics.fixture import Fixture, standard_fixture
 from afofit.profiles import Material, load_material
@@ -58,7 +58,7 @@ def shell_stiffness(
         The shell cannot be modelled (an open section; FE: it cannot be meshed).
     """
     if method == "fast":
-        return fast_stiffness(shell, fixture, material.modulus_gpa, material.strength_mpa)
+        return fast_stiffness(shell, fixture, material.modulus_gpa)
     if method != "fe":
         raise InputError(f"stiffness method {method!r}: use one of {', '.join(STIFFNESS_METHODS)}.")
     try:  # the FE extra's libraries are imported where FE needs them
@@ -170,7 +170,9 @@ def stiffness_block(stiffness: LegStiffness) -> dict[str, Any]:
     if isinstance(r, FEStiffness):
         model: dict[str, Any] = {"tets": r.tets, "dofs": r.dofs, "h_mm": r.h_mm}
     else:
-        model = {"sections": r.sections, "step_mm": SECTION_STEP_MM}
+        model = {
+            "sections": r.sections, "step_mm": SECTION_STEP_MM, "error_vs_fe": ERROR_VS_FE,
+        }  # fmt: skip
     target = stiffness.target
     return {
         "target_nm_per_deg": None if target is None else [round(k, 4) for k in target],
@@ -180,7 +182,7 @@ def stiffness_block(stiffness: LegStiffness) -> dict[str, Any]:
         "lower_bound_nm_per_deg": rounded(r.lower_bound_nm_per_deg, 4),
         "frontal_nm_per_deg": rounded(r.frontal_nm_per_deg, 4),
         "peak_stress_mpa": rounded(r.peak_stress_mpa, 2),
-        "peak_at_mm": [rounded(v, 1) for v in r.peak_at_mm],
+        "peak_at_mm": None if r.peak_at_mm is None else [rounded(v, 1) for v in r.peak_at_mm],
         "peak_height_above_axis_mm": rounded(r.peak_height_mm, 1),
         "moment_nm": r.moment_nm,
         "linear_to_deg": rounded(r.linear_to_deg, 2),

@@ -28,7 +28,7 @@ def test_a_fitted_pls_reads_within_the_published_range(
 
     write_fit(fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5), tmp_path)
     braces = stiffness.fitted_brace_stiffness(tmp_path)  # the FE, once
-    monkeypatch.setattr(stiffness, "fitted_brace_stiffness", lambda folder, h: braces)
+    monkeypatch.setattr(stiffness, "fitted_brace_stiffness", lambda folder, method, h: braces)
     result = CliRunner().invoke(app, ["stiffness", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     leg = json.loads(result.output)["legs"][0]
