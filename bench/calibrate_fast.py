@@ -234,7 +234,7 @@ def fit_model(cache: Path) -> None:
     print("COEFFICIENTS =", {k: tuple(float(f"{v:.6g}") for v in coefficients[k])
                              for k in ("guided", "free")})  # fmt: skip
     every = np.abs(list(errors["guided"].values()))
-    print(f'ERROR_VS_FE = {{"median": {np.median(every):.2f}, "worst": {every.max():.2f}}}')
+    print(f'ERROR_VS_FE = {{"median": {np.median(every):.3f}, "worst": {every.max():.3f}}}')
 
 
 def nmm_per_rad(k_nm_per_deg: float) -> float:

@@ -70,7 +70,7 @@ COEFFICIENTS: dict[str, tuple[float, float]] = {
 #: The frontal stiffness and the peak stress read too far off to be reported (median 22-34 %,
 #: worst 114-363 %: a PLS twists and its stresses concentrate where a beam cannot see):
 #: they come from FE only.
-ERROR_VS_FE = {"median": 0.13, "worst": 0.37}
+ERROR_VS_FE = {"median": 0.135, "worst": 0.374}
 #: A cut face whose normal's z is larger than this is a level face (the top or bottom of
 #: a rounded trim edge), not the wall: it is left out of the wall's inclination.
 EDGE_NORMAL_Z = 0.9
