@@ -20,6 +20,7 @@ that they agree with the table).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -36,7 +37,7 @@ from timing import SHARED
 
 from afofit.design import resolve_design
 from afofit.fit import fit_leg, scan_legs
-from afofit.mechanics.fast import beam_model
+from afofit.mechanics.fast import beam_model, calibrated
 from afofit.mechanics.fe import fe_stiffness
 from afofit.mechanics.fixture import Fixture, fixture_for_leg
 from afofit.phantom import PhantomSpec, make_phantom
@@ -228,6 +229,7 @@ def fit_model(cache: Path) -> None:
                  f"worst {every.max():.0%} (afofit.mechanics.fast.ERROR_VS_FE)")  # fmt: skip
     lines.append(f"- model time per shell: median {np.median(seconds):.2f} s, "
                  f"max {max(seconds):.2f} s")  # fmt: skip
+    lines += ["", *published_checks(rows, models)]
     text = "\n".join(lines) + "\n"
     MODEL_TABLE.write_text(text)
     print(text)
@@ -235,6 +237,46 @@ def fit_model(cache: Path) -> None:
                              for k in ("guided", "free")})  # fmt: skip
     every = np.abs(list(errors["guided"].values()))
     print(f'ERROR_VS_FE = {{"median": {np.median(every):.3f}, "worst": {every.max():.3f}}}')
+
+
+#: Published ranges (afo-engineering.md §1.2), pp-copolymer: (design, thickness) → N·m/deg.
+PUBLISHED = {("solid", 4.5): (2.0, 12.0), ("pls", 3.0): (0.1, 1.5)}
+
+
+def published_checks(rows: dict[str, dict], models: dict) -> list[str]:
+    """The published ranges and the ordering (thickness, trim) on both shared scans, FE and fast."""
+    out = ["## Published ranges and ordering (both shared scans)", ""]
+    k_fast = {n: calibrated(m, "guided") for n, m in models.items()}
+
+    def k(scan: str, design: str, t: float, fast: bool = False) -> float | None:
+        name = Case(scan, design, t).name
+        if name not in rows:
+            return None
+        return k_fast[name] if fast else rows[name]["guided_nm_per_deg"]
+
+    for scan in SCANS:
+        for (design, t), (low, high) in PUBLISHED.items():
+            fe, fa = k(scan, design, t), k(scan, design, t, True)
+            if fe is not None and fa is not None:
+                ok = "in" if low <= fe <= high and low <= fa <= high else "OUT of"
+                out.append(f"- {scan}, {design} {t:g} mm: FE {fe:.2f}, fast {fa:.2f} N·m/deg, "
+                           f"{ok} the published {low:g}-{high:g}")  # fmt: skip
+        trio = [(k(scan, d, 3.0), k(scan, d, 3.0, True)) for d in ("pls", "semi-rigid", "solid")]
+        if all(fe is not None for fe, _ in trio):
+            fe_order = trio[0][0] < trio[1][0] < trio[2][0]  # type: ignore[operator]
+            fast_order = trio[0][1] < trio[1][1] < trio[2][1]  # type: ignore[operator]
+            out.append(f"- {scan}, 3 mm: pls < semi-rigid < solid by FE: {fe_order} "
+                       f"({', '.join(f'{fe:.2f}' for fe, _ in trio)}); by fast: {fast_order}")  # fmt: skip
+        for design in ("pls", "semi-rigid", "solid"):
+            ts = sorted(c.thickness_mm for c in CASES
+                        if c.scan == scan and c.design == design and not c.strut_mm
+                        and c.name in rows)  # fmt: skip
+            if len(ts) > 1:
+                fes = [k(scan, design, t) for t in ts]
+                rising = all(a < b for a, b in itertools.pairwise(fes))  # type: ignore[operator]
+                out.append(f"- {scan}, {design}: k rises with thickness "
+                           f"({', '.join(f'{t:g} mm {v:.2f}' for t, v in zip(ts, fes, strict=True))}): {rising}")  # fmt: skip
+    return out
 
 
 def nmm_per_rad(k_nm_per_deg: float) -> float:
