@@ -92,7 +92,8 @@ class Tuning:
 
 
 def strut_width_mm(params: DesignParameters, ankle_radius_mm: float) -> float | None:
-    """A posterior trim's retromalleolar strut width (arc at the ankle), mm; None otherwise."""
+    """The retromalleolar strut width (arc on an ankle of ``ankle_radius_mm``) of a design
+    ``params`` with a posterior trim, mm; None for other trims."""
     if params.trim != "posterior":
         return None
     return 2.0 * params.ankle_trim_rad * ankle_radius_mm
@@ -101,7 +102,7 @@ def strut_width_mm(params: DesignParameters, ankle_radius_mm: float) -> float | 
 def with_strut_width(
     params: DesignParameters, width_mm: float, ankle_radius_mm: float
 ) -> DesignParameters:
-    """``params`` with its strut ``width_mm`` wide."""
+    """``params`` with its strut ``width_mm`` wide on an ankle of ``ankle_radius_mm``."""
     return replace(params, ankle_trim_rad=0.5 * width_mm / ankle_radius_mm)
 
 
@@ -240,7 +241,8 @@ def _out_of_reach(params: DesignParameters, target: float, steps: list[TuningSte
 
 def joined(first: Tuning, again: Tuning, target_nm_per_deg: float) -> Tuning:
     """One tuning of two searches (``again`` restarted from ``first``'s design, aimed
-    elsewhere): every step, the changes from ``first``'s start, the original target."""
+    elsewhere): every step, the changes from ``first``'s start, and ``target_nm_per_deg``,
+    the target both served."""
     changed = dict(again.changed)
     for name, (start, _) in first.changed.items():
         changed[name] = (start, again.changed.get(name, first.changed[name])[1])

@@ -290,9 +290,11 @@ def sample_skin(
     foot_length: float,
     thickness_mm: float | None = None,
 ) -> SkinSamples:
-    """The skin samples :func:`build_shell` needs for ``params`` (its arguments' meaning),
-    cropped and with the toe block sized for a wall ``thickness_mm`` thick (default the
-    design's; a thicker one serves any thinner wall too).
+    """The skin samples :func:`build_shell` needs for ``params``: ``skin`` (local frame)
+    cropped above the top edge and with the toe block sized for a wall ``thickness_mm``
+    thick (default the design's; a thicker one serves any thinner wall too).
+
+    ``shank_axis``, ``landmarks`` and ``foot_length`` as for :func:`build_shell`.
     """
     c = params.clearance_mm
     t = params.thickness_mm if thickness_mm is None else thickness_mm

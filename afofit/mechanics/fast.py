@@ -151,8 +151,9 @@ def shell_sections(
     step_mm: float = SECTION_STEP_MM,
     fibres: int = 64,
 ) -> Sections:
-    """The sections of a closed, outward-oriented surface (fixture frame, mm) from
-    ``z_from_mm`` to ``z_to_mm``, one in the middle of each ``step_mm`` slab.
+    """The sections of a closed, outward-oriented surface (``vertices`` (n, 3), fixture
+    frame, mm; ``faces`` (m, 3)) from ``z_from_mm`` to ``z_to_mm``, one in the middle of
+    each ``step_mm`` slab, with up to ``fibres`` boundary points each for the stresses.
 
     Raises
     ------
@@ -275,7 +276,8 @@ class BeamModel:
 
 
 def beam_model(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> BeamModel:
-    """The beam of ``shell`` (scan frame, mm) between ``fixture``'s clamp and cuff.
+    """The beam of ``shell`` (scan frame, mm) between ``fixture``'s clamp and cuff, of a
+    material of modulus ``modulus_gpa``.
 
     Raises
     ------
@@ -311,7 +313,8 @@ def calibrated(model: BeamModel, kind: str) -> float:
 
 
 def fast_stiffness(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> FastStiffness:
-    """The fast model's stiffness of ``shell`` (scan frame, mm) in ``fixture``.
+    """The fast model's stiffness of ``shell`` (scan frame, mm) in ``fixture``, for a
+    material of modulus ``modulus_gpa``.
 
     Raises
     ------

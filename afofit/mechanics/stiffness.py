@@ -48,7 +48,8 @@ def shell_stiffness(
     method: str = "fast",
     h_mm: float = DEFAULT_H_MM,
 ) -> Result:
-    """The stiffness of ``shell`` (scan frame, mm) in ``fixture`` by ``method``.
+    """The stiffness of ``shell`` (scan frame, mm) in ``fixture`` by ``method``, for the
+    ``material``'s modulus and strength; FE with tetrahedra ``h_mm`` apart.
 
     Raises
     ------

@@ -22,7 +22,8 @@ MAX_ANGLE_DEG = 15.0
 
 
 def moment_angle_plot(side: str, block: dict[str, Any]) -> bytes:
-    """Dorsiflexion moment against angle for one leg's stiffness ``block`` (fitting.json).
+    """Dorsiflexion moment against angle for one leg's stiffness ``block`` (fitting.json),
+    drawn in the colour of its ``side``.
 
     The predicted line (the fixture's cuff constraint) solid, the pure-moment lower bound
     dashed, the target range shaded, and a mark where the peak stress reaches the
