@@ -22,7 +22,8 @@ demo: $(BIN)/.installed
 	$(BIN)/afofit scan $(DEMO)/phantom_leg.stl
 	$(BIN)/afofit gait examples/demo_gait_rested.csv examples/demo_gait_fatigued.csv --plot $(DEMO)/gait.png
 	$(BIN)/afofit fit $(DEMO)/phantom_leg.stl -o $(DEMO)/fit \
-		--gait examples/demo_gait_rested.csv --gait examples/demo_gait_fatigued.csv --strap-slots
+		--gait examples/demo_gait_rested.csv --gait examples/demo_gait_fatigued.csv --strap-slots \
+		--material petg
 	$(BIN)/afofit stiffness $(DEMO)/fit
 
 test: $(BIN)/.installed

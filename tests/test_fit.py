@@ -332,7 +332,9 @@ def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_p
     from afofit.mechanics.fast import fast_stiffness
 
     gait = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]
-    result = fit(closed_leg, gait=gait, voxel_mm=1.5)
+    # PETG: a PP PLS cannot reach this prescription on the phantom (its strut bends round
+    # a deep Achilles hollow); the refusal is tested below.
+    result = fit(closed_leg, gait=gait, voxel_mm=1.5, material="petg")
     write_fit(result, tmp_path / "out")
     data = json.loads((tmp_path / "out" / "fitting.json").read_text())
     block, (low, high) = data["stiffness"], data["design"]["target_stiffness_nm_per_deg"]
@@ -344,7 +346,7 @@ def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_p
     # The number is the fast model's on the shell written, in the fixture written.
     leg = result.legs[0]
     assert leg.stiffness is not None
-    again = fast_stiffness(leg.shell_scan, leg.stiffness.fixture, 1.0)
+    again = fast_stiffness(leg.shell_scan, leg.stiffness.fixture, 2.5)
     assert block["predicted_nm_per_deg"] == round(again.sagittal_nm_per_deg, 4)
     assert block["fixture"]["cuff_constraint"] == "guided"
     assert block["lower_bound_nm_per_deg"] <= block["predicted_nm_per_deg"]
