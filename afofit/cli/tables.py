@@ -143,7 +143,7 @@ def _stiffness_cell(block: dict[str, Any] | None) -> str:
         text += f"\n{mark} target {_fmt_range(target, 'N·m/deg')}"
     tuning = block["tuning"]
     if tuning is not None:
-        changes = [f"{k.removesuffix('_mm').replace('_', ' ')} {a:g}→{b:g} mm"
+        changes = [f"{k.removesuffix('_mm').replace('_', ' ')} {a:.1f}→{b:.1f} mm"
                    for k, (a, b) in tuning["changed"].items()]  # fmt: skip
         text += f"; tuned: {', '.join(changes) or 'no change needed'}"
     return text

@@ -170,7 +170,7 @@ def _stiffness_section(leg: dict[str, Any]) -> str:
     tuning = block["tuning"]
     if tuning is not None:
         changes = ", ".join(
-            f"{escape(k.removesuffix('_mm').replace('_', ' '))} {a:g} → {b:g} mm"
+            f"{escape(k.removesuffix('_mm').replace('_', ' '))} {a:.1f} → {b:.1f} mm"
             for k, (a, b) in tuning["changed"].items()
         )
         rows.append(

@@ -25,9 +25,10 @@ def moment_angle_plot(side: str, block: dict[str, Any]) -> bytes:
     """Dorsiflexion moment against angle for one leg's stiffness ``block`` (fitting.json),
     drawn in the colour of its ``side``.
 
-    The predicted line (the fixture's cuff constraint) solid, the pure-moment lower bound
-    dashed, the target range shaded, and a mark where the peak stress reaches the
-    material's strength (beyond it the linear answer does not hold). 800 × 480 px.
+    The predicted line (the fixture's cuff constraint) solid, with the fast model's median
+    error shaded about it; the pure-moment lower bound dashed, the target range shaded grey,
+    and (FE) a mark where the peak stress reaches the material's strength (beyond it the
+    linear answer does not hold). 800 × 480 px.
     """
     colour = SIDE_COLOURS.get(side, "0.2")
     k, low = block["predicted_nm_per_deg"], block["lower_bound_nm_per_deg"]
@@ -37,7 +38,7 @@ def moment_angle_plot(side: str, block: dict[str, Any]) -> bytes:
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(8.0, 4.8), dpi=100)
         FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.1, 0.12, 0.58, 0.76))
+        ax = fig.add_axes((0.09, 0.12, 0.5, 0.76))
         target = block["target_nm_per_deg"]
         if target is not None:
             ax.fill_between(angle, target[0] * angle, target[1] * angle, color="0.85",
@@ -45,8 +46,14 @@ def moment_angle_plot(side: str, block: dict[str, Any]) -> bytes:
             middle = 0.5 * (target[0] + target[1])
             ax.plot(angle, middle * angle, color="0.6", lw=1, ls=":", label="target's middle")
         cuff = block["fixture"]["cuff_constraint"]
+        error = block["model"].get("error_vs_fe")
+        if error is not None:  # the fast model: its typical error against FE
+            band = error["median"]
+            ax.fill_between(angle, (1 - band) * k * angle, (1 + band) * k * angle,
+                            color=colour, alpha=0.12, lw=0,
+                            label=f"± {band:.0%}: the fast model's median error")  # fmt: skip
         ax.plot(angle, k * angle, color=colour, lw=2.2,
-                label=f"predicted, cuff {cuff}: {k:.2f} N·m/deg ({block['method']})")  # fmt: skip
+                label=f"predicted, cuff {cuff}:\n{k:.2f} N·m/deg ({block['method']})")  # fmt: skip
         if low is not None:
             ax.plot(angle, low * angle, color=colour, lw=1.2, ls="--",
                     label=f"pure moment (lower bound): {low:.2f}")  # fmt: skip
