@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -169,3 +170,41 @@ def test_gait_bad_file_gets_exit_3_and_no_traceback(tmp_path: Path) -> None:
     result = runner.invoke(app, ["gait", str(bad)])
     assert result.exit_code == 3
     assert "ankle" in result.output and "Traceback" not in result.output
+
+
+def test_fit_and_stiffness_say_which_method_and_fixture(closed_leg: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    fitted = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), "--thickness", "3"])
+    assert fitted.exit_code == 0, fitted.output
+    assert "ankle stiffness" in fitted.output and "fast model" in fitted.output
+    block = json.loads((out / "fitting.json").read_text())["stiffness"]
+    assert (
+        block["method"] == "fast" and block["tuning"] is None and block["target_nm_per_deg"] is None
+    )
+    assert block["frontal_nm_per_deg"] is None and block["peak_stress_mpa"] is None  # FE's alone
+    again = CliRunner().invoke(app, ["stiffness", str(out), "--method", "fast", "--json"])
+    assert again.exit_code == 0, again.output
+    leg = json.loads(again.output)["legs"][0]
+    # The same shell read back (the STL stores float32) and the fixture rebuilt from the
+    # landmarks fitting.json recorded: the same number to well within the model's error.
+    assert leg["predicted_nm_per_deg"] == pytest.approx(block["predicted_nm_per_deg"], rel=2e-3)
+    assert leg["fixture"]["cuff_constraint"] == block["fixture"]["cuff_constraint"]
+    np.testing.assert_allclose(
+        leg["fixture"]["axis_point_mm"], block["fixture"]["axis_point_mm"], atol=0.01
+    )
+    table = CliRunner().invoke(app, ["stiffness", str(out), "--method", "fast"])
+    assert "by FE only (--method fe)" in table.output and "the fast model" in table.output
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [(["--stiffness-method", "exact"], "stiffness_method='exact'"),
+     (["--stiffness", "30"], "--stiffness '30'")],
+)  # fmt: skip
+def test_bad_stiffness_options_fail_before_any_work(
+    closed_leg: Path, tmp_path: Path, args: list[str], phrase: str
+) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), *args])
+    assert result.exit_code == 3, result.output
+    assert phrase in result.output and "Traceback" not in result.output and not out.exists()
