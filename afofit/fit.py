@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +53,7 @@ from afofit.mechanics.stiffness import LegStiffness, shell_stiffness
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
-from afofit.tuning import joined, tune_design
+from afofit.tuning import OutOfReachError, Tuning, joined, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
     from afofit.gait.analysis import GaitAnalysis
@@ -400,17 +400,24 @@ def _fit_to_stiffness(
         fixture = fixture_for_leg(leg, np.asarray(leg_fit.shell_scan.vertices))
         return leg_fit, fixture, shell_stiffness(leg_fit.shell_scan, fixture, material, method)
 
-    tuning, correction, notes = None, None, []
+    tuning: Tuning | None = None
+    correction: float | None = None
+    notes: list[str] = []
     middle = None if target is None else 0.5 * (target[0] + target[1])
     radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
     if middle is not None and request.thickness_mm is None:
         # One sampling of the skin serves every wall up to the material's thickest.
         thickest = material.thickness_range_mm[1]
         sampled = sample_skin(skin, params, axis, local, foot, thickness_mm=thickest)
-        tuning = tune_design(params, middle, predict, radius)
+        try:
+            tuning = tune_design(params, middle, predict, radius)
+        except OutOfReachError as out:
+            if method != "fe":
+                raise
+            tuning, correction = _reach_by_fe(out, middle, predict, radius, fitted)
         params = tuning.params
     leg_fit, fixture, result = fitted(params)
-    stiffness = LegStiffness(method, fixture, result, target, tuning)
+    stiffness = LegStiffness(method, fixture, result, target, tuning, correction)
     if tuning is not None and method == "fe" and not stiffness.within_target:
         assert middle is not None
         correction = result.sagittal_nm_per_deg / tuning.predicted_nm_per_deg
@@ -426,6 +433,33 @@ def _fit_to_stiffness(
             f"target {target[0]:.2f}-{target[1]:.2f} N·m/deg ({why})"  # type: ignore[index]
         )
     return replace(leg_fit, stiffness=stiffness, warnings=(*leg_fit.warnings, *notes))
+
+
+def _reach_by_fe(
+    out: OutOfReachError,
+    middle: float,
+    predict: Callable[[DesignParameters], float],
+    radius: float,
+    fitted: Callable[[DesignParameters], tuple[LegFit, Fixture, FEStiffness | FastStiffness]],
+) -> tuple[Tuning, float]:
+    """FE's word on a target the fast model found out of reach: FE the nearest shell, and
+    search again aimed off by FE's ratio to the fast model there; returns the whole tuning
+    and that ratio. If that too falls short, refuse with the fast numbers corrected by it."""
+    fe = fitted(out.nearest)[2].sagittal_nm_per_deg
+    ratio = fe / out.nearest_step.stiffness_nm_per_deg
+    try:
+        again = tune_design(out.nearest, middle / ratio, predict, radius)
+        return joined(out.tuning, again, middle), ratio
+    except OutOfReachError as again:
+        params, _, steps, ankle = out.args_for_message
+        raise OutOfReachError(
+            params,
+            middle,
+            [*steps, *again.args_for_message[2]],
+            ankle,
+            ratio,
+            " (fast model corrected by FE)",
+        ) from again
 
 
 def stiffness_target(target: dict[str, object]) -> tuple[float, float] | None:

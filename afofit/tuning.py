@@ -24,6 +24,7 @@ from afofit.jsonready import rounded
 __all__ = [
     "STRUT_WIDTH_RANGE_MM",
     "TOLERANCE",
+    "OutOfReachError",
     "Tuning",
     "TuningStep",
     "joined",
@@ -200,20 +201,69 @@ def tune_design(
         )  # fmt: skip
         current = with_strut_width(current, w, ankle_radius_mm)
     if abs(k / target - 1.0) > TOLERANCE:
-        raise FitError(_out_of_reach(params, target, steps))
+        raise OutOfReachError(params, target, steps, ankle_radius_mm)
+    return Tuning(target, current, k, tuple(steps), _changes(params, current, ankle_radius_mm))
+
+
+def _changes(
+    start: DesignParameters, end: DesignParameters, ankle_radius_mm: float
+) -> dict[str, tuple[float, float]]:
+    """Each tuned parameter that differs between ``start`` and ``end``: (from, to)."""
     changed = {}
-    if current.thickness_mm != params.thickness_mm:
-        changed["thickness_mm"] = (params.thickness_mm, current.thickness_mm)
-    strut = strut_width_mm(current, ankle_radius_mm)
-    if strut0 is not None and strut is not None and abs(strut - strut0) > 1e-9:
-        changed["strut_width_mm"] = (strut0, strut)
-    return Tuning(target, current, k, tuple(steps), changed)
+    if end.thickness_mm != start.thickness_mm:
+        changed["thickness_mm"] = (start.thickness_mm, end.thickness_mm)
+    before, after = strut_width_mm(start, ankle_radius_mm), strut_width_mm(end, ankle_radius_mm)
+    if before is not None and after is not None and abs(after - before) > 1e-9:
+        changed["strut_width_mm"] = (before, after)
+    return changed
 
 
-def _out_of_reach(params: DesignParameters, target: float, steps: list[TuningStep]) -> str:
-    """Why ``target`` is out of reach: the nearest the search got, and what to change."""
-    stiffer = target > max(s.stiffness_nm_per_deg for s in steps)
-    best = (max if stiffer else min)(steps, key=lambda s: s.stiffness_nm_per_deg)
+class OutOfReachError(FitError):
+    """A target stiffness the design cannot reach.
+
+    Attributes
+    ----------
+    nearest : the design of the shell nearest the target (``nearest_step``).
+    tuning : the search so far, as a :class:`Tuning` ending on ``nearest``.
+    args_for_message : (params, target, steps, ankle radius): to say it again with the
+        stiffness rescaled (as FE found it).
+    """
+
+    def __init__(
+        self,
+        params: DesignParameters,
+        target: float,
+        steps: list[TuningStep],
+        ankle_radius_mm: float,
+        scale: float = 1.0,
+        judge: str = "",
+    ) -> None:
+        stiffer = target > max(s.stiffness_nm_per_deg for s in steps)
+        self.nearest_step = (max if stiffer else min)(steps, key=lambda s: s.stiffness_nm_per_deg)
+        self.nearest = replace(params, thickness_mm=self.nearest_step.thickness_mm)
+        if self.nearest_step.strut_width_mm is not None:
+            self.nearest = with_strut_width(
+                self.nearest, self.nearest_step.strut_width_mm, ankle_radius_mm
+            )
+        self.args_for_message = (params, target, steps, ankle_radius_mm)
+        #: the search so far, ending on the nearest shell
+        self.tuning = Tuning(
+            target, self.nearest, self.nearest_step.stiffness_nm_per_deg, tuple(steps),
+            _changes(params, self.nearest, ankle_radius_mm),
+        )  # fmt: skip
+        super().__init__(_out_of_reach(params, target, self.nearest_step, stiffer, scale, judge))
+
+
+def _out_of_reach(
+    params: DesignParameters,
+    target: float,
+    best: TuningStep,
+    stiffer: bool,
+    scale: float,
+    judge: str,
+) -> str:
+    """Why ``target`` is out of reach: the nearest the search got (its stiffness × ``scale``,
+    as ``judge`` measured it), and what to change."""
     where = f"{best.thickness_mm:g} mm"
     if best.strut_width_mm is not None:
         where += f", strut {best.strut_width_mm:.0f} mm"
@@ -234,7 +284,7 @@ def _out_of_reach(params: DesignParameters, target: float, steps: list[TuningSte
     return (
         f"target stiffness {target:.2f} N·m/deg is out of reach for {params.name} in "
         f"{params.material.name} ({knobs}): {limit} shell it reaches measures "
-        f"{best.stiffness_nm_per_deg:.2f} N·m/deg ({where}). Choose {advice}, "
+        f"{scale * best.stiffness_nm_per_deg:.2f} N·m/deg{judge} ({where}). Choose {advice}, "
         "or ask for a stiffness nearer that."
     )
 

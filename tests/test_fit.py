@@ -359,3 +359,38 @@ def test_a_stiffness_out_of_reach_fails_before_any_output(closed_leg: Path, tmp_
 
     with pytest.raises(FitError, match=r"out of reach for pls.*stiffest shell it reaches"):
         fit(closed_leg, design="pls", stiffness_nm_per_deg=(15.0, 15.0), voxel_mm=1.5)
+
+
+def test_fe_judges_a_target_the_fast_model_calls_out_of_reach(
+    closed_leg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the fe method FE has the last word: here a stand-in "FE" reads twice the fast
+    model, so a target the fast model cannot reach is reached, aimed off by that ratio."""
+    import importlib
+    from dataclasses import replace
+
+    fit_module = importlib.import_module("afofit.fit")  # the module, not afofit.fit()
+
+    real = fit_module.shell_stiffness
+    calls = []
+
+    def doubled(shell, fixture, material, method="fast", h_mm=4.0):  # type: ignore[no-untyped-def]
+        result = real(shell, fixture, material, "fast")
+        calls.append(method)
+        if method == "fe":
+            return replace(result, sagittal_nm_per_deg=2.0 * result.sagittal_nm_per_deg)
+        return result
+
+    monkeypatch.setattr(fit_module, "shell_stiffness", doubled)
+    with pytest.raises(FitError, match="stiffest shell it reaches measures"):
+        fit_module.fit(closed_leg, design="pls", stiffness_nm_per_deg=(1.0, 1.0), voxel_mm=1.5)
+    assert "fe" not in calls  # the fast method's refusal is the fast model's
+    result = fit_module.fit(
+        closed_leg, design="pls", stiffness_nm_per_deg=(1.0, 1.0), voxel_mm=1.5,
+        stiffness_method="fe",
+    )  # fmt: skip
+    stiffness = result.legs[0].stiffness
+    assert stiffness is not None and stiffness.within_target
+    assert stiffness.fe_correction == pytest.approx(2.0)
+    assert stiffness.tuning is not None and stiffness.tuning.target_nm_per_deg == 1.0
+    assert stiffness.result.sagittal_nm_per_deg == pytest.approx(1.0, rel=0.1)
