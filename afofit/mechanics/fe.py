@@ -62,6 +62,8 @@ REMESH_PASSES = 3
 #: Smoothing passes over the remeshed surface's self-intersections (one cleared every
 #: case seen: 8 crossing faces on a 5 mm PLS, volume changed by 0.01 %).
 UNTANGLE_PASSES = 5
+#: A remesh gmsh cannot fill is made again at these multiples of h (deterministic).
+RETRY_SCALES = (0.93, 1.07)
 #: Stresses within this distance of the clamp or the cuff plane are the fixture's, not the brace's.
 FIXTURE_MARGIN_MM = 10.0
 #: Indices of the cuff's generalized coordinates: translations x, y, z; rotations x, y, z.
@@ -106,6 +108,8 @@ def surface_remesh(
         adaptive=False, checksurfdist=True, maxsurfdist=pymeshlab.PureValue(0.1 * h_mm),
     )  # fmt: skip
     meshes.meshing_remove_duplicate_vertices()
+    meshes.meshing_remove_duplicate_faces()
+    meshes.meshing_remove_folded_faces()
     meshes.meshing_remove_unreferenced_vertices()
     # The remesh can leave a few faces crossing each other where a thin rounded trim edge
     # folds (0-14 faces in the FE study); gmsh cannot fill a surface that crosses itself.
@@ -322,6 +326,27 @@ class FEStiffness:
     h_mm: float
 
 
+def _meshed(vertices: Vec, faces: NDArray[np.int64], h_mm: float) -> TetMesh:
+    """Tetrahedra for the surface, remeshed at ``h_mm``; if gmsh cannot fill that remesh (a
+    fold the untangling missed: two coplanar faces over each other), at the next of
+    :data:`RETRY_SCALES` × ``h_mm``, the same way every run.
+
+    Raises
+    ------
+    FitError
+        No remesh could be filled.
+    """
+    failure = None
+    for scale in (1.0, *RETRY_SCALES):
+        remeshed = surface_remesh(vertices, faces, scale * h_mm)
+        try:
+            return tet_mesh(*remeshed, h_mm)
+        except FitError as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
+
+
 def fe_stiffness(
     shell: trimesh.Trimesh,
     fixture: Fixture,
@@ -339,8 +364,7 @@ def fe_stiffness(
         The shell cannot be meshed, or the fixture does not hold it.
     """
     local = fixture.to_fixture(np.asarray(shell.vertices))
-    vertices, faces = surface_remesh(local, np.asarray(shell.faces, np.int64), h_mm)
-    mesh = tet_mesh(vertices, faces, h_mm)
+    mesh = _meshed(local, np.asarray(shell.faces, np.int64), h_mm)
     modulus = gpa_to_mpa(modulus_gpa)
     clamp_z, cuff_z = -fixture.clamp_below_mm, fixture.cuff_from_mm
     solution, space = solve_cuff(mesh, clamp_z, cuff_z, modulus)
