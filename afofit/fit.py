@@ -418,8 +418,7 @@ def _fit_to_stiffness(
         params = tuning.params
     leg_fit, fixture, result = fitted(params)
     stiffness = LegStiffness(method, fixture, result, target, tuning, correction)
-    if tuning is not None and method == "fe" and not stiffness.within_target:
-        assert middle is not None
+    if tuning is not None and middle is not None and method == "fe" and not stiffness.within_target:
         correction = result.sagittal_nm_per_deg / tuning.predicted_nm_per_deg
         again = tune_design(params, middle / correction, predict, radius)
         tuning = joined(tuning, again, middle)

@@ -6,7 +6,7 @@ Each row: the FE stiffness of the shell afofit would write, its error against th
 the thickness (and PLS strut width) chosen, the shells built, whether FE sent the search
 back, and the wall time; or the refusal and the range it names.
 
-    python bench/bench_tuning.py [--scan male|female ...]
+    python bench/bench_tuning.py [--scan male|female ...] [--target solid:5 ...]
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ TARGETS = [("pls", 0.5), ("pls", 1.0), ("pls", 2.0), ("solid", 3.0), ("solid", 5
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scan", action="append", choices=list(SCANS))
+    parser.add_argument("--target", action="append", metavar="DESIGN:K",
+                        help="only these targets, e.g. solid:5 (default: all five)")  # fmt: skip
     args = parser.parse_args()
+    targets = TARGETS
+    if args.target:
+        targets = [(d, float(k)) for d, k in (t.split(":") for t in args.target)]
     print(f"{'scan':7} {'design':6} {'target':>6} {'FE k':>7} {'error':>7} {'t mm':>5} "
           f"{'strut':>6} {'shells':>6} {'FE back':>7} {'wall s':>7}")  # fmt: skip
     for scan in args.scan or list(SCANS):
@@ -38,7 +43,7 @@ def main() -> None:
         if not path.exists():
             print(f"{scan}: {path} is missing, skipped")
             continue
-        for design, target in TARGETS:
+        for design, target in targets:
             request = FitRequest(
                 path, design=design, stiffness_nm_per_deg=(target, target), stiffness_method="fe"
             )
