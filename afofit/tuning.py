@@ -284,7 +284,7 @@ def _out_of_reach(
     return (
         f"target stiffness {target:.2f} N·m/deg is out of reach for {params.name} in "
         f"{params.material.name} ({knobs}): {limit} shell it reaches measures "
-        f"{scale * best.stiffness_nm_per_deg:.2f} N·m/deg{judge} ({where}). Choose {advice}, "
+        f"{scale * best.stiffness_nm_per_deg:.2f} N·m/deg ({where}{judge}). Choose {advice}, "
         "or ask for a stiffness nearer that."
     )
 
