@@ -457,7 +457,7 @@ def _reach_by_fe(
             [*steps, *again.args_for_message[2]],
             ankle,
             ratio,
-            " (fast model corrected by FE)",
+            "; the fast model scaled to FE",
         ) from again
 
 
