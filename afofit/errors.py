@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AfofitError",
     "AfofitWarning",
+    "ChecksFailedError",
     "ExportError",
     "FitError",
     "GaitError",
@@ -64,6 +65,12 @@ class ExportError(AfofitError):
     """An output could not be written, or is not printable."""
 
     exit_code = 5
+
+
+class ChecksFailedError(AfofitError):
+    """The brace was built but failed one of its own checks: nothing printable was written."""
+
+    exit_code = 7
 
 
 class AfofitWarning(UserWarning):

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -27,6 +31,7 @@ __all__ = [
     "MESH_SUFFIXES",
     "check_mesh_path",
     "check_out_dir",
+    "staged_folder",
     "standing_shell",
     "write_atomic",
     "write_fit",
@@ -158,17 +163,100 @@ def write_phantom(spec: PhantomSpec, path: Path) -> tuple[Path, Path]:
 def check_out_dir(folder: Path) -> None:
     """Refuse an output folder that cannot be one, before any work.
 
+    The folder may be new, empty, or an earlier afofit output (it holds a
+    ``fitting.json``): that one is replaced wholly, at the end, in one move.
+
     Raises
     ------
     ExportError
-        ``folder`` is an existing file, or its parent does not exist.
+        ``folder`` is a file, holds files that are not an afofit output, or its parent
+        does not exist or cannot be written.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"{folder}: is a file, not a folder; give -o a folder to write into.")
     parent = folder.resolve().parent
-    if not folder.exists() and not parent.is_dir():
+    if not parent.is_dir():
         raise ExportError(f"{parent}: no such folder; create it first or choose another -o.")
+    if not _writable(parent):
+        raise ExportError(f"{parent}: cannot write here (permission denied); choose another -o.")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "fitting.json").is_file():
+        raise ExportError(
+            f"{folder}: holds files that are not an afofit fitting; give -o a new or empty "
+            "folder (an earlier afofit output folder is replaced wholly)."
+        )
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C until the block is done (then raise it): for the two renames of a swap."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """A temporary folder beside ``folder`` to write into; moved into place (replacing an
+    earlier ``folder`` wholly) when the block ends, removed if it fails or is interrupted.
+
+    Whatever happens, ``folder`` holds either its whole previous content or the whole new
+    one: the swap's two renames cannot be split by a Ctrl-C.
+
+    Raises
+    ------
+    ExportError
+        The temporary folder cannot be made, or the result cannot be moved into place.
+    """
+    folder = Path(folder)
+    parent = folder.resolve().parent
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise ExportError(f"{parent}: cannot write here ({exc.strerror}).") from exc
+    try:
+        yield stage
+        stage.chmod(0o777 & ~_umask())  # mkdtemp makes it private: the usual mode instead
+        old = None
+        try:
+            with _sigint_deferred():
+                if folder.exists():
+                    old = parent / f".{folder.name}.{stage.name.split('.')[-2]}.old"
+                    folder.rename(old)
+                try:
+                    stage.rename(folder)
+                except OSError:
+                    if old is not None:
+                        old.rename(folder)  # the previous content back in place
+                        old = None
+                    raise
+        finally:  # also when a held Ctrl-C is raised: the new result is in place
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise ExportError(f"{folder}: cannot move the result into place ({exc.strerror}).") from exc
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _writable(folder: Path) -> bool:
+    """Whether this process may create files in ``folder``."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def standing_shell(fit: LegFit) -> tuple[trimesh.Trimesh, np.ndarray]:
@@ -211,11 +299,15 @@ def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = No
     return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
 
 
-def write_fit(result: FitResult, folder: Path) -> list[Path]:
-    """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` into ``folder``.
+def write_fit(result: FitResult, folder: Path, keep_failed: bool = False) -> list[Path]:
+    """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` as ``folder``.
 
-    Everything is rendered in memory first, then each file is written
-    atomically, so a failure leaves no half-written output.
+    Everything is rendered in memory, written into a temporary folder beside it, and
+    moved into place at the end (:func:`staged_folder`): ``folder`` ends up holding the
+    whole new result, or (after any failure or a Ctrl-C) exactly what it held before.
+    A leg whose shell failed a check gets no STL, so that nothing unprintable looks
+    ready for the slicer, unless ``keep_failed``: then ``afo-FAILED.stl`` and
+    ``afo-print-FAILED.stl``. Returns the paths written.
 
     Raises
     ------
@@ -227,13 +319,15 @@ def write_fit(result: FitResult, folder: Path) -> list[Path]:
 
     folder = Path(folder)
     check_out_dir(folder)
-    data = fitting_json(result)
+    data = fitting_json(result, keep_failed)
     page = fitting_html(result, data)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
-        written.append(write_mesh(fit.shell_scan, folder / name))
-        written.append(write_mesh(standing_shell(fit)[0], folder / print_name))
-    written.append(write_json(data, folder / "fitting.json"))
-    written.append(write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8"))))
-    return written
+    names = []
+    with staged_folder(folder) as stage:
+        for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
+            if fit.passed or keep_failed:
+                write_mesh(fit.shell_scan, stage / name)
+                write_mesh(standing_shell(fit)[0], stage / print_name)
+                names += [name, print_name]
+        write_json(data, stage / "fitting.json")
+        write_atomic(stage / "report.html", lambda h: h.write(page.encode("utf-8")))
+    return [folder / name for name in (*names, "fitting.json", "report.html")]

@@ -242,14 +242,16 @@ class LegFit:
         return bool(winding[0] > 0.5)
 
 
-def stl_name(side: str, both: bool, printing: bool = False) -> str:
+def stl_name(side: str, both: bool, printing: bool = False, failed: bool = False) -> str:
     """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both.
 
     ``printing`` names the copy that stands on the printer's bed: ``afo-print.stl``,
-    ``afo-left-print.stl``.
+    ``afo-left-print.stl``. A shell that ``failed`` a check says so in its name:
+    ``afo-FAILED.stl``, ``afo-print-FAILED.stl``.
     """
     stem = f"afo-{side}" if both else "afo"
-    return f"{stem}-print.stl" if printing else f"{stem}.stl"
+    stem = f"{stem}-print" if printing else stem
+    return f"{stem}-FAILED.stl" if failed else f"{stem}.stl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +279,14 @@ class FitResult:
         return all(leg.passed for leg in self.legs)
 
     def stl_names(self) -> list[tuple[str, str]]:
-        """Each leg's (STL over the scan, STL standing for the printer) file names."""
+        """Each leg's (STL over the scan, STL standing for the printer) file names; a leg
+        whose shell failed a check gets ``-FAILED`` names."""
         both = len(self.legs) > 1
-        return [(stl_name(f.leg.side, both), stl_name(f.leg.side, both, True)) for f in self.legs]
+        return [
+            (stl_name(f.leg.side, both, failed=not f.passed),
+             stl_name(f.leg.side, both, True, failed=not f.passed))
+            for f in self.legs
+        ]  # fmt: skip
 
 
 def fit_leg(

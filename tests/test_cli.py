@@ -208,3 +208,17 @@ def test_bad_stiffness_options_fail_before_any_work(
     result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), *args])
     assert result.exit_code == 3, result.output
     assert phrase in result.output and "Traceback" not in result.output and not out.exists()
+
+
+def test_the_readme_s_exit_code_table_matches_the_errors() -> None:
+    import afofit.errors as errors
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)}
+    raised = {
+        cls.exit_code
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.AfofitError)
+    }
+    assert documented == raised | {0, 2}, (documented, raised)  # 0 done, 2 usage (typer)

@@ -34,7 +34,7 @@ from afofit.cli.options import (
     stiffness_range,
 )
 from afofit.cli.tables import fit_table, gait_tables, scan_table
-from afofit.errors import AfofitError
+from afofit.errors import AfofitError, ChecksFailedError
 from afofit.version import __version__
 
 app = typer.Typer(
@@ -203,6 +203,10 @@ def fit(
         ),
     ] = None,
     stiffness: StiffnessOpt = None,
+    keep_failed: Annotated[
+        bool,
+        typer.Option(help="Write the STLs of a shell that failed a check, named *-FAILED.stl."),
+    ] = False,
     stiffness_method: Annotated[
         str,
         typer.Option(
@@ -233,15 +237,27 @@ def fit(
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
     result = _busy(f"Fitting an AFO to {scan_path.name}…", lambda: fit_afo(request))
-    _busy(f"Writing {out_dir}/…", lambda: write_fit(result, out_dir))
-    data = fitting_json(result)
+    _busy(f"Writing {out_dir}/…", lambda: write_fit(result, out_dir, keep_failed))
+    data = fitting_json(result, keep_failed)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
-    out.print(fit_table(data))
-    for warning in data["warnings"]:
-        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})")
+    else:
+        out.print(fit_table(data))
+        for warning in data["warnings"]:
+            out.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})")
+    if not result.passed:
+        failed = sorted({c.name for leg in result.legs for c in leg.checks if not c.passed})
+        kept = (
+            "its STLs are named *-FAILED.stl"
+            if keep_failed
+            else "no STL was written (--keep-failed writes them as *-FAILED.stl)"
+        )
+        with _errors():
+            raise ChecksFailedError(
+                f"the brace failed its {', '.join(failed)} check(s): do not print it; {kept}. "
+                f"See {out_dir / 'report.html'}."
+            )
 
 
 @app.command()

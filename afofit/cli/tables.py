@@ -103,7 +103,7 @@ def fit_table(data: dict[str, Any]) -> Table:
         ("thickness / clearance", lambda L: f"{L['design']['thickness_mm']:g} / {L['design']['clearance_mm']:g} mm"),
         ("footplate", lambda L: L["design"]["footplate"]),
         ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),
-        ("STL", lambda L: f"{L['shell']['stl']} ({L['shell']['faces']} faces); to print: {L['shell']['print_stl']}"),
+        ("STL", lambda L: f"{L['shell']['stl']} ({L['shell']['faces']} faces); to print: {L['shell']['print_stl']}" if L["shell"]["stl"] else "[bold red]not written[/]: the shell failed a check (--keep-failed writes it)"),
         ("mass", lambda L: f"{L['shell']['mass_g']:.0f} g"),
         ("thinnest wall", lambda L: f"{L['shell']['min_wall_mm']:.2f} mm"),
         ("clearance median", lambda L: f"{L['shell']['clearance_mm']['median']:.2f} mm"),

@@ -89,7 +89,9 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
     stats = _table(
         [
             ("STL", f"{escape(shell['stl'])} (over the scan); {escape(shell['print_stl'])} "
-                    "(standing on its footplate, for the slicer)"),
+                    "(standing on its footplate, for the slicer)" if shell["stl"] else
+                    "<span class='fail'>not written: the shell failed a check</span> "
+                    "(--keep-failed writes it as *-FAILED.stl)"),
             ("faces", _num(shell["faces"])),
             ("volume / mass", f"{shell['volume_mm3'] / 1000:.1f} cm³ / {shell['mass_g']:.0f} g"),
             ("thinnest wall (away from edges)", _num(shell["min_wall_mm"], "mm", 2)),

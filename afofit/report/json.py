@@ -18,7 +18,10 @@ __all__ = ["fitting_json"]
 
 
 def _leg(
-    fit: LegFit, leg_dict: dict[str, Any], names: tuple[str, str], target: dict[str, Any]
+    fit: LegFit,
+    leg_dict: dict[str, Any],
+    names: tuple[str, str] | tuple[None, None],
+    target: dict[str, Any],
 ) -> dict[str, Any]:
     s = fit.stats
     mass_g = mm3_to_cm3(s.volume_mm3 * fit.params.material.density_g_cm3)  # mm³·g/cm³ → g
@@ -61,18 +64,21 @@ def _leg(
     }
 
 
-def fitting_json(result: FitResult) -> dict[str, Any]:
+def fitting_json(result: FitResult, keep_failed: bool = False) -> dict[str, Any]:
     """A fitting ``result`` as a JSON-ready dict; one leg's keys at the top, all legs in ``legs``.
 
     The contract of fitting.json (see the README); ``request`` holds the whole request
-    and its :meth:`~afofit.request.FitRequest.key`.
+    and its :meth:`~afofit.request.FitRequest.key`. A leg whose shell failed a check has
+    no STL (``stl`` and ``print_stl`` null) unless ``keep_failed``: then its ``-FAILED`` names.
     """
     anatomy = anatomy_to_dict(result.anatomy)
+    names = [
+        pair if fit.passed or keep_failed else (None, None)
+        for fit, pair in zip(result.legs, result.stl_names(), strict=True)
+    ]
     legs = [
-        _leg(fit, leg_dict, names, result.targets.get(fit.leg.side, {}))
-        for fit, leg_dict, names in zip(
-            result.legs, anatomy["legs"], result.stl_names(), strict=True
-        )
+        _leg(fit, leg_dict, pair, result.targets.get(fit.leg.side, {}))
+        for fit, leg_dict, pair in zip(result.legs, anatomy["legs"], names, strict=True)
     ]
     head = {
         "afofit_version": __version__,

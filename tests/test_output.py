@@ -1,0 +1,154 @@
+"""Output is all or nothing: a fitting's folder holds the whole previous state or the whole
+new result, whatever fails or interrupts; a brace that failed a check is never left
+looking printable."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from afofit.cli import app
+from afofit.errors import ExportError
+from afofit.export import write_fit
+from afofit.fit import FitResult, fit
+from afofit.geometry.checks import Check
+
+
+@pytest.fixture(scope="module")
+def fitted(closed_leg: Path) -> FitResult:
+    return fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5)
+
+
+def failed(result: FitResult) -> FitResult:
+    """The same result with its shell failing the minimum-wall check."""
+    leg = result.legs[0]
+    bad = Check("minimum wall", False, "thinnest wall 0.01 mm (need ≥ 2.85 mm)", 0.01)
+    return replace(result, legs=(replace(leg, checks=(*leg.checks[:-1], bad)),))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+def leftovers(parent: Path) -> list[str]:
+    return [p.name for p in parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_reused_folder_is_replaced_wholly(fitted: FitResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fitting.json").write_text("{}")  # an earlier fitting, with both legs
+    (out / "afo-left.stl").write_bytes(b"old")
+    written = write_fit(fitted, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert "afo-left.stl" not in snapshot(out) and leftovers(tmp_path) == []
+
+
+def test_a_folder_of_other_files_is_refused_untouched(fitted: FitResult, tmp_path: Path) -> None:
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("precious")
+    with pytest.raises(ExportError, match="not an afofit fitting"):
+        write_fit(fitted, out)
+    assert snapshot(out) == {"chapter1.tex": b"precious"}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere: no permission to deny")
+def test_an_unwritable_place_is_refused_before_any_work(closed_leg: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(locked / "out")])
+    finally:
+        locked.chmod(0o700)
+    assert result.exit_code == 5 and "permission denied" in result.output
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_an_interruption_while_writing_leaves_the_previous_state(
+    fitted: FitResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    """Ctrl-C at the first, second or third file: the earlier result stays whole."""
+    import afofit.export as export
+
+    out = tmp_path / "out"
+    write_fit(fitted, out)
+    before = snapshot(out)
+    real, calls = export.write_atomic, []
+
+    def interrupted(path: Path, write):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == at:
+            raise KeyboardInterrupt
+        return real(path, write)
+
+    monkeypatch.setattr(export, "write_atomic", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_fit(fitted, out)
+    assert snapshot(out) == before and leftovers(tmp_path) == []
+    fresh = tmp_path / "fresh"
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        write_fit(fitted, fresh)
+    assert not fresh.exists() and leftovers(tmp_path) == []  # no empty folder either
+
+
+def test_a_ctrl_c_during_the_swap_waits_for_it(
+    fitted: FitResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGINT between the two renames is held until the new result is in place."""
+    out = tmp_path / "out"
+    write_fit(failed(fitted), out)  # the previous state: a failed fitting, no STL
+    real_rename = Path.rename
+
+    def rename(self: Path, target: Path) -> Path:
+        if self.name == "out":  # the first rename: the old folder moves aside
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        write_fit(fitted, out)
+    assert "afo.stl" in snapshot(out) and leftovers(tmp_path) == []  # the whole new one
+
+
+def test_a_failed_brace_exits_7_and_writes_nothing_printable(
+    fitted: FitResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    fit_module = importlib.import_module("afofit.fit")
+    monkeypatch.setattr(fit_module, "fit", lambda request: failed(fitted))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["fit", "leg.stl", "-o", str(out)])
+    assert result.exit_code == 7, result.output
+    assert "failed its minimum wall check" in result.output and "Traceback" not in result.output
+    assert sorted(snapshot(out)) == ["fitting.json", "report.html"]
+    kept = CliRunner().invoke(app, ["fit", "leg.stl", "-o", str(out), "--keep-failed"])
+    assert kept.exit_code == 7
+    assert sorted(snapshot(out)) == [
+        "afo-FAILED.stl", "afo-print-FAILED.stl", "fitting.json", "report.html",
+    ]  # fmt: skip
+
+
+def test_the_place_is_checked_before_any_work(
+    closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An -o the user cannot write into is refused at once (root can write anywhere, so the
+    refusal is simulated where the check asks the OS)."""
+    import importlib
+
+    import afofit.export as export
+
+    fit_module = importlib.import_module("afofit.fit")
+    monkeypatch.setattr(export, "_writable", lambda folder: False)
+    monkeypatch.setattr(fit_module, "fit", lambda request: pytest.fail("work before the check"))
+    result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 5 and "permission denied" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
