@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
+from scipy.spatial import QhullError
 
 from afofit.anatomy import LegAnatomy, ScanAnatomy, analyse_leg
 from afofit.anthropometry import TYPICAL_FOOT_LENGTH_MM, TYPICAL_SCAN_LENGTH_MM
 from afofit.clinical import SIDES
-from afofit.errors import InputError, LandmarkError, ScanError
+from afofit.errors import InputError, LandmarkError, NotALegError, ScanError
 from afofit.geometry.frames import FOOT_ZONE_MM, LegFrame, estimate_frame
 from afofit.scan import LandmarkOverrides, RawScan, split_limbs
 from afofit.units import SCALE_TO_MM
@@ -29,6 +30,16 @@ from afofit.units import SCALE_TO_MM
 __all__ = ["check_options", "find_legs", "guess_units", "opposite_sides_needed", "settle_units"]
 
 Vec = NDArray[np.float64]
+
+
+#: Two legs of one scan that both look like the same side this surely (each) are refused;
+#: less sure, the sides are set from where each stands.
+SAME_SIDE_CONFIDENCE = 0.9
+#: A scanned leg has thousands of faces; a piece with fewer is not one (a box, a triangle).
+MIN_LIMB_FACES = 500
+#: The longest side of a scanned lower leg with its foot, mm: from a child's foot and
+#: ankle (the shortest foot afofit takes, 150 mm) to a whole leg and more.
+LIMB_EXTENT_RANGE_MM = (150.0, 2500.0)
 
 
 def _principal_length(vertices: Vec) -> float:
@@ -99,15 +110,58 @@ def _in_mm(limbs: list[trimesh.Trimesh], unit: str) -> list[trimesh.Trimesh]:
     ]
 
 
-def _frame(mesh: trimesh.Trimesh) -> LegFrame:
-    return estimate_frame(mesh.triangles_center, mesh.area_faces)
+def _frame(mesh: trimesh.Trimesh, name: str) -> LegFrame:
+    try:
+        return estimate_frame(mesh.triangles_center, mesh.area_faces)
+    except (QhullError, ValueError, np.linalg.LinAlgError) as exc:
+        raise NotALegError(
+            f"{name}: not a lower leg with a foot: the surface has no leg's shape "
+            f"({len(mesh.faces)} faces, {_extent(mesh):.3g} mm across as read); give a scan of "
+            "one or two lower legs with their feet."
+        ) from exc
 
 
-def _units(limbs: list[trimesh.Trimesh], given: str | None) -> tuple[str, list[_Limb]]:
+def _extent(mesh: trimesh.Trimesh) -> float:
+    """The longest side of ``mesh``'s bounding box, in its own units."""
+    return float(np.ptp(np.asarray(mesh.vertices), axis=0).max(initial=0.0))
+
+
+def _check_pieces(pieces: list[trimesh.Trimesh], name: str) -> None:
+    """Refuse what cannot be one or two scanned legs before any analysis."""
+    if len(pieces) > 2:
+        sizes = ", ".join(f"{len(p.faces)}" for p in pieces)
+        raise ScanError(
+            f"{name}: holds {len(pieces)} limb-sized pieces (faces: {sizes}); afofit fits one "
+            "or two legs per scan. Crop the scan to the leg(s) to fit."
+        )
+    small = min(len(p.faces) for p in pieces)
+    if small < MIN_LIMB_FACES:
+        raise NotALegError(
+            f"{name}: not a scanned leg: a piece of only {small} face{'s' * (small != 1)} "
+            f"(a scan of a leg has thousands; at least {MIN_LIMB_FACES} are needed). Give a "
+            "scan of one or two lower legs with their feet."
+        )
+
+
+def _check_size(limbs: list[_Limb], unit: str, given: str | None, name: str) -> None:
+    """Refuse a leg whose size, read in ``unit``, no lower leg has (wrong units)."""
+    low, high = LIMB_EXTENT_RANGE_MM
+    for limb in limbs:
+        extent = _extent(limb.mesh)
+        if not low <= extent <= high:
+            how = "as given by --units" if given else "as detected"
+            raise ScanError(
+                f"{name}: read in {unit} ({how}) the leg is {extent:.3g} mm long; no lower leg "
+                f"with its foot is ({low:g}-{high:g} mm). Give the scan's true units with "
+                "--units (mm, cm, m, in), or rescale it."
+            )
+
+
+def _units(limbs: list[trimesh.Trimesh], given: str | None, name: str) -> tuple[str, list[_Limb]]:
     """The file's units (given, or settled from the first limb's foot), each limb's frame."""
     unit = given or guess_units(np.asarray(limbs[0].vertices))
     meshes = _in_mm(limbs, unit)
-    frames = [_frame(m) for m in meshes]
+    frames = [_frame(m, name) for m in meshes]
     if given is None:
         local = frames[0].to_local(np.asarray(meshes[0].vertices))
         foot = local[local[:, 2] < FOOT_ZONE_MM, 1]
@@ -115,13 +169,20 @@ def _units(limbs: list[trimesh.Trimesh], given: str | None) -> tuple[str, list[_
         settled = settle_units(np.asarray(limbs[0].vertices), max(foot_file, 1e-9))
         if settled != unit:
             unit, meshes = settled, _in_mm(limbs, settled)
-            frames = [_frame(m) for m in meshes]
+            frames = [_frame(m, name) for m in meshes]
     return unit, [_Limb(m, f) for m, f in zip(meshes, frames, strict=True)]
 
 
 def _sides(limbs: list[_Limb], side: str | None, name: str, warnings: list[str]) -> list[_Limb]:
     """The limbs to analyse, each with its side settled (opposite sides; ``side`` kept)."""
-    forced = opposite_sides_needed([limb.frame for limb in limbs])
+    frames = [limb.frame for limb in limbs]
+    forced = opposite_sides_needed(frames)
+    if forced is not None and min(f.side_confidence for f in frames) >= SAME_SIDE_CONFIDENCE:
+        raise ScanError(
+            f"{name}: holds two legs that both look like {frames[0].side} legs (side "
+            f"confidence {frames[0].side_confidence:.2f} and {frames[1].side_confidence:.2f}): "
+            "two scans of one leg? Give each leg its own scan, or a scan of both legs."
+        )
     if forced is not None:
         warnings.append("both legs looked like the same side; sides set from where each stands")
         limbs = [
@@ -231,10 +292,9 @@ def find_legs(
     pieces, debris = split_limbs(raw.vertices, raw.faces)
     if debris:
         warnings.append(f"left out {debris} faces of small loose pieces (scan debris)")
-    if len(pieces) > 2:
-        warnings.append(f"found {len(pieces)} limb-sized pieces; kept the two largest")
-        pieces = pieces[:2]
-    unit, limbs = _units(pieces, units)
+    _check_pieces(pieces, name)
+    unit, limbs = _units(pieces, units, name)
+    _check_size(limbs, unit, units, name)
     limbs = _sides(limbs, side, name, warnings)
     given = _given_landmarks(limbs, overrides, unit, name)
     legs = [
