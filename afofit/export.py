@@ -31,6 +31,7 @@ __all__ = [
     "MESH_SUFFIXES",
     "check_mesh_path",
     "check_out_dir",
+    "check_plot_path",
     "staged_folder",
     "standing_shell",
     "write_atomic",
@@ -279,13 +280,28 @@ def write_gait_plot(analysis: GaitAnalysis, path: Path) -> Path:
     from afofit.report.plots import ankle_cycle_plot
 
     path = Path(path)
+    check_plot_path(path)
+    png = ankle_cycle_plot(analysis.trials)
+    return write_atomic(path, lambda h: h.write(png))
+
+
+def check_plot_path(path: Path) -> None:
+    """Refuse a ``--plot`` path that cannot be written, before any work.
+
+    Raises
+    ------
+    ExportError
+        Not a .png, a folder, or in a folder that does not exist (it is not made: a typo
+        in the path should not leave new folders behind).
+    """
+    path = Path(path)
     if path.suffix.lower() != ".png":
         raise ExportError(f"--plot {path}: the plot is a PNG; give a path ending in .png.")
     if path.is_dir():
         raise ExportError(f"--plot {path}: is a folder; give a file path ending in .png.")
-    png = ankle_cycle_plot(analysis.trials)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(path, lambda h: h.write(png))
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"--plot {path}: no folder {folder}; create it first or plot elsewhere.")
 
 
 def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = None) -> Path:

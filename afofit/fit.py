@@ -57,6 +57,7 @@ from afofit.tuning import OutOfReachError, Tuning, joined, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
     from afofit.gait.analysis import GaitAnalysis
+    from afofit.gait.model import TrialGait
 
 __all__ = [
     "FitResult",
@@ -161,6 +162,7 @@ def analyse_gait(
         trial = analyse_trial(load_gait(path))
         name = Path(path).name
         warnings += [f"{name}: {note}" for note in trial.trial.notes]
+        warnings += [f"{name}: {note}" for note in _running(trial)]
         if side is not None:
             if side not in trial.sides:
                 raise InputError(
@@ -171,6 +173,31 @@ def analyse_gait(
         trials.append(trial)
     prescription = prescribe(trials, clinical)
     return GaitAnalysis(tuple(trials), prescription, clinical, tuple(warnings))
+
+
+#: Above these a trial is running, not walking: cadence (steps/min; brisk walking reaches
+#: about 130-140, running starts near 160) and speed (m/s; people change to running near 2.0).
+RUNNING_CADENCE_STEPS_PER_MIN = 160.0
+RUNNING_SPEED_M_PER_S = 2.0
+
+
+def _running(trial: TrialGait) -> list[str]:
+    """A note for each side of ``trial`` that looks like running (the bands are for walking)."""
+    notes = []
+    for name, gait in trial.sides.items():
+        cadence = gait.mean("cadence_steps_per_min")
+        speed_mm = gait.mean("walking_speed_mm_per_s")
+        speed = None if speed_mm is None else speed_mm / 1000.0
+        if (cadence is not None and cadence > RUNNING_CADENCE_STEPS_PER_MIN) or (
+            speed is not None and speed > RUNNING_SPEED_M_PER_S
+        ):
+            shown = [f"cadence {cadence:.0f} steps/min" if cadence is not None else "",
+                     f"speed {speed:.1f} m/s" if speed is not None else ""]  # fmt: skip
+            notes.append(
+                f"{name} side looks like running ({', '.join(s for s in shown if s)}): the "
+                "normal bands and the prescription are for walking; record a walking trial."
+            )
+    return notes
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,15 @@ def test_gait_bad_options_get_one_line_and_exit_3(args: list[str], phrase: str) 
     assert phrase in result.output
 
 
+def test_a_plot_into_a_missing_folder_is_refused_before_work(tmp_path: Path) -> None:
+    plot = tmp_path / "typo" / "ankle.png"
+    result = runner.invoke(
+        app, ["gait", str(EXAMPLES / "demo_gait_rested.csv"), "--plot", str(plot)]
+    )
+    assert result.exit_code == 5 and "create it first" in result.output
+    assert not plot.parent.exists() and "Traceback" not in result.output
+
+
 def test_gait_bad_file_gets_exit_3_and_no_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "trial.csv"
     bad.write_text("time,left_knee_deg\n0,1\n0.01,2\n")

@@ -285,11 +285,13 @@ def gait(
     ] = None,
 ) -> None:
     """Read gait trials, find the signs of foot drop and prescribe an AFO type and stiffness."""
-    from afofit.export import write_gait_plot
+    from afofit.export import check_plot_path, write_gait_plot
     from afofit.fit import analyse_gait
     from afofit.gait.analysis import gait_to_dict
 
     with _errors():
+        if plot is not None:
+            check_plot_path(plot)  # before any work
         clinical = clinical_inputs(mass, sex, spasticity, contracture, pf_strength,
                              afo_type and afo_type.value, foot_length)  # fmt: skip
         target = stiffness_range(stiffness)

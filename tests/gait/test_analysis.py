@@ -93,3 +93,19 @@ def test_clinician_overrides_win_and_say_so() -> None:
 def test_no_files_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no gait file"):
         analyse_gait([])
+
+
+def test_a_running_trial_is_named_as_one(tmp_path: Path) -> None:
+    """Cadence 240 steps/min at 2.6 m/s: the walking bands do not apply, and it says so."""
+    from afofit.export import write_gait_csv
+    from afofit.fit import analyse_gait
+    from afofit.gait.synthetic import synthetic_trial
+
+    running, _ = synthetic_trial(2, stride_time_s=0.5, stance_frac=0.5, speed_mm_per_s=2600.0)
+    walking, _ = synthetic_trial(2)
+    for name, trial in (("run.csv", running), ("walk.csv", walking)):
+        write_gait_csv(trial, tmp_path / name, body_mass_kg=70.0)
+    notes = analyse_gait([tmp_path / "run.csv", tmp_path / "walk.csv"]).warnings
+    run = [n for n in notes if "looks like running" in n]
+    assert run and all(n.startswith("run.csv:") for n in run), notes
+    assert "for walking" in run[0]
