@@ -72,19 +72,66 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_mesh(path: Path) -> trimesh.Trimesh:
-    """Read one mesh (a multi-body file is concatenated) without processing it."""
+def _content_type(path: Path) -> tuple[str, list[str]]:
+    """The mesh format ``path`` holds, read from its first bytes (the name can be wrong),
+    and a note when it differs from the name's.
+
+    Raises
+    ------
+    ScanError
+        A binary STL whose triangle count disagrees with its length (truncated or corrupt).
+    """
+    named = path.suffix.lower().lstrip(".")
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    size = path.stat().st_size
+    if head.startswith(b"ply"):
+        found = "ply"
+    elif head.lstrip().startswith(b"solid") and b"facet" in head:
+        found = "stl"  # ASCII STL
+    elif named == "stl" and size >= 84:
+        count = int(np.frombuffer(head[80:84], dtype="<u4")[0])
+        if 84 + 50 * count != size:
+            raise ScanError(
+                f"{path.name}: a binary STL whose header says {count} triangles "
+                f"({84 + 50 * count} bytes) but the file has {size} bytes: it is truncated "
+                "or corrupt. Export the scan again."
+            )
+        found = "stl"
+    else:
+        found = named
+    notes = []
+    if found != named:
+        notes.append(f"the file is named .{named} but holds {found.upper()}: read as such")
+    return found, notes
+
+
+def _read_mesh(path: Path) -> tuple[trimesh.Trimesh, list[str]]:
+    """Read one mesh (a multi-body file is concatenated) without processing it, in the
+    format its content shows; with notes on what was odd about the file."""
+    kind, notes = _content_type(path)
     try:
-        loaded = trimesh.load(str(path), force="mesh", process=False)
+        with path.open("rb") as handle:
+            loaded = trimesh.load(handle, file_type=kind, force="mesh", process=False)
+    except IndexError as exc:
+        raise ScanError(
+            f"{path.name}: its faces point at vertices the file does not have ({exc}); the "
+            "file is truncated or corrupt. Export the scan again."
+        ) from exc
     except Exception as exc:  # trimesh raises many types for a corrupt file
         raise ScanError(
-            f"{path.name}: could not be read as a {path.suffix.lstrip('.').upper()} mesh "
+            f"{path.name}: could not be read as a {kind.upper()} mesh "
             f"({type(exc).__name__}: {exc}). Re-export it from the scanner software "
             "as binary STL, PLY or OBJ."
         ) from exc
     if not isinstance(loaded, trimesh.Trimesh):
         raise ScanError(f"{path.name}: holds no triangle mesh. Export the scan as a surface mesh.")
-    return loaded
+    if len(loaded.faces) and int(np.asarray(loaded.faces).max()) >= len(loaded.vertices):
+        raise ScanError(
+            f"{path.name}: its faces point at vertices the file does not have; the file is "
+            "truncated or corrupt. Export the scan again."
+        )
+    return loaded, notes
 
 
 def _merge_vertices(
@@ -154,7 +201,7 @@ def load_scan(path: Path | str) -> RawScan:
         )
     if path.stat().st_size == 0:
         raise ScanError(f"{path.name}: the file is empty (0 bytes). Export the scan again.")
-    mesh = _read_mesh(path)
+    mesh, notes = _read_mesh(path)
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
     faces_in_file = len(faces)
@@ -165,7 +212,7 @@ def load_scan(path: Path | str) -> RawScan:
         )
     if not np.isfinite(vertices).all():
         raise ScanError(f"{path.name}: has vertices that are NaN or infinite; the file is corrupt.")
-    warnings: list[str] = []
+    warnings: list[str] = list(notes)
     vertices, faces = _merge_vertices(vertices, faces)
     keep = _drop_bad_faces(faces, vertices)
     dropped = int((~keep).sum())

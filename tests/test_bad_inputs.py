@@ -69,3 +69,44 @@ def test_a_bad_scan_gets_one_sentence_and_its_exit_code(
     text = " ".join(result.output.split())
     assert text.startswith(f"error: {scan.name}:") and words in text, text
     assert "Traceback" not in result.output and not out.exists()
+
+
+def _stl_bytes() -> bytes:
+    return trimesh.exchange.stl.export_stl(_leg(1))
+
+
+FILES = {
+    # name: (bytes, exit code, words the message must hold)
+    "truncated.stl": (lambda: _stl_bytes()[:-700], 3, "truncated or corrupt"),
+    "out_of_range.obj": (
+        lambda: b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\nf 1 2 99\n", 3,
+        "faces point at vertices the file does not have",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_a_corrupt_file_says_what_is_wrong_with_it(name: str, tmp_path: Path) -> None:
+    make, code, words = FILES[name]
+    scan = tmp_path / name
+    scan.write_bytes(make())
+    result = CliRunner().invoke(app, ["scan", str(scan)])
+    assert result.exit_code == code, result.output
+    text = " ".join(result.output.split())
+    assert text.startswith(f"error: {name}:") and words in text and "Traceback" not in text
+
+
+def test_a_ply_named_stl_is_read_by_its_content(tmp_path: Path) -> None:
+    leg = _leg(1)
+    named = tmp_path / "leg.stl"
+    named.write_bytes(trimesh.exchange.ply.export_ply(leg))
+    right = tmp_path / "leg.ply"
+    right.write_bytes(trimesh.exchange.ply.export_ply(leg))
+    a = CliRunner().invoke(app, ["scan", str(named), "--json"])
+    b = CliRunner().invoke(app, ["scan", str(right), "--json"])
+    assert a.exit_code == b.exit_code == 0, a.output
+    import json
+
+    first, second = json.loads(a.stdout), json.loads(b.stdout)
+    assert any("named .stl but holds PLY" in w for w in first["warnings"])
+    assert first["legs"][0]["landmarks_mm"] == second["legs"][0]["landmarks_mm"]
