@@ -19,6 +19,14 @@ from afofit.fit import FitResult, fit
 from afofit.geometry.checks import Check
 
 
+@pytest.fixture(autouse=True)
+def _no_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's 3D pictures are not what is tested here (and take seconds each)."""
+    import afofit.report.html as html
+
+    monkeypatch.setattr(html, "render_views", lambda shell, skin: b"\x89PNG\r\n\x1a\n")
+
+
 @pytest.fixture(scope="module")
 def fitted(closed_leg: Path) -> FitResult:
     return fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5)

@@ -54,7 +54,11 @@ def test_degenerate_and_duplicate_faces_are_dropped_and_reported(
     [
         (b"", "empty.stl", "empty"),
         (b"solid x\n this is not an stl at all \x00\x01", "bad.stl", "no triangles"),
-        (b"\0" * 80 + (1000).to_bytes(4, "little") + b"\1" * 100, "cut.stl", "truncated or corrupt"),
+        (
+            b"\0" * 80 + (1000).to_bytes(4, "little") + b"\1" * 100,
+            "cut.stl",
+            "truncated or corrupt",
+        ),
         (
             b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
             b"property float z\nend_header\n0 0 0\n1 1 1\n",
