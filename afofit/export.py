@@ -69,9 +69,7 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
             write(handle)
         # mkstemp makes the file private (0600); give it the usual mode for
         # a new file (0666 less the umask) so the lab can share it.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -255,6 +253,7 @@ def _writable(folder: Path) -> bool:
 
 
 def _umask() -> int:
+    """The process's umask (reading it means setting it: set it back at once)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
