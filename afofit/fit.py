@@ -484,15 +484,10 @@ def _reach_by_fe(
         again = tune_design(out.nearest, middle / ratio, predict, radius)
         return joined(out.tuning, again, middle), ratio
     except OutOfReachError as again:
-        params, _, steps, ankle = out.args_for_message
         raise OutOfReachError(
-            params,
-            middle,
-            [*steps, *again.args_for_message[2]],
-            ankle,
-            ratio,
+            out.start, middle, [*out.steps, *again.steps], out.ankle_radius_mm, ratio,
             "; the fast model scaled to FE",
-        ) from again
+        ) from again  # fmt: skip
 
 
 def stiffness_target(target: dict[str, object]) -> tuple[float, float] | None:

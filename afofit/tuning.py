@@ -223,10 +223,13 @@ class OutOfReachError(FitError):
 
     Attributes
     ----------
+    start, steps, ankle_radius_mm : the search's start, every shell it built, and the
+        ankle it sized struts on (to refuse again with the stiffness rescaled, as FE found it).
     nearest : the design of the shell nearest the target (``nearest_step``).
     tuning : the search so far, as a :class:`Tuning` ending on ``nearest``.
-    args_for_message : (params, target, steps, ankle radius): to say it again with the
-        stiffness rescaled (as FE found it).
+
+    ``scale`` multiplies the steps' stiffness (FE's ratio to the fast model), and ``judge``
+    says so in the message.
     """
 
     def __init__(
@@ -238,15 +241,15 @@ class OutOfReachError(FitError):
         scale: float = 1.0,
         judge: str = "",
     ) -> None:
-        stiffer = target > max(s.stiffness_nm_per_deg for s in steps)
+        self.start, self.steps, self.ankle_radius_mm = params, steps, ankle_radius_mm
+        # The direction is judged on the stiffness as stated (scaled), not as predicted.
+        stiffer = target > scale * max(s.stiffness_nm_per_deg for s in steps)
         self.nearest_step = (max if stiffer else min)(steps, key=lambda s: s.stiffness_nm_per_deg)
         self.nearest = replace(params, thickness_mm=self.nearest_step.thickness_mm)
         if self.nearest_step.strut_width_mm is not None:
             self.nearest = with_strut_width(
                 self.nearest, self.nearest_step.strut_width_mm, ankle_radius_mm
             )
-        self.args_for_message = (params, target, steps, ankle_radius_mm)
-        #: the search so far, ending on the nearest shell
         self.tuning = Tuning(
             target, self.nearest, self.nearest_step.stiffness_nm_per_deg, tuple(steps),
             _changes(params, self.nearest, ankle_radius_mm),

@@ -94,3 +94,16 @@ def test_a_target_met_at_the_start_changes_nothing(closed_leg: Path) -> None:
     tuned = tune_design(pls, law(pls) * 1.02, law, RADIUS_MM)
     assert tuned.params == pls and tuned.changed == {} and len(tuned.steps) == 1
     assert not math.isnan(tuned.predicted_nm_per_deg)
+
+
+def test_a_scaled_refusal_judges_its_direction_on_the_scaled_stiffness(closed_leg: Path) -> None:
+    """FE read half the fast model: shells predicted 1.2-1.5 are 0.6-0.75, short of 1.0."""
+    from afofit.tuning import OutOfReachError, TuningStep
+
+    pls = _params(closed_leg, "pls")
+    steps = [TuningStep(5.0, 40.0, 1.2), TuningStep(6.0, 44.0, 1.5)]
+    error = OutOfReachError(pls, 1.0, steps, RADIUS_MM, 0.5, "; scaled")
+    assert error.nearest_step == steps[1] and error.nearest.thickness_mm == 6.0
+    assert "the stiffest shell it reaches measures 0.75 N·m/deg (6 mm, strut 44 mm; scaled)" in str(
+        error
+    )
