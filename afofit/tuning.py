@@ -27,6 +27,7 @@ __all__ = [
     "OutOfReachError",
     "Tuning",
     "TuningStep",
+    "describe_changes",
     "joined",
     "strut_width_mm",
     "tune_design",
@@ -90,6 +91,16 @@ class Tuning:
                 for s in self.steps
             ],
         }
+
+
+def describe_changes(changed: dict[str, Any]) -> str:
+    """``changed`` (fitting.json's ``tuning.changed``: name → [from, to]) in words:
+    "thickness 3.5 → 5.0 mm, strut width 32.0 → 41.2 mm", or "no change needed"."""
+    words = [
+        f"{name.removesuffix('_mm').replace('_', ' ')} {start:.1f} → {end:.1f} mm"
+        for name, (start, end) in changed.items()
+    ]
+    return ", ".join(words) or "no change needed"
 
 
 def strut_width_mm(params: DesignParameters, ankle_radius_mm: float) -> float | None:

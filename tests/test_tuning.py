@@ -107,3 +107,11 @@ def test_a_scaled_refusal_judges_its_direction_on_the_scaled_stiffness(closed_le
     assert "the stiffest shell it reaches measures 0.75 N·m/deg (6 mm, strut 44 mm; scaled)" in str(
         error
     )
+
+
+def test_the_changes_read_the_same_in_the_table_and_the_report() -> None:
+    from afofit.tuning import describe_changes
+
+    changed = {"thickness_mm": [3.5, 5.0], "strut_width_mm": [32.0, 41.18]}
+    assert describe_changes(changed) == "thickness 3.5 → 5.0 mm, strut width 32.0 → 41.2 mm"
+    assert describe_changes({}) == "no change needed"

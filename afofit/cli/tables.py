@@ -8,6 +8,8 @@ from typing import Any
 
 from rich.table import Table
 
+from afofit.tuning import describe_changes
+
 __all__ = ["fit_table", "gait_tables", "scan_table", "stiffness_table"]
 
 
@@ -143,9 +145,7 @@ def _stiffness_cell(block: dict[str, Any] | None) -> str:
         text += f"\n{mark} target {_fmt_range(target, 'N·m/deg')}"
     tuning = block["tuning"]
     if tuning is not None:
-        changes = [f"{k.removesuffix('_mm').replace('_', ' ')} {a:.1f}→{b:.1f} mm"
-                   for k, (a, b) in tuning["changed"].items()]  # fmt: skip
-        text += f"; tuned: {', '.join(changes) or 'no change needed'}"
+        text += f"; tuned: {describe_changes(tuning['changed'])}"
     return text
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from afofit.gait.analysis import metric_rows
 from afofit.report.render import render_views
+from afofit.tuning import describe_changes
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult
@@ -171,12 +172,8 @@ def _stiffness_section(leg: dict[str, Any]) -> str:
     ]  # fmt: skip
     tuning = block["tuning"]
     if tuning is not None:
-        changes = ", ".join(
-            f"{escape(k.removesuffix('_mm').replace('_', ' '))} {a:.1f} → {b:.1f} mm"
-            for k, (a, b) in tuning["changed"].items()
-        )
         rows.append(
-            ("tuned", f"{changes or 'no change needed'} ({len(tuning['steps'])} shells built "
+            ("tuned", f"{escape(describe_changes(tuning['changed']))} ({len(tuning['steps'])} shells built "
                       f"and measured)")
         )  # fmt: skip
     return (
