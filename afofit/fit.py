@@ -417,20 +417,27 @@ def _fit_to_stiffness(
     """
     material, method, voxel = params.material, request.stiffness_method, request.voxel_mm
     skin, local, axis, foot = _leg_local(limb, leg)
-    built: dict[tuple[float, float], ShellGeometry] = {}
+    # The search's last shell: its design's key, the shell, its fixture and fast stiffness.
+    # The tuned design is the last one measured, so its shell is not built (or, with the
+    # fast method, measured) twice.
+    last: dict[str, Any] = {}
     sampled: SkinSamples | None = None
 
     def predict(p: DesignParameters) -> float:
         geometry = build_shell(skin, p, axis, local, foot, voxel_mm=voxel, skin_sampled=sampled)
-        built.clear()
-        built[p.thickness_mm, p.ankle_trim_rad] = geometry
         shell = shell_in_scan(geometry.mesh, leg.frame)
         fixture = fixture_for_leg(leg, np.asarray(shell.vertices))
-        return shell_stiffness(shell, fixture, material, "fast").sagittal_nm_per_deg
+        result = shell_stiffness(shell, fixture, material, "fast")
+        last.update(key=(p.thickness_mm, p.ankle_trim_rad), geometry=geometry,
+                    fixture=fixture, result=result)  # fmt: skip
+        return result.sagittal_nm_per_deg
 
     def fitted(p: DesignParameters) -> tuple[LegFit, Fixture, FEStiffness | FastStiffness]:
-        geometry = built.get((p.thickness_mm, p.ankle_trim_rad))
+        known = last.get("key") == (p.thickness_mm, p.ankle_trim_rad)
+        geometry = last["geometry"] if known else None
         leg_fit = fit_leg(limb, leg, p, voxel, skin_sampled=sampled, geometry=geometry)
+        if known and method == "fast":
+            return leg_fit, last["fixture"], last["result"]
         fixture = fixture_for_leg(leg, np.asarray(leg_fit.shell_scan.vertices))
         return leg_fit, fixture, shell_stiffness(leg_fit.shell_scan, fixture, material, method)
 
