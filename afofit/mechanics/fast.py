@@ -50,6 +50,7 @@ __all__ = [
     "Sections",
     "beam_compliances",
     "beam_model",
+    "beam_peak_stress",
     "calibrated",
     "fast_stiffness",
     "shell_sections",
@@ -149,7 +150,7 @@ def shell_sections(
     z_from_mm: float,
     z_to_mm: float,
     step_mm: float = SECTION_STEP_MM,
-    fibres: int = 64,
+    fibres: int = 0,
 ) -> Sections:
     """The sections of a closed, outward-oriented surface (``vertices`` (n, 3), fixture
     frame, mm; ``faces`` (m, 3)) from ``z_from_mm`` to ``z_to_mm``, one in the middle of
@@ -196,14 +197,15 @@ def shell_sections(
         total(np.where(steep, length, 0.0)), 1e-9
     )
     # The boundary points of each section (thinned to ``fibres``) for the stresses.
-    order = np.argsort(plane, kind="stable")
-    counts = np.bincount(plane, minlength=n)
     fibre = np.full((n, fibres, 2), np.nan)
-    starts = np.cumsum(counts) - counts
-    for j in range(n):
-        rows = order[starts[j] : starts[j] + counts[j]]
-        pick = rows[np.linspace(0, len(rows) - 1, min(fibres, len(rows))).astype(np.int64)]
-        fibre[j, : len(pick)] = p[pick] - (xc[j], yc[j])
+    if fibres:
+        order = np.argsort(plane, kind="stable")
+        counts = np.bincount(plane, minlength=n)
+        starts = np.cumsum(counts) - counts
+        for j in range(n):
+            rows = order[starts[j] : starts[j] + counts[j]]
+            pick = rows[np.linspace(0, len(rows) - 1, min(fibres, len(rows))).astype(np.int64)]
+            fibre[j, : len(pick)] = p[pick] - (xc[j], yc[j])
     return Sections(
         z_mm=heights - _PLANE_OFFSET_MM, area_mm2=area, perimeter_mm=perimeter,
         centroid_mm=np.c_[xc, yc], second_moment_mm4=second, fibre_mm=fibre,
@@ -258,15 +260,11 @@ class BeamModel:
     sections : the shank's sections, fixture frame.
     beam : (2, 2) rotation compliance about x (the axis) and y, rad / N·mm.
     plate : the walls' plate compliance D, rad / N·mm.
-    peak_stress_mpa : the beam's largest bending stress at the fixture's moment, away from
-        the clamp and the cuff; ``peak_at_mm`` (3,) where (fixture frame).
     """
 
     sections: Sections
     beam: Vec
     plate: float
-    peak_stress_mpa: float
-    peak_at_mm: Vec
 
     def compliance(self, kind: str) -> float:
         """The beam's compliance for ``kind``: "guided", "free" (sagittal) or "frontal"."""
@@ -275,9 +273,12 @@ class BeamModel:
         return _held(self.beam, 0 if kind == "guided" else 1)
 
 
-def beam_model(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> BeamModel:
+def beam_model(
+    shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float, fibres: int = 0
+) -> BeamModel:
     """The beam of ``shell`` (scan frame, mm) between ``fixture``'s clamp and cuff, of a
-    material of modulus ``modulus_gpa``.
+    material of modulus ``modulus_gpa``; with up to ``fibres`` boundary points a section
+    for :func:`beam_peak_stress` (none are needed for the stiffness).
 
     Raises
     ------
@@ -286,11 +287,21 @@ def beam_model(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> 
     """
     local = fixture.to_fixture(np.asarray(shell.vertices))
     sections = shell_sections(
-        local, np.asarray(shell.faces), -fixture.clamp_below_mm, fixture.cuff_from_mm
-    )
+        local, np.asarray(shell.faces), -fixture.clamp_below_mm, fixture.cuff_from_mm,
+        fibres=fibres,
+    )  # fmt: skip
     beam, plate = beam_compliances(sections, gpa_to_mpa(modulus_gpa))
-    # Stresses at the stated moment: M_x and, under a guided cuff, the reaction M_y that
-    # keeps the frontal rotation zero; the curvature is J^-1 M / E in each section.
+    return BeamModel(sections, beam, plate)
+
+
+def beam_peak_stress(model: BeamModel, fixture: Fixture) -> tuple[float, Vec]:
+    """The ``model``'s largest bending stress (MPa) at ``fixture``'s moment, away from the
+    clamp and the cuff, and where (3,), fixture frame. Not part of the fast model's answer
+    (it reads too far from FE): the calibration shows how far. ``model`` needs fibres.
+    """
+    sections, beam = model.sections, model.beam
+    # M_x and, under a guided cuff, the reaction M_y that keeps the frontal rotation zero;
+    # the curvature is J^-1 M / E in each section.
     moment = nm_to_nmm(fixture.moment_nm)
     held = -beam[1, 0] / beam[1, 1] * moment if fixture.cuff == "guided" else 0.0
     loads = np.broadcast_to(np.array([moment, held]), (len(sections.z_mm), 2))
@@ -303,7 +314,7 @@ def beam_model(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> 
     stress[~away] = 0.0
     j, i = np.unravel_index(int(np.argmax(stress)), stress.shape)
     at = np.r_[sections.fibre_mm[j, i] + sections.centroid_mm[j], sections.z_mm[j]]
-    return BeamModel(sections, beam, plate, float(stress[j, i]), at)
+    return float(stress[j, i]), at
 
 
 def calibrated(model: BeamModel, kind: str) -> float:
