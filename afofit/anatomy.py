@@ -6,6 +6,7 @@ is :func:`afofit.fit.analyse_scan`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from numpy.typing import NDArray
 from afofit.anthropometry import FOOT_LENGTH_RANGE_MM
 from afofit.errors import LandmarkError, NotALegError
 from afofit.geometry.frames import LegFrame, estimate_frame
+from afofit.geometry.given import check_given_landmarks
 from afofit.geometry.landmarks import LANDMARK_NAMES, detect_landmarks
 from afofit.geometry.measure import LegMeasurements, Sections, measure_leg
 from afofit.jsonready import rounded
@@ -47,6 +49,7 @@ class LegAnatomy:
     source : name → "detected" | "given".
     measurements : limb measurements, mm.
     faces : the leg's face count.
+    warnings : what the user should check about the landmarks they gave.
     """
 
     side: str
@@ -56,6 +59,7 @@ class LegAnatomy:
     source: dict[str, str]
     measurements: LegMeasurements
     faces: int
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,7 @@ def analyse_leg(
     _check_is_leg(local, sections, foot_length, name)
     confidence = dict(found.confidence)
     source = dict.fromkeys(LANDMARK_NAMES, "detected")
+    warnings: list[str] = []
     if overrides:
         for key, point in overrides.items():
             points[key] = frame.to_local(np.asarray(point, dtype=np.float64)[None, :])[0]
@@ -149,6 +154,7 @@ def analyse_leg(
             confidence["ankle_axis_centre"] = min(
                 confidence["lateral_malleolus"], confidence["medial_malleolus"]
             )
+        warnings = _checked(mesh, frame, points, overrides.keys(), f"{name}, {frame.side} leg")
     landmarks = {
         k: (None if p is None else frame.to_scan(p[None, :])[0]) for k, p in points.items()
     }
@@ -165,7 +171,29 @@ def analyse_leg(
         source=source,
         measurements=measurements,
         faces=len(mesh.faces),
+        warnings=tuple(warnings),
     )
+
+
+def _checked(
+    mesh: trimesh.Trimesh,
+    frame: LegFrame,
+    points: dict[str, Vec | None],
+    given: Iterable[str],
+    leg: str,
+) -> list[str]:
+    """Check the given landmarks against the skin (:mod:`afofit.geometry.given`)."""
+    vertices = np.asarray(mesh.vertices)
+    normals = np.asarray(mesh.vertex_normals) @ frame.rotation.T
+    local = frame.to_local(vertices)
+    if float(np.einsum("ij,ij->", local - local.mean(axis=0), normals)) < 0.0:
+        normals = -normals  # inward-wound scan
+    heel, toe = points["heel"], points["toe_tip"]
+    foot = float(toe[1] - heel[1]) if heel is not None and toe is not None else float("nan")
+    return check_given_landmarks(
+        points, given, local, normals, frame.to_local(np.zeros((1, 3)))[0],
+        foot_length_mm=foot, side=frame.side, leg=leg,
+    )  # fmt: skip
 
 
 def _point(p: Vec | None) -> list[float] | None:

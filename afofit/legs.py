@@ -150,11 +150,21 @@ def _check_size(limbs: list[_Limb], unit: str, given: str | None, name: str) -> 
         extent = _extent(limb.mesh)
         if not low <= extent <= high:
             how = "as given by --units" if given else "as detected"
+            advice = _units_advice(extent / SCALE_TO_MM[unit])
             raise ScanError(
                 f"{name}: read in {unit} ({how}) the leg is {extent:.3g} mm long; no lower leg "
-                f"with its foot is ({low:g}-{high:g} mm). Give the scan's true units with "
-                "--units (mm, cm, m, in), or rescale it."
+                f"with its foot is ({low:g}-{high:g} mm). {advice}"
             )
+
+
+def _units_advice(extent_in_file: float) -> str:
+    """What to give as --units for a limb ``extent_in_file`` long in the file's own numbers."""
+    low, high = LIMB_EXTENT_RANGE_MM
+    fits = [u for u, scale in SCALE_TO_MM.items() if low <= extent_in_file * scale <= high]
+    if not fits:
+        return "Rescale the scan to mm, cm, m or in, then give its units with --units."
+    sizes = " or ".join(f"--units {u} ({extent_in_file * SCALE_TO_MM[u]:.0f} mm)" for u in fits)
+    return f"It is a leg's size read with {sizes}: give the scan's true units with --units."
 
 
 def _units(limbs: list[trimesh.Trimesh], given: str | None, name: str) -> tuple[str, list[_Limb]]:
@@ -228,7 +238,7 @@ def _given_landmarks(
 
 def _leg_warnings(leg: LegAnatomy) -> list[str]:
     """What the user should check about one analysed leg."""
-    out = []
+    out = list(leg.warnings)
     if leg.measurements.calf_max_at_scan_top:
         out.append(
             f"{leg.side} leg: the scan ends before the calf's widest point; "

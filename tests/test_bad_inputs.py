@@ -41,7 +41,10 @@ CASES = {
     ),
     "box": (lambda: _box(fine=False), [], 6, "only 12 faces"),
     "fine_box": (lambda: _box(fine=True), [], 6, "not a lower leg with a foot"),
-    "kilometres": (_km, [], 3, "Give the scan's true units with --units"),
+    "kilometres": (_km, [], 3, "Rescale the scan to mm, cm, m or in"),
+    "cm_on_a_mm_scan": (
+        lambda: _leg(1), ["--units", "cm"], 3, "It is a leg's size read with --units mm (",
+    ),
     "kilometres_as_m": (_km, ["--units", "m"], 3, "as given by --units"),
     "three_legs": (
         lambda: trimesh.util.concatenate([_leg(1), _leg(1, shift=400.0), _leg(2, "left", -300.0)]),
@@ -110,3 +113,78 @@ def test_a_ply_named_stl_is_read_by_its_content(tmp_path: Path) -> None:
     first, second = json.loads(a.stdout), json.loads(b.stdout)
     assert any("named .stl but holds PLY" in w for w in first["warnings"])
     assert first["legs"][0]["landmarks_mm"] == second["legs"][0]["landmarks_mm"]
+
+
+TRUTH_KEYS = {
+    "lateral_malleolus": "lateral_malleolus_mm", "medial_malleolus": "medial_malleolus_mm",
+    "ankle_axis_centre": "ankle_joint_centre_mm", "heel": "heel_posterior_mm",
+    "mtp1": "mtp1_joint_mm", "mtp5": "mtp5_joint_mm", "toe_tip": "toe_tip_mm",
+    "knee_centre": "knee_joint_centre_mm", "fibular_head": "fibular_head_mm",
+}  # fmt: skip
+
+
+def _phantom_with_landmarks(
+    tmp_path: Path, seed: int, foot_mm: float = 260.0, calf_mm: float = 360.0
+) -> tuple[Path, dict]:
+    spec = PhantomSpec(seed=seed, foot_length_mm=foot_mm, calf_girth_mm=calf_mm, faces=20000)
+    phantom = make_phantom(spec)
+    scan = tmp_path / f"leg{seed}.stl"
+    phantom.mesh.export(scan)
+    return scan, {k: phantom.truth[v] for k, v in TRUTH_KEYS.items()}
+
+
+@pytest.mark.parametrize(
+    ("seed", "foot_mm", "calf_mm"), [(3, 220, 300), (4, 260, 360), (5, 300, 440)]
+)
+def test_true_landmarks_pass_without_a_warning(
+    seed: int, foot_mm: float, calf_mm: float, tmp_path: Path
+) -> None:
+    import json
+
+    scan, truth = _phantom_with_landmarks(tmp_path, seed, foot_mm, calf_mm)
+    marks = tmp_path / "marks.json"
+    marks.write_text(json.dumps(truth))
+    result = CliRunner().invoke(app, ["scan", str(scan), "--landmarks", str(marks), "--json"])
+    assert result.exit_code == 0, result.output
+    assert not [w for w in json.loads(result.stdout)["warnings"] if "given" in w]
+
+
+def _moved(truth: dict, name: str, by_mm: float, axis: str) -> dict:
+    import numpy as np
+
+    ankle = np.array(truth["ankle_axis_centre"])
+    lateral = np.array(truth["lateral_malleolus"]) - np.array(truth["medial_malleolus"])
+    up = np.array(truth["knee_centre"]) - ankle
+    direction = {"lateral": lateral, "up": up}[axis]
+    point = np.array(truth[name]) + by_mm * direction / np.linalg.norm(direction)
+    return {name: point.tolist()}
+
+
+BAD_LANDMARKS = {
+    # name: (landmarks from the truth, words the message must hold)
+    "100_m_away": (lambda t: _moved(t, "lateral_malleolus", 1e5, "lateral"), "lies 100 m from the skin"),
+    "60_mm_off": (lambda t: _moved(t, "lateral_malleolus", 60.0, "lateral"), "lies 60 mm from the skin"),
+    "swapped": (
+        lambda t: {"lateral_malleolus": t["medial_malleolus"], "medial_malleolus": t["lateral_malleolus"]},
+        "are the two swapped",
+    ),
+    "fibular_head_300_mm_high": (lambda t: _moved(t, "fibular_head", 300.0, "up"), "fibular_head lies"),
+    "in_metres": (
+        lambda t: {"heel": [c / 1000 for c in t["heel"]]}, "lands on the skin if read in m",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LANDMARKS))
+def test_a_given_landmark_off_the_leg_is_refused(case: str, tmp_path: Path) -> None:
+    import json
+
+    make, words = BAD_LANDMARKS[case]
+    scan, truth = _phantom_with_landmarks(tmp_path, 6)
+    marks = tmp_path / "marks.json"
+    marks.write_text(json.dumps(make(truth)))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["fit", str(scan), "--landmarks", str(marks), "-o", str(out)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 3 and text.startswith(f"error: {scan.name}, right leg: "), text
+    assert words in text and "Traceback" not in text and not out.exists()
