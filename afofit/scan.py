@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -20,6 +21,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from afofit.errors import LandmarkError, ScanError
+from afofit.geometry.polygons import triangulate_polygons
 from afofit.geometry.topology import face_components
 
 __all__ = [
@@ -110,6 +112,8 @@ def _read_mesh(path: Path) -> tuple[trimesh.Trimesh, list[str]]:
     """Read one mesh (a multi-body file is concatenated) without processing it, in the
     format its content shows; with notes on what was odd about the file."""
     kind, notes = _content_type(path)
+    if kind == "obj" and _has_polygons(path):
+        return _read_obj_polygons(path), notes
     try:
         with path.open("rb") as handle:
             loaded = trimesh.load(handle, file_type=kind, force="mesh", process=False)
@@ -132,6 +136,45 @@ def _read_mesh(path: Path) -> tuple[trimesh.Trimesh, list[str]]:
             "truncated or corrupt. Export the scan again."
         )
     return loaded, notes
+
+
+#: An OBJ face line with four or more corners (a quad or an n-gon).
+_POLYGON_LINE = re.compile(rb"^f(?:[ \t]+\S+){4,}", re.MULTILINE)
+
+
+def _has_polygons(path: Path) -> bool:
+    """Whether the OBJ file ``path`` has a face of more than three corners."""
+    return _POLYGON_LINE.search(path.read_bytes()) is not None
+
+
+def _read_obj_polygons(path: Path) -> trimesh.Trimesh:
+    """Read an OBJ whose faces include quads or n-gons, triangulating each polygon so its
+    triangles cover it exactly (:func:`afofit.geometry.polygons.triangulate_polygons`)."""
+    points: list[list[str]] = []
+    polygons: list[list[int]] = []
+    try:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("v "):
+                points.append(line.split()[1:4])
+            elif line.startswith("f "):
+                count = len(points)  # negative indices count back from here
+                refs = (int(token.split("/", 1)[0]) for token in line.split()[1:])
+                polygons.append([r - 1 if r > 0 else count + r for r in refs])
+        vertices = np.array(points, dtype=np.float64).reshape(-1, 3)
+    except ValueError as exc:
+        raise ScanError(
+            f"{path.name}: could not be read as an OBJ mesh ({exc}). Re-export it from the "
+            "scanner software as binary STL, PLY or OBJ."
+        ) from exc
+    bad = [p for p in polygons if len(p) < 3 or min(p) < 0 or max(p) >= len(vertices)]
+    if bad:
+        raise ScanError(
+            f"{path.name}: its faces point at vertices the file does not have (a face "
+            f"{[r + 1 for r in bad[0]]} of {len(vertices)} vertices); the file is truncated "
+            "or corrupt. Export the scan again."
+        )
+    faces = triangulate_polygons(vertices, polygons)
+    return trimesh.Trimesh(vertices, faces, process=False, validate=False)
 
 
 def _merge_vertices(

@@ -225,6 +225,27 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     assert (again / "afo.stl").read_bytes() == stl  # byte-identical
     assert (again / "afo-print.stl").read_bytes() == (out / "afo-print.stl").read_bytes()
     assert (again / "fitting.json").read_text() == (out / "fitting.json").read_text()
+    _an_obj_of_polygons_gives_the_same_shell(closed_leg, out, tmp_path)
+
+
+def _an_obj_of_polygons_gives_the_same_shell(scan: Path, fitted: Path, tmp_path: Path) -> None:
+    """The leg as an OBJ of 7-gons (which a plain fan folds into pits) fits the same shell."""
+    import trimesh
+    from typer.testing import CliRunner
+
+    from afofit.cli import app
+    from tests.polygons import polygon_obj
+
+    text, folding = polygon_obj(trimesh.load(scan, process=True))
+    (tmp_path / "leg.obj").write_text(text)
+    out = tmp_path / "from-polygons"
+    args = ["fit", str(tmp_path / "leg.obj"), "-o", str(out), "--thickness", "3"]
+    assert CliRunner().invoke(app, args).exit_code == 0 and folding > 100
+    from scipy.spatial import cKDTree
+
+    shell, before = (trimesh.load(p / "afo.stl") for p in (out, fitted))
+    distance, _ = cKDTree(before.vertices).query(shell.vertices)
+    assert len(shell.faces) == len(before.faces) and float(distance.max()) < 0.05  # mm
 
 
 @pytest.mark.parametrize(

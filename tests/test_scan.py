@@ -136,3 +136,25 @@ def test_bad_landmark_files(tmp_path: Path, text: str, phrase: str) -> None:
     path.write_text(text)
     with pytest.raises(LandmarkError, match=phrase):
         load_landmarks(path)
+
+
+def test_an_obj_of_polygons_reads_as_the_surface_its_triangles_cover(tmp_path: Path) -> None:
+    from afofit.phantom import PhantomSpec, make_phantom
+    from tests.polygons import polygon_obj
+
+    leg = make_phantom(PhantomSpec(seed=1, faces=6000, pose="neutral")).mesh
+    text, folding = polygon_obj(leg)
+    path = tmp_path / "leg.obj"
+    # v/vt/vn references and negative (relative) indices on one face line
+    text = text.replace("\nf 1 ", "\nvt 0 0\nvn 0 0 1\nf 1/1/1 ", 1)
+    first = [int(r.split("/")[0]) for r in text.split("\nf ", 1)[1].split("\n")[0].split()]
+    count = len(leg.vertices)  # the first triangle again, in negative indices: a duplicate
+    text += "f " + " ".join(str(r - count - 1) for r in first) + "\n"
+    path.write_text(text)
+    raw = load_scan(path)
+    fan = trimesh.load(path, force="mesh", process=False)  # a fan from each first corner
+    read = trimesh.Trimesh(raw.vertices, raw.faces, process=False)
+    assert folding > 100  # so many polygons that a plain fan folds
+    assert read.area == pytest.approx(leg.area, rel=1e-4)  # non-planar polygons, other diagonals
+    assert fan.area > leg.area * 1.003, fan.area / leg.area  # the folds a fan lays over it
+    assert "dropped 1 degenerate or duplicate faces" in raw.warnings
