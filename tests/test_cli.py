@@ -145,6 +145,8 @@ def test_gait_command_prints_json_and_writes_the_plot(tmp_path: Path) -> None:
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = runner.invoke(app, ["gait", *files])
     assert table.exit_code == 0 and "prescription" in table.stdout
+    # out-of-range means are marked by a symbol, not colour alone
+    assert "-5.1 ± 3.4 ▼" in table.stdout and "▼ below, ▲ above" in table.stdout
 
 
 @pytest.mark.parametrize(

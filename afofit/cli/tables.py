@@ -49,7 +49,7 @@ def scan_table(data: dict[str, Any]) -> Table:
 
 def gait_tables(data: dict[str, Any]) -> list[Any]:
     """The gait summary from ``data`` (the gait JSON): metrics against normal, flags, prescription."""
-    from afofit.gait.analysis import metric_rows
+    from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
 
     sides = list(data["sides"])
     table = Table(title="Gait, mean ± sd over strides (ankle: dorsiflexion +)")
@@ -57,8 +57,9 @@ def gait_tables(data: dict[str, Any]) -> list[Any]:
     for side in sides:
         table.add_column(f"{side} ({data['sides'][side]['cycles']} strides)", justify="right")
     table.add_column("typical healthy", justify="right")
+    table.caption = f"{BELOW_NORMAL} below, {ABOVE_NORMAL} above the typical healthy range"
     for label, cells, normal in metric_rows(data):
-        shown = ["—" if c is None else f"{'[red]' if c[1] else ''}{c[0]}" for c in cells]
+        shown = ["—" if c is None else f"[red]{c[0]} {c[1]}[/]" if c[1] else c[0] for c in cells]
         table.add_row(label, *shown, normal)
     out_: list[Any] = [table]
     for side in sides:

@@ -18,6 +18,8 @@ from afofit.jsonready import rounded
 from afofit.units import rad_to_deg
 
 __all__ = [
+    "ABOVE_NORMAL",
+    "BELOW_NORMAL",
     "METRIC_LABELS",
     "NORMAL_BANDS",
     "GaitAnalysis",
@@ -60,15 +62,26 @@ METRIC_LABELS: dict[str, str] = {
 }
 
 
-def metric_rows(gait: dict[str, Any]) -> list[tuple[str, list[tuple[str, bool] | None], str]]:
+#: How a table marks a mean below or above the typical healthy band (a symbol, not colour alone).
+BELOW_NORMAL, ABOVE_NORMAL = "▼", "▲"
+
+
+def _mark(mean: float, band: list[float] | None) -> str:
+    if not band:
+        return ""
+    return BELOW_NORMAL if mean < band[0] else ABOVE_NORMAL if mean > band[1] else ""
+
+
+def metric_rows(gait: dict[str, Any]) -> list[tuple[str, list[tuple[str, str] | None], str]]:
     """Rows of the metrics table from a ``gait`` dict (:func:`gait_to_dict`), for renderers.
 
-    Each row: the label; per side ``("mean ± sd", outside the normal band)`` or None when the
-    side lacks the metric; the normal band as text ("" when there is none).
+    Each row: the label; per side ``("mean ± sd", mark)`` or None when the side lacks the
+    metric, the mark :data:`BELOW_NORMAL` or :data:`ABOVE_NORMAL` when the mean lies outside
+    the normal band, else ""; the normal band as text ("" when there is none).
     """
     rows = []
     for key, label in METRIC_LABELS.items():
-        cells: list[tuple[str, bool] | None] = []
+        cells: list[tuple[str, str] | None] = []
         normal = ""
         for side in gait["sides"]:
             m = gait["sides"][side]["metrics"].get(key)
@@ -77,9 +90,7 @@ def metric_rows(gait: dict[str, Any]) -> list[tuple[str, list[tuple[str, bool] |
                 continue
             band = m.get("normal")
             sd = f" ± {m['sd']:.1f}" if m.get("sd") is not None else ""
-            cells.append(
-                (f"{m['mean']:.1f}{sd}", bool(band) and not band[0] <= m["mean"] <= band[1])
-            )
+            cells.append((f"{m['mean']:.1f}{sd}", _mark(m["mean"], band)))
             normal = f"{band[0]:g} to {band[1]:g}" if band else normal
         if any(c is not None for c in cells):
             rows.append((label, cells, normal))

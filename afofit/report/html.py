@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from afofit.gait.analysis import metric_rows
+from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
 from afofit.report.render import render_views
 from afofit.tuning import describe_changes
 
@@ -198,7 +198,9 @@ def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
     rows = [
         f"<tr><td>{escape(label)}</td>"
         + "".join(
-            "<td>—</td>" if c is None else f"<td class='{'fail' if c[1] else ''}'>{c[0]}</td>"
+            "<td>—</td>"
+            if c is None
+            else f"<td class='{'fail' if c[1] else ''}'>{c[0]}{' ' + c[1] if c[1] else ''}</td>"
             for c in cells
         )
         + f"<td>{normal}</td></tr>"
@@ -206,7 +208,8 @@ def gait_section(analysis: Any, gait: dict[str, Any]) -> str:
     ]
     metrics = (
         f"<table><tr><th>mean ± sd over strides</th>{head}<th>typical healthy</th></tr>"
-        f"{''.join(rows)}</table>"
+        f"{''.join(rows)}</table><p class='small'>{BELOW_NORMAL} below, {ABOVE_NORMAL} above "
+        "the typical healthy range.</p>"
     )
     blocks = []
     for side in sides:
