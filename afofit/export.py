@@ -20,6 +20,7 @@ import numpy as np
 import trimesh
 
 from afofit.errors import ExportError
+from afofit.progress import Progress, silent
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult, LegFit
@@ -314,7 +315,9 @@ def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = No
     return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
 
 
-def write_fit(result: FitResult, folder: Path, keep_failed: bool = False) -> list[Path]:
+def write_fit(
+    result: FitResult, folder: Path, keep_failed: bool = False, progress: Progress = silent
+) -> list[Path]:
     """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` as ``folder``.
 
     Everything is rendered in memory, written into a temporary folder beside it, and
@@ -322,7 +325,8 @@ def write_fit(result: FitResult, folder: Path, keep_failed: bool = False) -> lis
     whole new result, or (after any failure or a Ctrl-C) exactly what it held before.
     A leg whose shell failed a check gets no STL, so that nothing unprintable looks
     ready for the slicer, unless ``keep_failed``: then ``afo-FAILED.stl`` and
-    ``afo-print-FAILED.stl``. Returns the paths written.
+    ``afo-print-FAILED.stl``. ``progress`` is told each stage (:mod:`afofit.progress`).
+    Returns the paths written.
 
     Raises
     ------
@@ -335,7 +339,9 @@ def write_fit(result: FitResult, folder: Path, keep_failed: bool = False) -> lis
     folder = Path(folder)
     check_out_dir(folder)
     data = fitting_json(result, keep_failed)
+    progress("drawing the report")
     page = fitting_html(result, data)
+    progress(f"writing {folder}")
     names = []
     with staged_folder(folder) as stage:
         for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):

@@ -51,9 +51,10 @@ from afofit.mechanics.fe import FEStiffness
 from afofit.mechanics.fixture import Fixture, fixture_for_leg
 from afofit.mechanics.stiffness import LegStiffness, shell_stiffness
 from afofit.profiles import builtin_profiles, load_design, load_material
+from afofit.progress import Progress, silent
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
-from afofit.tuning import OutOfReachError, Tuning, joined, tune_design
+from afofit.tuning import OutOfReachError, Tuning, joined, strut_width_mm, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
     from afofit.gait.analysis import GaitAnalysis
@@ -403,6 +404,7 @@ def _fit_to_stiffness(
     params: DesignParameters,
     target: tuple[float, float] | None,
     request: FitRequest,
+    progress: Progress = silent,
 ) -> LegFit:
     """One leg's shell, tuned to ``target`` (unless the thickness was given), and its stiffness.
 
@@ -417,6 +419,7 @@ def _fit_to_stiffness(
     """
     material, method, voxel = params.material, request.stiffness_method, request.voxel_mm
     skin, local, axis, foot = _leg_local(limb, leg)
+    radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
     # The search's last shell: its design's key, the shell, its fixture and fast stiffness.
     # The tuned design is the last one measured, so its shell is not built (or, with the
     # fast method, measured) twice.
@@ -424,6 +427,9 @@ def _fit_to_stiffness(
     sampled: SkinSamples | None = None
 
     def predict(p: DesignParameters) -> float:
+        strut = strut_width_mm(p, radius)
+        struts = "" if strut is None else f", {strut:.0f} mm struts"
+        progress(f"tuning the {leg.side} shell: trying {p.thickness_mm:.2f} mm walls{struts}")
         geometry = build_shell(skin, p, axis, local, foot, voxel_mm=voxel, skin_sampled=sampled)
         shell = shell_in_scan(geometry.mesh, leg.frame)
         fixture = fixture_for_leg(leg, np.asarray(shell.vertices))
@@ -435,20 +441,22 @@ def _fit_to_stiffness(
     def fitted(p: DesignParameters) -> tuple[LegFit, Fixture, FEStiffness | FastStiffness]:
         known = last.get("key") == (p.thickness_mm, p.ankle_trim_rad)
         geometry = last["geometry"] if known else None
+        progress(f"{'checking' if known else 'building and checking'} the {leg.side} shell")
         leg_fit = fit_leg(limb, leg, p, voxel, skin_sampled=sampled, geometry=geometry)
         if known and method == "fast":
             return leg_fit, last["fixture"], last["result"]
         fixture = fixture_for_leg(leg, np.asarray(leg_fit.shell_scan.vertices))
+        progress(f"{'FE' if method == 'fe' else 'fast'} stiffness of the {leg.side} shell")
         return leg_fit, fixture, shell_stiffness(leg_fit.shell_scan, fixture, material, method)
 
     tuning: Tuning | None = None
     correction: float | None = None
     notes: list[str] = []
     middle = None if target is None else 0.5 * (target[0] + target[1])
-    radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
     if middle is not None and request.thickness_mm is None:
         # One sampling of the skin serves every wall up to the material's thickest.
         thickest = material.thickness_range_mm[1]
+        progress(f"sampling the {leg.side} leg's skin")
         sampled = sample_skin(skin, params, axis, local, foot, thickness_mm=thickest)
         try:
             tuning = tune_design(params, middle, predict, radius)
@@ -545,7 +553,9 @@ def _choose_design(
     )
 
 
-def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
+def fit(
+    request: FitRequest | Path | str, /, progress: Progress = silent, **options: Any
+) -> FitResult:
     """Fit AFO shells to a scan: anatomy, design, shell and checks, in memory.
 
     Pure: it reads the inputs and writes nothing (:func:`afofit.export.write_fit`
@@ -558,6 +568,7 @@ def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
     Parameters
     ----------
     request : the request, or the scan's path.
+    progress : told each stage as it begins (:mod:`afofit.progress`).
     options : with a path, the other :class:`~afofit.request.FitRequest` fields
         (``side``, ``design``, ``material``, ``thickness_mm``, ``gait``, ...).
 
@@ -577,8 +588,13 @@ def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
     material = load_material(request.material)
     if request.design is not None:
         load_design(request.design)  # a bad --design fails before any work
+    progress(f"reading {request.scan.name}")
     anatomy, limbs = _fitted_legs(request)
+    if request.gait:
+        count = len(request.gait)
+        progress(f"reading {count} gait trial{'s' * (count > 1)}")
     analysis = _gait_for(request, anatomy) if request.gait else None
+    progress("choosing the design")
     jobs, targets = [], {}
     for leg, limb in zip(anatomy.legs, limbs, strict=True):
         name, targets[leg.side], notes = _choose_design(
@@ -592,7 +608,7 @@ def fit(request: FitRequest | Path | str, /, **options: Any) -> FitResult:
         )  # fmt: skip
         jobs.append((limb, leg, replace(params, warnings=(*params.warnings, *notes))))
     legs = tuple(
-        _fit_to_stiffness(limb, leg, p, stiffness_target(targets[leg.side]), request)
+        _fit_to_stiffness(limb, leg, p, stiffness_target(targets[leg.side]), request, progress)
         for limb, leg, p in jobs
     )
     return FitResult(anatomy=anatomy, legs=legs, request=request, gait=analysis, targets=targets)

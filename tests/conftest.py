@@ -45,3 +45,12 @@ def closed_leg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fit") / "leg.stl"
     write_phantom(PhantomSpec(seed=21, faces=20000, noise_mm=0.15, holes=1), path)
     return path
+
+
+def error_text(output: str) -> str:
+    """What a command said, less the stage log lines it writes when not on a terminal
+    (``afofit   1.2 s  reading leg.stl``), with its whitespace joined."""
+    import re
+
+    said = [line for line in output.splitlines() if not re.match(r"afofit +[\d.]+ s  ", line)]
+    return " ".join(" ".join(said).split())

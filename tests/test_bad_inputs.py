@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from afofit.cli import app
 from afofit.phantom import PhantomSpec, make_phantom
 
+from .conftest import error_text
+
 
 def _leg(seed: int, side: str = "right", shift: float = 0.0) -> trimesh.Trimesh:
     mesh = make_phantom(PhantomSpec(seed=seed, side=side, faces=6000, pose="neutral")).mesh
@@ -69,7 +71,7 @@ def test_a_bad_scan_gets_one_sentence_and_its_exit_code(
     args = [command, str(scan), *options, *(["-o", str(out)] if command == "fit" else [])]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == code, result.output
-    text = " ".join(result.output.split())
+    text = error_text(result.output)
     assert text.startswith(f"error: {scan.name}:") and words in text, text
     assert "Traceback" not in result.output and not out.exists()
 
@@ -95,7 +97,7 @@ def test_a_corrupt_file_says_what_is_wrong_with_it(name: str, tmp_path: Path) ->
     scan.write_bytes(make())
     result = CliRunner().invoke(app, ["scan", str(scan)])
     assert result.exit_code == code, result.output
-    text = " ".join(result.output.split())
+    text = error_text(result.output)
     assert text.startswith(f"error: {name}:") and words in text and "Traceback" not in text
 
 
@@ -185,6 +187,6 @@ def test_a_given_landmark_off_the_leg_is_refused(case: str, tmp_path: Path) -> N
     marks.write_text(json.dumps(make(truth)))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["fit", str(scan), "--landmarks", str(marks), "-o", str(out)])
-    text = " ".join(result.output.split())
+    text = error_text(result.output)
     assert result.exit_code == 3 and text.startswith(f"error: {scan.name}, right leg: "), text
     assert words in text and "Traceback" not in text and not out.exists()

@@ -195,6 +195,12 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     assert result.exit_code == 0, result.output
     names = ["afo-print.stl", "afo.stl", "fitting.json", "report.html"]
     assert sorted(p.name for p in out.iterdir()) == names
+    # not on a terminal: one line per stage on stderr, with the time since the start
+    stages = [line.split(" s  ", 1)[1] for line in result.output.splitlines() if " s  " in line]
+    assert stages == [
+        f"reading {closed_leg.name}", "choosing the design", "building and checking the right "
+        "shell", "fast stiffness of the right shell", "drawing the report", f"writing {out}", "done",
+    ], result.output  # fmt: skip
     data = json.loads((out / "fitting.json").read_text())
     for key in ("afofit_version", "inputs", "side", "frame", "landmarks_mm", "measurements_mm",
                 "design", "shell", "checks", "warnings"):  # fmt: skip

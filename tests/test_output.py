@@ -132,7 +132,7 @@ def test_a_failed_brace_exits_7_and_writes_nothing_printable(
     import importlib
 
     fit_module = importlib.import_module("afofit.fit")
-    monkeypatch.setattr(fit_module, "fit", lambda request: failed(fitted))
+    monkeypatch.setattr(fit_module, "fit", lambda request, progress: failed(fitted))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["fit", "leg.stl", "-o", str(out)])
     assert result.exit_code == 7, result.output
@@ -156,7 +156,9 @@ def test_the_place_is_checked_before_any_work(
 
     fit_module = importlib.import_module("afofit.fit")
     monkeypatch.setattr(export, "_writable", lambda folder: False)
-    monkeypatch.setattr(fit_module, "fit", lambda request: pytest.fail("work before the check"))
+    monkeypatch.setattr(
+        fit_module, "fit", lambda request, progress: pytest.fail("work before the check")
+    )
     result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(tmp_path / "out")])
     assert result.exit_code == 5 and "permission denied" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()

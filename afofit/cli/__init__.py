@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -36,6 +37,9 @@ from afofit.cli.options import (
 from afofit.cli.tables import fit_table, gait_tables, scan_table
 from afofit.errors import AfofitError, ChecksFailedError
 from afofit.version import __version__
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     name="afofit",
@@ -72,6 +76,53 @@ def _errors() -> Iterator[None]:
     except AfofitError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+
+
+class _Stages:
+    """Long work's stages on stderr, with their times: on a terminal, a spinner per stage that
+    turns into a tick and the time it took; elsewhere (a log, a pipe), one line per stage.
+    Use as the ``progress`` callback of the core (:mod:`afofit.progress`)."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.console = console
+        self.started = time.perf_counter()
+        self.task: TaskID | None = None
+        self.live: Progress | None = None
+        if console.is_terminal:
+            self.live = Progress(
+                SpinnerColumn(finished_text="[green]✓[/]"),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+            )
+
+    def __enter__(self) -> _Stages:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __call__(self, stage: str) -> None:
+        if self.live is None:
+            elapsed = time.perf_counter() - self.started
+            self.console.print(f"afofit {elapsed:6.1f} s  {stage}", highlight=False, soft_wrap=True)
+            return
+        self._finish()
+        self.task = self.live.add_task(stage, total=1)
+
+    def _finish(self) -> None:
+        if self.live is not None and self.task is not None:
+            self.live.update(self.task, completed=1)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self._finish()
+        if self.live is not None:
+            self.live.stop()
+        if kind is None:
+            elapsed = time.perf_counter() - self.started
+            self.console.print(f"afofit {elapsed:6.1f} s  done", highlight=False)
 
 
 def _busy(message: str, work: Callable[[], T]) -> T:
@@ -236,8 +287,9 @@ def fit(
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
-    result = _busy(f"Fitting an AFO to {scan_path.name}…", lambda: fit_afo(request))
-    _busy(f"Writing {out_dir}/…", lambda: write_fit(result, out_dir, keep_failed))
+    with _errors(), _Stages(err) as stages:
+        result = fit_afo(request, progress=stages)
+        write_fit(result, out_dir, keep_failed, progress=stages)
     data = fitting_json(result, keep_failed)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
