@@ -56,7 +56,7 @@ def test_refuses_a_residual_limb_without_a_foot() -> None:
 def test_scan_json_contract(phantom_file: Path) -> None:
     result = runner.invoke(app, ["scan", str(phantom_file), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["units_detected"] in {"mm", "cm", "m", "in"}
     assert isinstance(data["scale_to_mm"], float)
     assert isinstance(data["faces"], int)
@@ -195,7 +195,7 @@ def test_fit_and_stiffness_say_which_method_and_fixture(closed_leg: Path, tmp_pa
     assert block["frontal_nm_per_deg"] is None and block["peak_stress_mpa"] is None  # FE's alone
     again = CliRunner().invoke(app, ["stiffness", str(out), "--method", "fast", "--json"])
     assert again.exit_code == 0, again.output
-    leg = json.loads(again.output)["legs"][0]
+    leg = json.loads(again.stdout)["legs"][0]
     # The same shell read back (the STL stores float32) and the fixture rebuilt from the
     # landmarks fitting.json recorded: the same number to well within the model's error.
     assert leg["predicted_nm_per_deg"] == pytest.approx(block["predicted_nm_per_deg"], rel=2e-3)

@@ -383,10 +383,8 @@ def stiffness(
     from afofit.cli.tables import stiffness_table
     from afofit.mechanics.stiffness import fitted_brace_stiffness, stiffness_to_dict
 
-    braces = _busy(
-        f"{method.upper()} stiffness of {fit_dir}…",
-        lambda: fitted_brace_stiffness(fit_dir, method, h),
-    )
+    with _errors(), _Stages(err) as stages:
+        braces = fitted_brace_stiffness(fit_dir, method, h, progress=stages)
     data = stiffness_to_dict(braces)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -24,6 +24,7 @@ from afofit.mechanics.fast import ERROR_VS_FE, SECTION_STEP_MM, FastStiffness, f
 from afofit.mechanics.fe import DEFAULT_H_MM, FEStiffness, fe_stiffness
 from afofit.mechanics.fixture import Fixture, standard_fixture
 from afofit.profiles import Material, load_material
+from afofit.progress import Progress, silent
 from afofit.request import STIFFNESS_METHODS
 from afofit.scan import load_scan
 from afofit.tuning import TOLERANCE, Tuning
@@ -144,10 +145,13 @@ def _leg_stiffness(folder: Path, leg: dict[str, Any], method: str, h_mm: float) 
 
 
 def fitted_brace_stiffness(
-    folder: Path | str, method: str = "fe", h_mm: float = DEFAULT_H_MM
+    folder: Path | str,
+    method: str = "fe",
+    h_mm: float = DEFAULT_H_MM,
+    progress: Progress = silent,
 ) -> tuple[BraceStiffness, ...]:
     """The stiffness of each leg's brace in a fitting's ``folder`` by ``method`` (FE:
-    tetrahedra ``h_mm`` apart).
+    tetrahedra ``h_mm`` apart); ``progress`` is told each leg (:mod:`afofit.progress`).
 
     Raises
     ------
@@ -161,8 +165,14 @@ def fitted_brace_stiffness(
     if method not in STIFFNESS_METHODS:
         raise InputError(f"stiffness method {method!r}: use one of {', '.join(STIFFNESS_METHODS)}.")
     folder = Path(folder)
+    progress(f"reading {folder / 'fitting.json'}")
     data = _fitting(folder)
-    return tuple(_leg_stiffness(folder, leg, method, h_mm) for leg in data["legs"])
+    braces = []
+    for leg in data["legs"]:
+        how = f"FE (tetrahedra {h_mm:g} mm)" if method == "fe" else "fast model"
+        progress(f"stiffness of the {leg.get('side', '')} brace by {how}")
+        braces.append(_leg_stiffness(folder, leg, method, h_mm))
+    return tuple(braces)
 
 
 def stiffness_block(stiffness: LegStiffness) -> dict[str, Any]:

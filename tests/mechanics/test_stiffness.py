@@ -28,10 +28,12 @@ def test_a_fitted_pls_reads_within_the_published_range(
 
     write_fit(fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5), tmp_path)
     braces = stiffness.fitted_brace_stiffness(tmp_path)  # the FE, once
-    monkeypatch.setattr(stiffness, "fitted_brace_stiffness", lambda folder, method, h: braces)
+    monkeypatch.setattr(
+        stiffness, "fitted_brace_stiffness", lambda folder, method, h, progress: braces
+    )
     result = CliRunner().invoke(app, ["stiffness", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
-    leg = json.loads(result.output)["legs"][0]
+    leg = json.loads(result.stdout)["legs"][0]
     # A 3 mm polypropylene PLS: 0.1-1.5 N·m/deg (reference §1.2); the pure moment reads lower.
     assert 0.1 <= leg["predicted_nm_per_deg"] <= 1.5
     assert leg["lower_bound_nm_per_deg"] < leg["predicted_nm_per_deg"]
