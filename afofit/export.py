@@ -218,34 +218,39 @@ def staged_folder(folder: Path) -> Iterator[Path]:
     """
     folder = Path(folder)
     parent = folder.resolve().parent
+    stage: Path | None = None
     try:
-        stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=parent))
-    except OSError as exc:
-        raise ExportError(f"{parent}: cannot write here ({exc.strerror}).") from exc
-    try:
+        with _sigint_deferred():  # a Ctrl-C here waits until ``stage`` names what to remove
+            stage = _mkdtemp(parent, folder.name)
         yield stage
         stage.chmod(0o777 & ~_umask())  # mkdtemp makes it private: the usual mode instead
-        old = None
-        try:
-            with _sigint_deferred():
-                if folder.exists():
-                    old = parent / f".{folder.name}.{stage.name.split('.')[-2]}.old"
-                    folder.rename(old)
-                try:
-                    stage.rename(folder)
-                except OSError:
-                    if old is not None:
-                        old.rename(folder)  # the previous content back in place
-                        old = None
-                    raise
-        finally:  # also when a held Ctrl-C is raised: the new result is in place
+        with _sigint_deferred():  # a Ctrl-C waits for the swap and the old folder's removal
+            old = None
+            if folder.exists():
+                old = parent / f".{folder.name}.{stage.name.split('.')[-2]}.old"
+                folder.rename(old)
+            try:
+                stage.rename(folder)
+            except OSError:
+                if old is not None:
+                    old.rename(folder)  # the previous content back in place
+                raise
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         raise ExportError(f"{folder}: cannot move the result into place ({exc.strerror}).") from exc
     finally:
-        if stage.exists():
-            shutil.rmtree(stage, ignore_errors=True)
+        with _sigint_deferred():  # nor may it leave the stage half removed
+            if stage is not None and stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+
+
+def _mkdtemp(parent: Path, name: str) -> Path:
+    """A new private folder ``.NAME.XXXXXXXX.partial`` in ``parent``."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise ExportError(f"{parent}: cannot write here ({exc.strerror}).") from exc
 
 
 def _writable(folder: Path) -> bool:

@@ -162,3 +162,52 @@ def test_the_place_is_checked_before_any_work(
     result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(tmp_path / "out")])
     assert result.exit_code == 5 and "permission denied" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_ctrl_c_as_the_temporary_folder_is_made_leaves_nothing(
+    fitted: FitResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT just after the temporary folder exists, before its name is known to the writer."""
+    import tempfile
+
+    real = tempfile.mkdtemp
+
+    def made_then_interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return made
+
+    monkeypatch.setattr(tempfile, "mkdtemp", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_fit(fitted, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("stage", ["choosing the design", "drawing the report", "writing"])
+def test_ctrl_c_at_any_stage_of_fit_leaves_the_old_or_the_whole_new_result(
+    closed_leg: Path, tmp_path: Path, stage: str
+) -> None:
+    """A real ``afofit fit`` in a subprocess, sent SIGINT as it logs ``stage`` on stderr."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fitting.json").write_text('{"afofit_version": "earlier"}')
+    (out / "afo.stl").write_bytes(b"an earlier brace")
+    before = snapshot(out)
+    args = [sys.executable, "-m", "afofit", "fit", str(closed_leg), "-o", str(out)]
+    run = subprocess.Popen(
+        [*args, "--design", "pls", "--thickness", "3"], stderr=subprocess.PIPE, text=True
+    )
+    assert run.stderr is not None
+    for line in run.stderr:
+        if line.split(" s  ", 1)[-1].startswith(stage):
+            run.send_signal(signal.SIGINT)
+            break
+    run.stderr.read()
+    assert run.wait(timeout=120) != 0
+    after = snapshot(out)
+    new = sorted(after) == ["afo-print.stl", "afo.stl", "fitting.json", "report.html"]
+    assert after == before or (new and b'"afofit_version": "earlier"' not in after["fitting.json"])
+    assert leftovers(tmp_path) == []
