@@ -147,17 +147,39 @@ def write_mesh(mesh: trimesh.Trimesh, path: Path, units: str = "mm") -> Path:
 def write_phantom(spec: PhantomSpec, path: Path) -> tuple[Path, Path]:
     """Build the phantom ``spec`` asks for; write its mesh to ``path``.
 
-    Its ground truth goes to ``<stem>.truth.json`` beside it.
+    Its ground truth goes to ``<stem>.truth.json`` beside it, naming the mesh file
+    (``mesh_file``); a truth file of another mesh (``leg.ply`` beside a new ``leg.stl``)
+    is not overwritten.
+
+    Raises
+    ------
+    ExportError
+        The path cannot take a mesh, or its truth file belongs to another mesh.
     """
     from afofit.phantom import make_phantom
 
     path = Path(path)
     check_mesh_path(path)
-    built = make_phantom(spec)
     truth_path = path.with_suffix(".truth.json")
+    owner = _truth_owner(truth_path)
+    if owner not in (None, path.name):
+        raise ExportError(
+            f"{truth_path}: holds the ground truth of {owner}; writing {path.name} would "
+            f"replace it. Give the new phantom another name (or remove {owner} and its truth)."
+        )
+    built = make_phantom(spec)
     write_mesh(built.mesh, path, units=spec.units)
-    write_json(built.truth, truth_path)
+    write_json({"mesh_file": path.name, **built.truth}, truth_path)
     return path, truth_path
+
+
+def _truth_owner(truth_path: Path) -> str | None:
+    """The mesh file a phantom's truth file names (None: no such file, or it names none)."""
+    try:
+        owner = json.loads(truth_path.read_text(encoding="utf-8")).get("mesh_file")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return owner if isinstance(owner, str) else None
 
 
 def check_out_dir(folder: Path) -> None:

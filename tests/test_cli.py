@@ -106,8 +106,15 @@ def test_phantom_command_writes_mesh_and_truth(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     truth = json.loads((tmp_path / "leg.truth.json").read_text())
-    assert truth["units_in_file"] == "cm"
+    assert truth["units_in_file"] == "cm" and truth["mesh_file"] == "leg.ply"
     assert out.stat().st_size > 0
+    # leg.stl beside it would take leg.truth.json: refused, the first truth kept
+    other = runner.invoke(app, ["phantom", str(tmp_path / "leg.stl"), "--faces", "8000"])
+    assert other.exit_code == 5 and "holds the ground truth of leg.ply" in other.output
+    assert json.loads((tmp_path / "leg.truth.json").read_text()) == truth
+    assert not (tmp_path / "leg.stl").exists()
+    again = runner.invoke(app, ["phantom", str(out), "--faces", "8000", "--seed", "3"])
+    assert again.exit_code == 0  # the same mesh again: its own truth is replaced
 
 
 def test_phantom_refuses_a_bad_output_before_work(tmp_path: Path) -> None:
