@@ -17,5 +17,5 @@ Progress = Callable[[str], None]
 
 
 def silent(stage: str) -> None:
-    """A :data:`Progress` that reports nothing."""
+    """A :data:`Progress` that reports nothing: ``stage`` is dropped."""
     del stage
