@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import trimesh
 from typer.testing import CliRunner
@@ -190,3 +191,64 @@ def test_a_given_landmark_off_the_leg_is_refused(case: str, tmp_path: Path) -> N
     text = error_text(result.output)
     assert result.exit_code == 3 and text.startswith(f"error: {scan.name}, right leg: "), text
     assert words in text and "Traceback" not in text and not out.exists()
+
+
+EXAMPLE_GAIT = Path(__file__).resolve().parents[1] / "examples" / "demo_gait_rested.csv"
+
+
+def _gait_csv(change) -> str:  # type: ignore[no-untyped-def]
+    """The demo trial with ``change(header, rows)`` applied to its data rows."""
+    lines = EXAMPLE_GAIT.read_text().splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("time"))
+    rows = [line.split(",") for line in lines[head + 1 :]]
+    rows = change(lines[head].split(","), rows)
+    return "\n".join([*lines[: head + 1], *(",".join(r) for r in rows)]) + "\n"
+
+
+def _scaled_ankle(factor: float):  # type: ignore[no-untyped-def]
+    def change(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        k = header.index("left_ankle_deg")
+        for row in rows:
+            row[k] = f"{float(row[k]) * factor:.6g}"
+        return rows
+
+    return change
+
+
+def _infinite(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    rows[40][header.index("left_ankle_deg")] = "inf"
+    return rows
+
+
+BAD_GAIT = {
+    # name: (change to the demo trial, words the message must hold)
+    "one_row": (lambda header, rows: rows[:1], "no complete stride to analyse: 1 sample"),
+    "ankle_x1000": (_scaled_ankle(1000.0), "the left ankle angle reaches"),
+    "an_inf_cell": (_infinite, "line 44, column 'left_ankle_deg': 'inf' is not a finite number"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_GAIT))
+def test_a_bad_gait_file_gets_one_sentence_naming_it(case: str, tmp_path: Path) -> None:
+    change, words = BAD_GAIT[case]
+    trial = tmp_path / f"{case}.csv"
+    trial.write_text(_gait_csv(change))
+    result = CliRunner().invoke(app, ["gait", str(trial)])
+    text = error_text(result.output)
+    assert result.exit_code == 3 and text.startswith(f"error: {trial.name}: "), text
+    assert words in text and "Traceback" not in text
+
+
+def test_ankle_angles_in_radians_draw_a_note(tmp_path: Path) -> None:
+    import json
+
+    trial = tmp_path / "radians.csv"
+    trial.write_text(_gait_csv(_scaled_ankle(np.pi / 180.0)))
+    result = CliRunner().invoke(app, ["gait", str(trial), "--json"])
+    notes = json.loads(result.stdout)["warnings"] if result.exit_code == 0 else [result.output]
+    assert any("if the file holds radians, convert them to degrees" in n for n in notes), notes
+
+
+def test_brackets_in_a_name_are_printed_as_they_are(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "scan[red].stl")])
+    assert result.exit_code == 3 and "scan[red].stl: no such file" in result.output

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from afofit.cli.options import (
@@ -74,7 +75,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except AfofitError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -106,10 +107,11 @@ class _Stages:
     def __call__(self, stage: str) -> None:
         if self.live is None:
             elapsed = time.perf_counter() - self.started
-            self.console.print(f"afofit {elapsed:6.1f} s  {stage}", highlight=False, soft_wrap=True)
+            line = f"afofit {elapsed:6.1f} s  {stage}"
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
             return
         self._finish()
-        self.task = self.live.add_task(stage, total=1)
+        self.task = self.live.add_task(escape(stage), total=1)
 
     def _finish(self) -> None:
         if self.live is not None and self.task is not None:
@@ -166,7 +168,7 @@ def phantom(
         open_sole=open_sole, reaches_knee=knee,
     )  # fmt: skip
     mesh_path, truth_path = _busy("Building the phantom…", lambda: write_phantom(spec, out_path))
-    out.print(f"wrote {mesh_path} and {truth_path}")
+    out.print(f"wrote {mesh_path} and {truth_path}", markup=False)
 
 
 @app.command()
@@ -199,7 +201,7 @@ def scan(
         return
     out.print(scan_table(data))
     for warning in data["warnings"]:
-        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 @app.command()
@@ -262,7 +264,7 @@ def fit(
         str,
         typer.Option(
             help="How the stiffness is predicted and the tuning judged: fast (the calibrated "
-            "model) or fe (finite elements, ~1 min a shell, needs afofit[fe])."
+            "model) or fe (finite elements, ~1 min a shell, needs afofit\\[fe])."
         ),
     ] = "fast",
     mass: MassOpt = None,
@@ -296,8 +298,8 @@ def fit(
     else:
         out.print(fit_table(data))
         for warning in data["warnings"]:
-            out.print(f"[yellow]warning:[/] {warning}", highlight=False)
-        out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})")
+            out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        out.print(f"wrote {out_dir}/ (report: {out_dir / 'report.html'})", markup=False)
     if not result.passed:
         failed = sorted({c.name for leg in result.legs for c in leg.checks if not c.passed})
         kept = (
@@ -362,9 +364,9 @@ def gait(
     for part in gait_tables(data):
         out.print(part, highlight=False)
     for warning in data["warnings"]:
-        out.print(f"[yellow]note:[/] {warning}", highlight=False)
+        out.print(f"[yellow]note:[/] {escape(warning)}", highlight=False)
     if plot is not None:
-        out.print(f"wrote {plot}")
+        out.print(f"wrote {plot}", markup=False)
 
 
 @app.command()
@@ -374,7 +376,7 @@ def stiffness(
     ],
     method: Annotated[
         str,
-        typer.Option(help="fe: finite elements (needs afofit[fe]); fast: the calibrated model."),
+        typer.Option(help="fe: finite elements (needs afofit\\[fe]); fast: the calibrated model."),
     ] = "fe",
     h: Annotated[float, typer.Option(help="Tetrahedron size, mm (4 is converged to 2 %).")] = 4.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from afofit.tuning import describe_changes
@@ -72,7 +73,9 @@ def gait_tables(data: dict[str, Any]) -> list[Any]:
                 f"  prescription: [bold]{rx['afo_type']}[/]"
                 + (f", {k[0]:.2f}–{k[1]:.2f} N·m/deg" if k else "")
             )
-            lines += [f"  · {r['text']} [dim]({r['source']})[/]" for r in rx["rationale"]]
+            lines += [
+                f"  · {escape(r['text'])} [dim]({escape(r['source'])})[/]" for r in rx["rationale"]
+            ]
         out_.append("\n".join(lines))
     return out_
 
@@ -118,9 +121,9 @@ def fit_table(data: dict[str, Any]) -> Table:
         for leg in legs:
             c = leg["checks"][i]
             cells.append(
-                f"[green]pass[/] {c['detail']}"
+                f"[green]pass[/] {escape(c['detail'])}"
                 if c["passed"]
-                else f"[bold red]FAIL[/] {c['detail']}"
+                else f"[bold red]FAIL[/] {escape(c['detail'])}"
             )
         table.add_row(check["name"], *cells)
     return table

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -229,6 +230,12 @@ def _circumduction(toe_xy: NDArray[np.float64], direction: NDArray[np.float64], 
     return float(np.nanmax(outward))
 
 
+#: A trial shorter than this, or with fewer samples, cannot hold a stride (one takes about
+#: 1 s; 0.5 s is a fast runner's), and its events cannot be searched for.
+MIN_DURATION_S = 0.5
+MIN_SAMPLES = 10
+
+
 def analyse_trial(
     trial: GaitTrial,
     events: dict[str, EventTimes] | None = None,
@@ -258,6 +265,13 @@ def analyse_trial(
     GaitError
         No side has an ankle angle and a complete stride (strike, foot off, strike).
     """
+    duration = float(trial.time_s[-1] - trial.time_s[0])
+    if len(trial.time_s) < MIN_SAMPLES or duration < MIN_DURATION_S:
+        raise GaitError(
+            f"{Path(trial.path).name}: no complete stride to analyse: {len(trial.time_s)} "
+            f"sample{'s' * (len(trial.time_s) != 1)} over {duration:.2f} s (a stride takes about "
+            f"1 s). Export the whole trial, at least {MIN_DURATION_S:g} s of walking."
+        )
     if events is None:
         events, events_source = events_for(trial, use_file_events)
     direction = None

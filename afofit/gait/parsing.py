@@ -26,6 +26,7 @@ from afofit.gait.model import EventTimes, GaitTrial
 from afofit.gait.registry import FORMATS
 
 __all__ = [
+    "MAX_ANKLE_RAD",
     "MAX_GAP_S",
     "Array",
     "Key",
@@ -44,6 +45,13 @@ __all__ = [
 #: cubic through the neighbours cannot miss a foot strike or a swing peak, long enough to
 #: bridge the marker dropouts of a routine lab capture.
 MAX_GAP_S = 0.1
+
+#: An ankle's sagittal angle stays within about -50°..+30° in life; beyond ±90° the column
+#: is not an ankle angle in degrees.
+MAX_ANKLE_RAD = float(np.radians(90.0))
+#: A walking ankle moves through 15-30° a stride (even a dropped foot through several);
+#: under 2° over a trial of a stride or more the column is likely radians read as degrees.
+MIN_ANKLE_SPAN_RAD = float(np.radians(2.0))
 
 Array = NDArray[np.float64]
 Key = tuple[str, str]
@@ -103,7 +111,7 @@ def parse_numbers(
         picked = [(row[j].strip() if j < len(row) else "") or "nan" for j in keep]
         cells.append([c.replace(",", ".") for c in picked] if comma else picked)
     try:
-        return np.array(cells, dtype=np.float64).reshape(len(rows), len(keep))
+        values = np.array(cells, dtype=np.float64).reshape(len(rows), len(keep))
     except ValueError:
         for row, line in zip(cells, lines, strict=True):
             for j, cell in zip(keep, row, strict=True):
@@ -116,6 +124,15 @@ def parse_numbers(
                         "Fix the cell, or leave it blank for a missing sample.",
                     ) from None
         raise  # pragma: no cover - numpy and float() agree on what a number is
+    infinite = np.argwhere(np.isinf(values))
+    if len(infinite):
+        i, k = (int(v) for v in infinite[0])
+        raise fail(
+            path,
+            f"line {lines[i]}, column '{columns[keep[k]]}': '{cells[i][k]}' is not a finite number",
+            "Fix the cell, or leave it blank for a missing sample.",
+        )
+    return values
 
 
 def data_rows(lines: list[str], start: int) -> tuple[list[list[str]], list[int]]:
@@ -254,12 +271,31 @@ def build_trial(
     The arguments are :class:`GaitTrial`'s (``path``, ``rate_hz``, ``time_s``,
     ``angles_rad``, ``events``, ``body_mass_kg``), with ``markers_mm`` already +z up (the pelvis
     array may be shared by both sides) and ``notes`` the format reader's own. Raises
-    :class:`GaitError` for no rows, or when every ankle angle is NaN throughout (an ankle
-    counts as empty when its sagittal component is).
+    :class:`GaitError` for no rows, an ankle angle beyond ±90° (not an ankle angle in
+    degrees), or when every ankle angle is NaN throughout (an ankle counts as empty when its
+    sagittal component is).
     """
     if len(time_s) == 0:
         raise fail(path, "holds no data rows", "Export the trial again with its frames.")
     all_notes = list(notes)
+    for (side, joint), values in angles_rad.items():
+        sagittal = values[:, 0][np.isfinite(values[:, 0])]
+        if joint != "ankle" or not len(sagittal):
+            continue
+        reach = float(np.abs(sagittal).max())
+        if np.ptp(sagittal) < MIN_ANKLE_SPAN_RAD and time_s[-1] - time_s[0] >= 1.0:
+            all_notes.append(
+                f"the {side} ankle angle spans only {np.degrees(np.ptp(sagittal)):.1f}° over the "
+                "trial: if the file holds radians, convert them to degrees"
+            )
+        if reach > MAX_ANKLE_RAD:
+            raise fail(
+                path,
+                f"the {side} ankle angle reaches {np.degrees(reach):.0f}°, beyond any ankle's "
+                f"±{np.degrees(MAX_ANKLE_RAD):.0f}°",
+                "Check that the column holds the ankle's sagittal angle in degrees "
+                "(dorsiflexion positive), not another signal or unit.",
+            )
     angles: dict[Key, Array] = {}
     empty: list[str] = []  # signals NaN throughout: dropped, not carried
     for (side, joint), values in angles_rad.items():
