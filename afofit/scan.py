@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -21,8 +20,8 @@ import trimesh
 from numpy.typing import NDArray
 
 from afofit.errors import LandmarkError, ScanError
-from afofit.geometry.polygons import triangulate_polygons
 from afofit.geometry.topology import face_components
+from afofit.objfile import read_obj
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -74,6 +73,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: The first word of the lines of an OBJ file.
+_OBJ_KEYWORDS = frozenset(
+    {b"v", b"vn", b"vt", b"vp", b"f", b"l", b"p", b"o", b"g", b"s", b"mtllib", b"usemtl"}
+)
+
+
+def _looks_like_obj(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes) reads as OBJ text: every complete line a
+    comment, blank, or one of OBJ's statements, and at least one vertex."""
+    lines = head.split(b"\n")[:-1] if len(head) == 1 << 16 else head.split(b"\n")
+    words = [line.split(maxsplit=1)[0] for line in lines if line.strip()]
+    statements = [w for w in words if not w.startswith(b"#")]
+    return b"v" in statements and all(w in _OBJ_KEYWORDS for w in statements)
+
+
 def _content_type(path: Path) -> tuple[str, list[str]]:
     """The mesh format ``path`` holds, read from its first bytes (the name can be wrong),
     and a note when it differs from the name's.
@@ -85,21 +99,28 @@ def _content_type(path: Path) -> tuple[str, list[str]]:
     """
     named = path.suffix.lower().lstrip(".")
     with path.open("rb") as handle:
-        head = handle.read(1024)
+        head = handle.read(1 << 16)
     size = path.stat().st_size
+    count = int(np.frombuffer(head[80:84], dtype="<u4")[0]) if len(head) >= 84 else -1
     if head.startswith(b"ply"):
         found = "ply"
+        if b"end_header" not in head:
+            raise ScanError(
+                f"{path.name}: a PLY file whose header never ends (no 'end_header'): it is "
+                "truncated or corrupt. Export the scan again."
+            )
     elif head.lstrip().startswith(b"solid") and b"facet" in head:
         found = "stl"  # ASCII STL
+    elif _looks_like_obj(head):
+        found = "obj"
+    elif 84 + 50 * count == size:
+        found = "stl"  # binary STL: its triangle count fits its length
     elif named == "stl" and size >= 84:
-        count = int(np.frombuffer(head[80:84], dtype="<u4")[0])
-        if 84 + 50 * count != size:
-            raise ScanError(
-                f"{path.name}: a binary STL whose header says {count} triangles "
-                f"({84 + 50 * count} bytes) but the file has {size} bytes: it is truncated "
-                "or corrupt. Export the scan again."
-            )
-        found = "stl"
+        raise ScanError(
+            f"{path.name}: a binary STL whose header says {count} triangles "
+            f"({84 + 50 * count} bytes) but the file has {size} bytes: it is truncated "
+            "or corrupt. Export the scan again."
+        )
     else:
         found = named
     notes = []
@@ -112,8 +133,9 @@ def _read_mesh(path: Path) -> tuple[trimesh.Trimesh, list[str]]:
     """Read one mesh (a multi-body file is concatenated) without processing it, in the
     format its content shows; with notes on what was odd about the file."""
     kind, notes = _content_type(path)
-    if kind == "obj" and _has_polygons(path):
-        return _read_obj_polygons(path), notes
+    if kind == "obj":
+        vertices, faces = read_obj(path)
+        return trimesh.Trimesh(vertices, faces, process=False, validate=False), notes
     try:
         with path.open("rb") as handle:
             loaded = trimesh.load(handle, file_type=kind, force="mesh", process=False)
@@ -136,45 +158,6 @@ def _read_mesh(path: Path) -> tuple[trimesh.Trimesh, list[str]]:
             "truncated or corrupt. Export the scan again."
         )
     return loaded, notes
-
-
-#: An OBJ face line with four or more corners (a quad or an n-gon).
-_POLYGON_LINE = re.compile(rb"^f(?:[ \t]+\S+){4,}", re.MULTILINE)
-
-
-def _has_polygons(path: Path) -> bool:
-    """Whether the OBJ file ``path`` has a face of more than three corners."""
-    return _POLYGON_LINE.search(path.read_bytes()) is not None
-
-
-def _read_obj_polygons(path: Path) -> trimesh.Trimesh:
-    """Read an OBJ whose faces include quads or n-gons, triangulating each polygon so its
-    triangles cover it exactly (:func:`afofit.geometry.polygons.triangulate_polygons`)."""
-    points: list[list[str]] = []
-    polygons: list[list[int]] = []
-    try:
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("v "):
-                points.append(line.split()[1:4])
-            elif line.startswith("f "):
-                count = len(points)  # negative indices count back from here
-                refs = (int(token.split("/", 1)[0]) for token in line.split()[1:])
-                polygons.append([r - 1 if r > 0 else count + r for r in refs])
-        vertices = np.array(points, dtype=np.float64).reshape(-1, 3)
-    except ValueError as exc:
-        raise ScanError(
-            f"{path.name}: could not be read as an OBJ mesh ({exc}). Re-export it from the "
-            "scanner software as binary STL, PLY or OBJ."
-        ) from exc
-    bad = [p for p in polygons if len(p) < 3 or min(p) < 0 or max(p) >= len(vertices)]
-    if bad:
-        raise ScanError(
-            f"{path.name}: its faces point at vertices the file does not have (a face "
-            f"{[r + 1 for r in bad[0]]} of {len(vertices)} vertices); the file is truncated "
-            "or corrupt. Export the scan again."
-        )
-    faces = triangulate_polygons(vertices, polygons)
-    return trimesh.Trimesh(vertices, faces, process=False, validate=False)
 
 
 def _merge_vertices(

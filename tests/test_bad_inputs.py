@@ -84,9 +84,19 @@ def _stl_bytes() -> bytes:
 FILES = {
     # name: (bytes, exit code, words the message must hold)
     "truncated.stl": (lambda: _stl_bytes()[:-700], 3, "truncated or corrupt"),
+    "cut_header.ply": (lambda: b"ply\nformat ascii 1.0\nelement vertex 3\n", 3, "no 'end_header'"),
     "out_of_range.obj": (
         lambda: b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\nf 1 2 99\n", 3,
-        "faces point at vertices the file does not have",
+        "line 5: the face points at vertex 99, which the file does not have",
+    ),
+    "zero_based.obj": (
+        lambda: b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 0 1 2\n", 3, "(3 vertices; OBJ counts from 1)",
+    ),
+    "no_vertex_index.obj": (
+        lambda: b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf /1 /2 /3\n", 3, "line 4: the face names no vertex",
+    ),
+    "text_in_a_vertex.obj": (
+        lambda: b"v 0 0 0\nv 1 zero 0\nv 0 1 0\nf 1 2 3\n", 3, "line 2: 'v 1 zero 0' is not x y z",
     ),
 }  # fmt: skip
 
@@ -102,19 +112,20 @@ def test_a_corrupt_file_says_what_is_wrong_with_it(name: str, tmp_path: Path) ->
     assert text.startswith(f"error: {name}:") and words in text and "Traceback" not in text
 
 
-def test_a_ply_named_stl_is_read_by_its_content(tmp_path: Path) -> None:
-    leg = _leg(1)
-    named = tmp_path / "leg.stl"
-    named.write_bytes(trimesh.exchange.ply.export_ply(leg))
-    right = tmp_path / "leg.ply"
-    right.write_bytes(trimesh.exchange.ply.export_ply(leg))
-    a = CliRunner().invoke(app, ["scan", str(named), "--json"])
-    b = CliRunner().invoke(app, ["scan", str(right), "--json"])
-    assert a.exit_code == b.exit_code == 0, a.output
+@pytest.mark.parametrize(("holds", "named"), [("ply", "stl"), ("obj", "stl"), ("stl", "ply")])
+def test_a_misnamed_scan_is_read_by_its_content(holds: str, named: str, tmp_path: Path) -> None:
     import json
 
+    leg = _leg(1)
+    wrong = tmp_path / f"leg.{named}"
+    right = tmp_path / f"leg_right.{holds}"
+    for path in (wrong, right):
+        leg.export(path, file_type=holds)
+    a = CliRunner().invoke(app, ["scan", str(wrong), "--json"])
+    b = CliRunner().invoke(app, ["scan", str(right), "--json"])
+    assert a.exit_code == b.exit_code == 0, a.output
     first, second = json.loads(a.stdout), json.loads(b.stdout)
-    assert any("named .stl but holds PLY" in w for w in first["warnings"])
+    assert any(f"named .{named} but holds {holds.upper()}" in w for w in first["warnings"])
     assert first["legs"][0]["landmarks_mm"] == second["legs"][0]["landmarks_mm"]
 
 
