@@ -323,11 +323,13 @@ class LandmarkOverrides:
     in_file_units : True for MeshLab picked points (the scan file's own
         units), False for JSON (mm, like ``afofit scan --json``).
     side : the leg these belong to, when the file says.
+    file : the landmark file's name, for messages.
     """
 
     points: dict[str, NDArray[np.float64]]
     in_file_units: bool
     side: str | None = None
+    file: str = "the landmark file"
 
 
 def _canonical_landmark(name: str, path: Path) -> str:
@@ -343,6 +345,10 @@ def _canonical_landmark(name: str, path: Path) -> str:
 
 
 def _as_point(value: object, name: str, path: Path) -> NDArray[np.float64]:
+    if not isinstance(value, list | tuple) or any(isinstance(v, bool) for v in value):
+        raise LandmarkError(
+            f"{path.name}: landmark '{name}' must be three numbers [x, y, z]; got {value!r}."
+        )
     try:
         point = np.asarray(value, dtype=np.float64).reshape(3)
     except (TypeError, ValueError) as exc:
@@ -369,6 +375,12 @@ def _read_pp(path: Path) -> dict[str, object]:
         name = element.get("name")
         if name is None:
             raise LandmarkError(f"{path.name}: a <point> has no name; name every picked point.")
+        missing = [axis for axis in "xyz" if element.get(axis) is None]
+        if missing:
+            raise LandmarkError(
+                f"{path.name}: the picked point '{name}' has no {' or '.join(missing)} "
+                "attribute; pick it again in MeshLab."
+            )
         found[name] = [element.get("x"), element.get("y"), element.get("z")]
     if not found:
         raise LandmarkError(f"{path.name}: holds no active picked points.")
@@ -389,6 +401,8 @@ def load_landmarks(path: Path | str) -> LandmarkOverrides:
         Unreadable file, unknown landmark name or a bad point.
     """
     path = Path(path)
+    if path.is_dir():
+        raise LandmarkError(f"{path}: is a folder; give the landmark file itself (JSON or .pp).")
     if not path.is_file():
         raise LandmarkError(f"{path}: no such landmark file.")
     side: str | None = None
@@ -409,14 +423,28 @@ def load_landmarks(path: Path | str) -> LandmarkOverrides:
                 )
             side = data["legs"][0].get("side")
             data = data["legs"][0]
-        if isinstance(data, dict) and isinstance(data.get("landmarks_mm"), dict):
+        if isinstance(data, dict) and "landmarks_mm" in data:
+            if not isinstance(data["landmarks_mm"], dict):
+                raise LandmarkError(
+                    f'{path.name}: "landmarks_mm" must be an object of landmark names to '
+                    "[x, y, z] in mm."
+                )
             side = data.get("side", side)
             data = data["landmarks_mm"]
+        elif isinstance(data, dict) and "side" in data:
+            data = dict(data)
+            side = data.pop("side")
         if not isinstance(data, dict):
             raise LandmarkError(
                 f"{path.name}: expected an object of landmark names to [x, y, z] in mm."
             )
         raw = {k: v for k, v in data.items() if v is not None}
         in_file_units = False
+    if side is not None and side not in ("left", "right"):
+        raise LandmarkError(f'{path.name}: "side" is {side!r}; use "left" or "right".')
     points = {_canonical_landmark(k, path): _as_point(v, k, path) for k, v in raw.items()}
-    return LandmarkOverrides(points=points, in_file_units=in_file_units, side=side)
+    if not points:
+        raise LandmarkError(
+            f'{path.name}: names no landmark; give at least one, as {{"heel": [x, y, z]}} in mm.'
+        )
+    return LandmarkOverrides(points, in_file_units, side, path.name)

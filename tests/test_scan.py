@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -129,13 +130,31 @@ def test_landmarks_meshlab_pp_is_in_file_units(tmp_path: Path) -> None:
         ('{"heel": [1, 2]}', "three numbers"),
         ("{not json", "not valid JSON"),
         ("[1, 2, 3]", "expected an object"),
+        ('{"heel": [true, false, true]}', "three numbers"),
+        ('{"heel": "1 2 3"}', "three numbers"),
+        ('{"landmarks_mm": [1, 2, 3]}', '"landmarks_mm" must be an object'),
+        ("{}", "names no landmark"),
+        ('{"side": "up", "heel": [1, 2, 3]}', '"side" is \'up\''),
+        (
+            '<PickedPoints><point y="1" z="2" name="heel"/></PickedPoints>',
+            "the picked point 'heel' has no x attribute",
+        ),
     ],
 )
 def test_bad_landmark_files(tmp_path: Path, text: str, phrase: str) -> None:
-    path = tmp_path / "marks.json"
+    path = tmp_path / ("marks.pp" if text.startswith("<") else "marks.json")
     path.write_text(text)
-    with pytest.raises(LandmarkError, match=phrase):
+    with pytest.raises(LandmarkError, match=re.escape(phrase)):
         load_landmarks(path)
+
+
+def test_a_side_beside_the_landmarks_says_which_leg(tmp_path: Path) -> None:
+    path = tmp_path / "marks.json"
+    path.write_text('{"side": "left", "heel": [1, 2, 3]}')
+    got = load_landmarks(path)
+    assert got.side == "left" and set(got.points) == {"heel"} and got.file == "marks.json"
+    with pytest.raises(LandmarkError, match="is a folder"):
+        load_landmarks(tmp_path)
 
 
 def test_an_obj_of_polygons_reads_as_the_surface_its_triangles_cover(tmp_path: Path) -> None:
