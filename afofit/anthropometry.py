@@ -1,8 +1,9 @@
-"""Typical human sizes that afofit relies on, each defined once, in mm."""
+"""Typical human sizes that afofit relies on, each defined once, in mm (masses in kg)."""
 
 from __future__ import annotations
 
 __all__ = [
+    "BODY_MASS_RANGE_KG",
     "FOOT_LENGTH_RANGE_MM",
     "FOOT_PER_STATURE",
     "TYPICAL_FOOT_LENGTH_MM",
@@ -19,3 +20,5 @@ TYPICAL_SCAN_LENGTH_MM = 480.0
 FOOT_LENGTH_RANGE_MM = (110.0, 380.0)
 #: Foot length over stature (Drillis and Contini 1966): the foot from the body height.
 FOOT_PER_STATURE = 0.152
+#: Plausible body masses, kg: a child to a very heavy adult; outside, a typing error.
+BODY_MASS_RANGE_KG = (20.0, 250.0)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
-from afofit.anthropometry import FOOT_LENGTH_RANGE_MM
+from afofit.anthropometry import BODY_MASS_RANGE_KG, FOOT_LENGTH_RANGE_MM
 from afofit.errors import InputError
 
 __all__ = ["AFO_TYPES", "SIDES", "ClinicalInputs", "ashworth_score", "on_side"]
@@ -101,33 +101,34 @@ class ClinicalInputs:
             _check_sides(name, getattr(self, name))
         _check_sides("afo_type", self.afo_type)
         _check_sides("stiffness_nm_per_deg", self.stiffness_nm_per_deg)
-        _range("body_mass_kg", self.body_mass_kg, 20.0, 250.0, "kg", "--mass")
+        _range("body_mass_kg", self.body_mass_kg, *BODY_MASS_RANGE_KG, "kg", "--mass")
         _range("body_height_mm", self.body_height_mm, 800.0, 2300.0, "mm", "--height")
         _range("mtc_margin_mm", self.mtc_margin_mm, 0.0, 30.0, "mm", "--mtc-margin")
         if self.sex not in ("male", "female", None):
-            raise InputError(f"sex={self.sex!r}; use 'male', 'female' or leave it unset")
+            raise InputError(f"--sex {self.sex!r}: use 'male', 'female' or leave it unset.")
         for mas in _values(self.spasticity):
             if isinstance(mas, bool) or mas not in _MAS_GRADES:
                 raise InputError(
-                    f"spasticity={mas!r}: Modified Ashworth is one of 0, 1, 1.5 (1+), 2, 3, 4"
+                    f"--spasticity {mas!r}: the Modified Ashworth grade is one of 0, 1, 1+ "
+                    "(or 1.5), 2, 3, 4."
                 )
         for grade in _values(self.pf_strength):
             if isinstance(grade, bool) or not isinstance(grade, int) or not 0 <= grade <= 5:
-                raise InputError(f"pf_strength={grade!r}: MRC grade is a whole number 0..5")
+                raise InputError(
+                    f"--pf-strength {grade!r}: the MRC grade is a whole number 0 to 5."
+                )
         for flag in (*_values(self.contracture), *_values(self.crouch)):
             if not isinstance(flag, bool):
-                raise InputError(f"contracture/crouch={flag!r}: must be true or false")
+                raise InputError(f"--contracture or crouch {flag!r}: must be true or false.")
         for length in _values(self.foot_length_mm):
             _range("foot_length_mm", length, *FOOT_LENGTH_RANGE_MM, "mm", "--foot-length")
         for kind in _values(self.afo_type):
             if kind not in AFO_TYPES:
-                raise InputError(f"afo_type={kind!r}; use one of {', '.join(AFO_TYPES)}")
+                raise InputError(f"--afo-type {kind!r}: use one of {', '.join(AFO_TYPES)}.")
         for pair in _values(self.stiffness_nm_per_deg):
             lo, hi = pair
             if not 0.0 < lo <= hi <= 20.0:
-                raise InputError(
-                    f"stiffness_nm_per_deg={tuple(pair)}; need 0 < low <= high <= 20 N·m/deg"
-                )
+                raise InputError(f"--stiffness {lo:g},{hi:g}: need 0 < low <= high <= 20 N·m/deg.")
         for side in SIDES:
             stiffness = on_side(self.stiffness_nm_per_deg, side)
             if on_side(self.afo_type, side) == "none" and stiffness is not None:
@@ -136,7 +137,7 @@ class ClinicalInputs:
 
 def _range(name: str, value: float | None, lo: float, hi: float, unit: str, opt: str) -> None:
     if value is not None and not lo <= value <= hi:
-        raise InputError(f"{name}={value} {unit} is outside {lo:g}..{hi:g} {unit}; check {opt}")
+        raise InputError(f"{opt} {value:g} {unit}: use {lo:g}-{hi:g} {unit} ({name}).")
 
 
 def on_side(value: T | Mapping[str, T] | None, side: str) -> T | None:

@@ -216,7 +216,7 @@ def resolve_design(
     thickness = _thickness(profile, material, thickness_mm)
     clearance = profile.clearance_mm if clearance_mm is None else float(clearance_mm)
     if not 0.0 <= clearance <= 10.0:
-        raise InputError(f"clearance {clearance:g} mm: use 0-10 mm (2 mm suits a thin sock).")
+        raise InputError(f"--clearance {clearance:g} mm: use 0-10 mm (2 mm suits a thin sock).")
     plate = footplate or profile.footplate
     if plate not in FOOTPLATES:
         raise InputError(f"footplate '{plate}': use one of {', '.join(FOOTPLATES)}.")

@@ -233,7 +233,7 @@ def _given_landmarks(
         found = " and a ".join(limb.frame.side for limb in limbs)
         raise LandmarkError(
             f"{overrides.file}: the landmarks are for a {target} leg; {name} holds a {found} "
-            "leg. Check that the landmark file belongs to this scan (or its \"side\")."
+            'leg. Check that the landmark file belongs to this scan (or its "side").'
         )
     scale = SCALE_TO_MM[unit] if overrides.in_file_units else 1.0
     given = {k: p * scale for k, p in overrides.points.items()}

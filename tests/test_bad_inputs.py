@@ -239,11 +239,16 @@ BAD_GAIT = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", sorted(BAD_GAIT))
+@pytest.mark.parametrize("case", sorted(BAD_GAIT) + ["negative_mass"])
 def test_a_bad_gait_file_gets_one_sentence_naming_it(case: str, tmp_path: Path) -> None:
-    change, words = BAD_GAIT[case]
+    if case == "negative_mass":
+        text = _gait_csv(lambda header, rows: rows).replace("body_mass_kg: 72", "body_mass_kg: -70")
+        words = "line 2: body_mass_kg -70 is not a body mass (20-250 kg)"
+    else:
+        change, words = BAD_GAIT[case]
+        text = _gait_csv(change)
     trial = tmp_path / f"{case}.csv"
-    trial.write_text(_gait_csv(change))
+    trial.write_text(text)
     result = CliRunner().invoke(app, ["gait", str(trial)])
     text = error_text(result.output)
     assert result.exit_code == 3 and text.startswith(f"error: {trial.name}: "), text

@@ -134,7 +134,7 @@ def test_landmarks_meshlab_pp_is_in_file_units(tmp_path: Path) -> None:
         ('{"heel": "1 2 3"}', "three numbers"),
         ('{"landmarks_mm": [1, 2, 3]}', '"landmarks_mm" must be an object'),
         ("{}", "names no landmark"),
-        ('{"side": "up", "heel": [1, 2, 3]}', '"side" is \'up\''),
+        ('{"side": "up", "heel": [1, 2, 3]}', "\"side\" is 'up'"),
         (
             '<PickedPoints><point y="1" z="2" name="heel"/></PickedPoints>',
             "the picked point 'heel' has no x attribute",

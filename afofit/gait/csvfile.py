@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from afofit.anthropometry import BODY_MASS_RANGE_KG
 from afofit.gait.model import SIDES, EventTimes, GaitTrial
 from afofit.gait.parsing import (
     Array,
@@ -102,6 +103,13 @@ def _csv_header(path: Path, lines: list[str]) -> tuple[int, float | None]:
                     f"line {i + 1}: body_mass_kg '{found.group(1)}' is not a number",
                     "Write it as '# body_mass_kg: 70'.",
                 ) from None
+            low, high = BODY_MASS_RANGE_KG
+            if not low <= mass <= high:
+                raise fail(
+                    path,
+                    f"line {i + 1}: body_mass_kg {mass:g} is not a body mass ({low:g}-{high:g} kg)",
+                    "Correct it, or delete the line and pass --mass.",
+                )
     raise fail(path, "has no header row (only comments or blank lines)", "Add the header row.")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from afofit.anthropometry import FOOT_PER_STATURE, TYPICAL_FOOT_LENGTH_MM
+from afofit.anthropometry import BODY_MASS_RANGE_KG, FOOT_PER_STATURE, TYPICAL_FOOT_LENGTH_MM
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.gait.model import REFERENCE, Reason, SideGait, TrialGait
 from afofit.units import deg_to_rad, nmm_per_rad_to_nm_per_deg, nmm_to_nm, rad_to_deg
@@ -73,9 +73,10 @@ def body_mass(
     if clinical.body_mass_kg is not None:
         return clinical.body_mass_kg, []
     found = [(t.trial.path, t.trial.body_mass_kg) for t in trials if t.trial.body_mass_kg]
-    usable = [(path, m) for path, m in found if 20.0 <= m <= 250.0]
+    low, high = BODY_MASS_RANGE_KG
+    usable = [(path, m) for path, m in found if low <= m <= high]
     reasons = [
-        Reason(f"body mass {m:g} kg in {path} ignored: outside 20–250 kg", "afofit")
+        Reason(f"body mass {m:g} kg in {path} ignored: outside {low:g}–{high:g} kg", "afofit")
         for path, m in found
         if (path, m) not in usable
     ]

@@ -181,8 +181,9 @@ def _stiffness(
     elif need.afo_type != "none" and (k is None or need.needs_mass):
         raise GaitError(
             f"{side} side: a {need.afo_type} AFO is indicated and its stiffness needs the body "
-            f"mass, which neither the inputs nor the {n_trials} trial file(s) give. "
-            "Pass --mass KG (or set the stiffness yourself with --stiffness LOW HIGH)."
+            f"mass, which neither the options nor the {n_trials} trial file(s) give (a mass "
+            "outside 20-250 kg is ignored). Pass --mass KG (or set the stiffness yourself with "
+            "--stiffness LOW,HIGH in N·m/deg)."
         )
     return None if need.afo_type == "none" else k
 
