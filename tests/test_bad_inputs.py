@@ -239,7 +239,7 @@ BAD_GAIT = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", sorted(BAD_GAIT) + ["negative_mass"])
+@pytest.mark.parametrize("case", [*sorted(BAD_GAIT), "negative_mass"])
 def test_a_bad_gait_file_gets_one_sentence_naming_it(case: str, tmp_path: Path) -> None:
     if case == "negative_mass":
         text = _gait_csv(lambda header, rows: rows).replace("body_mass_kg: 72", "body_mass_kg: -70")
