@@ -183,7 +183,7 @@ def test_a_ctrl_c_as_the_temporary_folder_is_made_leaves_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("stage", ["choosing the design", "drawing the report", "writing"])
+@pytest.mark.parametrize("stage", ["choosing the design", "building and checking", "writing"])
 def test_ctrl_c_at_any_stage_of_fit_leaves_the_old_or_the_whole_new_result(
     closed_leg: Path, tmp_path: Path, stage: str
 ) -> None:
