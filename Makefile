@@ -27,7 +27,7 @@ demo: $(BIN)/.installed
 	$(BIN)/afofit stiffness $(DEMO)/fit
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile  # one worker per core, a file per worker
 
 # The import structure (no cycles, no private cross-module imports, a core that never
 # writes or reaches up to the writers) is checked by the shared tool when it is beside us.
