@@ -33,6 +33,11 @@ class Tolerances:
     edge_margin_mm : faces within thickness + this of a trim line are in the rounded
         edge and are left out of the wall and clearance statistics (a rounded rim is
         thinner on purpose).
+    max_penetration_mm : skin may lie inside the shell's material by at most this much,
+        anywhere (toe block and plate included). 0.5 mm: under the scan's own noise and a
+        sock's compression; deeper, the brace presses where the patient feels it. For now
+        a warning, not a failed check: a full footplate's toe block still presses into
+        the toes' rounded edges (issue 13).
     """
 
     min_wall_fraction: float = 0.95
@@ -41,6 +46,7 @@ class Tolerances:
     clearance_band_fraction: float = 0.9
     relief_weight_excluded: float = 0.1
     edge_margin_mm: float = 2.0
+    max_penetration_mm: float = 0.5
 
 
 #: The tolerances afofit judges every shell by.

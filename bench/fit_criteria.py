@@ -1,8 +1,8 @@
 """Issue 3's "done" measurements: every design at 2.5-6 mm on random phantoms and the Anny scans.
 
 For each case: watertight, winding, self-intersections, minimum wall vs 0.95 x thickness,
-clearance median and the share of skin within +-0.8 mm, and whether pls leaves the malleoli
-free and solid covers them. Prints one row per fit and a summary. Slow (minutes): not a test.
+clearance median and the share of skin within +-0.8 mm, the deepest skin inside the shell's
+material (issue 13), and whether pls leaves the malleoli free and solid covers them. Prints one row per fit and a summary. Slow (minutes): not a test.
 
     python bench/fit_criteria.py [N_PHANTOMS] [--only NAME,...] [--designs pls,...] [--slice]
 
@@ -104,7 +104,8 @@ def main() -> None:
                 "case": path.name, "design": design, "t": thickness, "watertight": s.watertight,
                 "winding": s.winding_consistent, "selfint": s.self_intersections,
                 "wall_ratio": s.min_wall_mm / thickness, "clr_median": s.clearance_median_mm,
-                "within08": s.clearance_within_0_8_fraction, "malleoli_ok": (not any(malleoli))
+                "within08": s.clearance_within_0_8_fraction, "penetration": s.penetration_mm,
+                "inside": s.skin_inside, "malleoli_ok": (not any(malleoli))
                 if design == "pls" else (all(malleoli) if design == "solid" else True),
                 "failed": [c.name for c in fit.checks if not c.passed],
                 "sliced": _slices_cleanly(fit, tmp) if slicing else None,
@@ -113,6 +114,7 @@ def main() -> None:
             print(f"{row['case']:28} {design:10} t={thickness:3.1f} wt={s.watertight!s:5} "
                   f"selfint={s.self_intersections} wall/t={row['wall_ratio']:.3f} "
                   f"clr={s.clearance_median_mm:.2f} in0.8={100 * row['within08']:.0f}% "
+                  f"pen={s.penetration_mm:.2f}mm/{s.skin_inside}v "
                   f"malleoli_ok={row['malleoli_ok']} sliced={row['sliced']} failed={row['failed']}",
                   flush=True)  # fmt: skip
     ok = [not r["failed"] and r["malleoli_ok"] for r in rows]
@@ -131,6 +133,12 @@ def main() -> None:
         f"{100 * tol.clearance_band_fraction:.0f} % within +-{tol.clearance_band_mm}: {sum(r['within08'] >= tol.clearance_band_fraction for r in rows)}/{len(rows)}"
     )
     print(f"malleoli as designed: {sum(r['malleoli_ok'] for r in rows)}/{len(rows)}")
+    deepest = max((r["penetration"] for r in rows), default=0.0)
+    print(
+        f"skin inside the shell <= {tol.max_penetration_mm} mm: "
+        f"{sum(r['penetration'] <= tol.max_penetration_mm for r in rows)}/{len(rows)} "
+        f"(deepest {deepest:.2f} mm)"
+    )
     if slicing:
         print(
             f"PrusaSlicer without a repair message: {sum(bool(r['sliced']) for r in rows)}/{len(rows)}"

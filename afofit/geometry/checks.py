@@ -25,6 +25,7 @@ __all__ = [
     "measure_shell",
     "run_checks",
     "self_intersecting_pairs",
+    "skin_penetration",
 ]
 
 Vec = NDArray[np.float64]
@@ -61,6 +62,10 @@ class ShellStats:
     clearance_within_0_8_fraction: float
     self_intersections: int
     extents_mm: tuple[float, float, float]
+    #: The deepest a skin vertex lies inside the shell's material, mm (0: none inside).
+    penetration_mm: float = 0.0
+    #: How many skin vertices lie inside the shell's material.
+    skin_inside: int = 0
     #: (k, 3) the corners of the shell's convex hull, local frame: enough to place it in a printer.
     hull_mm: Vec = field(default_factory=lambda: np.zeros((0, 3)))
 
@@ -229,6 +234,7 @@ def measure_shell(
     np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
     np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
     features = widest[widest > 0.0]
+    penetration_mm, skin_inside = skin_penetration(mesh, skin)
     return ShellStats(
         faces=len(mesh.faces),
         volume_mm3=float(mesh.volume),
@@ -245,8 +251,31 @@ def measure_shell(
         ),
         self_intersections=self_intersecting_pairs(mesh),
         extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
+        penetration_mm=penetration_mm,
+        skin_inside=skin_inside,
         hull_mm=np.asarray(mesh.convex_hull.vertices),
     )
+
+
+def skin_penetration(mesh: trimesh.Trimesh, skin: trimesh.Trimesh) -> tuple[float, int]:
+    """How deep the skin enters the shell's material, mm, and how many skin vertices do.
+
+    A skin vertex is inside when the shell's winding number there exceeds 1/2 (the
+    shell is a closed solid); its depth is its distance to the shell's surface. Only
+    vertices within the shell's bounding box are tested.
+    """
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    points = np.asarray(skin.vertices, dtype=np.float64)
+    low, high = vertices.min(axis=0), vertices.max(axis=0)
+    points = points[np.all((points >= low) & (points <= high), axis=1)]
+    if not len(points) or not len(faces):
+        return 0.0, 0
+    inside = points[igl.fast_winding_number(vertices, faces, points) > 0.5]
+    if not len(inside):
+        return 0.0, 0
+    squared, _, _ = igl.point_mesh_squared_distance(inside, vertices, faces)
+    return float(np.sqrt(squared.max())), len(inside)
 
 
 def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) -> str | None:

@@ -47,6 +47,8 @@ def _leg(
             "min_wall_mm": rounded(s.min_wall_mm),
             "wall_p05_mm": rounded(s.wall_p05_mm),
             "thinnest_feature_mm": rounded(s.thinnest_feature_mm),
+            "skin_penetration_mm": rounded(s.penetration_mm),
+            "skin_points_inside": s.skin_inside,
             "clearance_mm": {
                 "median": rounded(s.clearance_median_mm),
                 "p05": rounded(s.clearance_p05_mm),

@@ -14,6 +14,7 @@ from afofit.geometry.checks import (
     printer_placement,
     run_checks,
     self_intersecting_pairs,
+    skin_penetration,
 )
 from afofit.tolerances import TOLERANCES as TOL
 
@@ -99,6 +100,8 @@ def test_the_thresholds_themselves_pass() -> None:
         min_wall_mm=TOL.min_wall_fraction * 3.0,
         clearance_median_mm=2.0 - TOL.clearance_median_mm + 1e-9,  # at the limit, less rounding
         clearance_within_0_8_fraction=TOL.clearance_band_fraction,
+        penetration_mm=TOL.max_penetration_mm,
+        skin_inside=1,
     )
     checks = run_checks(at_limits, clearance_mm=2.0, thickness_mm=3.0, min_wall_process_mm=0.8)
     assert [c.name for c in checks if not c.passed] == []
@@ -125,3 +128,18 @@ def test_each_failure_is_named(change: dict[str, object], failed: str) -> None:
     )
     assert [c.name for c in checks if not c.passed] == [failed]
     assert all(c.detail for c in checks)
+
+
+@pytest.mark.parametrize("depth", [0.0, 0.4, 1.6])
+def test_skin_pressing_into_a_wall_is_measured_to_its_depth(depth: float) -> None:
+    """A plate 4 mm thick (z 0..4) and skin a bumpy sheet 2 mm above it whose bump (a
+    sphere cap of radius 10 mm) reaches ``depth`` into the plate."""
+    plate = trimesh.creation.box(extents=(60.0, 60.0, 4.0))
+    plate.apply_translation([0.0, 0.0, 2.0])
+    x, y = np.meshgrid(np.linspace(-25, 25, 101), np.linspace(-25, 25, 101))
+    cap = np.sqrt(np.clip(100.0 - x**2 - y**2, 0.0, None))  # 0..10 mm over r < 10 mm
+    z = 4.0 + 2.0 + np.clip(cap - (10.0 - 2.0 - depth), 0.0, None) * -1.0
+    sheet = trimesh.Trimesh(np.column_stack([x.ravel(), y.ravel(), z.ravel()]), process=False)
+    deepest, inside = skin_penetration(plate, sheet)
+    assert deepest == pytest.approx(depth, abs=0.02)
+    assert (inside > 0) == (depth > 0)
