@@ -258,7 +258,8 @@ def measure_shell(
 
 
 def skin_penetration(mesh: trimesh.Trimesh, skin: trimesh.Trimesh) -> tuple[float, int]:
-    """How deep the skin enters the shell's material, mm, and how many skin vertices do.
+    """How deep the ``skin`` enters the material of the shell ``mesh``, mm, and how many
+    skin vertices do (both in one frame).
 
     A skin vertex is inside when the shell's winding number there exceeds 1/2 (the
     shell is a closed solid); its depth is its distance to the shell's surface. Only
