@@ -79,10 +79,14 @@ _OBJ_KEYWORDS = frozenset(
 )
 
 
+#: How much of a file's start is read to tell its format, bytes.
+HEAD_BYTES = 1 << 16
+
+
 def _looks_like_obj(head: bytes) -> bool:
     """Whether ``head`` (a file's first bytes) reads as OBJ text: every complete line a
     comment, blank, or one of OBJ's statements, and at least one vertex."""
-    lines = head.split(b"\n")[:-1] if len(head) == 1 << 16 else head.split(b"\n")
+    lines = head.split(b"\n")[:-1] if len(head) == HEAD_BYTES else head.split(b"\n")
     words = [line.split(maxsplit=1)[0] for line in lines if line.strip()]
     statements = [w for w in words if not w.startswith(b"#")]
     return b"v" in statements and all(w in _OBJ_KEYWORDS for w in statements)
@@ -99,7 +103,7 @@ def _content_type(path: Path) -> tuple[str, list[str]]:
     """
     named = path.suffix.lower().lstrip(".")
     with path.open("rb") as handle:
-        head = handle.read(1 << 16)
+        head = handle.read(HEAD_BYTES)
     size = path.stat().st_size
     count = int(np.frombuffer(head[80:84], dtype="<u4")[0]) if len(head) >= 84 else -1
     if head.startswith(b"ply"):

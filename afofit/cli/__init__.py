@@ -121,8 +121,8 @@ class _Stages:
         if kind is None:
             self._finish()
         if self.live is not None:
-            self.live.stop()
-        if kind is None:
+            self.live.stop()  # the finished stages stay on screen, an interrupted one too
+        if kind is None:  # after the display has stopped, so the line prints below it
             elapsed = time.perf_counter() - self.started
             self.console.print(f"afofit {elapsed:6.1f} s  done", highlight=False)
 

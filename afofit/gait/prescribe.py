@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from afofit.anthropometry import BODY_MASS_RANGE_KG
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.errors import GaitError, InputError
 from afofit.gait.holding import body_mass, body_numbers
@@ -182,8 +183,8 @@ def _stiffness(
         raise GaitError(
             f"{side} side: a {need.afo_type} AFO is indicated and its stiffness needs the body "
             f"mass, which neither the options nor the {n_trials} trial file(s) give (a mass "
-            "outside 20-250 kg is ignored). Pass --mass KG (or set the stiffness yourself with "
-            "--stiffness LOW,HIGH in N·m/deg)."
+            f"outside {BODY_MASS_RANGE_KG[0]:g}-{BODY_MASS_RANGE_KG[1]:g} kg is ignored). Pass "
+            "--mass KG (or set the stiffness yourself with --stiffness LOW,HIGH in N·m/deg)."
         )
     return None if need.afo_type == "none" else k
 

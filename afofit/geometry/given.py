@@ -59,15 +59,6 @@ HEIGHT_BANDS = {
 ABOVE_ANKLE = frozenset({"knee_centre", "fibular_head"})
 
 
-def _outside_mm(
-    points: Vec, vertices: Vec, normals: Vec, tree: cKDTree
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each point's distance to the nearest skin vertex and its signed depth (> 0 outside)."""
-    distance, index = tree.query(points)
-    signed = np.einsum("ij,ij->i", points - vertices[index], normals[index])
-    return np.asarray(distance, dtype=np.float64), signed
-
-
 def _units_hint(point: Vec, origin: Vec, tree: cKDTree) -> str:
     """Which unit the point seems to be in, if rescaling it about the scan's ``origin``
     puts it on the skin."""
@@ -85,8 +76,12 @@ def _skin_checks(
     warnings = []
     for key in given:
         p = points[key]
-        distance, signed = (float(v[0]) for v in _outside_mm(p[None, :], vertices, normals, tree))
-        off = distance if key in SURFACE else max(signed, 0.0)
+        distance, nearest = tree.query(p)  # the nearest skin vertex; > 0 along its normal: outside
+        off = (
+            float(distance)
+            if key in SURFACE
+            else max(float((p - vertices[nearest]) @ normals[nearest]), 0.0)
+        )
         where = "from the skin" if key in SURFACE else "outside the skin"
         if off > SKIN_ERROR_MM:
             raise LandmarkError(
@@ -129,11 +124,9 @@ def _height_checks(
     ankle = points.get("ankle_axis_centre")
     for key, (warn_lo, warn_hi, err_lo, err_hi) in HEIGHT_BANDS.items():
         p = points.get(key)
-        if key not in given or p is None:
+        if key not in given or p is None or (key in ABOVE_ANKLE and ankle is None):
             continue
         base = float(ankle[2]) if key in ABOVE_ANKLE and ankle is not None else 0.0
-        if key in ABOVE_ANKLE and ankle is None:
-            continue
         ratio = (float(p[2]) - base) / foot_length
         above = "above the ankle centre" if key in ABOVE_ANKLE else "above the sole"
         said = (
