@@ -54,7 +54,6 @@ from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
-from afofit.tolerances import TOLERANCES
 from afofit.tuning import OutOfReachError, Tuning, joined, strut_width_mm, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
@@ -368,19 +367,19 @@ def fit_leg(
     bound = params.clearance_mm + 0.5 * params.thickness_mm + params.max_relief_mm + 2.0
     maybe_inner = (sample >= 0) & (to_sample < bound)
     stats = measure_shell(
-        mesh, skin, params.clearance_mm, params.thickness_mm, inside, relief, maybe_inner
+        mesh,
+        skin,
+        params.clearance_mm,
+        params.thickness_mm,
+        inside,
+        relief,
+        maybe_inner,
+        geometry.toes_from_mm,
     )
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm
     )
     warnings = list(params.warnings)
-    if stats.penetration_mm > TOLERANCES.max_penetration_mm:
-        warnings.append(
-            f"{leg.side} leg: {stats.skin_inside} points of the scanned skin lie inside the "
-            f"shell's material, the deepest {stats.penetration_mm:.1f} mm (more than "
-            f"{TOLERANCES.max_penetration_mm:g} mm): the brace will press there (with a full "
-            "footplate, at the toes' edges); check the fit, or choose a sulcus footplate"
-        )
     if geometry.removed_pieces:
         warnings.append(
             f"dropped {geometry.removed_pieces} faces of loose fragments from the shell"

@@ -35,9 +35,7 @@ class Tolerances:
         thinner on purpose).
     max_penetration_mm : skin may lie inside the shell's material by at most this much,
         anywhere (toe block and plate included). 0.5 mm: under the scan's own noise and a
-        sock's compression; deeper, the brace presses where the patient feels it. For now
-        a warning, not a failed check: a full footplate's toe block still presses into
-        the toes' rounded edges (issue 13).
+        sock's compression; deeper, the brace presses where the patient feels it.
     """
 
     min_wall_fraction: float = 0.95

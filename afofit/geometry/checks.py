@@ -26,6 +26,7 @@ __all__ = [
     "run_checks",
     "self_intersecting_pairs",
     "skin_penetration",
+    "toe_clearance",
 ]
 
 Vec = NDArray[np.float64]
@@ -66,6 +67,10 @@ class ShellStats:
     penetration_mm: float = 0.0
     #: How many skin vertices lie inside the shell's material.
     skin_inside: int = 0
+    #: The toes' skin under the toe block: the least and the median gap from it to the
+    #: shell, mm, over the skin the shell wraps (NaN without a toe block).
+    toe_clearance_min_mm: float = float("nan")
+    toe_clearance_median_mm: float = float("nan")
     #: (k, 3) the corners of the shell's convex hull, local frame: enough to place it in a printer.
     hull_mm: Vec = field(default_factory=lambda: np.zeros((0, 3)))
 
@@ -179,6 +184,7 @@ def measure_shell(
     edge_distance: Vec,
     relief_weight: Vec,
     maybe_inner: NDArray[np.bool_] | None = None,
+    toes_from_mm: float | None = None,
 ) -> ShellStats:
     """Measure a shell built around a skin (both in one frame, mm).
 
@@ -199,6 +205,9 @@ def measure_shell(
     maybe_inner : (faces,) optional: only these faces can lie within ``clearance +
         thickness / 2`` of the skin (a cheap bound the caller knows); the exact
         distance is measured for them alone, the others count as far.
+    toes_from_mm : where the toe block starts (y; the leg's local frame): the gap from
+        the toes' skin ahead of it to the shell is measured apart
+        (:func:`toe_clearance`).
     """
     centres = mesh.triangles_center
     measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
@@ -235,6 +244,11 @@ def measure_shell(
     np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
     features = widest[widest > 0.0]
     penetration_mm, skin_inside = skin_penetration(mesh, skin)
+    toe_min, toe_median = (
+        (float("nan"), float("nan"))
+        if toes_from_mm is None
+        else toe_clearance(mesh, skin, toes_from_mm, clearance_mm + thickness_mm)
+    )
     return ShellStats(
         faces=len(mesh.faces),
         volume_mm3=float(mesh.volume),
@@ -253,6 +267,8 @@ def measure_shell(
         extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
         penetration_mm=penetration_mm,
         skin_inside=skin_inside,
+        toe_clearance_min_mm=toe_min,
+        toe_clearance_median_mm=toe_median,
         hull_mm=np.asarray(mesh.convex_hull.vertices),
     )
 
@@ -277,6 +293,29 @@ def skin_penetration(mesh: trimesh.Trimesh, skin: trimesh.Trimesh) -> tuple[floa
         return 0.0, 0
     squared, _, _ = igl.point_mesh_squared_distance(inside, vertices, faces)
     return float(np.sqrt(squared.max())), len(inside)
+
+
+def toe_clearance(
+    mesh: trimesh.Trimesh, skin: trimesh.Trimesh, toes_from_mm: float, reach_mm: float
+) -> tuple[float, float]:
+    """The gap from the toes' skin to the shell ``mesh``, mm: least and median.
+
+    Over the ``skin`` vertices ahead of ``toes_from_mm`` (local y) that lie outside the
+    shell and within ``reach_mm`` of it (the skin the toe block wraps; the toes' tops
+    above a low toe wall are far from it). NaN when no toe skin is that near.
+    """
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    points = np.asarray(skin.vertices, dtype=np.float64)
+    points = points[points[:, 1] > toes_from_mm]
+    if not len(points) or not len(faces):
+        return float("nan"), float("nan")
+    points = points[igl.fast_winding_number(vertices, faces, points) <= 0.5]
+    gap = np.sqrt(igl.point_mesh_squared_distance(points, vertices, faces)[0])
+    gap = gap[gap < reach_mm]
+    if not len(gap):
+        return float("nan"), float("nan")
+    return float(gap.min()), float(np.median(gap))
 
 
 def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) -> str | None:
@@ -317,6 +356,15 @@ def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) ->
             how = "" if k == 0 else ", set at an angle"
             return f"{name} ({short[k]:.0f} × {long_[k]:.0f} mm on the bed{how})"
     return None
+
+
+def _toe_gap_text(stats: ShellStats) -> str:
+    if not np.isfinite(stats.toe_clearance_min_mm):
+        return ""
+    return (
+        f"; the toes' skin {stats.toe_clearance_min_mm:.1f} mm from the shell at the "
+        f"nearest (median {stats.toe_clearance_median_mm:.1f} mm)"
+    )
 
 
 def run_checks(
@@ -367,6 +415,11 @@ def run_checks(
               f"{size} mm; fits a {printer} mm printer {placement}" if placement else
               f"{size} mm fits no way into a {printer} mm printer: use a larger printer or "
               "print the shell in two parts"),
+        Check("skin inside the shell", stats.penetration_mm <= tol.max_penetration_mm,
+              (f"{stats.skin_inside} skin points inside the material, the deepest "
+               f"{stats.penetration_mm:.2f} mm" if stats.skin_inside else
+               "no skin inside the material") + f" (allowed {tol.max_penetration_mm:g} mm; "
+              "toe block and plate included)" + _toe_gap_text(stats), stats.penetration_mm),
         Check("smallest feature", stats.thinnest_feature_mm >= min_wall_process_mm,
               f"thinnest section {stats.thinnest_feature_mm:.2f} mm anywhere, rims and corners "
               f"included (process minimum {min_wall_process_mm:g} mm)", stats.thinnest_feature_mm),

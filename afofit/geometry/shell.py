@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
-from scipy import ndimage
+from scipy import ndimage, sparse
 from scipy.spatial import cKDTree
 
 from afofit.design import DesignParameters
@@ -51,6 +51,7 @@ from afofit.geometry.trimline import smooth_max, trim_field, trim_judged_at
 __all__ = [
     "ShellGeometry",
     "SkinSamples",
+    "ToeSkin",
     "build_shell",
     "crop_skin",
     "relief_bump",
@@ -76,6 +77,9 @@ SOLE_RIM_BELOW_FRACTION = 0.12
 SMOOTHING_ITERATIONS = 10
 #: The toe block (:func:`toe_block`) starts this far ahead of the metatarsal heads, × foot length.
 TOES_AHEAD_OF_HEADS = 0.03
+#: The toes' own skin is kept from this far behind the block's start, mm: well over a
+#: wall's reach, so no voxel that judges by it sees the kept skin's cut edge.
+TOE_SKIN_BEHIND_MM = 15.0
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
 
@@ -156,7 +160,7 @@ def skin_samples(
     foot_length: float,
     toes_from_mm: float | None = None,
     toe_top_mm: float = 0.0,
-) -> tuple[Vec, Vec, SoleFloor, bool]:
+) -> SkinSamples:
     """Dense samples of the skin ``mesh`` with outward unit normals, (n, 3) each.
 
     ``inside`` is a point inside the leg (orients the normals),
@@ -167,16 +171,25 @@ def skin_samples(
     smoothed. Faces larger than the spacing are subdivided; each face
     contributes its corners and centroid, so the samples are deterministic.
     Ahead of ``toes_from_mm`` (local y) the toes become one block at least
-    ``toe_top_mm`` high (:func:`toe_block`). Openings in the sole get a floor
-    of samples (:func:`sole_floor`). Also returns the sole's height field and
-    whether the sole was open.
+    ``toe_top_mm`` high (:func:`toe_block`); the toes' own skin there (and
+    TOE_SKIN_BEHIND_MM behind) is kept beside it. Openings in the sole get a floor
+    of samples (:func:`sole_floor`).
     """
     skin, rim_index = fill_holes(
         _oriented(mesh, inside), MAX_HOLE_PERIMETER_MM, SOLE_RIM_BELOW_FRACTION * foot_length
     )
     # Scanner noise is finer than anything skin does under a brace: smooth
     # it away (Taubin keeps the volume) so the wall does not copy it.
-    trimesh.smoothing.filter_taubin(skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS)
+    # The sole's rims stay where they are: a rim vertex has neighbours on one side
+    # only, so smoothing would draw it in and up off the floor, and the plate hung
+    # from the rim would press into the skin it left.
+    pinned = np.zeros(len(skin.vertices))
+    pinned[np.unique(rim_index)] = 1.0
+    operator = sparse.diags(1.0 - pinned) @ trimesh.smoothing.laplacian_calculation(skin)
+    trimesh.smoothing.filter_taubin(
+        skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS,
+        laplacian_operator=operator + sparse.diags(pinned),
+    )  # fmt: skip
     if np.percentile(skin.edges_unique_length, 99) <= 2.0 * spacing_mm:
         fine = skin  # a fine scan is dense enough as it is
     else:
@@ -198,7 +211,10 @@ def skin_samples(
     rim = (ends[:, :1] + steps[None, :, None] * (ends[:, 1:] - ends[:, :1])).reshape(-1, 3)
     floor = sole_floor(points, normals, sole_mm, spacing_mm, rim)
     points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
+    toes: ToeSkin | None = None
     if toes_from_mm is not None:
+        kept = points[:, 1] > toes_from_mm - TOE_SKIN_BEHIND_MM
+        toes = ToeSkin(points[kept], normals[kept], rim[rim[:, 1] > toes_from_mm])
         # The block is built on the closed sole; the floor is then found
         # again, under the block, for the sign rule below the foot.
         points, normals, block_edge = toe_block(
@@ -209,7 +225,34 @@ def skin_samples(
         rim = np.vstack([rim[rim[:, 1] <= toes_from_mm], block_edge])
         floor = sole_floor(points, normals, sole_mm, spacing_mm, rim)
         points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
-    return points, normals, floor, len(rim_index) > 0
+    return SkinSamples(points, normals, floor, len(rim_index) > 0, toes_from_mm, toes)
+
+
+@dataclass(frozen=True, slots=True)
+class ToeSkin:
+    """The toes' own skin where a block stands in for it (:func:`toe_block`): samples
+    ``points`` and outward ``normals`` (n, 3) (an open sole's floor included), and the
+    ``rim`` (k, 3) of the sole's opening under them. The shell clears both the block
+    and this skin (:func:`build_shell`)."""
+
+    points: Vec
+    normals: Vec
+    rim: Vec
+
+
+@dataclass(frozen=True, slots=True)
+class SkinSamples:
+    """The skin as the shell is built from it: ``points`` and outward ``normals`` (n, 3),
+    the sole's ``floor``, whether it was ``open_sole``, where the toe block starts
+    (``toes_from_mm``, local y; None without metatarsal heads), and the toes' own skin
+    (None without a block)."""
+
+    points: Vec
+    normals: Vec
+    floor: SoleFloor
+    open_sole: bool
+    toes_from_mm: float | None
+    toes: ToeSkin | None
 
 
 def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
@@ -269,19 +312,6 @@ def toe_block_start(landmarks: dict[str, Vec | None], foot_length: float) -> flo
     return max(float(q[1]) for q in heads) + TOES_AHEAD_OF_HEADS * foot_length
 
 
-@dataclass(frozen=True, slots=True)
-class SkinSamples:
-    """The skin as the shell is built from it: ``points`` and outward ``normals`` (n, 3),
-    the sole's ``floor``, whether it was ``open_sole``, and where the toe block starts
-    (``toes_from_mm``, local y; None without metatarsal heads)."""
-
-    points: Vec
-    normals: Vec
-    floor: SoleFloor
-    open_sole: bool
-    toes_from_mm: float | None
-
-
 def sample_skin(
     skin: trimesh.Trimesh,
     params: DesignParameters,
@@ -306,10 +336,7 @@ def sample_skin(
     # crosses its upright sides and never skims its top.
     toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    samples, normals, floor, open_sole = skin_samples(
-        skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top
-    )
-    return SkinSamples(samples, normals, floor, open_sole, toes_from)
+    return skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top)
 
 
 def shell_in_scan(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
@@ -437,7 +464,15 @@ def build_shell(
     # so it keeps its thickness over a bump as everywhere else.
     moved = samples + _relief(samples, params)[:, None] * normals
     band = _wall_band(moved[keep], normals[keep], grid, c, t)
-    maps = plate_maps(samples[plantar], floor.rim, grid.origin, h, grid.shape, base, c, t)
+    plantar_points, rim = samples[plantar], floor.rim
+    toes = skin_sampled.toes
+    if toes is not None:
+        # The toes' own skin as well as their block: a wall round it, a plate under it.
+        band |= _wall_band(toes.points, toes.normals, grid, c, t)
+        under_toes = (toes.points[:, 2] < PLATE_FILL_MM) & (toes.normals[:, 2] < -0.5)
+        plantar_points = np.vstack([plantar_points, toes.points[under_toes]])
+        rim = np.vstack([rim, toes.rim])
+    maps = plate_maps(plantar_points, rim, grid.origin, h, grid.shape, base, c, t)
     gz = grid.origin[2] + h * np.arange(grid.shape[2])
     band |= (gz[None, None, :] >= bottom - 2.0 * h) & (
         gz[None, None, :] <= maps.fill_top[:, :, None]
@@ -446,6 +481,13 @@ def build_shell(
     p = grid.centres(idx)
     log.debug("shell band: %d voxels of %d, %d skin samples", len(idx), band.size, len(samples))
     d, band_sample = _signed_distance(p, moved, normals, floor, reach + 3.0 * h)
+    if toes is not None and toes_from is not None:
+        # The block stands in for the toes, but the toes' own skin can reach out of it
+        # (where its sides round in at the bottom): the shell clears the union of the
+        # two, whose distance outside is the nearer of the two distances.
+        ahead = p[:, 1] > toes_from - TOE_SKIN_BEHIND_MM + reach + 3.0 * h
+        d_toes, seen = _signed_distance(p[ahead], toes.points, toes.normals, floor, reach + 3.0 * h)
+        d[ahead] = np.minimum(d[ahead], np.where(seen >= 0, d_toes, np.inf))
     wall = np.maximum(c - d, d - (c + t))
     solid = np.minimum(wall, plate_field(p, maps, grid.origin, h, bottom, c, d))
     # Each voxel's trim is judged at the skin under it (see trim_judged_at).

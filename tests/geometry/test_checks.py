@@ -15,6 +15,7 @@ from afofit.geometry.checks import (
     run_checks,
     self_intersecting_pairs,
     skin_penetration,
+    toe_clearance,
 )
 from afofit.tolerances import TOLERANCES as TOL
 
@@ -120,8 +121,10 @@ def test_the_thresholds_themselves_pass() -> None:
         ({"clearance_within_0_8_fraction": TOL.clearance_band_fraction - 0.01}, "clearance"),
         ({"hull_mm": _corners(400, 400, 700)}, "build volume"),
         ({"thinnest_feature_mm": 0.5}, "smallest feature"),
+        ({"penetration_mm": TOL.max_penetration_mm + 0.01, "skin_inside": 3},
+         "skin inside the shell"),
     ],
-)
+)  # fmt: skip
 def test_each_failure_is_named(change: dict[str, object], failed: str) -> None:
     checks = run_checks(
         _stats(**change), clearance_mm=2.0, thickness_mm=3.0, min_wall_process_mm=0.8
@@ -143,3 +146,23 @@ def test_skin_pressing_into_a_wall_is_measured_to_its_depth(depth: float) -> Non
     deepest, inside = skin_penetration(plate, sheet)
     assert deepest == pytest.approx(depth, abs=0.02)
     assert (inside > 0) == (depth > 0)
+
+
+@pytest.mark.parametrize(("lift", "nearest"), [(0.0, 2.0), (1.0, 1.0)])
+def test_toe_clearance_is_the_gap_from_the_toes_skin_to_the_shell(
+    lift: float, nearest: float
+) -> None:
+    """A plate 4 mm thick (z 0..4) and skin a sheet 2 mm above it, a bump ahead of y = 0
+    (a sphere cap at y = 10) coming down ``lift`` mm towards it: the toes' gap is
+    measured ahead of y = 0 only, the least at the bump and the median the sheet's."""
+    plate = trimesh.creation.box(extents=(60.0, 60.0, 4.0))
+    plate.apply_translation([0.0, 0.0, 2.0])
+    x, y = np.meshgrid(np.linspace(-25, 25, 101), np.linspace(-25, 25, 101))
+    cap = np.sqrt(np.clip(100.0 - x**2 - (y - 10.0) ** 2, 0.0, None))
+    z = 6.0 - np.clip(cap - (10.0 - lift), 0.0, None)
+    sheet = trimesh.Trimesh(np.column_stack([x.ravel(), y.ravel(), z.ravel()]), process=False)
+    least, median = toe_clearance(plate, sheet, toes_from_mm=0.0, reach_mm=5.0)
+    assert least == pytest.approx(nearest, abs=0.02)
+    assert median == pytest.approx(2.0, abs=0.02)
+    # Skin farther than the reach is not wrapped by the shell: no gap to report.
+    assert np.isnan(toe_clearance(plate, sheet, toes_from_mm=0.0, reach_mm=0.5)[0])
