@@ -18,15 +18,18 @@ from afofit.anthropometry import FOOT_LENGTH_RANGE_MM
 from afofit.errors import LandmarkError, NotALegError
 from afofit.geometry.frames import LegFrame, estimate_frame
 from afofit.geometry.given import check_given_landmarks
-from afofit.geometry.landmarks import LANDMARK_NAMES, detect_landmarks
+from afofit.geometry.landmarks import LANDMARK_NAMES, AnkleEstimate, detect_landmarks
 from afofit.geometry.measure import LegMeasurements, Sections, measure_leg
 from afofit.jsonready import rounded
 
 __all__ = [
+    "CONFIDENCE_WORDS",
     "LegAnatomy",
     "ScanAnatomy",
     "analyse_leg",
     "anatomy_to_dict",
+    "confidence_word",
+    "describe_ankle",
 ]
 
 Vec = NDArray[np.float64]
@@ -50,6 +53,9 @@ class LegAnatomy:
     measurements : limb measurements, mm.
     faces : the leg's face count.
     warnings : what the user should check about the landmarks they gave.
+    ankle_estimate : how the ankle centre's height was found: its cues, each with its
+        uncertainty, and the fused height and uncertainty (None when the ankle centre
+        or a malleolus was given).
     """
 
     side: str
@@ -60,6 +66,7 @@ class LegAnatomy:
     measurements: LegMeasurements
     faces: int
     warnings: tuple[str, ...] = ()
+    ankle_estimate: AnkleEstimate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,10 @@ def analyse_leg(
     confidence = dict(found.confidence)
     source = dict.fromkeys(LANDMARK_NAMES, "detected")
     warnings: list[str] = []
+    estimate: AnkleEstimate | None = found.ankle
+    ankle_keys = {"lateral_malleolus", "medial_malleolus", "ankle_axis_centre"}
+    if overrides and ankle_keys & overrides.keys():
+        estimate = None
     if overrides:
         for key, point in overrides.items():
             points[key] = frame.to_local(np.asarray(point, dtype=np.float64)[None, :])[0]
@@ -172,6 +183,7 @@ def analyse_leg(
         measurements=measurements,
         faces=len(mesh.faces),
         warnings=tuple(warnings),
+        ankle_estimate=estimate,
     )
 
 
@@ -198,6 +210,39 @@ def _checked(
 
 def _point(p: Vec | None) -> list[float] | None:
     return None if p is None else [round(float(c), 3) for c in p]
+
+
+def _estimate(estimate: AnkleEstimate | None) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {
+        "height_mm": rounded(estimate.height_mm),
+        "sd_mm": rounded(estimate.sd_mm),
+        "cues": [
+            {"name": c.name, "height_mm": rounded(c.height_mm), "sd_mm": rounded(c.sd_mm)}
+            for c in estimate.cues
+        ],
+    }
+
+
+#: Confidence (0..1) from which a landmark reads as "high", and as "medium"; below, "low".
+CONFIDENCE_WORDS = ((0.7, "high"), (0.4, "medium"))
+
+
+def confidence_word(confidence: float) -> str:
+    """ "high", "medium" or "low" for a landmark's ``confidence`` (0..1)."""
+    return next((word for floor, word in CONFIDENCE_WORDS if confidence >= floor), "low")
+
+
+def describe_ankle(estimate: dict[str, Any] | None) -> str:
+    """One sentence on how the ankle centre's height was found, from its JSON ``estimate``
+    (:func:`anatomy_to_dict`'s ``ankle_estimate``); "" when it was given."""
+    if estimate is None:
+        return ""
+    cues = ", ".join(
+        f"{c['name']} ({c['height_mm']:.0f} ± {c['sd_mm']:.1f} mm)" for c in estimate["cues"]
+    )
+    return f"{estimate['height_mm']:.0f} ± {estimate['sd_mm']:.1f} mm above the sole, from {cues}"
 
 
 def anatomy_to_dict(anatomy: ScanAnatomy) -> dict[str, Any]:
@@ -228,6 +273,7 @@ def anatomy_to_dict(anatomy: ScanAnatomy) -> dict[str, Any]:
                 },
                 "confidence": {k: rounded(v) for k, v in leg.confidence.items()},
                 "landmark_source": dict(leg.source),
+                "ankle_estimate": _estimate(leg.ankle_estimate),
             }
         )
     return {

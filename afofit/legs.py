@@ -19,7 +19,7 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial import QhullError
 
-from afofit.anatomy import LegAnatomy, ScanAnatomy, analyse_leg
+from afofit.anatomy import LegAnatomy, ScanAnatomy, analyse_leg, confidence_word
 from afofit.anthropometry import TYPICAL_FOOT_LENGTH_MM, TYPICAL_SCAN_LENGTH_MM
 from afofit.clinical import SIDES
 from afofit.errors import InputError, LandmarkError, NotALegError, ScanError
@@ -250,7 +250,21 @@ def _leg_warnings(leg: LegAnatomy) -> list[str]:
         )
     if leg.landmarks_mm["knee_centre"] is None:
         out.append(f"{leg.side} leg: the scan does not reach the knee; no knee centre")
-    low = [k for k, c in leg.confidence.items() if c < 0.3 and leg.landmarks_mm[k] is not None]
+    estimate = leg.ankle_estimate
+    if estimate is not None and confidence_word(estimate.confidence) != "high":
+        seen = [c.name for c in estimate.cues if c.name != "foot proportions"]
+        how = "the foot's proportions" + "".join(f" and the {name}" for name in seen)
+        out.append(
+            f"{leg.side} leg: the malleoli do not stand out clearly on the scan; the ankle "
+            f"axis is placed from {how}, its height to within about ±{2.0 * estimate.sd_mm:.0f}"
+            " mm (2 sd): check the malleoli on the report, or give them with --landmarks"
+        )
+    ankle = {"lateral_malleolus", "medial_malleolus", "ankle_axis_centre"}
+    low = [
+        k
+        for k, c in leg.confidence.items()
+        if c < 0.3 and leg.landmarks_mm[k] is not None and not (estimate and k in ankle)
+    ]
     if low:
         out.append(
             f"{leg.side} leg: low confidence in {', '.join(low)}; check them on the "

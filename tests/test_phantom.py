@@ -307,3 +307,23 @@ def test_every_spec_field_is_documented() -> None:
     for spec_field in dataclasses.fields(PhantomSpec):
         assert f"{spec_field.name} :" in doc
     assert "spec :" in (inspect.getdoc(make_phantom) or "")
+
+
+def test_smooth_malleoli_hide_the_bumps_but_keep_the_joint() -> None:
+    """The same seed with malleoli="smooth": the same joint centre in the truth, and the skin
+    over each malleolus lower by most of the bump's height (2-3.6 % of foot length, of which
+    a fifth is kept)."""
+    bumps = make_phantom(PhantomSpec(seed=4, faces=20000, pose="neutral"))
+    smooth = make_phantom(PhantomSpec(seed=4, faces=20000, pose="neutral", malleoli="smooth"))
+    for key in ("ankle_joint_centre_mm", "lateral_malleolus_mm", "medial_malleolus_mm"):
+        np.testing.assert_allclose(smooth.truth[key], bumps.truth[key], err_msg=key)
+    assert (bumps.truth["malleoli"], smooth.truth["malleoli"]) == ("bumps", "smooth")
+    for key, sense in (("lateral_malleolus_mm", 1.0), ("medial_malleolus_mm", -1.0)):
+        apex = np.asarray(bumps.truth[key])
+
+        def reach(mesh: trimesh.Trimesh, apex: np.ndarray = apex, sense: float = sense) -> float:
+            v = np.asarray(mesh.vertices)
+            near = np.all(np.abs(v[:, 1:] - apex[1:]) < 3.0, axis=1)
+            return float((sense * v[near, 0]).max())
+
+        assert reach(bumps.mesh) - reach(smooth.mesh) > 0.7 * 0.02 * 260.0, key

@@ -23,6 +23,7 @@ from afofit.cli.options import (
     AfoType,
     ContractureOpt,
     Footplate,
+    Malleoli,
     MassOpt,
     Pose,
     SexOpt,
@@ -157,6 +158,10 @@ def phantom(
     knee: Annotated[
         bool, typer.Option(help="Reach above the knee (else stop at mid-shank).")
     ] = True,
+    malleoli: Annotated[
+        Malleoli,
+        typer.Option(help="Malleoli as clear bumps, or smooth (hardly showing on the skin)."),
+    ] = Malleoli.bumps,
 ) -> None:
     """Write a synthetic lower leg with its foot, and its ground truth (OUT.truth.json)."""
     from afofit.export import write_phantom
@@ -165,7 +170,7 @@ def phantom(
     spec = PhantomSpec(
         side=side.value, foot_length_mm=foot_length, calf_girth_mm=calf_girth, seed=seed,
         noise_mm=noise, holes=holes, pose=pose.value, units=units.value, faces=faces,
-        open_sole=open_sole, reaches_knee=knee,
+        open_sole=open_sole, reaches_knee=knee, malleoli=malleoli.value,
     )  # fmt: skip
     mesh_path, truth_path = _busy("Building the phantom…", lambda: write_phantom(spec, out_path))
     out.print(f"wrote {mesh_path} and {truth_path}", markup=False)

@@ -17,6 +17,7 @@ __all__ = [
     "AfoType",
     "ContractureOpt",
     "Footplate",
+    "Malleoli",
     "MassOpt",
     "Pose",
     "Sex",
@@ -61,6 +62,13 @@ class AfoType(StrEnum):
 class Pose(StrEnum):
     random = "random"
     neutral = "neutral"
+
+
+class Malleoli(StrEnum):
+    """How a phantom's malleoli show on the skin."""
+
+    bumps = "bumps"
+    smooth = "smooth"
 
 
 class SideOrBoth(StrEnum):

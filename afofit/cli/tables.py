@@ -20,6 +20,8 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def scan_table(data: dict[str, Any]) -> Table:
     """The ``afofit scan`` table from its JSON ``data``."""
+    from afofit.anatomy import describe_ankle
+
     table = Table(
         title=f"{Path(data['file']).name}: {data['faces']} faces, units {data['units_detected']}"
         f" ({data['units_source']}), scale to mm ×{data['scale_to_mm']:g}"
@@ -40,6 +42,11 @@ def scan_table(data: dict[str, Any]) -> Table:
                 else f"({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) conf {leg['confidence'][name]:.1f}{src}"
             )
         table.add_row(name.replace("_", " "), *cells, "mm")
+    table.add_row(
+        "ankle centre height",
+        *[describe_ankle(leg["ankle_estimate"]) or "given" for leg in legs],
+        "",
+    )
     table.add_section()
     for name in legs[0]["measurements_mm"]:
         table.add_row(

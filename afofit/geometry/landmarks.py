@@ -11,9 +11,10 @@ Anny scans measure how well they hold, see the README's accuracy table):
   medial (MTP1) and most lateral (MTP5) skin points of the forefoot: the first
   metatarsal head has a radius of about 10 mm under 3-5 mm of soft tissue, the
   fifth about 6 mm under 4-5 mm.
-- the ankle (talocrural) joint centre is taken as the midpoint of the two
-  malleolar prominences, as Plug-in Gait does (``afo-engineering.md`` and the
-  data README: "within about 10 mm").
+- the ankle (talocrural) joint centre lies between the two malleoli, as
+  Plug-in Gait takes it (within about 10 mm of the skeleton's joint on the
+  Anny models); its height is fused from the cues that show on the skin
+  (:func:`_malleoli`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from numpy.typing import NDArray
 from afofit.geometry.frames import LegFrame
 from afofit.geometry.measure import Sections
 
-__all__ = ["LANDMARK_NAMES", "LocalLandmarks", "detect_landmarks"]
+__all__ = [
+    "LANDMARK_NAMES",
+    "AnkleCue",
+    "AnkleEstimate",
+    "LocalLandmarks",
+    "detect_landmarks",
+    "fuse_cues",
+]
 
 Vec = NDArray[np.float64]
 
@@ -49,7 +57,7 @@ HEEL_FLAT_MM = 1.0
 #: fractions of foot length. Foot-measurement practice puts the first at
 #: 0.72-0.73 and the fifth at 0.63-0.65 of foot length; the Anny body model's
 #: skeleton at 0.78 and 0.70-0.73. Taken between the two; the error this
-#: leaves is measured in tests/geometry/test_landmarks.py.
+#: leaves is measured in tests/test_fit.py.
 MTP1_FRACTION = 0.75
 MTP5_FRACTION = 0.68
 #: Height of the MTP joint centres within the forefoot's thickness there.
@@ -72,11 +80,13 @@ class LocalLandmarks:
 
     ``points`` maps a name of :data:`LANDMARK_NAMES` to a (3,) array or None
     (knee and fibular head when the scan does not reach the knee);
-    ``confidence`` maps the same names to 0..1.
+    ``confidence`` maps the same names to 0..1; ``ankle`` says how the ankle
+    centre's height was found (its cues and uncertainty).
     """
 
     points: dict[str, Vec | None]
     confidence: dict[str, float]
+    ankle: AnkleEstimate
 
 
 def _extreme(local: Vec, mask: NDArray[np.bool_], direction: Vec, tol_mm: float = 0.7) -> Vec:
@@ -103,12 +113,12 @@ def _ankle_ap_centre(local: Vec, foot_length: float) -> float:
     return 0.5 * float(y.min() + y.max()) if len(y) else 0.0
 
 
-#: Malleolar heights above the sole as fractions of foot length, used when a
-#: scan shows no malleolar bump (smoothed or swollen ankles): the lateral
-#: malleolus sits about 1.5 cm lower than the medial one. Measured on the
-#: Anny models (ankle centre at 0.26 and 0.31 of foot length).
-LATERAL_HEIGHT_FRACTION = 0.25
-MEDIAL_HEIGHT_FRACTION = 0.30
+#: The ankle centre's height above the sole as a fraction of foot length, and the spread of
+#: that ratio between people (1 sd). Foot-measurement practice puts the malleoli at about a
+#: quarter of foot length above the floor; the Anny models have their ankle centres at 0.26
+#: and 0.31 of it, so the spread is taken wide (0.025, about 6.5 mm on a 260 mm foot).
+ANKLE_HEIGHT_FRACTION = 0.275
+ANKLE_HEIGHT_SD_FRACTION = 0.025
 #: The medial malleolus stands 0-30 mm higher than the lateral one; when only
 #: one is found, the other is put this far from it.
 MEDIAL_ABOVE_LATERAL_MM = (0.0, 30.0)
@@ -118,9 +128,58 @@ TYPICAL_MEDIAL_ABOVE_LATERAL_MM = 13.0
 #: in front only the extensor tendons (about 1 cm). Used without bumps.
 ANKLE_ANTERIOR_OFFSET_MM = 6.0
 #: A malleolus must stand out at least this far from the skin 8-20 mm above
-#: and below it (mean over that span), mm.
+#: and below it (from the mean of the two, so a bump on a sloping side counts), mm.
 MIN_PROMINENCE_MM = 1.5
+#: Uncertainty (1 sd) of the ankle centre's height from both malleolar bumps, and
+#: from one (the other put TYPICAL_MEDIAL_ABOVE_LATERAL_MM away), mm.
+BUMPS_SD_MM = 2.0
+ONE_BUMP_SD_MM = 4.0
+#: The cross-section's width profile: a peak must stand out at least this far (mm,
+#: as the prominence above); its height's uncertainty is WIDTH_SD_MM2 / (how far it
+#: stands out), within WIDTH_SD_RANGE_MM. Measured (bench/ankle_accuracy.py): the bumpy
+#: phantoms' 2-3.7 mm peaks land within 5 mm of the joint centre, mostly within 3; the
+#: Anny models' 1.0-1.3 mm peaks within 5.5 mm; weaker peaks (0.6 mm on a smooth
+#: phantom) can be 18 mm off, so they are not used.
+MIN_WIDTH_PEAK_MM = 0.8
+WIDTH_SD_MM2 = 6.0
+WIDTH_SD_RANGE_MM = (2.0, 12.0)
 _STEP_MM = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnkleCue:
+    """One cue to the ankle centre's height: its ``name``, the height it gives above
+    the sole (``height_mm``) and that height's uncertainty (``sd_mm``, 1 sd)."""
+
+    name: str
+    height_mm: float
+    sd_mm: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnkleEstimate:
+    """The ankle centre's height fused from its ``cues`` (inverse-variance weighted):
+    ``height_mm`` above the sole and its uncertainty ``sd_mm`` (1 sd)."""
+
+    cues: tuple[AnkleCue, ...]
+    height_mm: float
+    sd_mm: float
+
+    @property
+    def confidence(self) -> float:
+        """0..1: 1 for an uncertainty of 2 mm or less, falling as 2 mm / sd (0.3 at 6.5 mm)."""
+        return float(np.clip(BUMPS_SD_MM / self.sd_mm, 0.1, 1.0))
+
+
+def fuse_cues(cues: list[AnkleCue]) -> AnkleEstimate:
+    """The inverse-variance weighted mean of independent ``cues`` (at least one)."""
+    weights = np.array([1.0 / c.sd_mm**2 for c in cues])
+    heights = np.array([c.height_mm for c in cues])
+    return AnkleEstimate(
+        tuple(cues),
+        float(weights @ heights / weights.sum()),
+        float(1.0 / np.sqrt(weights.sum())),
+    )
 
 
 def _outer_profile(local: Vec, foot_length: float, sign: float, centre_y: float) -> tuple[Vec, Vec]:
@@ -152,7 +211,8 @@ def _outer_profile(local: Vec, foot_length: float, sign: float, centre_y: float)
 
 
 def _prominence(profile: Vec) -> Vec:
-    """How far each height stands out from the skin 8-20 mm above and below, mm.
+    """How far each height stands out from the skin 8-20 mm above and below, mm: its
+    excess over the mean of the two sides' means (a straight slope stands out by 0).
 
     NaN near the ends, where one side is missing.
     """
@@ -161,26 +221,45 @@ def _prominence(profile: Vec) -> Vec:
     for k in range(far, len(profile) - far):
         below = profile[k - far : k - near + 1].mean()
         above = profile[k + near : k + far + 1].mean()
-        out[k] = profile[k] - max(below, above)
+        out[k] = profile[k] - 0.5 * (below + above)
     return out
 
 
-def _malleoli(local: Vec, foot_length: float, centre_y: float) -> tuple[Vec, Vec, float, float]:
-    """The lateral and medial malleoli and their confidences (0..1).
+def _peak(heights: Vec, values: Vec, k: int) -> float:
+    """The height of the peak of ``values`` at bin ``k``, refined by a parabola through
+    it and its neighbours."""
+    if 0 < k < len(values) - 1 and np.isfinite(values[k - 1 : k + 2]).all():
+        a, b, c = values[k - 1 : k + 2]
+        curve = a - 2.0 * b + c
+        if curve < 0.0:
+            return float(heights[k] + 0.5 * _STEP_MM * (a - c) / curve)
+    return float(heights[k])
 
-    The outermost skin is profiled over height on each side, in the ankle
-    band above the foot (15-45 % of foot length above the sole) and within 9 %
-    of foot length of the ankle's antero-posterior centre; that window keeps
-    out the heel behind and the talar head and navicular in front, which
-    stand out sideways as much as the malleoli do. A malleolus is a bump on
-    that profile (``MIN_PROMINENCE_MM``); the pair is chosen together, the
-    medial one 0-30 mm higher than the lateral. A side without a bump is put
-    at the typical height (from the other malleolus, or from foot length),
-    with a low confidence.
+
+def _width_cue(heights: Vec, width: Vec, foot_length: float) -> AnkleCue | None:
+    """The cross-section's cue: the medio-lateral width profile peaks at the malleoli.
+
+    The most prominent height of ``width`` (:func:`_prominence`) within three sd of the
+    proportions' height; None if nothing there stands out MIN_WIDTH_PEAK_MM.
     """
-    heights, lat_profile = _outer_profile(local, foot_length, +1.0, centre_y)
-    _, med_profile = _outer_profile(local, foot_length, -1.0, centre_y)
-    lat_prom, med_prom = _prominence(lat_profile), _prominence(med_profile)
+    prominence = _prominence(width)
+    expected = ANKLE_HEIGHT_FRACTION * foot_length
+    near = np.abs(heights - expected) <= 3.0 * ANKLE_HEIGHT_SD_FRACTION * foot_length
+    scored = np.where(near & np.isfinite(prominence), prominence, -np.inf)
+    k = int(np.argmax(scored))
+    if scored[k] < MIN_WIDTH_PEAK_MM:
+        return None
+    sd = float(np.clip(WIDTH_SD_MM2 / scored[k], *WIDTH_SD_RANGE_MM))
+    return AnkleCue("cross-section width", _peak(heights, prominence, k), sd)
+
+
+def _bumps(heights: Vec, lat_prom: Vec, med_prom: Vec) -> tuple[int | None, int | None]:
+    """The bins of the lateral and medial malleolar bumps (None for a side without one).
+
+    A bump stands out at least MIN_PROMINENCE_MM; the pair is chosen together (the
+    medial one 0-30 mm higher, the most prominent such pair); without a pair, the
+    more prominent single bump.
+    """
     lat_ok = np.nan_to_num(lat_prom, nan=-np.inf) >= MIN_PROMINENCE_MM
     med_ok = np.nan_to_num(med_prom, nan=-np.inf) >= MIN_PROMINENCE_MM
     lo, hi = MEDIAL_ABOVE_LATERAL_MM
@@ -192,29 +271,74 @@ def _malleoli(local: Vec, foot_length: float, centre_y: float) -> tuple[Vec, Vec
                 if score > best[0]:
                     best = (score, int(i), int(j))
     if best[1] >= 0:
-        z_lat, z_med = heights[best[1]], heights[best[2]]
-        c_lat, c_med = lat_prom[best[1]], med_prom[best[2]]
-    else:
-        z_lat = z_med = None
-        c_lat = c_med = 0.0
-        if lat_ok.any():
-            k = int(np.nanargmax(np.where(lat_ok, lat_prom, np.nan)))
-            z_lat, c_lat = heights[k], lat_prom[k]
-            z_med = z_lat + TYPICAL_MEDIAL_ABOVE_LATERAL_MM
-        elif med_ok.any():
-            k = int(np.nanargmax(np.where(med_ok, med_prom, np.nan)))
-            z_med, c_med = heights[k], med_prom[k]
-            z_lat = z_med - TYPICAL_MEDIAL_ABOVE_LATERAL_MM
-        else:
-            z_lat = LATERAL_HEIGHT_FRACTION * foot_length
-            z_med = MEDIAL_HEIGHT_FRACTION * foot_length
+        return best[1], best[2]
+    lat_best = np.where(lat_ok, lat_prom, -np.inf)
+    med_best = np.where(med_ok, med_prom, -np.inf)
+    if not (lat_ok.any() or med_ok.any()):
+        return None, None
+    if lat_best.max() >= med_best.max():
+        return int(np.argmax(lat_best)), None
+    return None, int(np.argmax(med_best))
+
+
+def _malleoli(
+    local: Vec, foot_length: float, centre_y: float
+) -> tuple[Vec, Vec, float, float, AnkleEstimate]:
+    """The lateral and medial malleoli, their confidences (0..1) and the ankle's height.
+
+    The outermost skin is profiled over height on each side, in the ankle
+    band above the foot (15-45 % of foot length above the sole) and within 9 %
+    of foot length of the ankle's antero-posterior centre; that window keeps
+    out the heel behind and the talar head and navicular in front, which
+    stand out sideways as much as the malleoli do. Three cues give the ankle
+    centre's height, each with its uncertainty, fused (:func:`fuse_cues`):
+
+    - the malleolar bumps on those profiles (:func:`_bumps`), where they show;
+    - the cross-section's medio-lateral width, which peaks at the malleoli
+      (:func:`_width_cue`), where it does;
+    - the foot's proportions (ANKLE_HEIGHT_FRACTION of foot length), always.
+
+    A malleolus with a bump is put at it; one without, half the typical spacing
+    (TYPICAL_MEDIAL_ABOVE_LATERAL_MM) from the fused height, or that spacing from
+    the other malleolus's bump.
+    """
+    heights, lat_profile = _outer_profile(local, foot_length, +1.0, centre_y)
+    _, med_profile = _outer_profile(local, foot_length, -1.0, centre_y)
+    lat_prom, med_prom = _prominence(lat_profile), _prominence(med_profile)
+    i, j = _bumps(heights, lat_prom, med_prom)
+    spacing = TYPICAL_MEDIAL_ABOVE_LATERAL_MM
+    cues = [
+        AnkleCue(
+            "foot proportions",
+            ANKLE_HEIGHT_FRACTION * foot_length,
+            ANKLE_HEIGHT_SD_FRACTION * foot_length,
+        )
+    ]
+    z_lat = None if i is None else _peak(heights, lat_prom, i)
+    z_med = None if j is None else _peak(heights, med_prom, j)
+    if z_lat is not None and z_med is not None:
+        cues.append(AnkleCue("malleolar bumps", 0.5 * (z_lat + z_med), BUMPS_SD_MM))
+    elif z_lat is not None:
+        cues.append(AnkleCue("lateral malleolar bump", z_lat + 0.5 * spacing, ONE_BUMP_SD_MM))
+    elif z_med is not None:
+        cues.append(AnkleCue("medial malleolar bump", z_med - 0.5 * spacing, ONE_BUMP_SD_MM))
+    width = _width_cue(heights, lat_profile + med_profile, foot_length)
+    if width is not None:
+        cues.append(width)
+    ankle = fuse_cues(cues)
+    if z_lat is None:
+        z_lat = ankle.height_mm - 0.5 * spacing if z_med is None else z_med - spacing
+    if z_med is None:
+        z_med = ankle.height_mm + 0.5 * spacing if i is None else z_lat + spacing
+    c_lat = 0.0 if i is None else float(lat_prom[i])
+    c_med = 0.0 if j is None else float(med_prom[j])
     lateral = _skin_point(local, foot_length, +1.0, centre_y, float(z_lat), c_lat > 0)
     medial = _skin_point(local, foot_length, -1.0, centre_y, float(z_med), c_med > 0)
-    return lateral, medial, _bump_confidence(c_lat), _bump_confidence(c_med)
+    return lateral, medial, _bump_confidence(c_lat), _bump_confidence(c_med), ankle
 
 
 def _bump_confidence(prominence_mm: float) -> float:
-    """0.2 for no bump (a typical height was used), rising to 1 for a 5 mm bump."""
+    """0.2 for no bump (placed from the ankle's height), rising to 1 for a 5 mm bump."""
     if prominence_mm <= 0.0:
         return 0.2
     return float(np.clip(prominence_mm / 5.0, 0.3, 1.0))
@@ -350,8 +474,9 @@ def detect_landmarks(local: Vec, sections: Sections, frame: LegFrame) -> LocalLa
     heel = _heel(local, rough_length)
     foot_length = float(toe[1] - heel[1])
     centre_y = _ankle_ap_centre(local, foot_length)
-    lateral, medial, c_lat, c_med = _malleoli(local, foot_length, centre_y)
-    ankle = 0.5 * (lateral + medial)
+    lateral, medial, c_lat, c_med, estimate = _malleoli(local, foot_length, centre_y)
+    # Across and along the foot, between the malleoli; in height, the fused cues.
+    ankle = np.array([*(0.5 * (lateral + medial))[:2], estimate.height_mm])
 
     mtp1 = _mtp_joint(local, heel[1] + MTP1_FRACTION * foot_length, -1.0, MTP1_DEPTH_MM)
     mtp5 = _mtp_joint(local, heel[1] + MTP5_FRACTION * foot_length, +1.0, MTP5_DEPTH_MM)
@@ -380,7 +505,7 @@ def detect_landmarks(local: Vec, sections: Sections, frame: LegFrame) -> LocalLa
     confidence = {
         "lateral_malleolus": c_lat,
         "medial_malleolus": c_med,
-        "ankle_axis_centre": min(c_lat, c_med),
+        "ankle_axis_centre": estimate.confidence,
         "heel": 0.9,
         "mtp1": 0.6,
         "mtp5": 0.6,
@@ -388,4 +513,4 @@ def detect_landmarks(local: Vec, sections: Sections, frame: LegFrame) -> LocalLa
         "knee_centre": c_knee,
         "fibular_head": 0.5 * c_knee,
     }
-    return LocalLandmarks(points=points, confidence=confidence)
+    return LocalLandmarks(points=points, confidence=confidence, ankle=estimate)

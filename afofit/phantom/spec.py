@@ -18,6 +18,7 @@ FloatArray = NDArray[np.float64]
 
 _SIDES = ("left", "right", "both")
 _POSES = ("random", "neutral")
+_MALLEOLI = ("bumps", "smooth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,12 @@ class PhantomSpec:
     reaches_knee : bool
         True: the leg ends 0.25 foot lengths above the knee joint line.
         False: it ends at mid-shank, 0.55 shank lengths above the ankle.
+    malleoli : str
+        "bumps": the malleoli stand out of the skin as clear bumps (2-3.6 % of foot
+        length high). "smooth": they hardly show, as on a well-covered or swollen ankle
+        (the bumps and the hollows under them at SMOOTH_MALLEOLI_HEIGHT of that height,
+        SMOOTH_MALLEOLI_WIDTH times as wide); the truth keeps the malleoli where the
+        bumps would put them, so it is the same joint centre.
 
     Raises
     ------
@@ -68,9 +75,11 @@ class PhantomSpec:
     faces: int = 60000
     open_sole: bool = False
     reaches_knee: bool = True
+    malleoli: str = "bumps"
 
     def __post_init__(self) -> None:
         _check_choice("side", self.side, _SIDES)
+        _check_choice("malleoli", self.malleoli, _MALLEOLI)
         _check_choice("pose", self.pose, _POSES)
         _check_choice("units", self.units, tuple(SCALE_TO_MM))
         _check_range("foot_length_mm", self.foot_length_mm, 150.0, 330.0, "mm")

@@ -23,8 +23,15 @@ from afofit.phantom.spec import FloatArray, PhantomSpec
 from afofit.units import deg_to_rad
 
 __all__ = [
+    "SMOOTH_MALLEOLI_HEIGHT",
+    "SMOOTH_MALLEOLI_WIDTH",
     "make_anatomy",
 ]
+
+#: ``malleoli="smooth"``: the malleolar bumps and their hollows at this fraction of
+#: their height, and this many times as wide.
+SMOOTH_MALLEOLI_HEIGHT = 0.2
+SMOOTH_MALLEOLI_WIDTH = 1.5
 
 
 def make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> PhantomAnatomy:
@@ -90,7 +97,24 @@ def make_anatomy(spec: PhantomSpec, rng: np.random.Generator) -> PhantomAnatomy:
     else:
         fat = brentq(lambda g: girth_error(muscle_max, g, 1.0), 0.0, target, xtol=1e-3)
         an = replace(an, muscle_mm=muscle_max, fat_mm=float(fat))
-    return _measure_bumps(_place_bumps(an))
+    an = _measure_bumps(_place_bumps(an))
+    if spec.malleoli == "smooth":
+        # The bones stay where they are (the truth keeps the apexes just measured);
+        # the soft tissue over them hides the bumps.
+        an = replace(an, bumps=_smoothed_malleoli(an.bumps))
+    return an
+
+
+def _smoothed_malleoli(
+    bumps: tuple[tuple[FloatArray, FloatArray, float], ...],
+) -> tuple[tuple[FloatArray, FloatArray, float], ...]:
+    """The malleoli's bumps and hollows (the first four) lower and wider; the rest as they are."""
+    return tuple(
+        (centre, sigma * SMOOTH_MALLEOLI_WIDTH, height * SMOOTH_MALLEOLI_HEIGHT)
+        if k < 4
+        else (centre, sigma, height)
+        for k, (centre, sigma, height) in enumerate(bumps)
+    )
 
 
 def _place_bumps(an: PhantomAnatomy) -> PhantomAnatomy:

@@ -149,6 +149,7 @@ def assemble_truth(
             out[k] = leg[k]
         out["scale_to_mm"] = scale
         out["seed"] = spec.seed
+        out["malleoli"] = spec.malleoli
         return out
 
     if len(legs) == 1:

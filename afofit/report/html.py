@@ -7,8 +7,9 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from afofit.anatomy import confidence_word, describe_ankle
 from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
-from afofit.report.render import render_views
+from afofit.report.render import Marks, render_views
 from afofit.tuning import describe_changes
 
 if TYPE_CHECKING:
@@ -46,8 +47,56 @@ def _num(value: Any, unit: str = "", digits: int = 1) -> str:
     return escape(f"{value} {unit}".strip())
 
 
+#: The landmarks the report lists: those the shell is built from.
+_LANDMARKS = ("lateral_malleolus", "medial_malleolus", "ankle_axis_centre", "heel", "mtp1",
+              "mtp5", "fibular_head")  # fmt: skip
+
+
+def _malleoli_marks(fit: Any) -> Marks:
+    """The malleoli the shell was built from, in the leg's local frame, for the pictures."""
+    marks: Marks = {}
+    for name, views in (("lateral", ("lateral", "posterior")), ("medial", ("medial", "posterior"))):
+        point = fit.leg.landmarks_mm.get(f"{name}_malleolus")
+        if point is not None:
+            marks[f"{name} malleolus"] = (fit.leg.frame.to_local(point[None, :])[0], views)
+    return marks
+
+
+def _landmark_section(leg: dict[str, Any]) -> str:
+    """The landmarks the shell was built from: where each came from and how sure it is,
+    and what to do when the ankle's is low."""
+    rows = []
+    for name in _LANDMARKS:
+        if leg["landmarks_mm"].get(name) is None:
+            continue
+        confidence = leg["landmark_confidence"][name]
+        word = confidence_word(confidence)
+        given = leg["landmark_source"][name] == "given"
+        rows.append(
+            (escape(name.replace("_", " ")),
+             "given (--landmarks)" if given else
+             f"<span class='{'fail' if word == 'low' else ''}'>{word}</span> ({confidence:.2f})")
+        )  # fmt: skip
+    text = describe_ankle(leg.get("ankle_estimate"))
+    ankle = leg["landmark_confidence"]["ankle_axis_centre"]
+    advice = ""
+    if leg["landmark_source"]["ankle_axis_centre"] != "given" and confidence_word(ankle) != "high":
+        advice = (
+            "<p class='warn'>The malleoli hardly show on this scan, so the ankle axis (the "
+            "stiffness fixture's axis, and the level of every trim line) is placed from the "
+            "cues above, not seen. Check the red marks on the pictures against the patient's "
+            "malleoli; if they are off, give them with <code>--landmarks</code>.</p>"
+        )
+    return (
+        "<h3>Landmarks the shell was built from</h3>"
+        + _table(rows, ("landmark", "confidence"))
+        + (f"<p class='small'>Ankle centre {escape(text)}.</p>" if text else "")
+        + advice
+    )
+
+
 def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
-    png = render_views(fit.shell_local, fit.skin_local)
+    png = render_views(fit.shell_local, fit.skin_local, marks=_malleoli_marks(fit))
     picture = base64.b64encode(png).decode("ascii")
     design, shell = leg["design"], leg["shell"]
     trim = design["trim"]
@@ -118,8 +167,10 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
         f"<h2>{escape(leg['side'].capitalize())} leg</h2>{verdict}"
         f"<img alt='shell on the leg: lateral, posterior and medial views' "
         f"src='data:image/png;base64,{picture}'>"
-        f"<p class='small'>Blue: the shell; skin tone: the scan. Local frame, mm.</p>"
+        f"<p class='small'>Blue: the shell; skin tone: the scan; red: the malleoli the shell "
+        f"was built from, and the ankle axis between them. Local frame, mm.</p>"
         f"<div class='grid'><div>{params}</div><div>{stats}{anatomy}</div></div>"
+        f"{_landmark_section(leg)}"
         f"{_stiffness_section(leg)}"
         f"<h3>Checks</h3><table><tr><th>check</th><th>result</th><th>detail</th></tr>{checks}</table>"
     )

@@ -30,6 +30,8 @@ def _leg(
         "frame": leg_dict["frame"],
         "landmarks_mm": leg_dict["landmarks_mm"],
         "landmark_confidence": leg_dict["confidence"],
+        "landmark_source": leg_dict["landmark_source"],
+        "ankle_estimate": leg_dict["ankle_estimate"],
         "measurements_mm": leg_dict["measurements_mm"],
         "design": {**fit.params.summary(), **target},
         "shell": {
@@ -49,6 +51,10 @@ def _leg(
             "thinnest_feature_mm": rounded(s.thinnest_feature_mm),
             "skin_penetration_mm": rounded(s.penetration_mm),
             "skin_points_inside": s.skin_inside,
+            "toe_clearance_mm": {
+                "min": rounded(s.toe_clearance_min_mm),
+                "median": rounded(s.toe_clearance_median_mm),
+            },
             "clearance_mm": {
                 "median": rounded(s.clearance_median_mm),
                 "p05": rounded(s.clearance_p05_mm),

@@ -12,7 +12,7 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-__all__ = ["VIEWS", "render_views"]
+__all__ = ["VIEWS", "Marks", "render_views"]
 
 #: View name → (right-of-screen axis, up-of-screen axis, towards-viewer axis) in
 #: the leg's local frame (x lateral, y anterior, z up).
@@ -84,17 +84,40 @@ def _view_image(
     return image[::-1], extent
 
 
+#: Marked points: name → (local point (3,), the views it is drawn in).
+Marks = dict[str, tuple[NDArray[np.float64], tuple[str, ...]]]
+
+_MARK = "#d62728"
+
+
+def _draw_marks(ax: plt.Axes, marks: Marks, view: str) -> None:
+    """The ``marks`` seen in ``view`` as red dots with their names, joined by a dashed line
+    when there are two (the malleoli: the ankle axis between them)."""
+    right, up, _ = VIEWS[view]
+    seen = [(name, p) for name, (p, views) in marks.items() if view in views]
+    if len(seen) == 2:
+        (_, a), (_, b) = seen
+        ax.plot([a @ right, b @ right], [a @ up, b @ up], "--", color=_MARK, lw=1.0)
+    for name, p in seen:
+        ax.plot(p @ right, p @ up, "o", ms=6, mfc=_MARK, mec="white", mew=1.0)
+        ax.annotate(name, (p @ right, p @ up), xytext=(6, 6), textcoords="offset points",
+                    fontsize=7, color=_MARK)  # fmt: skip
+
+
 def render_views(
     shell: trimesh.Trimesh,
     skin: trimesh.Trimesh | None = None,
     views: tuple[str, ...] = ("lateral", "posterior", "medial"),
     pixel_mm: float = 1.25,
+    marks: Marks | None = None,
 ) -> bytes:
     """PNG of the shell (blue) over the leg (skin tone) from each view, side by side.
 
     Both meshes are in the leg's local frame, mm; ``views`` names them
     (:data:`VIEWS`), ``pixel_mm`` sets the resolution. Drawn as z-buffered surface
-    splats about a pixel apart, so a 400k-face shell renders in a second.
+    splats about a pixel apart, so a 400k-face shell renders in a second. ``marks``
+    are points drawn over the pictures (:data:`Marks`; the malleoli the shell was
+    built from).
     """
     layers = []
     if skin is not None:
@@ -104,6 +127,10 @@ def render_views(
     for ax, view in zip(np.atleast_1d(axes), views, strict=True):
         image, extent = _view_image(layers, view, pixel_mm)
         ax.imshow(image, extent=extent, interpolation="nearest")
+        if marks:
+            _draw_marks(ax, marks, view)
+            ax.set_xlim(extent[0], extent[1])
+            ax.set_ylim(extent[2], extent[3])
         ax.set_title(view)
         ax.set_xlabel("mm", fontsize=7)
         ax.tick_params(labelsize=7)
