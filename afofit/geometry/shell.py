@@ -80,6 +80,10 @@ TOES_AHEAD_OF_HEADS = 0.03
 #: The toes' own skin is kept from this far behind the block's start, mm: well over a
 #: wall's reach, so no voxel that judges by it sees the kept skin's cut edge.
 TOE_SKIN_BEHIND_MM = 15.0
+#: The trim field is smoothed over the band by a Gaussian this many voxels wide (sd):
+#: judged at each voxel's nearest skin sample, it steps where many voxels share one
+#: sample (in a concave stretch of skin), and a step leaves a fin on the rounded edge.
+TRIM_SMOOTHING_VOXELS = 1.0
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
 
@@ -348,6 +352,20 @@ def shell_in_scan(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
     return shell
 
 
+def _smoothed_on_band(values: Vec, index: NDArray[np.int64], sigma: float) -> Vec:
+    """``values`` at the band's voxels (``index`` (k, 3)), Gaussian-smoothed over the band
+    alone (a normalised convolution: voxels off the band carry no weight), ``sigma`` voxels."""
+    lo = index.min(axis=0)
+    at = tuple((index - lo).T)
+    shape = tuple(index.max(axis=0) - lo + 1)
+    total = np.zeros(shape, dtype=np.float32)
+    weight = np.zeros(shape, dtype=np.float32)
+    total[at], weight[at] = values, 1.0
+    total = ndimage.gaussian_filter(total, sigma, truncate=2.0)
+    weight = ndimage.gaussian_filter(weight, sigma, truncate=2.0)
+    return np.asarray(total[at] / weight[at], dtype=np.float64)
+
+
 def _grid_around(region: Vec, reach: float, bottom: float, h: float) -> _Grid:
     """A grid ``h`` apart covering ``region`` (k, 3) by ``reach`` and down to ``bottom``."""
     lo = np.floor((region.min(axis=0) - reach - 3.0 * h) / h) * h
@@ -416,7 +434,8 @@ def build_shell(
     the wall and under the foot (the footplate, :func:`~afofit.geometry.plate.plate_maps`);
     the signed distance to the relief-displaced skin in the band; the wall, united
     with the plate (:func:`~afofit.geometry.plate.plate_field`), cut by the trim lines
-    with rounded edges (:func:`~afofit.geometry.trimline.trim_field`); the field on
+    (:func:`~afofit.geometry.trimline.trim_field`, smoothed over the band) with rounded
+    edges; the field on
     the grid, cleaned (:func:`~afofit.geometry.meshing.field_on_grid`); its zero
     level meshed (:func:`~afofit.geometry.meshing.mesh_level_set`).
 
@@ -490,9 +509,11 @@ def build_shell(
         d[ahead] = np.minimum(d[ahead], np.where(seen >= 0, d_toes, np.inf))
     wall = np.maximum(c - d, d - (c + t))
     solid = np.minimum(wall, plate_field(p, maps, grid.origin, h, bottom, c, d))
-    # Each voxel's trim is judged at the skin under it (see trim_judged_at).
+    # Each voxel's trim is judged at the skin under it (see trim_judged_at), then
+    # smoothed over the band (TRIM_SMOOTHING_VOXELS).
     judged = trim_judged_at(p, samples, band_sample, toes_from)
     trim = trim_field(judged, params, shank_axis, ankle_z, heel_y, toes_from)
+    trim = _smoothed_on_band(trim, idx, TRIM_SMOOTHING_VOXELS)
     value = smooth_max(solid, trim, params.edge_radius_mm)
     field = field_on_grid(value, idx, grid.shape, h)
     mesh, removed = mesh_level_set(field, grid.origin, h)
