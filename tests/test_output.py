@@ -24,7 +24,7 @@ def _no_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
     """The report's 3D pictures are not what is tested here (and take seconds each)."""
     import afofit.report.html as html
 
-    monkeypatch.setattr(html, "render_views", lambda shell, skin: b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setattr(html, "render_views", lambda shell, skin, **_: b"\x89PNG\r\n\x1a\n")
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,12 @@ from afofit.geometry.plate import PLATE_FILL_MM, plate_field, plate_maps
 from afofit.geometry.required import required
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
 from afofit.geometry.toes import toe_block
-from afofit.geometry.trimline import smooth_max, trim_field, trim_judged_at
+from afofit.geometry.trimline import (
+    smooth_max,
+    strap_slot_field,
+    trim_field,
+    trim_judged_at,
+)
 
 __all__ = [
     "ShellGeometry",
@@ -80,10 +85,13 @@ TOES_AHEAD_OF_HEADS = 0.03
 #: The toes' own skin is kept from this far behind the block's start, mm: well over a
 #: wall's reach, so no voxel that judges by it sees the kept skin's cut edge.
 TOE_SKIN_BEHIND_MM = 15.0
-#: The trim field is smoothed over the band by a Gaussian this many voxels wide (sd):
-#: judged at each voxel's nearest skin sample, it steps where many voxels share one
-#: sample (in a concave stretch of skin), and a step leaves a fin on the rounded edge.
+#: The trim lines' field is smoothed over the band by a Gaussian this many voxels wide
+#: (sd): judged at each voxel's nearest skin sample, it steps where many voxels share one
+#: sample (in a concave stretch of skin), and a step leaves a fin on the rounded edge. The
+#: strap slots are cut after it, sharp (a 5 mm slot would narrow).
 TRIM_SMOOTHING_VOXELS = 1.0
+#: The toes' skin this close above their lowest counts as their floor edge, mm.
+TOE_FLOOR_MM = 3.0
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
 
@@ -218,7 +226,13 @@ def skin_samples(
     toes: ToeSkin | None = None
     if toes_from_mm is not None:
         kept = points[:, 1] > toes_from_mm - TOE_SKIN_BEHIND_MM
-        toes = ToeSkin(points[kept], normals[kept], rim[rim[:, 1] > toes_from_mm])
+        # The toes' lowest skin is an edge the plate reaches under, as a rim: where a toe
+        # bulges out of the block its skin comes down to the floor edge-on.
+        ahead = points[:, 1] > toes_from_mm
+        low = ahead & (points[:, 2] < points[ahead, 2].min() + TOE_FLOOR_MM)
+        toes = ToeSkin(
+            points[kept], normals[kept], np.vstack([rim[rim[:, 1] > toes_from_mm], points[low]])
+        )
         # The block is built on the closed sole; the floor is then found
         # again, under the block, for the sign rule below the foot.
         points, normals, block_edge = toe_block(
@@ -512,8 +526,11 @@ def build_shell(
     # Each voxel's trim is judged at the skin under it (see trim_judged_at), then
     # smoothed over the band (TRIM_SMOOTHING_VOXELS).
     judged = trim_judged_at(p, samples, band_sample, toes_from)
-    trim = trim_field(judged, params, shank_axis, ankle_z, heel_y, toes_from)
-    trim = _smoothed_on_band(trim, idx, TRIM_SMOOTHING_VOXELS)
+    trim = trim_field(judged, params, shank_axis, ankle_z, heel_y, toes_from, slots=False)
+    trim = np.maximum(
+        _smoothed_on_band(trim, idx, TRIM_SMOOTHING_VOXELS),
+        strap_slot_field(judged, params, shank_axis, ankle_z),
+    )
     value = smooth_max(solid, trim, params.edge_radius_mm)
     field = field_on_grid(value, idx, grid.shape, h)
     mesh, removed = mesh_level_set(field, grid.origin, h)

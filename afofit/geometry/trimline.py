@@ -24,6 +24,7 @@ __all__ = [
     "smooth_max",
     "smoothstep",
     "stadium",
+    "strap_slot_field",
     "trim_field",
     "trim_half_angle",
     "trim_judged_at",
@@ -92,6 +93,7 @@ def trim_field(
     ankle_z: float,
     heel_y: float,
     toes_from: float | None = None,
+    slots: bool = True,
 ) -> Vec:
     """≤ 0 where the shell may be at points ``p`` (local mm); elsewhere about the distance out.
 
@@ -103,6 +105,7 @@ def trim_field(
     posterior midline, α going from the ankle's to the calf's half-angle over
     the lower third of the shell, up to the proximal edge. The foot part is
     everything up to the side-wall height, back from the footplate's end.
+    With ``slots`` the strap slots are cut too (:func:`strap_slot_field`).
     """
     y, z = p[:, 1], p[:, 2]
     r, theta = about_shank(p, axis)
@@ -120,13 +123,24 @@ def trim_field(
     # A smooth union fillets the corners where the shank's trim line meets the
     # foot's side-wall line, so no sliver is left in the notch between them.
     inside = -smooth_max(-shank, -foot, TRIM_FILLET_MM)
-    if params.strap_slot_heights_mm:
-        # Strap slots: upright stadiums a little in from the trim edge, both
-        # sides (theta is symmetric), cut like a trim line.
-        along = r * (alpha - theta) - STRAP_SLOT_INSET_MM
-        for height in params.strap_slot_heights_mm:
-            inside = np.maximum(inside, -stadium(along, z - height))
+    if slots and params.strap_slot_heights_mm:
+        inside = np.maximum(inside, strap_slot_field(p, params, axis, ankle_z))
     return inside
+
+
+def strap_slot_field(p: Vec, params: DesignParameters, axis: Vec, ankle_z: float) -> Vec:
+    """> 0 inside the strap slots at points ``p`` (local mm), about the distance in; -inf
+    without slots. The slots are upright stadiums a little in from the shank's trim edge,
+    both sides (theta is symmetric), cut like a trim line (``params``, ``axis`` and
+    ``ankle_z`` as for :func:`trim_field`)."""
+    out = np.full(len(p), -np.inf)
+    if not params.strap_slot_heights_mm:
+        return out
+    r, theta = about_shank(p, axis)
+    along = r * (trim_half_angle(p[:, 2], params, ankle_z) - theta) - STRAP_SLOT_INSET_MM
+    for height in params.strap_slot_heights_mm:
+        out = np.maximum(out, -stadium(along, p[:, 2] - height))
+    return out
 
 
 def stadium(a: Vec, b: Vec) -> Vec:

@@ -72,21 +72,24 @@ def _inside(fit: LegFit, points: np.ndarray) -> np.ndarray:
 
 
 def _mid_wall(fit: LegFit, height: float, side: float, inset_mm: float) -> np.ndarray:
-    """The middle of the wall at ``height``, ``inset_mm`` of arc in from the trim edge."""
+    """The middle of the wall at ``height``, ``inset_mm`` of arc in from the trim edge.
+
+    The skin's radius about the shank axis at that angle is interpolated between the skin
+    vertices near that height (a coarse scan may have none at the very angle)."""
     axis = fit.leg.frame.rotation @ fit.leg.frame.shank_up
     ankle_z = fit.leg.frame.to_local(fit.leg.landmarks_mm["ankle_axis_centre"][None, :])[0, 2]
     centre = axis * height / axis[2]
     skin = fit.skin_local.vertices
     ring = skin[np.abs(skin[:, 2] - height) < 1.5]
-    radius, theta = about_shank(ring, axis)
-    alpha = float(trim_half_angle(np.array([height]), fit.params, ankle_z)[0])
-    want = alpha - inset_mm / np.median(radius)
     on_side = np.sign(ring[:, 0] - centre[0]) == side
-    near = ring[on_side][np.argmin(np.abs(theta[on_side] - want))]
-    out = np.array([near[0] - centre[0], near[1] - centre[1], 0.0])
-    return near + out / np.linalg.norm(out) * (
-        fit.params.clearance_mm + 0.5 * fit.params.thickness_mm
-    )
+    radius, theta = about_shank(ring[on_side], axis)
+    order = np.argsort(theta)
+    alpha = float(trim_half_angle(np.array([height]), fit.params, ankle_z)[0])
+    want = alpha - inset_mm / float(np.interp(alpha, theta[order], radius[order]))
+    out = np.array([side * np.sin(want), -np.cos(want), 0.0])  # about_shank's angle, on the side
+    reach = float(np.interp(want, theta[order], radius[order]))
+    wall = fit.params.clearance_mm + 0.5 * fit.params.thickness_mm
+    return np.array([centre[0], centre[1], height]) + (reach + wall) * out
 
 
 def test_strap_slots_cut_through_the_wall(fits: dict[str, LegFit]) -> None:
