@@ -250,8 +250,9 @@ def skin_samples(
 class ToeSkin:
     """The toes' own skin where a block stands in for it (:func:`toe_block`): samples
     ``points`` and outward ``normals`` (n, 3) (an open sole's floor included), and the
-    ``rim`` (k, 3) of the sole's opening under them. The shell clears both the block
-    and this skin (:func:`build_shell`)."""
+    points (k, 3) the plate reaches under as under a ``rim``: the rim of the sole's
+    opening under them and their lowest skin (within TOE_FLOOR_MM of it). The shell
+    clears both the block and this skin (:func:`build_shell`)."""
 
     points: Vec
     normals: Vec
@@ -449,9 +450,8 @@ def build_shell(
     the signed distance to the relief-displaced skin in the band; the wall, united
     with the plate (:func:`~afofit.geometry.plate.plate_field`), cut by the trim lines
     (:func:`~afofit.geometry.trimline.trim_field`, smoothed over the band) with rounded
-    edges; the field on
-    the grid, cleaned (:func:`~afofit.geometry.meshing.field_on_grid`); its zero
-    level meshed (:func:`~afofit.geometry.meshing.mesh_level_set`).
+    edges; the field on the grid, cleaned (:func:`~afofit.geometry.meshing.field_on_grid`);
+    its zero level meshed (:func:`~afofit.geometry.meshing.mesh_level_set`).
 
     Parameters
     ----------
