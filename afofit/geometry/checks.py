@@ -307,12 +307,15 @@ def toe_clearance(
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
     points = np.asarray(skin.vertices, dtype=np.float64)
-    points = points[points[:, 1] > toes_from_mm]
+    low, high = vertices.min(axis=0) - reach_mm, vertices.max(axis=0) + reach_mm
+    points = points[(points[:, 1] > toes_from_mm) & np.all((points >= low) & (points <= high), 1)]
     if not len(points) or not len(faces):
         return float("nan"), float("nan")
-    points = points[igl.fast_winding_number(vertices, faces, points) <= 0.5]
     gap = np.sqrt(igl.point_mesh_squared_distance(points, vertices, faces)[0])
-    gap = gap[gap < reach_mm]
+    near = gap < reach_mm
+    # Only the near ones can be inside: the winding number is asked of them alone.
+    outside = igl.fast_winding_number(vertices, faces, points[near]) <= 0.5
+    gap = gap[near][outside]
     if not len(gap):
         return float("nan"), float("nan")
     return float(gap.min()), float(np.median(gap))
