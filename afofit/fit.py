@@ -346,7 +346,8 @@ def fit_leg(
     ankle, heel = required(local, "ankle_axis_centre", "heel")
     centres = mesh.triangles_center
     sample = geometry.nearest_sample(centres)  # the sample the build found for each face's voxel
-    # How far inside the trim lines each face lies, judged exactly as the build judged it.
+    # How far inside the trim lines each face lies, judged where the build judged it (the
+    # build then smooths the trim lines' field by a voxel: an edge moves by less than that).
     judged = geometry.judged_at(centres, sample)
     inside = -trim_field(
         judged,

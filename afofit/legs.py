@@ -251,7 +251,8 @@ def _leg_warnings(leg: LegAnatomy) -> list[str]:
     if leg.landmarks_mm["knee_centre"] is None:
         out.append(f"{leg.side} leg: the scan does not reach the knee; no knee centre")
     estimate = leg.ankle_estimate
-    if estimate is not None and confidence_word(estimate.confidence) != "high":
+    unsure = estimate is not None and confidence_word(estimate.confidence) != "high"
+    if estimate is not None and unsure:
         seen = [c.name for c in estimate.cues if c.name != "foot proportions"]
         how = "the foot's proportions" + "".join(f" and the {name}" for name in seen)
         out.append(
@@ -263,7 +264,7 @@ def _leg_warnings(leg: LegAnatomy) -> list[str]:
     low = [
         k
         for k, c in leg.confidence.items()
-        if c < 0.3 and leg.landmarks_mm[k] is not None and not (estimate and k in ankle)
+        if c < 0.3 and leg.landmarks_mm[k] is not None and not (unsure and k in ankle)
     ]
     if low:
         out.append(

@@ -44,7 +44,15 @@ def scan_table(data: dict[str, Any]) -> Table:
         table.add_row(name.replace("_", " "), *cells, "mm")
     table.add_row(
         "ankle centre height",
-        *[describe_ankle(leg["ankle_estimate"]) or "given" for leg in legs],
+        *[
+            describe_ankle(leg["ankle_estimate"])
+            or (
+                "given"
+                if leg["landmark_source"]["ankle_axis_centre"] == "given"
+                else "between the given malleoli"
+            )
+            for leg in legs
+        ],
         "",
     )
     table.add_section()

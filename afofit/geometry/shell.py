@@ -45,7 +45,7 @@ from afofit.geometry.meshing import field_on_grid, mesh_level_set
 from afofit.geometry.plate import PLATE_FILL_MM, plate_field, plate_maps
 from afofit.geometry.required import required
 from afofit.geometry.sole import SoleFloor, fill_holes, sole_floor
-from afofit.geometry.toes import toe_block
+from afofit.geometry.toes import MIN_TOE_SAMPLES, toe_block
 from afofit.geometry.trimline import (
     smooth_max,
     strap_slot_field,
@@ -82,9 +82,11 @@ SOLE_RIM_BELOW_FRACTION = 0.12
 SMOOTHING_ITERATIONS = 10
 #: The toe block (:func:`toe_block`) starts this far ahead of the metatarsal heads, × foot length.
 TOES_AHEAD_OF_HEADS = 0.03
-#: The toes' own skin is kept from this far behind the block's start, mm: well over a
-#: wall's reach, so no voxel that judges by it sees the kept skin's cut edge.
+#: The toes' own skin is kept from at least this far behind the block's start, mm, and
+#: for a thick wall from its reach and TOE_SKIN_MARGIN_MM more: no voxel that judges by
+#: it sees the kept skin's cut edge.
 TOE_SKIN_BEHIND_MM = 15.0
+TOE_SKIN_MARGIN_MM = 5.0
 #: The trim lines' field is smoothed over the band by a Gaussian this many voxels wide
 #: (sd): judged at each voxel's nearest skin sample, it steps where many voxels share one
 #: sample (in a concave stretch of skin), and a step leaves a fin on the rounded edge. The
@@ -172,6 +174,7 @@ def skin_samples(
     foot_length: float,
     toes_from_mm: float | None = None,
     toe_top_mm: float = 0.0,
+    toe_skin_behind_mm: float = TOE_SKIN_BEHIND_MM,
 ) -> SkinSamples:
     """Dense samples of the skin ``mesh`` with outward unit normals, (n, 3) each.
 
@@ -184,7 +187,7 @@ def skin_samples(
     contributes its corners and centroid, so the samples are deterministic.
     Ahead of ``toes_from_mm`` (local y) the toes become one block at least
     ``toe_top_mm`` high (:func:`toe_block`); the toes' own skin there (and
-    TOE_SKIN_BEHIND_MM behind) is kept beside it. Openings in the sole get a floor
+    ``toe_skin_behind_mm`` behind) is kept beside it. Openings in the sole get a floor
     of samples (:func:`sole_floor`).
     """
     skin, rim_index = fill_holes(
@@ -224,15 +227,19 @@ def skin_samples(
     floor = sole_floor(points, normals, sole_mm, spacing_mm, rim)
     points, normals = np.vstack([points, floor.points]), np.vstack([normals, floor.normals])
     toes: ToeSkin | None = None
-    if toes_from_mm is not None:
-        kept = points[:, 1] > toes_from_mm - TOE_SKIN_BEHIND_MM
+    ahead = (
+        np.zeros(len(points), dtype=bool) if toes_from_mm is None else points[:, 1] > toes_from_mm
+    )
+    if toes_from_mm is not None and ahead.sum() >= MIN_TOE_SAMPLES:
+        from_y = toes_from_mm - toe_skin_behind_mm
+        kept = points[:, 1] > from_y
         # The toes' lowest skin is an edge the plate reaches under, as a rim: where a toe
         # bulges out of the block its skin comes down to the floor edge-on.
-        ahead = points[:, 1] > toes_from_mm
         low = ahead & (points[:, 2] < points[ahead, 2].min() + TOE_FLOOR_MM)
         toes = ToeSkin(
-            points[kept], normals[kept], np.vstack([rim[rim[:, 1] > toes_from_mm], points[low]])
-        )
+            points[kept], normals[kept], np.vstack([rim[rim[:, 1] > toes_from_mm], points[low]]),
+            from_y,
+        )  # fmt: skip
         # The block is built on the closed sole; the floor is then found
         # again, under the block, for the sign rule below the foot.
         points, normals, block_edge = toe_block(
@@ -252,11 +259,14 @@ class ToeSkin:
     ``points`` and outward ``normals`` (n, 3) (an open sole's floor included), and the
     points (k, 3) the plate reaches under as under a ``rim``: the rim of the sole's
     opening under them and their lowest skin (within TOE_FLOOR_MM of it). The shell
-    clears both the block and this skin (:func:`build_shell`)."""
+    clears both the block and this skin (:func:`build_shell`); ``from_y_mm`` is where the
+    kept skin begins."""
 
     points: Vec
     normals: Vec
     rim: Vec
+    #: The skin is kept from this local y on (behind the block's start).
+    from_y_mm: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +365,8 @@ def sample_skin(
     # crosses its upright sides and never skims its top.
     toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    return skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top)
+    behind = max(TOE_SKIN_BEHIND_MM, reach + TOE_SKIN_MARGIN_MM)
+    return skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top, behind)
 
 
 def shell_in_scan(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
@@ -518,7 +529,7 @@ def build_shell(
         # The block stands in for the toes, but the toes' own skin can reach out of it
         # (where its sides round in at the bottom): the shell clears the union of the
         # two, whose distance outside is the nearer of the two distances.
-        ahead = p[:, 1] > toes_from - TOE_SKIN_BEHIND_MM + reach + 3.0 * h
+        ahead = p[:, 1] > min(toes.from_y_mm + reach + 3.0 * h, toes_from)
         d_toes, seen = _signed_distance(p[ahead], toes.points, toes.normals, floor, reach + 3.0 * h)
         d[ahead] = np.minimum(d[ahead], np.where(seen >= 0, d_toes, np.inf))
     wall = np.maximum(c - d, d - (c + t))

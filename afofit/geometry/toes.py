@@ -27,11 +27,13 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from skimage.morphology import convex_hull_image
 
-__all__ = ["TOE_GAP_MM", "toe_block"]
+__all__ = ["MIN_TOE_SAMPLES", "TOE_GAP_MM", "toe_block"]
 
 Vec = NDArray[np.float64]
 Profiles = Callable[[Vec, float], tuple[Vec, Vec]]
 
+#: With fewer skin samples ahead of the metatarsal heads there are no toes to block.
+MIN_TOE_SAMPLES = 10
 #: Gaps between toes up to about this wide are closed, mm.
 TOE_GAP_MM = 12.0
 #: The block's sides round in at the bottom by at most this much, mm (a foot's rounded edge).
@@ -267,7 +269,7 @@ def toe_block(
     of its sides, where its bottom meets them at a sharp edge.
     """
     ahead = points[:, 1] > y_start_mm
-    if ahead.sum() < 10:
+    if ahead.sum() < MIN_TOE_SAMPLES:
         return points, normals, np.zeros((0, 3))
     g = spacing_mm
     plan = _plan(points[ahead], g, min_top_mm)

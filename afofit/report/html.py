@@ -73,14 +73,14 @@ def _landmark_section(leg: dict[str, Any]) -> str:
         word = confidence_word(confidence)
         given = leg["landmark_source"][name] == "given"
         rows.append(
-            (escape(name.replace("_", " ")),
+            (name.replace("_", " "),
              "given (--landmarks)" if given else
              f"<span class='{'fail' if word == 'low' else ''}'>{word}</span> ({confidence:.2f})")
         )  # fmt: skip
     text = describe_ankle(leg.get("ankle_estimate"))
     ankle = leg["landmark_confidence"]["ankle_axis_centre"]
     advice = ""
-    if leg["landmark_source"]["ankle_axis_centre"] != "given" and confidence_word(ankle) != "high":
+    if leg.get("ankle_estimate") is not None and confidence_word(ankle) != "high":
         advice = (
             "<p class='warn'>The malleoli hardly show on this scan, so the ankle axis (the "
             "stiffness fixture's axis, and the level of every trim line) is placed from the "
@@ -168,7 +168,8 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
         f"<img alt='shell on the leg: lateral, posterior and medial views' "
         f"src='data:image/png;base64,{picture}'>"
         f"<p class='small'>Blue: the shell; skin tone: the scan; red: the malleoli the shell "
-        f"was built from, and the ankle axis between them. Local frame, mm.</p>"
+        f"was built from, and the line between them (the ankle axis runs parallel to it, at "
+        f"the height given under the landmarks). Local frame, mm.</p>"
         f"<div class='grid'><div>{params}</div><div>{stats}{anatomy}</div></div>"
         f"{_landmark_section(leg)}"
         f"{_stiffness_section(leg)}"

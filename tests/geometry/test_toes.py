@@ -63,3 +63,22 @@ def test_block_replaces_the_toes_and_keeps_the_foot() -> None:
     assert np.diff(row).max() < 2.0 * SPACING_MM
     # The sides' feet lie round the outline, at the bottom.
     assert len(feet) > 20 and np.all(feet[:, 2] < 8.0)
+
+
+def test_no_toes_ahead_means_no_toe_skin_and_no_crash() -> None:
+    """Metatarsal heads given at (or past) the toe tips leave nothing to block: the skin is
+    sampled without a block or toe skin instead of failing on an empty selection."""
+    import trimesh
+
+    from afofit.geometry.shell import skin_samples
+
+    box = trimesh.creation.box(extents=(90.0, 250.0, 60.0))
+    box.apply_translation([0.0, 100.0, 30.0])  # y -25..225, z 0..60
+    # Fine faces, so smoothing rounds the corners a little and does not shrink the box.
+    foot = trimesh.Trimesh(*trimesh.remesh.subdivide_to_size(box.vertices, box.faces, 4.0))
+    foot.merge_vertices()
+    inside = np.array([0.0, 100.0, 30.0])
+    with_toes = skin_samples(foot, inside, 0.8, 250.0, toes_from_mm=190.0, toe_top_mm=20.0)
+    assert with_toes.toes is not None and len(with_toes.toes.points)
+    past_the_tips = skin_samples(foot, inside, 0.8, 250.0, toes_from_mm=226.0, toe_top_mm=20.0)
+    assert past_the_tips.toes is None
