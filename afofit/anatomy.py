@@ -23,6 +23,7 @@ from afofit.geometry.measure import LegMeasurements, Sections, measure_leg
 from afofit.jsonready import rounded
 
 __all__ = [
+    "ANKLE_LANDMARKS",
     "CONFIDENCE_WORDS",
     "LegAnatomy",
     "ScanAnatomy",
@@ -34,6 +35,8 @@ __all__ = [
 
 Vec = NDArray[np.float64]
 
+#: The landmarks the ankle's estimate places (given any of them, it is not estimated).
+ANKLE_LANDMARKS = frozenset({"lateral_malleolus", "medial_malleolus", "ankle_axis_centre"})
 #: A foot sticks out in front of the ankle: foot length over the leg's
 #: width just above the ankle is 4-5 on real legs, about 1 on a stump.
 MIN_FOOT_TO_ANKLE_RATIO = 2.2
@@ -147,8 +150,7 @@ def analyse_leg(
     source = dict.fromkeys(LANDMARK_NAMES, "detected")
     warnings: list[str] = []
     estimate: AnkleEstimate | None = found.ankle
-    ankle_keys = {"lateral_malleolus", "medial_malleolus", "ankle_axis_centre"}
-    if overrides and ankle_keys & overrides.keys():
+    if overrides and ANKLE_LANDMARKS & overrides.keys():
         estimate = None
     if overrides:
         for key, point in overrides.items():

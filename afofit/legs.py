@@ -19,7 +19,13 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial import QhullError
 
-from afofit.anatomy import LegAnatomy, ScanAnatomy, analyse_leg, confidence_word
+from afofit.anatomy import (
+    ANKLE_LANDMARKS,
+    LegAnatomy,
+    ScanAnatomy,
+    analyse_leg,
+    confidence_word,
+)
 from afofit.anthropometry import TYPICAL_FOOT_LENGTH_MM, TYPICAL_SCAN_LENGTH_MM
 from afofit.clinical import SIDES
 from afofit.errors import InputError, LandmarkError, NotALegError, ScanError
@@ -260,11 +266,10 @@ def _leg_warnings(leg: LegAnatomy) -> list[str]:
             f"axis is placed from {how}, its height to within about ±{2.0 * estimate.sd_mm:.0f}"
             " mm (2 sd): check the malleoli on the report, or give them with --landmarks"
         )
-    ankle = {"lateral_malleolus", "medial_malleolus", "ankle_axis_centre"}
     low = [
         k
         for k, c in leg.confidence.items()
-        if c < 0.3 and leg.landmarks_mm[k] is not None and not (unsure and k in ankle)
+        if c < 0.3 and leg.landmarks_mm[k] is not None and not (unsure and k in ANKLE_LANDMARKS)
     ]
     if low:
         out.append(

@@ -18,33 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import SHARED
+
 from afofit.export import write_phantom
 from afofit.fit import analyse_scan
-from afofit.phantom import PhantomSpec
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scans"
-
-
-def _specs(n: int, malleoli: str, seed: int) -> list[tuple[PhantomSpec, str]]:
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        spec = PhantomSpec(
-            side=str(rng.choice(["left", "right"])),
-            foot_length_mm=float(rng.uniform(215.0, 300.0)),
-            calf_girth_mm=float(rng.uniform(300.0, 420.0)),
-            seed=int(rng.integers(10_000)),
-            noise_mm=float(rng.uniform(0.0, 0.5)),
-            holes=int(rng.integers(0, 8)),
-            pose="random",
-            units=str(rng.choice(["mm", "cm", "m", "in"])),
-            faces=int(rng.integers(12_000, 30_000)),
-            open_sole=bool(rng.random() < 0.4),
-            reaches_knee=bool(rng.random() < 0.6),
-            malleoli=malleoli,
-        )
-        out.append((spec, str(rng.choice(["stl", "ply", "obj"]))))
-    return out
+from afofit.phantom import random_specs
 
 
 def _row(path: Path, truth: dict) -> dict:
@@ -95,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="afofit-ankle-") as tmp:
         for name, malleoli, seed in (("smooth malleoli", "smooth", 13), ("bumps", "bumps", 31)):
             rows = []
-            for i, (spec, suffix) in enumerate(_specs(n, malleoli, seed)):
+            for i, (spec, suffix) in enumerate(random_specs(n, seed, malleoli)):
                 path = Path(tmp) / f"{malleoli}{i:02d}_{spec.side}_{spec.units}.{suffix}"
                 write_phantom(spec, path)
                 rows.append(_row(path, json.loads(path.with_suffix(".truth.json").read_text())))

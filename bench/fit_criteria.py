@@ -2,7 +2,8 @@
 
 For each case: watertight, winding, self-intersections, minimum wall vs 0.95 x thickness,
 clearance median and the share of skin within +-0.8 mm, the deepest skin inside the shell's
-material (issue 13), and whether pls leaves the malleoli free and solid covers them. Prints one row per fit and a summary. Slow (minutes): not a test.
+material (issue 13), and whether pls leaves the malleoli free and solid covers them. Prints
+one row per fit and a summary. Slow (minutes): not a test.
 
     python bench/fit_criteria.py [N_PHANTOMS] [--only NAME,...] [--designs pls,...] [--slice]
 

@@ -16,7 +16,7 @@ import pytest
 from afofit.errors import FitError, LandmarkError, NotALegError, ScanError
 from afofit.export import write_phantom
 from afofit.fit import analyse_scan
-from afofit.phantom import PhantomSpec
+from afofit.phantom import PhantomSpec, random_specs
 
 from .conftest import shared_scan, truth_of
 
@@ -29,30 +29,6 @@ PAIRS = {
     "mtp5": ("mtp5", "mtp5_joint_mm"),
     "toe": ("toe_tip", "toe_tip_mm"),
 }
-
-
-def _random_specs(
-    n: int, malleoli: str = "bumps", seed: int = 20261123
-) -> list[tuple[PhantomSpec, str]]:
-    rng = np.random.default_rng(seed)
-    specs = []
-    for _ in range(n):
-        spec = PhantomSpec(
-            side=str(rng.choice(["left", "right"])),
-            foot_length_mm=float(rng.uniform(215.0, 300.0)),
-            calf_girth_mm=float(rng.uniform(300.0, 420.0)),
-            seed=int(rng.integers(10_000)),
-            noise_mm=float(rng.uniform(0.0, 0.5)),
-            holes=int(rng.integers(0, 8)),
-            pose="random",
-            units=str(rng.choice(["mm", "cm", "m", "in"])),
-            faces=int(rng.integers(12_000, 30_000)),
-            open_sole=bool(rng.random() < 0.4),
-            reaches_knee=bool(rng.random() < 0.6),
-            malleoli=malleoli,
-        )
-        specs.append((spec, str(rng.choice(["stl", "ply", "obj"]))))
-    return specs
 
 
 def _errors(path: Path, truth: dict[str, Any]) -> dict[str, Any]:
@@ -105,13 +81,13 @@ def _rows(folder: Path, specs: list[tuple[PhantomSpec, str]]) -> list[dict[str, 
 
 @pytest.fixture(scope="module")
 def phantom_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    return _rows(tmp_path_factory.mktemp("phantoms"), _random_specs(N_PHANTOMS))
+    return _rows(tmp_path_factory.mktemp("phantoms"), random_specs(N_PHANTOMS, seed=20261123))
 
 
 @pytest.fixture(scope="module")
 def smooth_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """Phantoms whose malleoli hardly show: the ankle comes from the other cues."""
-    specs = _random_specs(N_SMOOTH, malleoli="smooth", seed=20261202)
+    specs = random_specs(N_SMOOTH, seed=20261202, malleoli="smooth")
     return _rows(tmp_path_factory.mktemp("smooth"), specs)
 
 

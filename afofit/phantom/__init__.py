@@ -39,6 +39,6 @@ ankle and below the cut, and its height above the floor), ``shank_length_mm``
 from __future__ import annotations
 
 from afofit.phantom.make import make_phantom
-from afofit.phantom.spec import Phantom, PhantomSpec
+from afofit.phantom.spec import Phantom, PhantomSpec, random_specs
 
-__all__ = ["Phantom", "PhantomSpec", "make_phantom"]
+__all__ = ["Phantom", "PhantomSpec", "make_phantom", "random_specs"]

@@ -95,6 +95,33 @@ class PhantomSpec:
                 )
 
 
+def random_specs(n: int, seed: int, malleoli: str = "bumps") -> list[tuple[PhantomSpec, str]]:
+    """``n`` specs of random legs, each with a file format to write it in ("stl", "ply" or
+    "obj"), drawn from ``seed``: random side, foot length (215-300 mm), calf girth
+    (300-420 mm), pose, units, noise (to 0.5 mm), holes (to 7), face count (12-30k), an
+    open sole (40 %), the knee in the scan (60 %); ``malleoli`` as for :class:`PhantomSpec`.
+    The accuracy tests and benchmarks draw their legs so."""
+    rng = np.random.default_rng(seed)
+    specs = []
+    for _ in range(n):
+        spec = PhantomSpec(
+            side=str(rng.choice(["left", "right"])),
+            foot_length_mm=float(rng.uniform(215.0, 300.0)),
+            calf_girth_mm=float(rng.uniform(300.0, 420.0)),
+            seed=int(rng.integers(10_000)),
+            noise_mm=float(rng.uniform(0.0, 0.5)),
+            holes=int(rng.integers(0, 8)),
+            pose="random",
+            units=str(rng.choice(["mm", "cm", "m", "in"])),
+            faces=int(rng.integers(12_000, 30_000)),
+            open_sole=bool(rng.random() < 0.4),
+            reaches_knee=bool(rng.random() < 0.6),
+            malleoli=malleoli,
+        )
+        specs.append((spec, str(rng.choice(["stl", "ply", "obj"]))))
+    return specs
+
+
 @dataclass(frozen=True, slots=True)
 class Phantom:
     """A synthetic leg mesh and its ground truth.
