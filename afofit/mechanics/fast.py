@@ -10,17 +10,26 @@ on the cut segments, so no polygon is assembled). Under the fixture's ``guided``
 
 each section's compliance raised by cos⁻⁴ of its wall's inclination to the shank (a
 level cut through an inclined wall overstates its second moment, and its length), plus
-a second compliance for what a beam cannot see: the thin curved walls of an open
-section flatten and twist as it bends (plate bending, ∝ t^-3). With w = P / 2 the
-wall's mid-width and t = 2 A / P its thickness (P the perimeter),
+a second compliance for what a beam cannot see: a wall inclined to the shank (the calf's
+bulge, the strut turning into the heel) carries its load along its own slope, and its
+thin wall bends across to turn it: FE finds such sections 2-4 times softer than the beam
+says (afofit's FE rotation profiles along the shank). That term is the beam's compliance
+with each section weighted by its wall's inclination tan φ:
+
+    C_tan = sum dz tan φ(z) / E * J(z)^-1
+
+and a third for the thin curved walls of an open section, which flatten and twist as it
+bends (plate bending, ∝ t^-3). With w = P / 2 the wall's mid-width and t = 2 A / P its
+thickness (P the perimeter),
 
     D = sum dz * 12 / (E * w * t^3)
 
-Each stiffness is then 1 / (a C_held + b D), where C_held is the beam compliance about
-the loaded axis with the other rotation held (guided) or free (the lower bound), and the
-coefficients (a, b) are fitted to FE by ``bench/calibrate_fast.py`` on shells of every
-design, 2.5-6 mm, both reference scans and three phantom builds, and checked on shells
-held out of the fit (bench/calibration/fast_model.md gives the table and the errors).
+Each stiffness is then 1 / (a C_held + b C_tan,held + c D), where C_held is the beam compliance
+about the loaded axis with the other rotation held (guided) or free (the lower bound),
+and the coefficients (a, b) are fitted to FE by ``bench/calibrate_fast.py`` on shells of
+every design, 2.5-6 mm, both reference scans and three phantom builds, and checked on
+shells held out of the fit (bench/calibration/fast_model.md gives the table and the
+errors). A straight prismatic tube (tan φ = 0, D small) is close to beam theory times a.
 
 The frontal stiffness and the peak stress are not reported from it: against FE they read
 too far off (see :data:`ERROR_VS_FE`); they are FE's alone.
@@ -60,18 +69,18 @@ Vec = NDArray[np.float64]
 
 #: Distance between the sections, mm.
 SECTION_STEP_MM = 2.0
-#: (a, b) of each stiffness, and the stress concentration factor: fitted by
+#: (a, b, c) of each stiffness, and the stress concentration factor: fitted by
 #: bench/calibrate_fast.py (its table, bench/calibration/fast_model.md, lists them).
-COEFFICIENTS: dict[str, tuple[float, float]] = {
-    "guided": (1.54432, 0.000206182),
-    "free": (1.34848, 0.000999259),
+COEFFICIENTS: dict[str, tuple[float, float, float]] = {
+    "guided": (0.783455, 5.83619, 0.00046596),
+    "free": (0.492335, 5.9964, 0.00156112),
 }
 #: How far the calibrated model read from FE over all 26 shells of the calibration table
 #: (fitted and held out), dorsiflexion with the cuff guided: median and worst |error|.
 #: The frontal stiffness and the peak stress read too far off to be reported (median 22-34 %,
 #: worst 114-363 %: a PLS twists and its stresses concentrate where a beam cannot see):
 #: they come from FE only.
-ERROR_VS_FE = {"median": 0.135, "worst": 0.374}
+ERROR_VS_FE = {"median": 0.117, "worst": 0.273}
 #: A cut face whose normal's z is larger than this is a level face (the top or bottom of
 #: a rounded trim edge), not the wall: it is left out of the wall's inclination.
 EDGE_NORMAL_Z = 0.9
@@ -213,25 +222,34 @@ def shell_sections(
     )  # fmt: skip
 
 
-def beam_compliances(sections: Sections, modulus_mpa: float) -> tuple[Vec, float]:
-    """The beam's 2 × 2 rotation compliance (rad / N·mm, about x and y) and the walls'
-    plate compliance D (rad / N·mm) of ``sections``, modulus ``modulus_mpa``."""
+def beam_compliances(sections: Sections, modulus_mpa: float) -> tuple[Vec, Vec, float]:
+    """The beam's 2 × 2 rotation compliance C, the inclined walls' C_tan (both rad / N·mm,
+    about x and y) and the walls' plate compliance D (rad / N·mm) of ``sections``, modulus
+    ``modulus_mpa``."""
     dz = np.diff(sections.z_mm).mean() if len(sections.z_mm) > 1 else 1.0
+    flexibility = np.linalg.inv(sections.second_moment_mm4) * (dz / modulus_mpa)
     # A wall inclined at φ to the shank: a level cut reads its section's second moment
     # cos⁻³φ too large and its length cos φ too short (a beam along the wall): cos⁴ φ.
     cos4 = (1.0 + sections.inclination**2) ** -2.0
-    beam = (np.linalg.inv(sections.second_moment_mm4) / cos4[:, None, None]).sum(axis=0)
-    beam *= dz / modulus_mpa
+    beam = (flexibility / cos4[:, None, None]).sum(axis=0)
+    inclined = (flexibility * sections.inclination[:, None, None]).sum(axis=0)
     width = sections.perimeter_mm / 2.0
     thickness = 2.0 * sections.area_mm2 / sections.perimeter_mm
     plate = float(np.sum(12.0 * dz / (modulus_mpa * width * thickness**3)))
-    return beam, plate
+    return beam, inclined, plate
 
 
 def _held(c: Vec, load: int) -> float:
     """Compliance about axis ``load`` (0 x, 1 y) with the other rotation held."""
     other = 1 - load
     return float(c[load, load] - c[load, other] ** 2 / c[other, other])
+
+
+def _compliance(c: Vec, kind: str) -> float:
+    """The 2 × 2 compliance ``c``'s value for ``kind``: "guided", "free" (sagittal) or "frontal"."""
+    if kind == "free":
+        return float(c[0, 0])
+    return _held(c, 0 if kind == "guided" else 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,19 +276,23 @@ class BeamModel:
     Attributes
     ----------
     sections : the shank's sections, fixture frame.
-    beam : (2, 2) rotation compliance about x (the axis) and y, rad / N·mm.
+    beam : (2, 2) rotation compliance C about x (the axis) and y, rad / N·mm.
+    inclined : (2, 2) the inclined walls' compliance C_tan, rad / N·mm.
     plate : the walls' plate compliance D, rad / N·mm.
     """
 
     sections: Sections
     beam: Vec
+    inclined: Vec
     plate: float
 
     def compliance(self, kind: str) -> float:
         """The beam's compliance for ``kind``: "guided", "free" (sagittal) or "frontal"."""
-        if kind == "free":
-            return float(self.beam[0, 0])
-        return _held(self.beam, 0 if kind == "guided" else 1)
+        return _compliance(self.beam, kind)
+
+    def inclined_compliance(self, kind: str) -> float:
+        """The inclined walls' compliance for ``kind``, as :meth:`compliance`."""
+        return _compliance(self.inclined, kind)
 
 
 def beam_model(
@@ -290,8 +312,7 @@ def beam_model(
         local, np.asarray(shell.faces), -fixture.clamp_below_mm, fixture.cuff_from_mm,
         fibres=fibres,
     )  # fmt: skip
-    beam, plate = beam_compliances(sections, gpa_to_mpa(modulus_gpa))
-    return BeamModel(sections, beam, plate)
+    return BeamModel(sections, *beam_compliances(sections, gpa_to_mpa(modulus_gpa)))
 
 
 def beam_peak_stress(model: BeamModel, fixture: Fixture) -> tuple[float, Vec]:
@@ -319,8 +340,9 @@ def beam_peak_stress(model: BeamModel, fixture: Fixture) -> tuple[float, Vec]:
 
 def calibrated(model: BeamModel, kind: str) -> float:
     """Calibrated stiffness ``kind`` ("guided" or "free") of ``model``, N·m/deg."""
-    a, b = COEFFICIENTS[kind]
-    return nmm_per_rad_to_nm_per_deg(1.0 / (a * model.compliance(kind) + b * model.plate))
+    a, b, c = COEFFICIENTS[kind]
+    compliance = a * model.compliance(kind) + b * model.inclined_compliance(kind) + c * model.plate
+    return nmm_per_rad_to_nm_per_deg(1.0 / compliance)
 
 
 def fast_stiffness(shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float) -> FastStiffness:
