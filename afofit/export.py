@@ -23,6 +23,7 @@ from afofit.errors import ExportError
 from afofit.progress import Progress, silent
 
 if TYPE_CHECKING:
+    from afofit.compare import Comparison
     from afofit.fit import FitResult, LegFit
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
@@ -36,7 +37,9 @@ __all__ = [
     "staged_folder",
     "standing_shell",
     "write_atomic",
+    "write_comparison",
     "write_fit",
+    "write_fit_files",
     "write_gait_csv",
     "write_gait_plot",
     "write_json",
@@ -182,11 +185,12 @@ def _truth_owner(truth_path: Path) -> str | None:
     return owner if isinstance(owner, str) else None
 
 
-def check_out_dir(folder: Path) -> None:
+def check_out_dir(folder: Path, marker: str = "fitting.json") -> None:
     """Refuse an output folder that cannot be one, before any work.
 
-    The folder may be new, empty, or an earlier afofit output (it holds a
-    ``fitting.json``): that one is replaced wholly, at the end, in one move.
+    The folder may be new, empty, or an earlier afofit output (it holds a ``marker``
+    file: ``fitting.json`` of a fitting, ``comparison.json`` of a comparison): that one is
+    replaced wholly, at the end, in one move.
 
     Raises
     ------
@@ -202,10 +206,11 @@ def check_out_dir(folder: Path) -> None:
         raise ExportError(f"{parent}: no such folder; create it first or choose another -o.")
     if not _writable(parent):
         raise ExportError(f"{parent}: cannot write here (permission denied); choose another -o.")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "fitting.json").is_file():
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / marker).is_file():
+        what = "a fitting" if marker == "fitting.json" else f"an afofit output ({marker})"
         raise ExportError(
-            f"{folder}: holds files that are not an afofit fitting; give -o a new or empty "
-            "folder (an earlier afofit output folder is replaced wholly)."
+            f"{folder}: holds files that are not {what}; give -o a new or empty "
+            "folder (an earlier afofit output folder of the same kind is replaced wholly)."
         )
 
 
@@ -360,22 +365,73 @@ def write_fit(
     ExportError
         ``folder`` cannot be a folder or cannot be written.
     """
+    folder = Path(folder)
+    check_out_dir(folder)
+    with staged_folder(folder) as stage:
+        names = write_fit_files(result, stage, keep_failed, progress, label=str(folder))
+    return [folder / name for name in names]
+
+
+def write_fit_files(
+    result: FitResult,
+    folder: Path,
+    keep_failed: bool = False,
+    progress: Progress = silent,
+    label: str | None = None,
+) -> list[str]:
+    """Write a fitting ``result``'s files into the existing, empty ``folder`` (a staged
+    folder: :func:`write_fit` and the comparison's writer move it into place), as
+    :func:`write_fit` describes (``keep_failed`` too); ``label`` names the folder in
+    ``progress``. Returns the names written."""
     from afofit.report.html import fitting_html
     from afofit.report.json import fitting_json
 
-    folder = Path(folder)
-    check_out_dir(folder)
     data = fitting_json(result, keep_failed)
     progress("drawing the report")
     page = fitting_html(result, data)
-    progress(f"writing {folder}")
+    progress(f"writing {label or folder.name}")
     names = []
+    for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
+        if fit.passed or keep_failed:
+            write_mesh(fit.shell_scan, folder / name)
+            write_mesh(standing_shell(fit)[0], folder / print_name)
+            names += [name, print_name]
+    write_json(data, folder / "fitting.json")
+    write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8")))
+    return [*names, "fitting.json", "report.html"]
+
+
+def write_comparison(
+    comparison: Comparison, folder: Path, progress: Progress = silent
+) -> list[Path]:
+    """Write a ``comparison`` as ``folder``: ``comparison.json``, ``comparison.html`` and
+    each built candidate's fitting (STLs, fitting.json, report.html) in ``folder/<name>/``;
+    all or nothing, as :func:`write_fit` (``progress`` is told each stage).
+
+    Returns the paths written (the two comparison files first).
+
+    Raises
+    ------
+    ExportError
+        ``folder`` cannot be a folder, holds something else, or cannot be written.
+    """
+    from afofit.report.comparison import comparison_html, comparison_json
+
+    folder = Path(folder)
+    check_out_dir(folder, "comparison.json")
+    data = comparison_json(comparison)
+    progress("drawing the comparison")
+    page = comparison_html(comparison, data)
+    written = [folder / "comparison.json", folder / "comparison.html"]
     with staged_folder(folder) as stage:
-        for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
-            if fit.passed or keep_failed:
-                write_mesh(fit.shell_scan, stage / name)
-                write_mesh(standing_shell(fit)[0], stage / print_name)
-                names += [name, print_name]
-        write_json(data, stage / "fitting.json")
-        write_atomic(stage / "report.html", lambda h: h.write(page.encode("utf-8")))
-    return [folder / name for name in (*names, "fitting.json", "report.html")]
+        write_json(data, stage / "comparison.json")
+        write_atomic(stage / "comparison.html", lambda h: h.write(page.encode("utf-8")))
+        for outcome in comparison.outcomes:
+            if outcome.result is None:
+                continue
+            name = outcome.candidate.name
+            (stage / name).mkdir()
+            names = write_fit_files(outcome.result, stage / name, progress=progress,
+                                    label=str(folder / name))  # fmt: skip
+            written += [folder / name / n for n in names]
+    return written

@@ -63,10 +63,13 @@ if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait
 __all__ = [
     "FitResult",
     "LegFit",
+    "Prepared",
     "analyse_gait",
     "analyse_scan",
     "fit",
     "fit_leg",
+    "fit_prepared",
+    "prepare",
     "scan_legs",
     "stl_name",
 ]
@@ -593,18 +596,63 @@ def fit(
         request = FitRequest(Path(request), **options)
     elif options:
         raise TypeError("fit(): give the options in the FitRequest, or a path and keywords")
-    material = load_material(request.material)
+    load_material(request.material)  # a bad --material or --design fails before any work
     if request.design is not None:
-        load_design(request.design)  # a bad --design fails before any work
+        load_design(request.design)
+    return fit_prepared(request, prepare(request, progress), progress)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every fitting of one scan (and gait) shares: read once, fitted many times.
+
+    Attributes
+    ----------
+    anatomy : the scan's legs that the request fits.
+    limbs : each of those legs' mesh, scan frame, mm.
+    gait : the gait analysis (None without trials).
+    """
+
+    anatomy: ScanAnatomy
+    limbs: tuple[trimesh.Trimesh, ...]
+    gait: GaitAnalysis | None
+
+
+def prepare(request: FitRequest, progress: Progress = silent) -> Prepared:
+    """Read ``request``'s scan (the legs it fits) and its gait trials: the part of a fitting
+    that does not depend on the design (:func:`fit_prepared` does the rest); ``progress``
+    is told each stage.
+
+    Raises
+    ------
+    InputError, LandmarkError
+        The scan or a trial cannot be read, or the side does not match the scan.
+    """
     progress(f"reading {request.scan.name}")
     anatomy, limbs = _fitted_legs(request)
     if request.gait:
         count = len(request.gait)
         progress(f"reading {count} gait trial{'s' * (count > 1)}")
     analysis = _gait_for(request, anatomy) if request.gait else None
+    return Prepared(anatomy, tuple(limbs), analysis)
+
+
+def fit_prepared(request: FitRequest, prepared: Prepared, progress: Progress = silent) -> FitResult:
+    """:func:`fit` of ``request`` on its scan and gait already read (``prepared`` from
+    :func:`prepare` of a request with the same scan, side, units, landmarks, gait and
+    clinical inputs): its design, shells, checks and stiffness; ``progress`` is told each
+    stage.
+
+    Raises
+    ------
+    ProfileError, FitError
+        The design or material cannot be loaded, or a shell cannot be built or tuned.
+    """
+    material = load_material(request.material)
+    anatomy, analysis = prepared.anatomy, prepared.gait
     progress("choosing the design")
     jobs, targets = [], {}
-    for leg, limb in zip(anatomy.legs, limbs, strict=True):
+    for leg, limb in zip(anatomy.legs, prepared.limbs, strict=True):
         name, targets[leg.side], notes = _choose_design(
             leg.side, request.design, request.stiffness_nm_per_deg, analysis
         )

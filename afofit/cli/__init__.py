@@ -320,6 +320,101 @@ def fit(
 
 
 @app.command()
+def compare(
+    scan_path: Annotated[Path, typer.Argument(metavar="SCAN", help="Leg scan: STL, PLY or OBJ.")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--out",
+            help="Folder for comparison.json, comparison.html and a folder per candidate.",
+        ),
+    ],
+    designs: Annotated[
+        list[str],
+        typer.Option(
+            "--design",
+            help="A candidate, repeated (two or more): DESIGN[,thickness=MM|tuned]"
+            "[,material=NAME][,name=NAME], e.g. --design pls --design 'pls,thickness=4' "
+            "--design solid.",
+        ),
+    ],
+    side: Annotated[Side | None, typer.Option(help="Which leg (one at a time).")] = None,
+    material: Annotated[
+        str, typer.Option(help="Material of the candidates that name none.")
+    ] = "pp-copolymer",
+    units: Annotated[
+        Units | None, typer.Option(help="The scan's units, instead of detecting them.")
+    ] = None,
+    landmarks: Annotated[
+        Path | None, typer.Option(help="JSON or MeshLab .pp landmarks that replace detected ones.")
+    ] = None,
+    gait: Annotated[
+        list[Path] | None,
+        typer.Option(help="Gait trial(s): their prescription marks which candidates meet it."),
+    ] = None,
+    stiffness: StiffnessOpt = None,
+    stiffness_method: Annotated[
+        str,
+        typer.Option(
+            help="fast (the calibrated model) or fe (finite elements, ~1 min a candidate, "
+            "needs afofit\\[fe]; gives stresses and the safety factor)."
+        ),
+    ] = "fast",
+    mass: MassOpt = None,
+    sex: SexOpt = None,
+    spasticity: SpasticityOpt = None,
+    contracture: ContractureOpt = None,
+    pf_strength: StrengthOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print comparison.json instead of a table.")
+    ] = False,
+) -> None:
+    """Fit two or more candidate designs to one leg and compare them side by side."""
+    from afofit.cli.tables import compare_table
+    from afofit.compare import check_candidates, parse_candidate
+    from afofit.compare import compare as compare_designs
+    from afofit.export import check_out_dir, write_comparison
+    from afofit.report.comparison import comparison_json
+    from afofit.request import FitRequest
+
+    with _errors():
+        check_out_dir(out_dir, "comparison.json")  # before any work
+        candidates = [parse_candidate(text) for text in designs]
+        check_candidates(candidates, material)
+        base = FitRequest(
+            scan_path, side=side and side.value, units=units and units.value,
+            landmarks=landmarks, material=material,
+            stiffness_nm_per_deg=stiffness_range(stiffness), stiffness_method=stiffness_method,
+            gait=tuple(gait or ()),
+            clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
+        )  # fmt: skip
+    with _errors(), _Stages(err) as stages:
+        comparison = compare_designs(base, candidates, progress=stages)
+        write_comparison(comparison, out_dir, progress=stages)
+    data = comparison_json(comparison)
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        out.print(compare_table(data))
+        for c in data["candidates"]:
+            if c["error"] is not None:
+                out.print(f"[bold red]{escape(c['name'])}: not built:[/] {escape(c['error'])}",
+                          highlight=False)  # fmt: skip
+        out.print(escape(data["summary"]), highlight=False)
+        for warning in data["warnings"]:
+            out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        out.print(f"wrote {out_dir}/ (open {out_dir / 'comparison.html'})", markup=False)
+    if not comparison.passed:
+        bad = [c["name"] for c in data["candidates"] if not c["checks_passed"]]
+        with _errors():
+            raise ChecksFailedError(
+                f"candidate(s) {', '.join(bad)} were not built or failed a check: do not print "
+                f"them; see {out_dir / 'comparison.html'}."
+            )
+
+
+@app.command()
 def gait(
     files: Annotated[
         list[Path],

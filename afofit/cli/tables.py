@@ -11,7 +11,7 @@ from rich.table import Table
 
 from afofit.tuning import describe_changes
 
-__all__ = ["fit_table", "gait_tables", "scan_table", "stiffness_table"]
+__all__ = ["compare_table", "fit_table", "gait_tables", "scan_table", "stiffness_table"]
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -204,3 +204,65 @@ def _model_cell(model: dict[str, Any]) -> str:
         f"fast: a beam of {model['sections']} sections {model['step_mm']:g} mm apart, calibrated "
         f"on FE (median error {error['median']:.0%}, worst {error['worst']:.0%})"
     )
+
+
+def _mark(value: bool | None, yes: str = "yes", no: str = "no") -> str:
+    return "—" if value is None else (f"[green]{yes}[/]" if value else f"[bold red]{no}[/]")
+
+
+def _compact_stiffness(block: dict[str, Any]) -> str:
+    """A candidate's stiffness in a narrow cell: the number, the method and its error."""
+    text = f"[bold]{block['predicted_nm_per_deg']:.2f}[/] N·m/deg"
+    if block["method"] == "fast":
+        return f"{text} (fast, ±{block['model']['error_vs_fe']['median']:.0%})"
+    return f"{text} (FE)"
+
+
+def compare_table(data: dict[str, Any]) -> Table:
+    """The ``afofit compare`` table from comparison.json ``data``: a column per candidate."""
+    cs = data["candidates"]
+    loads = data["loads"]
+    rx = data["prescription"]
+    title = (
+        f"{data['side']} leg, prescription "
+        + ("none" if rx is None else _fmt_range(rx["stiffness_nm_per_deg"], "N·m/deg"))
+        + f", body mass {loads['body_mass_kg']:g} kg"
+        + (" (assumed)" if loads["body_mass_assumed"] else "")
+    )
+    allowance = loads["swing_allowance_deg"]
+    rows: list[tuple[str, Cell]] = [
+        ("design", lambda c: f"{c['design']}, {c['material']}"),
+        ("thickness", lambda c: f"{c['thickness_mm']:.2f} mm" + (" (tuned)" if c["tuned"] else "")),
+        ("dorsiflexion stiffness", lambda c: _compact_stiffness(c["stiffness"])),
+        ("meets the prescription", lambda c: _mark(c["meets_prescription"])),
+        ("swing drop (foot's weight)", lambda c: f"{c['swing_drop_deg']:.1f}° (toes {c['toe_clearance_loss_mm']:.0f} mm lower)"),
+        ("within the swing allowance" + (f" {allowance:.1f}°" if allowance else ""), lambda c: _mark(c["within_swing_allowance"])),
+        (f"stance dorsiflexion at {loads['stance_moment_nm']:.1f} N·m", lambda c: f"{c['stance_dorsiflexion_deg']:.1f}°"),
+        ("stance peak stress (safety)", lambda c: "FE only (--stiffness-method fe)" if c["stance_peak_stress_mpa"] is None else f"{c['stance_peak_stress_mpa']:.1f} MPa (× {c['safety_factor']:.1f})"),
+        ("mass", lambda c: f"{c['mass_g']:.0f} g"),
+        ("print estimate", lambda c: f"{c['print']['hours']:.1f} h, material {c['print']['material_cost']:.2f}"),
+        ("malleoli covered (lat/med)", lambda c: f"{_mark(c['covers_malleoli']['lateral'])}/{_mark(c['covers_malleoli']['medial'])}"),
+        ("checks", lambda c: _mark(c["checks_passed"], "all passed", "FAILED: " + escape(", ".join(c["failed_checks"])))),
+    ]  # fmt: skip
+    fixture = next((c["stiffness"]["fixture"] for c in cs if c["stiffness"] is not None), None)
+    caption = None
+    if fixture is not None:
+        caption = (
+            f"Stiffness in afofit's fixture: footplate clamped {fixture['clamp_below_axis_mm']:g} mm "
+            f"below the malleolar axis, rigid cuff {fixture['cuff_constraint']}."
+        )
+    table = Table(title=f"AFO candidates: {title}", caption=caption)
+    table.add_column("")
+    for c in cs:
+        table.add_column(escape(c["name"]))
+    for name, cell in rows:
+        table.add_row(
+            name,
+            *[
+                cell(c)
+                if c["error"] is None
+                else ("[bold red]not built[/]" if name == "design" else "")
+                for c in cs
+            ],
+        )
+    return table

@@ -15,9 +15,9 @@ from afofit.tuning import describe_changes
 if TYPE_CHECKING:
     from afofit.fit import FitResult
 
-__all__ = ["fitting_html", "gait_section"]
+__all__ = ["CSS", "fitting_html", "gait_section", "html_number", "html_table"]
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
 color:#1d2733;line-height:1.4}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{border-bottom:2px solid #3f7fd9;padding-bottom:.2rem;margin-top:2rem}
@@ -30,7 +30,8 @@ th{background:#eef3f9} .pass{color:#17803d;font-weight:600} .fail{color:#c0392b;
 """
 
 
-def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> str:
+def html_table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> str:
+    """A two-column table of (label, HTML value) ``rows`` (labels escaped here), with ``head``."""
     out = ["<table>"]
     if head:
         out.append(f"<tr><th>{escape(head[0])}</th><th>{escape(head[1])}</th></tr>")
@@ -39,7 +40,8 @@ def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> 
     return "".join(out)
 
 
-def _num(value: Any, unit: str = "", digits: int = 1) -> str:
+def html_number(value: Any, unit: str = "", digits: int = 1) -> str:
+    """``value`` with its ``unit`` (a float to ``digits`` decimals), escaped; "—" for None."""
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -89,7 +91,7 @@ def _landmark_section(leg: dict[str, Any]) -> str:
         )
     return (
         "<h3>Landmarks the shell was built from</h3>"
-        + _table(rows, ("landmark", "confidence"))
+        + html_table(rows, ("landmark", "confidence"))
         + (f"<p class='small'>Ankle centre {escape(text)}.</p>" if text else "")
         + advice
     )
@@ -112,7 +114,7 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
         else f"<p class='fail'>Failed checks: {escape(', '.join(failed))}. Do not print before "
         "reviewing them.</p>"
     )
-    params = _table(
+    params = html_table(
         [
             ("design", escape(f"{design['name']} ({trim['type']} trim)")),
             ("chosen by", escape(str(design.get("design_source", "--design")))),
@@ -121,8 +123,8 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
              f"({escape(str(design.get('stiffness_source')))})"
              if design.get("target_stiffness_nm_per_deg") else "—"),
             ("material", escape(f"{design['material']} ({fit.params.material.process})")),
-            ("thickness", _num(design["thickness_mm"], "mm")),
-            ("clearance over the skin", _num(design["clearance_mm"], "mm")),
+            ("thickness", html_number(design["thickness_mm"], "mm")),
+            ("clearance over the skin", html_number(design["clearance_mm"], "mm")),
             ("footplate", escape(design["footplate"])),
             ("trim half-angle at the ankle / calf",
              f"{trim['ankle_half_angle_deg']:.0f}° / {trim['calf_half_angle_deg']:.0f}° from the posterior midline"),
@@ -136,15 +138,15 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
         ],
         ("parameter", "value"),
     )  # fmt: skip
-    stats = _table(
+    stats = html_table(
         [
             ("STL", f"{escape(shell['stl'])} (over the scan); {escape(shell['print_stl'])} "
                     "(standing on its footplate, for the slicer)" if shell["stl"] else
                     "<span class='fail'>not written: the shell failed a check</span> "
                     "(--keep-failed writes it as *-FAILED.stl)"),
-            ("faces", _num(shell["faces"])),
+            ("faces", html_number(shell["faces"])),
             ("volume / mass", f"{shell['volume_mm3'] / 1000:.1f} cm³ / {shell['mass_g']:.0f} g"),
-            ("thinnest wall (away from edges)", _num(shell["min_wall_mm"], "mm", 2)),
+            ("thinnest wall (away from edges)", html_number(shell["min_wall_mm"], "mm", 2)),
             ("clearance median (p05-p95)",
              f"{shell['clearance_mm']['median']:.2f} mm ({shell['clearance_mm']['p05']:.2f}-"
              f"{shell['clearance_mm']['p95']:.2f})"),
@@ -153,13 +155,13 @@ def _leg_section(fit: Any, leg: dict[str, Any]) -> str:
         ("shell", "measured"),
     )  # fmt: skip
     m = leg["measurements_mm"]
-    anatomy = _table(
+    anatomy = html_table(
         [
-            ("foot length", _num(m["foot_length"], "mm")),
-            ("malleolar width", _num(m["malleolar_width"], "mm")),
-            ("ankle girth", _num(m["ankle_girth"], "mm")),
-            ("calf girth (max)", _num(m["calf_girth_max"], "mm")),
-            ("shank length", _num(m["shank_length"], "mm")),
+            ("foot length", html_number(m["foot_length"], "mm")),
+            ("malleolar width", html_number(m["malleolar_width"], "mm")),
+            ("ankle girth", html_number(m["ankle_girth"], "mm")),
+            ("calf girth (max)", html_number(m["calf_girth_max"], "mm")),
+            ("shank length", html_number(m["shank_length"], "mm")),
         ],
         ("leg", "measured"),
     )
@@ -207,9 +209,9 @@ def _stiffness_section(leg: dict[str, Any]) -> str:
     rows = [
         ("dorsiflexion stiffness", f"<b>{block['predicted_nm_per_deg']:.2f} N·m/deg</b> "
                                    f"(cuff {escape(fx['cuff_constraint'])})"),
-        ("pure moment (lower bound)", _num(block["lower_bound_nm_per_deg"], "N·m/deg", 2)),
+        ("pure moment (lower bound)", html_number(block["lower_bound_nm_per_deg"], "N·m/deg", 2)),
         ("inversion/eversion", fe_only if block["frontal_nm_per_deg"] is None
-                               else _num(block["frontal_nm_per_deg"], "N·m/deg", 2)),
+                               else html_number(block["frontal_nm_per_deg"], "N·m/deg", 2)),
         ("peak von Mises stress", fe_only if block["peak_stress_mpa"] is None else
                                   f"{block['peak_stress_mpa']:.1f} MPa at {block['moment_nm']:g} N·m, "
                                   f"{abs(block['peak_height_above_axis_mm']):.0f} mm "
@@ -229,7 +231,7 @@ def _stiffness_section(leg: dict[str, Any]) -> str:
                       f"and measured)")
         )  # fmt: skip
     return (
-        f"<h3>Ankle stiffness</h3>{meets}{_table(rows, ('stiffness', 'predicted'))}"
+        f"<h3>Ankle stiffness</h3>{meets}{html_table(rows, ('stiffness', 'predicted'))}"
         f"<img alt='moment against dorsiflexion angle' src='data:image/png;base64,{picture}'>"
         "<p class='small'>Measured AFO stiffness depends on the test fixture (five published "
         "methods differ by a median 62 %: Shuman et al. 2023); this number is for the fixture "
@@ -311,7 +313,7 @@ def fitting_html(result: FitResult, data: dict[str, Any]) -> str:
     warnings = "".join(f"<div class='warn'>{escape(w)}</div>" for w in data["warnings"])
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>AFO fitting: {escape(inputs['scan'])}</title><style>{_CSS}</style></head><body>"
+        f"<title>AFO fitting: {escape(inputs['scan'])}</title><style>{CSS}</style></head><body>"
         f"<h1>AFO fitting report</h1><p class='sub'>scan {escape(inputs['scan'])} · "
         f"{inputs['faces']} faces · units {escape(inputs['units_detected'])} "
         f"({escape(inputs['units_source'])}) · afofit {escape(data['afofit_version'])}</p>"

@@ -1,0 +1,441 @@
+"""The comparison's contract (comparison.json) and its page (comparison.html, self-contained).
+
+Both are built from a :class:`afofit.compare.Comparison` in memory; nothing here writes a
+file (:func:`afofit.export.write_comparison` does).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import matplotlib.style
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from afofit.anatomy import anatomy_to_dict
+from afofit.compare import (
+    ASSUMED_BODY_MASS_KG,
+    PRICE_PER_KG,
+    PRINT_FLOW_MM3_PER_S,
+    STANCE_MOMENT_NM_PER_KG,
+    swing_allowance_deg,
+)
+from afofit.jsonready import rounded
+from afofit.mechanics.stiffness import stiffness_block
+from afofit.report.html import CSS, html_number
+from afofit.report.render import render_views
+from afofit.units import nmm_to_nm
+from afofit.version import __version__
+
+if TYPE_CHECKING:
+    from afofit.compare import CandidateOutcome, Comparison
+
+__all__ = [
+    "COMPARISON_SCHEMA",
+    "comparison_html",
+    "comparison_json",
+    "moment_angle_lines",
+    "stiffness_chart",
+]
+
+#: The candidates' colours, in order (colour-blind safe: Okabe-Ito).
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
+
+_NUMBER = {"type": ["number", "null"]}
+_BOOL = {"type": ["boolean", "null"]}
+#: JSON Schema (draft 2020-12) of comparison.json: what a reader may rely on.
+COMPARISON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "afofit comparison.json",
+    "type": "object",
+    "required": [
+        "afofit_version",
+        "inputs",
+        "side",
+        "stiffness_method",
+        "prescription",
+        "loads",
+        "candidates",
+        "summary",
+        "warnings",
+    ],
+    "properties": {
+        "afofit_version": {"type": "string"},
+        "side": {"enum": ["left", "right"]},
+        "stiffness_method": {"enum": ["fast", "fe"]},
+        "prescription": {
+            "type": ["object", "null"],
+            "required": ["stiffness_nm_per_deg", "source", "afo_type"],
+        },
+        "loads": {
+            "type": "object",
+            "required": [
+                "body_mass_kg",
+                "body_mass_assumed",
+                "holding_moment_nm",
+                "stance_moment_nm",
+                "measured_min_toe_clearance_mm",
+                "swing_allowance_deg",
+            ],
+        },
+        "candidates": {
+            "type": "array",
+            "minItems": 2,
+            "items": {
+                "type": "object",
+                "required": [
+                    "name",
+                    "design",
+                    "material",
+                    "thickness_mm",
+                    "stiffness",
+                    "swing_drop_deg",
+                    "mass_g",
+                    "meets_prescription",
+                    "checks_passed",
+                    "dir",
+                    "error",
+                ],
+                "properties": {
+                    "name": {"type": "string"},
+                    "design": {"type": "string"},
+                    "material": {"type": "string"},
+                    "thickness_mm": _NUMBER,
+                    "stiffness": {"type": ["object", "null"]},
+                    "swing_drop_deg": _NUMBER,
+                    "toe_clearance_loss_mm": _NUMBER,
+                    "within_swing_allowance": _BOOL,
+                    "stance_dorsiflexion_deg": _NUMBER,
+                    "stance_peak_stress_mpa": _NUMBER,
+                    "safety_factor": _NUMBER,
+                    "mass_g": _NUMBER,
+                    "volume_cm3": _NUMBER,
+                    "meets_prescription": _BOOL,
+                    "checks_passed": {"type": "boolean"},
+                    "dir": {"type": "string"},
+                    "error": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "summary": {"type": "string"},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _candidate(outcome: CandidateOutcome) -> dict[str, Any]:
+    c, m, fit = outcome.candidate, outcome.metrics, outcome.fit
+    head = {
+        "name": c.name,
+        "design": c.design,
+        "material": outcome.request.material,
+        "tuned": c.tuned,
+        "dir": c.name,
+    }
+    if m is None or fit is None:
+        return {
+            **head, "thickness_mm": outcome.request.thickness_mm, "stiffness": None,
+            "swing_drop_deg": None, "toe_clearance_loss_mm": None,
+            "within_swing_allowance": None, "stance_dorsiflexion_deg": None,
+            "stance_peak_stress_mpa": None, "safety_factor": None, "mass_g": None,
+            "volume_cm3": None, "print": None, "footplate": None, "covers_malleoli": None,
+            "meets_prescription": None, "checks_passed": False, "failed_checks": [],
+            "checks": [], "error": outcome.error, "exit_code": outcome.exit_code,
+        }  # fmt: skip
+    assert fit.stiffness is not None
+    return {
+        **head,
+        "thickness_mm": rounded(m.thickness_mm, 3),
+        "stiffness": stiffness_block(fit.stiffness),
+        "swing_drop_deg": rounded(m.swing_drop_deg, 2),
+        "toe_clearance_loss_mm": rounded(m.toe_clearance_loss_mm, 1),
+        "within_swing_allowance": m.within_swing_allowance,
+        "stance_dorsiflexion_deg": rounded(m.stance_dorsiflexion_deg, 2),
+        "stance_peak_stress_mpa": rounded(m.stance_peak_stress_mpa, 2),
+        "safety_factor": rounded(m.safety_factor, 2),
+        "mass_g": rounded(m.mass_g, 1),
+        "volume_cm3": rounded(m.volume_cm3, 2),
+        "print": {
+            "hours": rounded(m.print_hours, 2),
+            "material_cost": rounded(m.material_cost, 2),
+            "estimate": f"volume / {PRINT_FLOW_MM3_PER_S:g} mm³/s; mass × {PRICE_PER_KG:g} per kg",
+            "footprint_mm": [rounded(v, 1) for v in m.footprint_mm],
+            "height_mm": rounded(m.print_height_mm, 1),
+        },
+        "footplate": m.footplate,
+        "covers_malleoli": m.covers_malleoli,
+        "meets_prescription": m.meets_prescription,
+        "checks_passed": m.checks_passed,
+        "failed_checks": list(m.failed_checks),
+        "checks": [
+            {"name": ch.name, "passed": ch.passed, "detail": ch.detail} for ch in fit.checks
+        ],
+        "warnings": list(fit.warnings),
+        "error": None,
+        "exit_code": None,
+    }
+
+
+def comparison_json(comparison: Comparison) -> dict[str, Any]:
+    """The ``comparison`` as comparison.json's JSON-ready dict (:data:`COMPARISON_SCHEMA`;
+    the README documents every key)."""
+    anatomy = anatomy_to_dict(comparison.prepared.anatomy)
+    load = comparison.load
+    base = comparison.outcomes[0].request
+    prescription = None
+    if comparison.prescription_nm_per_deg is not None:
+        prescription = {
+            "stiffness_nm_per_deg": [round(k, 4) for k in comparison.prescription_nm_per_deg],
+            "source": comparison.prescription_source,
+            "afo_type": comparison.prescribed_type,
+        }
+    warnings = list(anatomy["warnings"])
+    if load.mass_assumed:
+        warnings.append(
+            f"no body mass given (--mass, or a gait file's): {ASSUMED_BODY_MASS_KG:g} kg is "
+            "assumed for the swing and stance numbers"
+        )
+    if comparison.prepared.gait is not None:
+        warnings += list(comparison.prepared.gait.warnings)
+    return {
+        "afofit_version": __version__,
+        "inputs": {
+            "scan": anatomy["file"],
+            "sha256": anatomy["sha256"],
+            "faces": anatomy["faces"],
+            "gait": [str(g) for g in base.gait],
+            "options": {
+                k: v
+                for k, v in base.options().items()
+                if k not in ("design", "thickness_mm", "material")
+            },
+        },
+        "side": comparison.side,
+        "stiffness_method": comparison.stiffness_method,
+        "prescription": prescription,
+        "loads": {
+            "body_mass_kg": round(load.body_mass_kg, 2),
+            "body_mass_assumed": load.mass_assumed,
+            "holding_moment_nm": round(nmm_to_nm(load.holding_moment_nmm), 4),
+            "stance_moment_nm": round(nmm_to_nm(load.stance_moment_nmm), 3),
+            "stance_moment_nm_per_kg": STANCE_MOMENT_NM_PER_KG,
+            "measured_min_toe_clearance_mm": rounded(load.measured_mtc_mm, 1),
+            "swing_allowance_deg": rounded(swing_allowance_deg(load), 2),
+        },
+        "candidates": [_candidate(o) for o in comparison.outcomes],
+        "summary": comparison.summary,
+        "warnings": warnings,
+    }
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def stiffness_chart(data: dict[str, Any]) -> bytes:
+    """Each built candidate's predicted stiffness (log scale, with the fast model's median
+    error as a bar) against the prescribed band, from comparison.json's ``data``: PNG."""
+    built = [c for c in data["candidates"] if c["stiffness"] is not None]
+    with matplotlib.style.context("default"):
+        fig = Figure(figsize=(8.0, 0.9 + 0.55 * max(len(built), 2)), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.22, 0.22, 0.74, 0.66))
+        band = data["prescription"]
+        if band is not None:
+            low, high = band["stiffness_nm_per_deg"]
+            ax.axvspan(low, high, color="#c9e7d3", label=f"prescribed {low:.2f}-{high:.2f}")
+        for i, c in enumerate(built):
+            block = c["stiffness"]
+            k = block["predicted_nm_per_deg"]
+            error = (block["model"].get("error_vs_fe") or {}).get("median", 0.0)
+            colour = COLOURS[i % len(COLOURS)]
+            ax.errorbar(k, i, xerr=[[k * error], [k * error]], fmt="o", ms=8, color=colour,
+                        capsize=4)  # fmt: skip
+            ax.annotate(f"{k:.2f}", (k, i), xytext=(0, 8), textcoords="offset points",
+                        ha="center", fontsize=8)  # fmt: skip
+        ax.set_yticks(range(len(built)), [c["name"] for c in built])
+        ax.set_ylim(-0.7, len(built) - 0.3)
+        ax.set_xscale("log")
+        ax.set_xlabel("predicted dorsiflexion stiffness, N·m/deg (log scale)")
+        ax.grid(True, axis="x", color="0.9", which="both")
+        if band is not None:
+            ax.legend(loc="lower right", fontsize=8, frameon=False)
+        fig.suptitle("Stiffness against the prescription", x=0.02, ha="left", fontsize=11)
+        return _png(fig)
+
+
+def moment_angle_lines(data: dict[str, Any], max_angle_deg: float = 10.0) -> bytes:
+    """Moment against dorsiflexion for each built candidate (linear, to ``max_angle_deg``
+    or where its peak stress reaches the strength), the prescribed band shaded, the
+    swing-holding and stance moments marked, from comparison.json's ``data``: PNG."""
+    built = [c for c in data["candidates"] if c["stiffness"] is not None]
+    angle = np.linspace(0.0, max_angle_deg, 60)
+    loads = data["loads"]
+    with matplotlib.style.context("default"):
+        fig = Figure(figsize=(8.0, 4.6), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.09, 0.12, 0.56, 0.76))
+        band = data["prescription"]
+        if band is not None:
+            low, high = band["stiffness_nm_per_deg"]
+            ax.fill_between(angle, low * angle, high * angle, color="#c9e7d3",
+                            label="prescribed range")  # fmt: skip
+        top = 0.0
+        for i, c in enumerate(built):
+            k = c["stiffness"]["predicted_nm_per_deg"]
+            limit = c["stiffness"]["linear_to_deg"]
+            shown = angle if limit is None else angle[angle <= limit]
+            ax.plot(shown, k * shown, color=COLOURS[i % len(COLOURS)], lw=2,
+                    label=f"{c['name']}: {k:.2f} N·m/deg")  # fmt: skip
+            top = max(top, float(k * shown[-1]) if len(shown) else 0.0)
+        for name, moment, style in (
+            ("foot's weight in swing", loads["holding_moment_nm"], ":"),
+            ("stance moment", loads["stance_moment_nm"], "--"),
+        ):
+            ax.axhline(moment, color="0.35", lw=1, ls=style, label=f"{name} {moment:.2f} N·m")
+        ax.set_xlim(0.0, max_angle_deg)
+        ax.set_ylim(0.0, min(top, 3.0 * loads["stance_moment_nm"]) * 1.05 or None)
+        ax.set_xlabel("dorsiflexion of the cuff, deg")
+        ax.set_ylabel("ankle moment, N·m")
+        ax.grid(True, color="0.9")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+        fig.suptitle("Moment against angle (linear): where each line crosses a moment, "
+                     "its angle", x=0.02, ha="left", fontsize=11)  # fmt: skip
+        return _png(fig)
+
+
+def _cell(value: Any, unit: str = "", digits: int = 1) -> str:
+    return html_number(value, unit, digits)
+
+
+def _yes(value: bool | None, yes: str = "yes", no: str = "no") -> str:
+    if value is None:
+        return "—"
+    return f"<span class='{'pass' if value else 'fail'}'>{yes if value else no}</span>"
+
+
+def _rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The comparison table: one row per quantity, one column per candidate."""
+    cs = data["candidates"]
+
+    def each(f: Any) -> list[str]:
+        return [f(c) if c["error"] is None else "—" for c in cs]
+
+    fe = "FE only"
+    loads = data["loads"]
+    return [
+        ("design", [escape(f"{c['design']} ({c['material']})") for c in cs]),
+        ("thickness", each(lambda c: _cell(c["thickness_mm"], "mm", 2)
+                           + (" (tuned)" if c["tuned"] else ""))),
+        ("dorsiflexion stiffness", each(lambda c: f"<b>{c['stiffness']['predicted_nm_per_deg']:.2f}"
+                                                  f"</b> N·m/deg ({c['stiffness']['method']})")),
+        ("pure moment (lower bound)", each(lambda c: _cell(c["stiffness"]["lower_bound_nm_per_deg"], "N·m/deg", 2))),
+        ("inversion/eversion", each(lambda c: fe if c["stiffness"]["frontal_nm_per_deg"] is None
+                                    else _cell(c["stiffness"]["frontal_nm_per_deg"], "N·m/deg", 2))),
+        ("meets the prescription", each(lambda c: _yes(c["meets_prescription"]))),
+        ("swing: drop under the foot's weight",
+         each(lambda c: f"{c['swing_drop_deg']:.1f}° (toes {c['toe_clearance_loss_mm']:.0f} mm lower)")),
+        ("swing: within the patient's allowance"
+         + (f" ({loads['swing_allowance_deg']:.1f}°)" if loads["swing_allowance_deg"] else ""),
+         each(lambda c: _yes(c["within_swing_allowance"]))),
+        (f"stance: dorsiflexion at {loads['stance_moment_nm']:.1f} N·m",
+         each(lambda c: f"{c['stance_dorsiflexion_deg']:.1f}°")),
+        ("stance: peak stress (safety factor)",
+         each(lambda c: fe if c["stance_peak_stress_mpa"] is None else
+              f"{c['stance_peak_stress_mpa']:.1f} MPa (× {c['safety_factor']:.1f})")),
+        ("mass / material", each(lambda c: f"{c['mass_g']:.0f} g / {c['volume_cm3']:.0f} cm³")),
+        ("print estimate", each(lambda c: f"{c['print']['hours']:.1f} h, {c['print']['material_cost']:.2f} material")),
+        ("footprint standing (× height)", each(lambda c: f"{c['print']['footprint_mm'][0]:.0f} × "
+                                               f"{c['print']['footprint_mm'][1]:.0f} mm (× {c['print']['height_mm']:.0f})")),
+        ("footplate", each(lambda c: escape(c["footplate"]))),
+        ("covers the malleoli (lat / med)",
+         each(lambda c: f"{_yes(c['covers_malleoli']['lateral'])} / {_yes(c['covers_malleoli']['medial'])}")),
+        ("checks", [_yes(c["checks_passed"], "all passed",
+                         "FAILED: " + escape(", ".join(c["failed_checks"])) if c["error"] is None
+                         else "not built: " + escape(c["error"])) for c in cs]),
+        ("files", [f"<a href='{escape(c['dir'])}/report.html'>{escape(c['dir'])}/</a>"
+                   if c["error"] is None else "—" for c in cs]),
+    ]  # fmt: skip
+
+
+def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
+    """The comparison page (inline pictures; its only links are to the candidates' own
+    reports beside it), from the ``comparison`` and its comparison.json ``data``."""
+    cs = data["candidates"]
+    head = "".join(
+        f"<th style='border-top:4px solid {COLOURS[i % len(COLOURS)]}'>{escape(c['name'])}</th>"
+        for i, c in enumerate(cs)
+    )
+    body = "".join(
+        f"<tr><td>{escape(label)}</td>{''.join(f'<td>{v}</td>' for v in values)}</tr>"
+        for label, values in _rows(data)
+    )
+    pictures = []
+    for i, outcome in enumerate(comparison.outcomes):
+        fit = outcome.fit
+        if fit is None:
+            continue
+        png = render_views(fit.shell_local, fit.skin_local, views=("lateral", "posterior"))
+        pictures.append(
+            f"<figure><figcaption style='color:{COLOURS[i % len(COLOURS)]}'><b>"
+            f"{escape(outcome.candidate.name)}</b></figcaption><img alt='{escape(outcome.candidate.name)}"
+            f" on the leg' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'></figure>"
+        )
+    chart = base64.b64encode(stiffness_chart(data)).decode("ascii")
+    lines = base64.b64encode(moment_angle_lines(data)).decode("ascii")
+    loads = data["loads"]
+    mass = f"{loads['body_mass_kg']:g} kg" + (" (assumed)" if loads["body_mass_assumed"] else "")
+    rx = data["prescription"]
+    prescription = (
+        "none (give --gait or --stiffness)"
+        if rx is None
+        else f"{rx['stiffness_nm_per_deg'][0]:.2f}-{rx['stiffness_nm_per_deg'][1]:.2f} N·m/deg "
+        f"({escape(rx['source'])}{', ' + escape(rx['afo_type']) if rx['afo_type'] else ''})"
+    )
+    warnings = "".join(f"<div class='warn'>{escape(w)}</div>" for w in data["warnings"])
+    models = (
+        f"<p class='small'><b>How these are predicted.</b> Stiffness: the brace in afofit's "
+        f"standard fixture (footplate clamped, rigid cuff turned about the malleolar axis), by "
+        f"the {'fast model (its median error against FE is the bar in the chart)' if data['stiffness_method'] == 'fast' else 'finite elements'}. "
+        f"Swing: the foot's weight holds the ankle down with M_hold = m_foot·g·d = "
+        f"{loads['holding_moment_nm']:.2f} N·m (foot 1.33-1.43 % of body mass {escape(mass)}, its "
+        f"centre at half the foot's length, the ankle axis at 22.5 %; Plagenhoef et al. 1983); "
+        f"the brace lets it drop M_hold / k, and each degree of drop lowers the toes about "
+        f"3 mm (17.1 cm per radian; Moosabhoy &amp; Gard 2006). Inertia and tone add to it "
+        f"(about 2-3 × in swing). "
+        + (f"The patient's allowance is the measured minimum toe clearance "
+           f"({loads['measured_min_toe_clearance_mm']:.0f} mm) less the margin, over the same "
+           f"3 mm/deg. " if loads["swing_allowance_deg"] is not None else "")
+        + f"Stance: a moment of {STANCE_MOMENT_NM_PER_KG:g} N·m/kg × body mass = "
+        f"{loads['stance_moment_nm']:.1f} N·m (the most an articulated AFO needed to hold the "
+        f"ankle through the gait cycle after stroke; Kobayashi et al. 2017); the peak stress "
+        f"under it scales FE's (linear), and the safety factor is the material's strength over "
+        f"it (static; fatigue is not modelled). Print estimate: the volume at "
+        f"{PRINT_FLOW_MM3_PER_S:g} mm³/s, and the mass at {PRICE_PER_KG:g} per kg (rough: a "
+        f"slicer's estimate is better).</p>"
+    )  # fmt: skip
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>AFO comparison: {escape(data['inputs']['scan'])}</title><style>{CSS}"
+        "figure{margin:0} figcaption{font-size:.95rem} .summary{background:#eef6ff;"
+        "border-left:4px solid #3f7fd9;padding:.6rem 1rem;margin:1rem 0}</style></head><body>"
+        f"<h1>AFO candidates, side by side</h1><p class='sub'>scan {escape(data['inputs']['scan'])}"
+        f" · {escape(data['side'])} leg · prescription: {prescription} · body mass {escape(mass)}"
+        f" · afofit {escape(data['afofit_version'])}</p>"
+        f"<div class='summary'>{escape(data['summary'])}</div>"
+        f"{('<h2>Warnings</h2>' + warnings) if warnings else ''}"
+        f"<h2>The numbers</h2><table><tr><th></th>{head}</tr>{body}</table>{models}"
+        f"<h2>Stiffness</h2><img alt='stiffness against the prescription' "
+        f"src='data:image/png;base64,{chart}'><img alt='moment against angle' "
+        f"src='data:image/png;base64,{lines}'>"
+        f"<h2>On the leg</h2><p class='sub'>The same leg, the same views (lateral, posterior)."
+        f"</p><div class='grid'>{''.join(pictures)}</div>"
+        "<p class='small'>Each candidate's STLs, fitting.json and full report are in its own "
+        "folder beside this page.</p></body></html>\n"
+    )
