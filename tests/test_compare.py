@@ -1,0 +1,181 @@
+"""afofit compare: the candidates' syntax, the refusals before any work, and a comparison of
+the three designs on one phantom leg (one scan read, ordered stiffness and swing drop, the
+documented schema, a self-contained page)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from afofit.cli import app
+from afofit.compare import (
+    ASSUMED_BODY_MASS_KG,
+    STANCE_MOMENT_NM_PER_KG,
+    Candidate,
+    check_candidates,
+    compare,
+    parse_candidate,
+)
+from afofit.errors import InputError, ProfileError
+from afofit.gait.holding import MTC_MM_PER_RAD
+from afofit.report.comparison import COMPARISON_SCHEMA, comparison_json
+from afofit.request import FitRequest
+from tests.conftest import error_text
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pls", Candidate("pls", "pls")),
+        ("pls,thickness=3", Candidate("pls-3mm", "pls", thickness_mm=3.0)),
+        ("pls, thickness=4mm, material=petg", Candidate("pls-4mm-petg", "pls", "petg", 4.0)),
+        ("solid,name=rigid", Candidate("rigid", "solid")),
+        ("pls,thickness=tuned", Candidate("pls-tuned", "pls", tuned=True)),
+        ("my/own.toml,thickness=3.5", Candidate("own-3.5mm", "my/own.toml", thickness_mm=3.5)),
+    ],
+)
+def test_candidate_syntax(text: str, expected: Candidate) -> None:
+    assert parse_candidate(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("", "no design named"),
+        ("pls,thick=3", "cannot read 'thick=3'"),
+        ("pls,thickness=three", "is not a number of mm"),
+        ("pls,thickness=-1", "must be > 0 mm"),
+        ("pls,thickness=3,thickness=4", "thickness is given twice"),
+        ("pls,name=../x", "cannot be a folder name"),
+    ],
+)
+def test_a_bad_candidate_says_how_to_write_one(text: str, phrase: str) -> None:
+    with pytest.raises(InputError, match="--design") as caught:
+        parse_candidate(text)
+    assert phrase in str(caught.value)
+
+
+def test_bad_comparisons_are_refused_before_any_work() -> None:
+    with pytest.raises(InputError, match="two or more candidates"):
+        check_candidates([Candidate("pls", "pls")], "pp-copolymer")
+    with pytest.raises(InputError, match="same brace"):
+        check_candidates(
+            [Candidate("a", "pls", thickness_mm=3.0), Candidate("b", "pls", "pp-copolymer", 3.0)],
+            "pp-copolymer",
+        )
+    with pytest.raises(InputError, match="named 'a'"):
+        check_candidates([Candidate("a", "pls"), Candidate("a", "solid")], "pp-copolymer")
+    with pytest.raises(ProfileError):
+        check_candidates([Candidate("a", "pls"), Candidate("b", "nonesuch")], "pp-copolymer")
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--design", "pls"], "two or more candidates"),
+        (["--design", "pls", "--design", "pls"], "named 'pls'"),
+        (["--design", "pls", "--design", "wobbly"], "wobbly"),
+        (["--design", "pls", "--design", "solid", "--side", "left"], "left"),
+    ],
+)
+def test_compare_command_refuses_bad_requests_with_one_line(
+    closed_leg: Path, tmp_path: Path, args: list[str], phrase: str
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["compare", str(closed_leg), "-o", str(out), *args])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert phrase in error_text(result.output)
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def three_designs(closed_leg: Path) -> tuple:
+    calls: list[str] = []
+    base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
+    candidates = [parse_candidate(t) for t in ("pls", "semi-rigid", "solid")]
+    comparison = compare(base, candidates, progress=calls.append)
+    return comparison, comparison_json(comparison), calls
+
+
+def test_the_scan_is_read_once_for_all_candidates(three_designs: tuple) -> None:
+    _, _, calls = three_designs
+    assert sum(stage.startswith("reading") for stage in calls) == 1
+    assert [c for c in calls if c.startswith("candidate")] == [
+        "candidate 1/3: pls", "candidate 2/3: semi-rigid", "candidate 3/3: solid"
+    ]  # fmt: skip
+
+
+def test_stiffness_orders_the_designs_and_swing_drop_the_other_way(three_designs: tuple) -> None:
+    _, data, _ = three_designs
+    k = [c["stiffness"]["predicted_nm_per_deg"] for c in data["candidates"]]
+    drop = [c["swing_drop_deg"] for c in data["candidates"]]
+    assert k[0] < k[1] < k[2]
+    assert drop[0] > drop[1] > drop[2]
+
+
+def test_swing_and_stance_follow_their_stated_models(three_designs: tuple) -> None:
+    """drop = M_hold / k, toes lower by 171 mm/rad × drop, stance = 0.062 N·m/kg × mass / k."""
+    _, data, _ = three_designs
+    loads = data["loads"]
+    assert loads["body_mass_assumed"] and loads["body_mass_kg"] == ASSUMED_BODY_MASS_KG
+    assert loads["stance_moment_nm"] == pytest.approx(STANCE_MOMENT_NM_PER_KG * 75.0)
+    for c in data["candidates"]:
+        k = c["stiffness"]["predicted_nm_per_deg"]
+        # JSON rounds the angles to 0.01°, k to 4 decimals
+        assert c["swing_drop_deg"] == pytest.approx(loads["holding_moment_nm"] / k, abs=0.006)
+        loss = MTC_MM_PER_RAD * math.radians(c["swing_drop_deg"])
+        assert c["toe_clearance_loss_mm"] == pytest.approx(loss, abs=0.11)
+        assert c["stance_dorsiflexion_deg"] == pytest.approx(
+            loads["stance_moment_nm"] / k, abs=0.006
+        )
+        assert c["stance_peak_stress_mpa"] is None  # the fast model states no stress
+
+
+def test_the_prescription_marks_the_candidates(three_designs: tuple) -> None:
+    comparison, data, _ = three_designs
+    assert data["prescription"]["stiffness_nm_per_deg"] == [0.3, 1.0]
+    for c in data["candidates"]:
+        k = c["stiffness"]["predicted_nm_per_deg"]
+        assert c["meets_prescription"] is (0.3 <= k <= 1.0)
+    assert "0.30-1.00 N·m/deg" in comparison.summary
+    assert "The choice is the clinician's." in comparison.summary
+
+
+def test_comparison_json_validates_against_its_schema(three_designs: tuple) -> None:
+    _, data, _ = three_designs
+    jsonschema.validate(json.loads(json.dumps(data)), COMPARISON_SCHEMA)
+    assert {c["dir"] for c in data["candidates"]} == {"pls", "semi-rigid", "solid"}
+
+
+def test_the_command_writes_every_candidate_and_a_self_contained_page(
+    closed_leg: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app,
+        ["compare", str(closed_leg), "-o", str(out), "--design", "pls,thickness=3",
+         "--design", "pls,thickness=4", "--mass", "70", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data == json.loads((out / "comparison.json").read_text())
+    assert not data["loads"]["body_mass_assumed"] and data["loads"]["body_mass_kg"] == 70.0
+    thin, thick = data["candidates"]
+    assert thin["stiffness"]["predicted_nm_per_deg"] < thick["stiffness"]["predicted_nm_per_deg"]
+    assert thin["mass_g"] < thick["mass_g"]
+    for name in ("pls-3mm", "pls-4mm"):
+        assert {p.name for p in (out / name).iterdir()} == {
+            "afo.stl", "afo-print.stl", "fitting.json", "report.html"
+        }  # fmt: skip
+        fitting = json.loads((out / name / "fitting.json").read_text())
+        assert fitting["design"]["thickness_mm"] == float(name[4])
+    page = (out / "comparison.html").read_text()
+    assert "http" not in page
+    assert page.count("data:image/png;base64,") == 4  # chart, lines, two candidates on the leg
