@@ -20,12 +20,13 @@ _CHILD = (
 )
 
 
-def run(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, run in a child process."""
+def run(args: list[str], ok_codes: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, run in a child process; an exit
+    code not in ``ok_codes`` stops the bench."""
     res = subprocess.run(
         [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=True
     )
     wall, mem, code = res.stdout.split()
-    if int(code) != 0:
+    if int(code) not in ok_codes:
         raise SystemExit(f"{' '.join(args)} failed with exit code {code}")
     return float(wall), float(mem)

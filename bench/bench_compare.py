@@ -1,0 +1,70 @@
+"""Benchmark `afofit compare` with three candidates against one `afofit fit` (issue 14).
+
+Budget: a three-candidate compare (pls, semi-rigid, solid; fast method) takes <= 2.2 x the
+time of one fit of the same scan, since the scan is read once. Each command runs once in a
+fresh process, on both shared scans, with and without the demo gait; the bench also checks
+what the issue's "done" asks of each comparison: stiffness ordered pls < semi-rigid < solid,
+swing drop the other way, comparison.json valid against its schema, comparison.html
+without an http source.
+
+    python bench/bench_compare.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import jsonschema
+from timing import AFOFIT, SHARED, run
+
+from afofit.report.comparison import COMPARISON_SCHEMA
+
+BUDGET_RATIO = 2.2
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SCANS = {"anny male (right)": "anny_male_right.stl", "anny female (left)": "anny_female_left.ply"}
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="afofit-bench-compare-"))
+    gait = EXAMPLES / "demo_gait_fatigued.csv"
+    print(f"{'scan':20} {'gait':5} {'fit s':>6} {'compare s':>9} {'ratio':>6} {'peak MB':>8}  "
+          f"k pls/semi/solid (N·m/deg)  drop (deg)  ordered schema self-contained")  # fmt: skip
+    for label, name in SCANS.items():
+        scan = SHARED / name
+        if not scan.exists():
+            print(f"{label}: {scan} is absent, skipped")
+            continue
+        one, _ = run([str(AFOFIT), "fit", str(scan), "-o", str(tmp / f"{name}-fit"),
+                      "--design", "pls"])  # fmt: skip
+        for with_gait in (False, True):
+            out = tmp / f"{name}-cmp-{with_gait}"
+            args = [str(AFOFIT), "compare", str(scan), "-o", str(out), "--design", "pls",
+                    "--design", "semi-rigid", "--design", "solid"]  # fmt: skip
+            args += ["--gait", str(gait)] if with_gait else []
+            wall, mem = run(args, ok_codes=(0, 7))
+            data = json.loads((out / "comparison.json").read_text())
+            jsonschema.validate(data, COMPARISON_SCHEMA)
+            k = [c["stiffness"]["predicted_nm_per_deg"] for c in data["candidates"]]
+            drop = [c["swing_drop_deg"] for c in data["candidates"]]
+            ordered = k[0] < k[1] < k[2] and drop[0] > drop[1] > drop[2]
+            page = (out / "comparison.html").read_text()
+            ratio = wall / one
+            flag = "ok" if ratio <= BUDGET_RATIO else "OVER"
+            print(f"{label:20} {'yes' if with_gait else 'no':5} {one:>6.1f} {wall:>9.1f} "
+                  f"{ratio:>5.2f}{'' if flag == 'ok' else '!'} {mem:>8.0f}  "
+                  f"{'/'.join(f'{v:.2f}' for v in k):26} {'/'.join(f'{v:.1f}' for v in drop):11} "
+                  f"{ordered!s:7} valid  {'http' not in page}")  # fmt: skip
+            rx = data["prescription"]
+            if rx is not None:
+                print(f"{'':27}prescription {rx['stiffness_nm_per_deg']} ({rx['source']}); "
+                      f"meets: {[c['name'] for c in data['candidates'] if c['meets_prescription']]}")  # fmt: skip
+    print(f"budget: compare <= {BUDGET_RATIO} x fit; machine: {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
