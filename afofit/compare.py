@@ -16,8 +16,8 @@ between a flexible and a rigid brace turns on:
   needed to hold the ankle through the gait cycle after stroke, Kobayashi et al. 2017),
   and with FE the peak stress under it and the safety factor against the material's
   strength;
-* mass, volume, a print-time and material-cost estimate (:data:`PRINT_FLOW_MM3_PER_S`,
-  :data:`PRICE_PER_KG`), the footprint on the bed, thickness, trims, footplate and checks.
+* mass, volume, a print-time and material-cost estimate (:mod:`afofit.printing`), the
+  footprint on the bed, thickness, trims, footplate and checks.
 
 It decides nothing: :attr:`Comparison.summary` says which candidates meet the prescription
 and why, and the choice stays with the clinician. Pure: it writes nothing
@@ -38,6 +38,7 @@ import trimesh
 from afofit.errors import AfofitError, InputError, LandmarkError
 from afofit.fit import FitResult, LegFit, Prepared, fit_prepared, prepare
 from afofit.gait.holding import MTC_MM_PER_RAD, body_mass, body_numbers
+from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
@@ -45,8 +46,6 @@ from afofit.units import mm3_to_cm3, nmm_to_nm, rad_to_deg
 
 __all__ = [
     "ASSUMED_BODY_MASS_KG",
-    "PRICE_PER_KG",
-    "PRINT_FLOW_MM3_PER_S",
     "STANCE_MOMENT_NM_PER_KG",
     "Candidate",
     "CandidateMetrics",
@@ -66,13 +65,6 @@ ASSUMED_BODY_MASS_KG = 75.0
 #: articulated AFO applied to hold the ankle dorsiflexed over the whole gait cycle after
 #: stroke (Kobayashi et al. 2017, §2.2 [S12], V).
 STANCE_MOMENT_NM_PER_KG = 0.062
-#: The print-time estimate without a slicer: material volume over an effective volumetric
-#: rate of a 0.4 mm nozzle printing mostly perimeters, walls and travel included, mm³/s (U:
-#: a typical desktop FFF printer; PrusaSlicer's own estimate is the better number).
-PRINT_FLOW_MM3_PER_S = 5.0
-#: Material price for the cost estimate, per kg of filament or powder (U: a typical 2026
-#: engineering filament; a lab sets its own in the comparison's options).
-PRICE_PER_KG = 40.0
 #: The keys a candidate's text may set after its design: ``pls,thickness=3,material=petg``.
 _KEYS = ("thickness", "material", "name")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -388,7 +380,7 @@ def _metrics(
         safety = fit.params.material.strength_mpa / stress if stress > 0 else None
     material = fit.params.material
     volume = fit.stats.volume_mm3
-    mass_g = mm3_to_cm3(volume) * material.density_g_cm3
+    estimate = print_estimate(volume, material.density_g_cm3)
     # The shell as it stands on the printer's bed (afo-print.stl).
     standing = trimesh.transform_points(np.asarray(fit.shell_scan.vertices), fit.print_transform)
     extent = standing.max(axis=0) - standing.min(axis=0)
@@ -412,10 +404,10 @@ def _metrics(
         stance_dorsiflexion_deg=rad_to_deg(stance),
         stance_peak_stress_mpa=stress,
         safety_factor=safety,
-        mass_g=mass_g,
+        mass_g=estimate.mass_g,
         volume_cm3=mm3_to_cm3(volume),
-        print_hours=volume / PRINT_FLOW_MM3_PER_S / 3600.0,
-        material_cost=mass_g / 1000.0 * PRICE_PER_KG,
+        print_hours=estimate.hours,
+        material_cost=estimate.material_cost,
         footprint_mm=(float(extent[0]), float(extent[1])),
         print_height_mm=float(extent[2]),
         thickness_mm=fit.params.thickness_mm,

@@ -17,15 +17,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from afofit.anatomy import anatomy_to_dict
-from afofit.compare import (
-    ASSUMED_BODY_MASS_KG,
-    PRICE_PER_KG,
-    PRINT_FLOW_MM3_PER_S,
-    STANCE_MOMENT_NM_PER_KG,
-    swing_allowance_deg,
-)
+from afofit.compare import ASSUMED_BODY_MASS_KG, STANCE_MOMENT_NM_PER_KG, swing_allowance_deg
 from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
+from afofit.printing import PRICE_PER_KG, PRINT_FLOW_MM3_PER_S
 from afofit.report.html import CSS, html_number
 from afofit.report.render import render_views
 from afofit.units import nmm_to_nm
