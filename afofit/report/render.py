@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.cm
 import matplotlib.pyplot as plt
 import numpy as np
 import trimesh
@@ -14,49 +17,81 @@ from numpy.typing import NDArray
 
 __all__ = ["VIEWS", "Marks", "render_views"]
 
+Vec = NDArray[np.float64]
+
 #: View name → (right-of-screen axis, up-of-screen axis, towards-viewer axis) in
 #: the leg's local frame (x lateral, y anterior, z up).
 VIEWS: dict[str, tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]] = {
     "lateral": (np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])),
     "posterior": (np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0]), np.array([0.0, -1.0, 0.0])),
     "medial": (np.array([0.0, -1.0, 0.0]), np.array([0.0, 0.0, 1.0]), np.array([-1.0, 0.0, 0.0])),
+    "anterior": (np.array([-1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])),
     "plantar": (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -1.0])),
+    "top": (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])),
 }
 
-_LIGHT = np.array([0.35, 0.45, 0.82])
+#: Lights in the viewer's frame (right, up, toward): a key light from the upper left
+#: front and a weaker fill from the right; ambient, diffuse and specular weights.
+_KEY = np.array([-0.45, 0.55, 0.70])
+_FILL = np.array([0.70, -0.10, 0.70])
+_AMBIENT, _DIFFUSE, _FILL_WEIGHT, _SPECULAR, _SHININESS = 0.30, 0.62, 0.22, 0.28, 40.0
+#: A pixel whose depth differs from a neighbour's by more than this is on a silhouette or
+#: a fold, and is drawn darker (an outline), mm.
+_EDGE_MM = 6.0
 _SKIN = np.array([0.93, 0.80, 0.70])
 _SHELL = np.array([0.25, 0.50, 0.85])
 
 
-def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray]:
-    """Face centres about a pixel apart (faces subdivided as needed), with face normals."""
-    if np.median(mesh.edges_unique_length) < 1.5 * pixel_mm:
-        return mesh.triangles_center, mesh.face_normals
-    vertices, faces = trimesh.remesh.subdivide_to_size(
-        mesh.vertices, mesh.faces, max_edge=1.5 * pixel_mm, max_iter=8
-    )
+def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, NDArray]:
+    """Face centres about a pixel apart (faces subdivided as needed), their smooth normals
+    (the mean of their corners' vertex normals) and, for each, the index of the input face
+    it came from (so per-face colours follow the subdivision)."""
+    vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
+    index = np.arange(len(faces))
+    if np.median(mesh.edges_unique_length) >= 1.5 * pixel_mm:
+        vertices, faces, info = trimesh.remesh.subdivide_to_size(
+            vertices, faces, max_edge=1.5 * pixel_mm, max_iter=8, return_index=True
+        )
+        index = np.asarray(info)
     fine = trimesh.Trimesh(vertices, faces, process=False)
-    return fine.triangles_center, fine.face_normals
+    smooth = fine.vertex_normals[fine.faces].mean(axis=1)
+    smooth /= np.maximum(np.linalg.norm(smooth, axis=1), 1e-12)[:, None]
+    return fine.triangles_center, smooth, index
+
+
+def _shade(normals: Vec, colours: Vec) -> Vec:
+    """Key and fill diffuse, ambient and a white Blinn-Phong highlight (viewer's frame)."""
+    key, fill = _KEY / np.linalg.norm(_KEY), _FILL / np.linalg.norm(_FILL)
+    diffuse = _DIFFUSE * np.clip(normals @ key, 0.0, 1.0) + _FILL_WEIGHT * np.clip(
+        normals @ fill, 0.0, 1.0
+    )
+    half = key + np.array([0.0, 0.0, 1.0])
+    half /= np.linalg.norm(half)
+    specular = _SPECULAR * np.clip(normals @ half, 0.0, 1.0) ** _SHININESS
+    lit = (_AMBIENT + diffuse)[:, None] * colours + specular[:, None]
+    return np.clip(lit, 0.0, 1.0)
 
 
 def _view_image(
     layers: list[tuple[NDArray, NDArray, NDArray]], view: str, pixel_mm: float
 ) -> tuple[NDArray, tuple[float, float, float, float]]:
-    """Z-buffered splat image (rows, cols, 3) of several coloured point layers, and its extent."""
+    """Z-buffered splat image (rows, cols, 3) of several coloured point layers (each colour
+    (3,) or one per point (n, 3)), with outlines where the depth jumps, and its extent."""
     right, up, toward = VIEWS[view]
-    light = np.array([right, up, toward]).T @ _LIGHT
-    light /= np.linalg.norm(light)
+    frame = np.array([right, up, toward])
     pts = np.concatenate([layer[0] for layer in layers])
-    nrm = np.concatenate([layer[1] for layer in layers])
-    col = np.concatenate([np.tile(layer[2], (len(layer[0]), 1)) for layer in layers])
+    nrm = np.concatenate([layer[1] for layer in layers]) @ frame.T  # viewer's frame
+    col = np.concatenate(
+        [np.broadcast_to(layer[2], (len(layer[0]), 3)) for layer in layers]
+    ).astype(np.float64)
     u, v, depth = pts @ right, pts @ up, pts @ toward
-    facing = nrm @ toward > -0.05
+    facing = nrm[:, 2] > -0.05
     u, v, depth, nrm, col = u[facing], v[facing], depth[facing], nrm[facing], col[facing]
     lo_u, lo_v = u.min() - 4 * pixel_mm, v.min() - 4 * pixel_mm
     cols = ((u - lo_u) / pixel_mm).astype(int)
     rows = ((v - lo_v) / pixel_mm).astype(int)
     shape = (rows.max() + 5, cols.max() + 5)
-    shade = (0.35 + 0.65 * np.clip(nrm @ light, 0.0, 1.0))[:, None] * col
+    shade = _shade(nrm, col)
     # Nearest point wins per pixel (one sort), then each splat covers 2 x 2
     # pixels to close gaps: a pixel takes the nearest of the winners at itself
     # and the three pixels above and to the left of it.
@@ -80,6 +115,15 @@ def _view_image(
             image[dr:, dc:][closer[dr:, dc:]] = colour[: shape[0] - dr, : shape[1] - dc][
                 closer[dr:, dc:]
             ]
+    # Outlines: a pixel in front of a neighbour by more than _EDGE_MM (or of the background)
+    # is on the silhouette of what lies behind it.
+    seen = np.isfinite(zbuf)
+    jump = np.zeros(shape, dtype=bool)
+    for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+        other = np.roll(zbuf, (dr, dc), axis=(0, 1))
+        behind = np.where(np.isfinite(other), other, zbuf - 2.0 * _EDGE_MM)
+        jump |= seen & (np.where(seen, zbuf, 0.0) - np.where(seen, behind, 0.0) > _EDGE_MM)
+    image[jump] *= 0.55
     extent = (lo_u, lo_u + shape[1] * pixel_mm, lo_v, lo_v + shape[0] * pixel_mm)
     return image[::-1], extent
 
@@ -88,53 +132,74 @@ def _view_image(
 Marks = dict[str, tuple[NDArray[np.float64], tuple[str, ...]]]
 
 _MARK = "#d62728"
+_FLAGGED = "#e67e00"
 
 
-def _draw_marks(ax: plt.Axes, marks: Marks, view: str) -> None:
-    """The ``marks`` seen in ``view`` as red dots with their names, joined by a dashed line
-    when there are two (the malleoli: the ankle axis between them)."""
+def _draw_marks(ax: plt.Axes, marks: Marks, view: str, flagged: Collection[str] = ()) -> None:
+    """The ``marks`` seen in ``view`` as red dots with their names (orange, "check", for the
+    ``flagged`` ones), the two malleoli joined by a dashed line (the ankle axis's direction)."""
     right, up, _ = VIEWS[view]
     seen = [(name, p) for name, (p, views) in marks.items() if view in views]
-    if len(seen) == 2:
-        (_, a), (_, b) = seen
+    pair = [p for name, p in seen if name.endswith("malleolus")]
+    if len(pair) == 2:
+        a, b = pair
         ax.plot([a @ right, b @ right], [a @ up, b @ up], "--", color=_MARK, lw=1.0)
     for name, p in seen:
-        ax.plot(p @ right, p @ up, "o", ms=6, mfc=_MARK, mec="white", mew=1.0)
-        ax.annotate(name, (p @ right, p @ up), xytext=(6, 6), textcoords="offset points",
-                    fontsize=7, color=_MARK)  # fmt: skip
+        colour = _FLAGGED if name in flagged else _MARK
+        ax.plot(p @ right, p @ up, "o", ms=6, mfc=colour, mec="white", mew=1.0)
+        label = f"{name} (check)" if name in flagged else name
+        ax.annotate(label, (p @ right, p @ up), xytext=(6, 6), textcoords="offset points",
+                    fontsize=7, color=colour,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})  # fmt: skip
 
 
 def render_views(
-    shell: trimesh.Trimesh,
+    shell: trimesh.Trimesh | None,
     skin: trimesh.Trimesh | None = None,
     views: tuple[str, ...] = ("lateral", "posterior", "medial"),
     pixel_mm: float = 1.25,
     marks: Marks | None = None,
+    face_colours: NDArray[np.float64] | None = None,
+    flagged: Collection[str] = (),
+    colorbar: tuple[str, Any, Any] | None = None,
 ) -> bytes:
     """PNG of the shell (blue) over the leg (skin tone) from each view, side by side.
 
-    Both meshes are in the leg's local frame, mm; ``views`` names them
-    (:data:`VIEWS`), ``pixel_mm`` sets the resolution. Drawn as z-buffered surface
-    splats about a pixel apart, so a 400k-face shell renders in a second. ``marks``
-    are points drawn over the pictures (:data:`Marks`; the malleoli the shell was
-    built from).
+    Both meshes are in the leg's local frame, mm (either may be None); ``views`` names
+    them (:data:`VIEWS`), ``pixel_mm`` sets the resolution. Drawn as z-buffered surface
+    splats about a pixel apart, lit by a key and a fill light with a highlight and
+    outlined where the depth jumps, so a 400k-face shell renders in a second. ``marks``
+    are points drawn over the pictures (:data:`Marks`), ``flagged`` the names of those
+    the user should check (orange). ``face_colours`` (one RGB per shell face, 0-1)
+    colour the shell instead of its blue; ``colorbar`` (label, colormap, norm) adds their
+    scale.
     """
     layers = []
     if skin is not None:
-        layers.append((*_splats(skin, pixel_mm), _SKIN))
-    layers.append((*_splats(shell, pixel_mm), _SHELL))
+        layers.append((*_splats(skin, pixel_mm)[:2], _SKIN))
+    if shell is not None:
+        points, normals, index = _splats(shell, pixel_mm)
+        colours = _SHELL if face_colours is None else np.asarray(face_colours)[index]
+        layers.append((points, normals, colours))
     fig, axes = plt.subplots(1, len(views), figsize=(4.2 * len(views), 6.0), dpi=110)
     for ax, view in zip(np.atleast_1d(axes), views, strict=True):
         image, extent = _view_image(layers, view, pixel_mm)
         ax.imshow(image, extent=extent, interpolation="nearest")
         if marks:
-            _draw_marks(ax, marks, view)
+            _draw_marks(ax, marks, view, flagged)
             ax.set_xlim(extent[0], extent[1])
             ax.set_ylim(extent[2], extent[3])
         ax.set_title(view)
         ax.set_xlabel("mm", fontsize=7)
         ax.tick_params(labelsize=7)
-    fig.tight_layout()
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    if colorbar is not None:
+        label, cmap, norm = colorbar
+        mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(mappable, ax=list(np.atleast_1d(axes)), shrink=0.6, label=label)
+    else:
+        fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
