@@ -13,7 +13,7 @@ DEMO := demo-out
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,fe]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,fe,pdf]'
 	touch $@
 
 demo: $(BIN)/.installed

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
     from afofit.phantom import PhantomSpec
+    from afofit.report.html import ReportInfo
 
 __all__ = [
     "MESH_SUFFIXES",
@@ -348,9 +349,16 @@ def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = No
 
 
 def write_fit(
-    result: FitResult, folder: Path, keep_failed: bool = False, progress: Progress = silent
+    result: FitResult,
+    folder: Path,
+    keep_failed: bool = False,
+    progress: Progress = silent,
+    info: ReportInfo | None = None,
+    pdf: bool = False,
 ) -> list[Path]:
-    """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` as ``folder``.
+    """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` (and with
+    ``pdf``, ``report.pdf``) as ``folder``; ``info`` heads the report (case, patient,
+    clinician, date, command).
 
     Everything is rendered in memory, written into a temporary folder beside it, and
     moved into place at the end (:func:`staged_folder`): ``folder`` ends up holding the
@@ -363,12 +371,16 @@ def write_fit(
     Raises
     ------
     ExportError
-        ``folder`` cannot be a folder or cannot be written.
+        ``folder`` cannot be a folder or cannot be written, or ``pdf`` without WeasyPrint.
     """
     folder = Path(folder)
     check_out_dir(folder)
+    if pdf:
+        from afofit.report.pdf import check_pdf
+
+        check_pdf()
     with staged_folder(folder) as stage:
-        names = write_fit_files(result, stage, keep_failed, progress, label=str(folder))
+        names = write_fit_files(result, stage, keep_failed, progress, str(folder), info, pdf)
     return [folder / name for name in names]
 
 
@@ -378,17 +390,30 @@ def write_fit_files(
     keep_failed: bool = False,
     progress: Progress = silent,
     label: str | None = None,
+    info: ReportInfo | None = None,
+    pdf: bool = False,
 ) -> list[str]:
     """Write a fitting ``result``'s files into the existing, empty ``folder`` (a staged
     folder: :func:`write_fit` and the comparison's writer move it into place), as
-    :func:`write_fit` describes (``keep_failed`` too); ``label`` names the folder in
-    ``progress``. Returns the names written."""
-    from afofit.report.html import fitting_html
+    :func:`write_fit` describes (``keep_failed``, ``info`` and ``pdf`` too); ``label``
+    names the folder in ``progress``. Returns the names written."""
+    import datetime
+    from dataclasses import replace
+
+    from afofit.report.html import ReportInfo, fitting_html
     from afofit.report.json import fitting_json
 
+    info = info or ReportInfo()
+    info = replace(info, date=info.date or datetime.date.today().isoformat())
     data = fitting_json(result, keep_failed)
     progress("drawing the report")
-    page = fitting_html(result, data)
+    page = fitting_html(result, data, info)
+    document = None
+    if pdf:
+        from afofit.report.pdf import pdf_bytes
+
+        progress("laying out the PDF")
+        document = pdf_bytes(page, info.date or "")
     progress(f"writing {label or folder.name}")
     names = []
     for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
@@ -398,7 +423,12 @@ def write_fit_files(
             names += [name, print_name]
     write_json(data, folder / "fitting.json")
     write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8")))
-    return [*names, "fitting.json", "report.html"]
+    names += ["fitting.json", "report.html"]
+    if document is not None:
+        pdf_data = document
+        write_atomic(folder / "report.pdf", lambda h: h.write(pdf_data))
+        names.append("report.pdf")
+    return names
 
 
 def write_comparison(

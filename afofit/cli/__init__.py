@@ -43,6 +43,8 @@ from afofit.version import __version__
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from afofit.report.html import ReportInfo
+
 app = typer.Typer(
     name="afofit",
     help="Custom ankle-foot orthoses from a lower-leg scan: anatomy, shell, report.",
@@ -132,6 +134,30 @@ def _busy(message: str, work: Callable[[], T]) -> T:
     """Run ``work`` with a spinner on stderr (shown only on a terminal)."""
     with _errors(), err.status(message):
         return work()
+
+
+def _report_info(
+    case_id: str | None, patient_ref: str | None, clinician: str | None, date: str | None, pdf: bool
+) -> ReportInfo:
+    """The report's header from the options (the date checked), the PDF's library checked:
+    both before any work."""
+    import datetime
+    import shlex
+
+    from afofit.errors import InputError
+    from afofit.report.html import ReportInfo
+
+    if date is not None:
+        try:
+            date = datetime.date.fromisoformat(date).isoformat()
+        except ValueError:
+            raise InputError(f"--date {date!r}: give the date as YYYY-MM-DD.") from None
+    if pdf:
+        from afofit.report.pdf import check_pdf
+
+        check_pdf()
+    command = shlex.join(["afofit", *sys.argv[1:]])
+    return ReportInfo(case_id, patient_ref, clinician, date, command)
 
 
 @app.command()
@@ -277,6 +303,21 @@ def fit(
     spasticity: SpasticityOpt = None,
     contracture: ContractureOpt = None,
     pf_strength: StrengthOpt = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write report.pdf (needs afofit\\[pdf]).")
+    ] = False,
+    case_id: Annotated[
+        str | None, typer.Option(help="The lab's case id: in the report's header and fitting.json.")
+    ] = None,
+    patient_ref: Annotated[
+        str | None, typer.Option(help="A patient reference for the report's header.")
+    ] = None,
+    clinician: Annotated[
+        str | None, typer.Option(help="The clinician, for the report's header.")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="The report's date, YYYY-MM-DD (default: today).")
+    ] = None,
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.export import check_out_dir, write_fit
@@ -286,6 +327,7 @@ def fit(
 
     with _errors():
         check_out_dir(out_dir)  # before any work
+        info = _report_info(case_id, patient_ref, clinician, date, pdf)
         request = FitRequest(
             scan_path, side=side and side.value, units=units and units.value, landmarks=landmarks,
             design=design, material=material, thickness_mm=thickness, clearance_mm=clearance,
@@ -293,10 +335,11 @@ def fit(
             stiffness_nm_per_deg=stiffness_range(stiffness), stiffness_method=stiffness_method,
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
+            case_id=case_id,
         )  # fmt: skip
     with _errors(), _Stages(err) as stages:
         result = fit_afo(request, progress=stages)
-        write_fit(result, out_dir, keep_failed, progress=stages)
+        write_fit(result, out_dir, keep_failed, progress=stages, info=info, pdf=pdf)
     data = fitting_json(result, keep_failed)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
