@@ -208,7 +208,7 @@ def check_out_dir(folder: Path, marker: str = "fitting.json") -> None:
     if not _writable(parent):
         raise ExportError(f"{parent}: cannot write here (permission denied); choose another -o.")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / marker).is_file():
-        what = "a fitting" if marker == "fitting.json" else f"an afofit output ({marker})"
+        what = "an afofit fitting" if marker == "fitting.json" else f"an afofit output ({marker})"
         raise ExportError(
             f"{folder}: holds files that are not {what}; give -o a new or empty "
             "folder (an earlier afofit output folder of the same kind is replaced wholly)."

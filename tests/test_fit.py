@@ -352,7 +352,8 @@ def test_fit_stiffness_and_design_override_the_prescription(
     # A given thickness is kept: the stiffness is predicted and judged, not tuned.
     block = data["stiffness"]
     assert block["tuning"] is None and design["thickness_mm"] == 4.0
-    assert block["within_target"] == (2.0 * 0.9 <= block["predicted_nm_per_deg"] <= 2.5 * 1.1)
+    # Within the range, or ±10 % of its middle (2.25): here the range is the wider.
+    assert block["within_target"] == (2.0 <= block["predicted_nm_per_deg"] <= 2.5)
     if not block["within_target"]:
         assert any("--thickness was given" in w for w in data["warnings"])
 
