@@ -1,0 +1,118 @@
+"""The fitting report as a clinical document: its header and summary, the clearance map
+against the shell's own clearance, escaping, the PDF (reproducible) and its refusal
+without WeasyPrint, before any work."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import trimesh
+from typer.testing import CliRunner
+
+from afofit.cli import app
+from afofit.errors import ExportError
+from afofit.export import write_fit
+from afofit.fit import FitResult, fit
+from afofit.report.clearance import PRESSURE_BELOW_MM, clearance_map
+from afofit.report.html import ReportInfo, fitting_html
+from afofit.report.json import fitting_json
+from tests.conftest import error_text
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def fitted(closed_leg: Path) -> FitResult:
+    return fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5)
+
+
+def test_the_clearance_map_reads_a_known_gap() -> None:
+    """A cylinder of skin inside a tube 2 mm off it: the inner surface reads 2 mm, nothing
+    presses, nothing is loose; the outer surface is not counted."""
+    skin = trimesh.creation.cylinder(radius=40.0, height=200.0, sections=256)
+    shell = trimesh.creation.annulus(r_min=42.0, r_max=45.0, height=150.0, sections=256)
+    m = clearance_map(shell, skin, clearance_mm=2.0, thickness_mm=3.0)
+    inner = np.isfinite(m.gap_mm)
+    np.testing.assert_allclose(m.gap_mm[inner], 2.0, atol=0.02)
+    assert m.pressure_cm2 == 0.0 and m.loose_cm2 == 0.0
+    expected = 2 * np.pi * 4.2 * 15.0  # the inner wall, cm²
+    assert m.inner_cm2 == pytest.approx(expected, rel=0.01)
+    # A tube pressed onto the skin presses all over.
+    tight = trimesh.creation.annulus(r_min=40.2, r_max=43.0, height=150.0, sections=256)
+    pressed = clearance_map(tight, skin, clearance_mm=2.0, thickness_mm=3.0)
+    assert 0.2 < PRESSURE_BELOW_MM and pressed.pressure_cm2 == pytest.approx(
+        2 * np.pi * 4.02 * 15.0, rel=0.01
+    )
+
+
+def _text(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def test_the_header_and_summary_say_what_and_for_whom(fitted: FitResult) -> None:
+    data = fitting_json(fitted)
+    info = ReportInfo("AFO-7", "P-12", "A. Clinician", "2026-11-30", "afofit fit leg.stl -o out")
+    page = fitting_html(fitted, data, info)
+    text = _text(page)
+    for words in ("case AFO-7", "patient ref. P-12", "clinician A. Clinician",
+                  "date 2026-11-30", "Right leg: pls in pp-copolymer, 3 mm",
+                  "afo-print.stl (standing on its footplate", "Clearance map",
+                  "Reproducibility", "afofit fit leg.stl -o out", data["request"]["key"],
+                  data["inputs"]["sha256"]):  # fmt: skip
+        assert words in text, words
+    checks = len(data["checks"])
+    assert f"all {checks} passed" in text
+    assert "http" not in page  # self-contained: nothing fetched
+
+
+def test_user_text_is_escaped(fitted: FitResult) -> None:
+    page = fitting_html(fitted, fitting_json(fitted), ReportInfo(case_id="<script>x</script>"))
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_the_pdf_is_written_with_the_report_and_reproducible(
+    fitted: FitResult, tmp_path: Path
+) -> None:
+    pytest.importorskip("weasyprint", reason="the PDF extra afofit[pdf] is not installed")
+    info = ReportInfo(case_id="AFO-7", date="2026-11-30")
+    hashes = []
+    for name in ("a", "b"):
+        written = write_fit(fitted, tmp_path / name, info=info, pdf=True)
+        pdf = tmp_path / name / "report.pdf"
+        assert pdf in written
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+        hashes.append(hashlib.sha256(data).hexdigest())
+    assert hashes[0] == hashes[1]
+
+
+def test_a_pdf_without_weasyprint_is_refused_before_any_work(
+    closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_weasyprint(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "weasyprint":
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fit", str(closed_leg), "-o", str(out), "--pdf"])
+    assert result.exit_code == ExportError.exit_code
+    said = error_text(result.output)
+    assert "afofit[pdf]" in said and "reading" not in said
+    assert not out.exists()
+
+
+def test_a_bad_date_is_refused(closed_leg: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["fit", str(closed_leg), "-o", str(tmp_path / "o"), "--date", "30/11/2026"]
+    )
+    assert result.exit_code == 3 and "YYYY-MM-DD" in error_text(result.output)
