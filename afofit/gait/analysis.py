@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from afofit.citations import cite
 from afofit.clinical import ClinicalInputs
 from afofit.gait.model import METRICS, REFERENCE, SIDES, TrialGait
 from afofit.gait.prescribe import Prescription, prescription_to_dict
@@ -191,7 +192,8 @@ def gait_to_dict(analysis: GaitAnalysis) -> dict[str, Any]:
         for trial in analysis.trials:
             for f in trial.sides[side].flags if side in trial.sides else ():
                 entry = flags.setdefault(
-                    f.name, {"name": f.name, "detail": f.detail, "source": f.source, "trials": []}
+                    f.name,
+                    {"name": f.name, "detail": f.detail, "source": cite(f.source), "trials": []},
                 )
                 if trial.trial.path not in entry["trials"]:
                     entry["trials"].append(trial.trial.path)

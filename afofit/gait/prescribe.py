@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from afofit.anthropometry import BODY_MASS_RANGE_KG
+from afofit.citations import cite
 from afofit.clinical import ClinicalInputs, on_side
 from afofit.errors import GaitError, InputError
 from afofit.gait.holding import body_mass, body_numbers
@@ -291,7 +292,7 @@ def prescription_to_dict(prescriptions: Mapping[str, Prescription]) -> dict[str,
         out[side] = {
             "afo_type": p.afo_type,
             "stiffness_nm_per_deg": None if k is None else [rounded(k[0], 3), rounded(k[1], 3)],
-            "rationale": [{"text": r.text, "source": r.source} for r in p.rationale],
+            "rationale": [{"text": r.text, "source": cite(r.source)} for r in p.rationale],
             "holding_moment_nm": rounded(p.holding_moment_nm, 3),
             "driving_trial": p.driving_trial,
             "spread": {t.trial: _spread_dict(t) for t in p.spread},
