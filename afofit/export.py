@@ -432,11 +432,15 @@ def write_fit_files(
 
 
 def write_comparison(
-    comparison: Comparison, folder: Path, progress: Progress = silent
+    comparison: Comparison,
+    folder: Path,
+    progress: Progress = silent,
+    info: ReportInfo | None = None,
 ) -> list[Path]:
     """Write a ``comparison`` as ``folder``: ``comparison.json``, ``comparison.html`` and
-    each built candidate's fitting (STLs, fitting.json, report.html) in ``folder/<name>/``;
-    all or nothing, as :func:`write_fit` (``progress`` is told each stage).
+    each built candidate's fitting (STLs, fitting.json, report.html headed by ``info``) in
+    ``folder/<name>/``; all or nothing, as :func:`write_fit` (``progress`` is told each
+    stage).
 
     Returns the paths written (the two comparison files first).
 
@@ -462,6 +466,6 @@ def write_comparison(
             name = outcome.candidate.name
             (stage / name).mkdir()
             names = write_fit_files(outcome.result, stage / name, progress=progress,
-                                    label=str(folder / name))  # fmt: skip
+                                    label=str(folder / name), info=info)  # fmt: skip
             written += [folder / name / n for n in names]
     return written

@@ -423,6 +423,7 @@ def compare(
 
     with _errors():
         check_out_dir(out_dir, "comparison.json")  # before any work
+        info = _report_info(None, None, None, None, pdf=False)
         candidates = [parse_candidate(text) for text in designs]
         check_candidates(candidates, material)
         base = FitRequest(
@@ -434,7 +435,7 @@ def compare(
         )  # fmt: skip
     with _errors(), _Stages(err) as stages:
         comparison = compare_designs(base, candidates, progress=stages)
-        write_comparison(comparison, out_dir, progress=stages)
+        write_comparison(comparison, out_dir, progress=stages, info=info)
     data = comparison_json(comparison)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
