@@ -42,10 +42,21 @@ _SKIN = np.array([0.93, 0.80, 0.70])
 _SHELL = np.array([0.25, 0.50, 0.85])
 
 
+#: The last few meshes' splats, by content and pixel size: a report draws the same skin
+#: in several pictures, and a comparison the same leg under each candidate.
+_SPLATS: dict[tuple[int, int, float], tuple[NDArray, NDArray, NDArray]] = {}
+_SPLATS_KEPT = 4
+
+
 def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, NDArray]:
     """Face centres about a pixel apart (faces subdivided as needed), their smooth normals
-    (the mean of their corners' vertex normals) and, for each, the index of the input face
-    it came from (so per-face colours follow the subdivision)."""
+    (the mesh's vertex normals interpolated at each centre) and, for each, the index of the
+    input face it came from (so per-face colours follow the subdivision). Cached by the
+    mesh's content (:data:`_SPLATS`)."""
+    key = (hash(mesh), len(mesh.faces), pixel_mm)
+    found = _SPLATS.get(key)
+    if found is not None:
+        return found
     vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
     index = np.arange(len(faces))
     if np.median(mesh.edges_unique_length) >= 1.5 * pixel_mm:
@@ -53,10 +64,16 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
             vertices, faces, max_edge=1.5 * pixel_mm, max_iter=8, return_index=True
         )
         index = np.asarray(info)
-    fine = trimesh.Trimesh(vertices, faces, process=False)
-    smooth = fine.vertex_normals[fine.faces].mean(axis=1)
+    centres = vertices[faces].mean(axis=1)
+    parent = np.asarray(mesh.faces)[index]
+    corners = np.asarray(mesh.vertices)[parent]
+    weights = trimesh.triangles.points_to_barycentric(corners, centres)
+    smooth = np.einsum("ij,ijk->ik", weights, np.asarray(mesh.vertex_normals)[parent])
     smooth /= np.maximum(np.linalg.norm(smooth, axis=1), 1e-12)[:, None]
-    return fine.triangles_center, smooth, index
+    if len(_SPLATS) >= _SPLATS_KEPT:
+        _SPLATS.pop(next(iter(_SPLATS)))
+    _SPLATS[key] = (centres, smooth, index)
+    return centres, smooth, index
 
 
 def _shade(normals: Vec, colours: Vec) -> Vec:
