@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing import get_context
 
 import numpy as np
 import trimesh
@@ -434,8 +436,21 @@ def candidate_request(base: FitRequest, candidate: Candidate) -> FitRequest:
     )
 
 
+def _fitted(
+    request: FitRequest, prepared: Prepared, progress: Progress = silent
+) -> tuple[FitResult | None, str | None, int | None]:
+    """One candidate's fit, or (None, its error, its exit code): run in a worker process."""
+    try:
+        return fit_prepared(request, prepared, progress), None, None
+    except AfofitError as exc:
+        return None, str(exc), exc.exit_code
+
+
 def compare(
-    base: FitRequest, candidates: Sequence[Candidate], progress: Progress = silent
+    base: FitRequest,
+    candidates: Sequence[Candidate],
+    progress: Progress = silent,
+    workers: int = 1,
 ) -> Comparison:
     """Fit each of ``candidates`` on ``base``'s scan and gait (read once) and measure them.
 
@@ -443,7 +458,9 @@ def compare(
     clinical inputs, --stiffness, material, method); its design and thickness are not
     used. A candidate that cannot be built (its target out of reach, a shell that cannot
     be made) is recorded with its error; the others go on. ``progress`` is told each
-    stage (:mod:`afofit.progress`).
+    stage (:mod:`afofit.progress`). With ``workers`` > 1 the candidates are fitted in that
+    many processes at once (spawned: a script that calls this needs the usual
+    ``if __name__ == "__main__":`` guard); the answer is the same either way.
 
     Raises
     ------
@@ -467,16 +484,25 @@ def compare(
         source = "--stiffness"
     elif given is not None and given.stiffness_nm_per_deg is not None:
         prescription, source = given.stiffness_nm_per_deg, "gait prescription"
+    requests = [candidate_request(base, c) for c in candidates]
+    workers = max(1, min(len(candidates), workers))
+    if workers > 1:
+        progress(f"fitting {len(candidates)} candidates in {workers} processes")
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_fitted, r, prepared) for r in requests]
+            fitted = []
+            for candidate, future in zip(candidates, futures, strict=True):
+                fitted.append(future.result())
+                progress(f"candidate {candidate.name} fitted")
+    else:
+        fitted = []
+        for i, (candidate, request) in enumerate(zip(candidates, requests, strict=True), 1):
+            progress(f"candidate {i}/{len(candidates)}: {candidate.name}")
+            fitted.append(_fitted(request, prepared, progress))
     outcomes = []
-    for i, candidate in enumerate(candidates, start=1):
-        progress(f"candidate {i}/{len(candidates)}: {candidate.name}")
-        request = candidate_request(base, candidate)
-        try:
-            result = fit_prepared(request, prepared, progress)
-        except AfofitError as exc:
-            outcomes.append(
-                CandidateOutcome(candidate, request, None, None, str(exc), exc.exit_code)
-            )
+    for candidate, request, (result, error, code) in zip(candidates, requests, fitted, strict=True):
+        if result is None:
+            outcomes.append(CandidateOutcome(candidate, request, None, None, error, code))
             continue
         metrics = _metrics(result.legs[0], load, prescription)
         outcomes.append(CandidateOutcome(candidate, request, result, metrics))

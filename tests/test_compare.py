@@ -100,8 +100,24 @@ def three_designs(closed_leg: Path) -> tuple:
     calls: list[str] = []
     base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
     candidates = [parse_candidate(t) for t in ("pls", "semi-rigid", "solid")]
-    comparison = compare(base, candidates, progress=calls.append)
+    comparison = compare(base, candidates, progress=calls.append, workers=1)
     return comparison, comparison_json(comparison), calls
+
+
+def test_candidates_fitted_in_parallel_give_the_same_answer(
+    closed_leg: Path, three_designs: tuple
+) -> None:
+    """Two processes at once: the same shells and numbers as one after another."""
+    _, serial, _ = three_designs
+    base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
+    candidates = [parse_candidate(t) for t in ("pls", "semi-rigid")]
+    parallel = compare(base, candidates, workers=2)
+    for outcome, expected in zip(parallel.outcomes, serial["candidates"], strict=False):
+        assert outcome.metrics is not None
+        assert outcome.metrics.stiffness_nm_per_deg == pytest.approx(
+            expected["stiffness"]["predicted_nm_per_deg"], abs=5e-5
+        )
+        assert outcome.metrics.mass_g == pytest.approx(expected["mass_g"], abs=0.05)
 
 
 def test_the_scan_is_read_once_for_all_candidates(three_designs: tuple) -> None:

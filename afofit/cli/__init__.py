@@ -6,6 +6,7 @@ The only package that prints or imports rich (``tables.py`` builds the tables).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -412,6 +413,10 @@ def compare(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print comparison.json instead of a table.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Candidates fitted at once, one process each (default: one per core)."),
+    ] = None,
 ) -> None:
     """Fit two or more candidate designs to one leg and compare them side by side."""
     from afofit.cli.tables import compare_table
@@ -434,7 +439,9 @@ def compare(
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
     with _errors(), _Stages(err) as stages:
-        comparison = compare_designs(base, candidates, progress=stages)
+        comparison = compare_designs(
+            base, candidates, progress=stages, workers=workers or os.cpu_count() or 1
+        )
         write_comparison(comparison, out_dir, progress=stages, info=info)
     data = comparison_json(comparison)
     if as_json:
