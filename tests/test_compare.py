@@ -194,4 +194,4 @@ def test_the_command_writes_every_candidate_and_a_self_contained_page(
         assert fitting["design"]["thickness_mm"] == float(name[4])
     page = (out / "comparison.html").read_text()
     assert "http" not in page
-    assert page.count("data:image/png;base64,") == 4  # chart, lines, two candidates on the leg
+    assert page.count("data:image/png;base64,") == 3  # chart, lines, the candidates on the leg

@@ -241,7 +241,7 @@ def compare_table(data: dict[str, Any]) -> Table:
         ("stance peak stress (safety)", lambda c: "FE only (--stiffness-method fe)" if c["stance_peak_stress_mpa"] is None else f"{c['stance_peak_stress_mpa']:.1f} MPa (× {c['safety_factor']:.1f})"),
         ("mass", lambda c: f"{c['mass_g']:.0f} g"),
         ("print estimate", lambda c: f"{c['print']['hours']:.1f} h, material {c['print']['material_cost']:.2f}"),
-        ("malleoli covered (lat/med)", lambda c: f"{_mark(c['covers_malleoli']['lateral'])}/{_mark(c['covers_malleoli']['medial'])}"),
+        ("malleoli covered (lat/med)", lambda c: "/".join("—" if v is None else ("yes" if v else "no") for v in (c["covers_malleoli"]["lateral"], c["covers_malleoli"]["medial"]))),
         ("checks", lambda c: _mark(c["checks_passed"], "all passed", "FAILED: " + escape(", ".join(c["failed_checks"])))),
     ]  # fmt: skip
     fixture = next((c["stiffness"]["fixture"] for c in cs if c["stiffness"] is not None), None)

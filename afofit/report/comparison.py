@@ -22,7 +22,7 @@ from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
 from afofit.printing import PRICE_PER_KG, PRINT_FLOW_MM3_PER_S
 from afofit.report.html import CSS, html_number
-from afofit.report.render import render_views
+from afofit.report.render import render_side_by_side
 from afofit.units import nmm_to_nm
 from afofit.version import __version__
 
@@ -315,6 +315,11 @@ def _yes(value: bool | None, yes: str = "yes", no: str = "no") -> str:
     return f"<span class='{'pass' if value else 'fail'}'>{yes if value else no}</span>"
 
 
+def _word(value: bool | None) -> str:
+    """Yes or no without a verdict's colour (covering the malleoli is a design choice)."""
+    return "—" if value is None else ("yes" if value else "no")
+
+
 def _rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """The comparison table: one row per quantity, one column per candidate."""
     cs = data["candidates"]
@@ -350,7 +355,7 @@ def _rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
                                                f"{c['print']['footprint_mm'][1]:.0f} mm (× {c['print']['height_mm']:.0f})")),
         ("footplate", each(lambda c: escape(c["footplate"]))),
         ("covers the malleoli (lat / med)",
-         each(lambda c: f"{_yes(c['covers_malleoli']['lateral'])} / {_yes(c['covers_malleoli']['medial'])}")),
+         each(lambda c: f"{_word(c['covers_malleoli']['lateral'])} / {_word(c['covers_malleoli']['medial'])}")),
         ("checks", [_yes(c["checks_passed"], "all passed",
                          "FAILED: " + escape(", ".join(c["failed_checks"])) if c["error"] is None
                          else "not built: " + escape(c["error"])) for c in cs]),
@@ -371,16 +376,18 @@ def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
         f"<tr><td>{escape(label)}</td>{''.join(f'<td>{v}</td>' for v in values)}</tr>"
         for label, values in _rows(data)
     )
-    pictures = []
-    for i, outcome in enumerate(comparison.outcomes):
-        fit = outcome.fit
-        if fit is None:
-            continue
-        png = render_views(fit.shell_local, fit.skin_local, views=("lateral", "posterior"))
-        pictures.append(
-            f"<figure><figcaption style='color:{COLOURS[i % len(COLOURS)]}'><b>"
-            f"{escape(outcome.candidate.name)}</b></figcaption><img alt='{escape(outcome.candidate.name)}"
-            f" on the leg' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'></figure>"
+    built = [(i, o) for i, o in enumerate(comparison.outcomes) if o.fit is not None]
+    pictures = ""
+    if built:
+        skin = built[0][1].fit.skin_local  # type: ignore[union-attr]
+        png = render_side_by_side(
+            [(o.candidate.name, o.fit.shell_local, COLOURS[i % len(COLOURS)])  # type: ignore[union-attr]
+             for i, o in built],
+            skin,
+        )  # fmt: skip
+        pictures = (
+            "<img alt='the candidates on the same leg, lateral and posterior views' "
+            f"src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>"
         )
     chart = base64.b64encode(stiffness_chart(data)).decode("ascii")
     lines = base64.b64encode(moment_angle_lines(data)).decode("ascii")
@@ -430,7 +437,7 @@ def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
         f"src='data:image/png;base64,{chart}'><img alt='moment against angle' "
         f"src='data:image/png;base64,{lines}'>"
         f"<h2>On the leg</h2><p class='sub'>The same leg, the same views (lateral, posterior)."
-        f"</p><div class='grid'>{''.join(pictures)}</div>"
+        f"</p>{pictures}"
         "<p class='small'>Each candidate's STLs, fitting.json and full report are in its own "
         "folder beside this page.</p></body></html>\n"
     )

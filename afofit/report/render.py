@@ -10,12 +10,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.cm
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-__all__ = ["VIEWS", "Marks", "render_views"]
+__all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views"]
 
 Vec = NDArray[np.float64]
 
@@ -217,6 +218,40 @@ def render_views(
         fig.colorbar(mappable, ax=list(np.atleast_1d(axes)), shrink=0.6, label=label)
     else:
         fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_side_by_side(
+    shells: list[tuple[str, trimesh.Trimesh, str]],
+    skin: trimesh.Trimesh,
+    views: tuple[str, ...] = ("lateral", "posterior"),
+    pixel_mm: float = 1.5,
+) -> bytes:
+    """PNG of several shells on the same leg: a row per view, a column per shell, each
+    column titled in its colour. ``shells`` are (title, shell, colour as '#rrggbb'); all
+    meshes in the leg's local frame, mm."""
+    skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
+    fig, axes = plt.subplots(
+        len(views), len(shells), figsize=(3.0 * len(shells), 4.6 * len(views)), dpi=100,
+        squeeze=False,
+    )  # fmt: skip
+    for column, (title, shell, colour) in enumerate(shells):
+        rgb = np.array(matplotlib.colors.to_rgb(colour))
+        layer = (*_splats(shell, pixel_mm)[:2], rgb)
+        for row, view in enumerate(views):
+            ax = axes[row, column]
+            image, extent = _view_image([skin_layer, layer], view, pixel_mm)
+            ax.imshow(image, extent=extent, interpolation="nearest")
+            ax.set_axis_off()
+            if row == 0:
+                ax.set_title(title, color=colour, fontsize=11, fontweight="bold")
+            if column == 0:
+                ax.text(-0.02, 0.5, view, transform=ax.transAxes, rotation=90, va="center",
+                        ha="right", fontsize=9, color="0.3")  # fmt: skip
+    fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
