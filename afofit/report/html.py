@@ -238,13 +238,18 @@ def _summary(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
     design, shell, block = leg["design"], leg["shell"], leg.get("stiffness")
     checks = leg["checks"]
     passed = sum(c["passed"] for c in checks)
-    stiffness = "—"
+    stiffness: Any = "—"
     if block is not None:
         target = block["target_nm_per_deg"]
-        stiffness = f"{block['predicted_nm_per_deg']:.2f} N·m/deg ({block['method']})"
+        stiffness = escape(f"{block['predicted_nm_per_deg']:.2f} N·m/deg ({block['method']})")
         if target is not None:
-            mark = "meets" if block["within_target"] else "MISSES"
+            mark = (
+                "<span class='pass'>meets</span>"
+                if block["within_target"]
+                else "<span class='fail'>MISSES</span>"
+            )
             stiffness += f"; target {target[0]:.2f}–{target[1]:.2f}: {mark}"
+        stiffness = Markup(stiffness)
     to_print = (
         Markup(f"<span class='print-file'>{escape(shell['print_stl'])}</span> (standing on its "
                f"footplate; {escape(shell['stl'])} overlays the scan)")

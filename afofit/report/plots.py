@@ -51,7 +51,7 @@ HEALTHY_ANKLE_DEG: tuple[tuple[float, float], ...] = (
 )
 #: Half-width of the healthy band drawn around that curve, deg.
 HEALTHY_ANKLE_BAND_DEG = 5.0
-HEALTHY_LABEL = "typical healthy (afo-engineering.md §2.3)"
+HEALTHY_LABEL = "typical healthy (sketch after Perry; Podiapaedia)"
 #: One colour per side, everywhere in the report.
 SIDE_COLOURS: dict[str, str] = {"left": "#1f5fbf", "right": "#c8202a"}
 #: Line styles of the per-trial means, in trial order (the toe-off lines are dashed).
