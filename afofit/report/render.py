@@ -231,8 +231,9 @@ def render_side_by_side(
     pixel_mm: float = 1.5,
 ) -> bytes:
     """PNG of several shells on the same leg: a row per view, a column per shell, each
-    column titled in its colour. ``shells`` are (title, shell, colour as '#rrggbb'); all
-    meshes in the leg's local frame, mm."""
+    column titled in its colour. ``shells`` are (title, shell, colour as '#rrggbb'); ``skin``
+    is the leg drawn under every shell; ``views`` names the rows (as ``render_views``);
+    ``pixel_mm`` is the picture's resolution. All meshes in the leg's local frame, mm."""
     skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
     fig, axes = plt.subplots(
         len(views), len(shells), figsize=(3.0 * len(shells), 4.6 * len(views)), dpi=100,
