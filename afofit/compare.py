@@ -38,7 +38,7 @@ import numpy as np
 import trimesh
 
 from afofit.errors import AfofitError, InputError, LandmarkError
-from afofit.fit import FitResult, LegFit, Prepared, fit_prepared, prepare
+from afofit.fit import FitResult, LegFit, Prepared, fit_prepared, prepare, share_skin
 from afofit.gait.holding import MTC_MM_PER_RAD, body_mass, body_numbers
 from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
@@ -485,6 +485,8 @@ def compare(
     elif given is not None and given.stiffness_nm_per_deg is not None:
         prescription, source = given.stiffness_nm_per_deg, "gait prescription"
     requests = [candidate_request(base, c) for c in candidates]
+    # The skin is sampled once, for the widest of the candidates' walls.
+    prepared = share_skin(prepared, requests, progress)
     workers = max(1, min(len(candidates), workers))
     if workers > 1:
         progress(f"fitting {len(candidates)} candidates in {workers} processes")

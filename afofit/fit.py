@@ -32,17 +32,19 @@ from numpy.typing import NDArray
 from afofit.anatomy import LegAnatomy, ScanAnatomy
 from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
-from afofit.errors import InputError, LandmarkError
+from afofit.errors import AfofitError, InputError, LandmarkError
 from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.required import required
 from afofit.geometry.shell import (
     ShellGeometry,
+    SkinEnvelope,
     SkinSamples,
     build_shell,
     relief_bump,
     relief_sites,
     sample_skin,
     shell_in_scan,
+    skin_envelope,
 )
 from afofit.geometry.trimline import trim_field
 from afofit.legs import check_options, find_legs
@@ -416,8 +418,10 @@ def _fit_to_stiffness(
     target: tuple[float, float] | None,
     request: FitRequest,
     progress: Progress = silent,
+    shared: SkinSamples | None = None,
 ) -> LegFit:
-    """One leg's shell, tuned to ``target`` (unless the thickness was given), and its stiffness.
+    """One leg's shell, tuned to ``target`` (unless the thickness was given), and its stiffness;
+    ``shared`` is the leg's skin sampled already (:func:`share_skin`), used when it serves.
 
     Tuning builds real shells and judges each by the fast model; with the ``fe`` method
     FE then judges the tuned shell, and if it reads outside the tolerance the search runs
@@ -436,6 +440,10 @@ def _fit_to_stiffness(
     # fast method, measured) twice.
     last: dict[str, Any] = {}
     sampled: SkinSamples | None = None
+    if shared is not None and shared.envelope is not None:
+        thickest = max(params.thickness_mm, material.thickness_range_mm[1])
+        if shared.envelope.covers(skin_envelope(params, thickest)):
+            sampled = shared
 
     def predict(p: DesignParameters) -> float:
         strut = strut_width_mm(p, radius)
@@ -465,10 +473,10 @@ def _fit_to_stiffness(
     notes: list[str] = []
     middle = None if target is None else 0.5 * (target[0] + target[1])
     if middle is not None and request.thickness_mm is None:
-        # One sampling of the skin serves every wall up to the material's thickest.
-        thickest = material.thickness_range_mm[1]
-        progress(f"sampling the {leg.side} leg's skin")
-        sampled = sample_skin(skin, params, axis, local, foot, thickness_mm=thickest)
+        if sampled is None:  # one sampling of the skin serves every wall up to the thickest
+            thickest = material.thickness_range_mm[1]
+            progress(f"sampling the {leg.side} leg's skin")
+            sampled = sample_skin(skin, params, axis, local, foot, thickness_mm=thickest)
         try:
             tuning = tune_design(params, middle, predict, radius)
         except OutOfReachError as out:
@@ -611,11 +619,14 @@ class Prepared:
     anatomy : the scan's legs that the request fits.
     limbs : each of those legs' mesh, scan frame, mm.
     gait : the gait analysis (None without trials).
+    skins : each leg's skin sampled for several designs at once (:func:`share_skin`), or
+        empty: each fitting then samples its own.
     """
 
     anatomy: ScanAnatomy
     limbs: tuple[trimesh.Trimesh, ...]
     gait: GaitAnalysis | None
+    skins: tuple[SkinSamples, ...] = ()
 
 
 def prepare(request: FitRequest, progress: Progress = silent) -> Prepared:
@@ -648,13 +659,38 @@ def fit_prepared(request: FitRequest, prepared: Prepared, progress: Progress = s
     ProfileError, FitError
         The design or material cannot be loaded, or a shell cannot be built or tuned.
     """
-    material = load_material(request.material)
-    anatomy, analysis = prepared.anatomy, prepared.gait
     progress("choosing the design")
+    jobs, targets = design_jobs(request, prepared)
+    skins = prepared.skins or (None,) * len(jobs)
+    legs = tuple(
+        _fit_to_stiffness(
+            limb, leg, p, stiffness_target(targets[leg.side]), request, progress, skin
+        )
+        for (limb, leg, p), skin in zip(jobs, skins, strict=True)
+    )
+    return FitResult(
+        anatomy=prepared.anatomy, legs=legs, request=request, gait=prepared.gait, targets=targets
+    )
+
+
+def design_jobs(
+    request: FitRequest, prepared: Prepared
+) -> tuple[
+    list[tuple[trimesh.Trimesh, LegAnatomy, DesignParameters]], dict[str, dict[str, object]]
+]:
+    """Each of ``prepared``'s legs with its mesh and the design ``request`` resolves to for it
+    (chosen from the gait when not given), and each side's stiffness target (by side).
+
+    Raises
+    ------
+    ProfileError
+        The design or material cannot be loaded.
+    """
+    material = load_material(request.material)
     jobs, targets = [], {}
-    for leg, limb in zip(anatomy.legs, prepared.limbs, strict=True):
+    for leg, limb in zip(prepared.anatomy.legs, prepared.limbs, strict=True):
         name, targets[leg.side], notes = _choose_design(
-            leg.side, request.design, request.stiffness_nm_per_deg, analysis
+            leg.side, request.design, request.stiffness_nm_per_deg, prepared.gait
         )
         top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
         params = resolve_design(
@@ -663,11 +699,36 @@ def fit_prepared(request: FitRequest, prepared: Prepared, progress: Progress = s
             strap_slots=request.strap_slots,
         )  # fmt: skip
         jobs.append((limb, leg, replace(params, warnings=(*params.warnings, *notes))))
-    legs = tuple(
-        _fit_to_stiffness(limb, leg, p, stiffness_target(targets[leg.side]), request, progress)
-        for limb, leg, p in jobs
-    )
-    return FitResult(anatomy=anatomy, legs=legs, request=request, gait=analysis, targets=targets)
+    return jobs, targets
+
+
+def share_skin(
+    prepared: Prepared, requests: Sequence[FitRequest], progress: Progress = silent
+) -> Prepared:
+    """``prepared`` with each leg's skin sampled once for all of ``requests`` (each at its
+    material's thickest wall, so tuning needs no sampling of its own): fitting them then
+    skips the sampling, a third of a shell's build. A request whose design cannot be
+    resolved is left out (its own fitting reports why); ``progress`` is told the stage."""
+    wanted: dict[int, tuple[DesignParameters, SkinEnvelope]] = {}
+    for request in requests:
+        try:
+            jobs, _ = design_jobs(request, prepared)
+            thickest = load_material(request.material).thickness_range_mm[1]
+        except AfofitError:
+            continue
+        for i, (_, _, params) in enumerate(jobs):
+            needed = skin_envelope(params, max(params.thickness_mm, thickest))
+            first, known = wanted.get(i, (params, needed))
+            wanted[i] = (first, known.join(needed))
+    if len(wanted) < len(prepared.limbs):
+        return prepared
+    skins = []
+    for i, (leg, limb) in enumerate(zip(prepared.anatomy.legs, prepared.limbs, strict=True)):
+        progress(f"sampling the {leg.side} leg's skin")
+        skin, local, axis, foot = _leg_local(limb, leg)
+        params, envelope = wanted[i]
+        skins.append(sample_skin(skin, params, axis, local, foot, envelope=envelope))
+    return replace(prepared, skins=tuple(skins))
 
 
 def _fitted_legs(request: FitRequest) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:

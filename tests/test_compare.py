@@ -17,13 +17,16 @@ from afofit.compare import (
     ASSUMED_BODY_MASS_KG,
     STANCE_MOMENT_NM_PER_KG,
     Candidate,
+    candidate_request,
     check_candidates,
     compare,
     parse_candidate,
 )
 from afofit.errors import InputError, ProfileError
+from afofit.fit import fit
 from afofit.gait.holding import MTC_MM_PER_RAD
 from afofit.report.comparison import COMPARISON_SCHEMA, comparison_json
+from afofit.report.html import external_references
 from afofit.request import FitRequest
 from tests.conftest import error_text
 
@@ -128,6 +131,24 @@ def test_the_scan_is_read_once_for_all_candidates(three_designs: tuple) -> None:
     ]  # fmt: skip
 
 
+def test_one_sampling_of_the_skin_serves_every_candidate(
+    closed_leg: Path, three_designs: tuple
+) -> None:
+    """The skin is sampled once, for the widest candidate; a candidate's shell is then the
+    one a lone fit builds, to a sliver of the crop and toe block's edges."""
+    comparison, _, calls = three_designs
+    assert [c for c in calls if c.startswith("sampling")] == ["sampling the right leg's skin"]
+    base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
+    alone = fit(candidate_request(base, parse_candidate("pls"))).legs[0]
+    shared = comparison.outcomes[0].result.legs[0]
+    assert shared.passed and alone.passed
+    assert shared.params.thickness_mm == alone.params.thickness_mm
+    assert shared.shell_local.volume == pytest.approx(alone.shell_local.volume, rel=1e-3)
+    assert shared.stiffness.result.sagittal_nm_per_deg == pytest.approx(
+        alone.stiffness.result.sagittal_nm_per_deg, rel=5e-3
+    )
+
+
 def test_stiffness_orders_the_designs_and_swing_drop_the_other_way(three_designs: tuple) -> None:
     _, data, _ = three_designs
     k = [c["stiffness"]["predicted_nm_per_deg"] for c in data["candidates"]]
@@ -193,5 +214,5 @@ def test_the_command_writes_every_candidate_and_a_self_contained_page(
         fitting = json.loads((out / name / "fitting.json").read_text())
         assert fitting["design"]["thickness_mm"] == float(name[4])
     page = (out / "comparison.html").read_text()
-    assert "http" not in page
+    assert external_references(page) == []
     assert page.count("data:image/png;base64,") == 3  # chart, lines, the candidates on the leg

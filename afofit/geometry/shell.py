@@ -29,7 +29,7 @@ samples the skin, builds the band and the distance, and runs the stages in order
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import trimesh
@@ -282,6 +282,50 @@ class SkinSamples:
     open_sole: bool
     toes_from_mm: float | None
     toes: ToeSkin | None
+    envelope: SkinEnvelope | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkinEnvelope:
+    """How much skin a shell needs sampled (:func:`skin_envelope`): up to ``crop_mm``
+    (local z), the toe block ``toe_top_mm`` high, and the toes' own skin kept from
+    ``behind_mm`` behind the block. A sampling taken for a larger envelope serves a
+    smaller one: the wall, plate and trim lines take what they need from it."""
+
+    crop_mm: float
+    toe_top_mm: float
+    behind_mm: float
+
+    def covers(self, other: SkinEnvelope) -> bool:
+        """Whether this envelope holds ``other`` whole."""
+        return (
+            self.crop_mm >= other.crop_mm
+            and self.toe_top_mm >= other.toe_top_mm
+            and self.behind_mm >= other.behind_mm
+        )
+
+    def join(self, other: SkinEnvelope) -> SkinEnvelope:
+        """The smallest envelope holding both."""
+        return SkinEnvelope(
+            max(self.crop_mm, other.crop_mm),
+            max(self.toe_top_mm, other.toe_top_mm),
+            max(self.behind_mm, other.behind_mm),
+        )
+
+
+def skin_envelope(params: DesignParameters, thickness_mm: float | None = None) -> SkinEnvelope:
+    """The skin ``params``'s shell needs sampled, with a wall ``thickness_mm`` thick
+    (default the design's): above the top edge by its reach, a toe block standing well
+    above the toe walls' level cut (so the cut crosses its upright sides and never skims
+    its top), and the toes' skin behind the block as far as the wall reaches."""
+    c = params.clearance_mm
+    t = params.thickness_mm if thickness_mm is None else thickness_mm
+    reach = c + t + params.max_relief_mm
+    return SkinEnvelope(
+        crop_mm=params.proximal_height_mm + reach + params.edge_radius_mm + 10.0,
+        toe_top_mm=params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0,
+        behind_mm=max(TOE_SKIN_BEHIND_MM, reach + TOE_SKIN_MARGIN_MM),
+    )
 
 
 def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
@@ -348,25 +392,32 @@ def sample_skin(
     landmarks: dict[str, Vec | None],
     foot_length: float,
     thickness_mm: float | None = None,
+    envelope: SkinEnvelope | None = None,
 ) -> SkinSamples:
     """The skin samples :func:`build_shell` needs for ``params``: ``skin`` (local frame)
     cropped above the top edge and with the toe block sized for a wall ``thickness_mm``
-    thick (default the design's; a thicker one serves any thinner wall too).
+    thick (default the design's; a thicker one serves any thinner wall too), or for a
+    larger ``envelope`` (several designs' :func:`skin_envelope` joined: one sampling then
+    serves them all).
 
     ``shank_axis``, ``landmarks`` and ``foot_length`` as for :func:`build_shell`.
     """
-    c = params.clearance_mm
-    t = params.thickness_mm if thickness_mm is None else thickness_mm
+    needed = skin_envelope(params, thickness_mm)
+    envelope = needed if envelope is None else envelope.join(needed)
     ankle = required(landmarks, "ankle_axis_centre")[0]
-    reach = c + t + params.max_relief_mm
-    skin = crop_skin(skin, params.proximal_height_mm + reach + params.edge_radius_mm + 10.0)
+    skin = crop_skin(skin, envelope.crop_mm)
     toes_from = toe_block_start(landmarks, foot_length)
-    # The block stands well above the toe walls' level cut, so the cut
-    # crosses its upright sides and never skims its top.
-    toe_top = params.toe_wall_height_mm + c + t + params.edge_radius_mm + 2.0
     inside = shank_axis * (ankle[2] + 0.5 * foot_length) / shank_axis[2]
-    behind = max(TOE_SKIN_BEHIND_MM, reach + TOE_SKIN_MARGIN_MM)
-    return skin_samples(skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, toe_top, behind)
+    sampled = skin_samples(
+        skin, inside, SAMPLE_SPACING_MM, foot_length, toes_from, envelope.toe_top_mm,
+        envelope.behind_mm,
+    )  # fmt: skip
+    return replace(sampled, envelope=envelope)
+
+
+def _serves(sampled: SkinSamples, params: DesignParameters) -> bool:
+    """Whether ``sampled`` holds all the skin ``params``'s shell needs."""
+    return sampled.envelope is None or sampled.envelope.covers(skin_envelope(params))
 
 
 def shell_in_scan(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
@@ -486,7 +537,7 @@ def build_shell(
     ankle, heel = required(landmarks, "ankle_axis_centre", "heel")
     ankle_z, heel_y = float(ankle[2]), float(heel[1])
     reach = c + t + params.max_relief_mm
-    if skin_sampled is None:
+    if skin_sampled is None or not _serves(skin_sampled, params):
         skin_sampled = sample_skin(skin, params, shank_axis, landmarks, foot_length)
     samples, normals, floor = skin_sampled.points, skin_sampled.normals, skin_sampled.floor
     open_sole, toes_from = skin_sampled.open_sole, skin_sampled.toes_from_mm

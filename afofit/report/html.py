@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -82,6 +83,21 @@ def html_number(value: Any, unit: str = "", digits: int = 1) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f} {unit}".strip()
     return escape(f"{value} {unit}".strip())
+
+
+_FETCHED = re.compile(
+    r"""(?:\bsrc\s*=\s*["']?|<link\b[^>]*?\bhref\s*=\s*["']?|url\(\s*["']?|@import\s+["'])"""
+    r"""([^"'\s)>]*)""",
+    re.I,
+)
+
+
+def external_references(page: str) -> list[str]:
+    """Every address ``page`` (HTML) would fetch to show itself: the values of its ``src``,
+    ``<link href>``, CSS ``url()`` and ``@import`` that are not inline (``data:``) or a place
+    in the page (``#...``). A self-contained page has none (its ``<a>`` links may point
+    beside it: following them is the reader's choice)."""
+    return [ref for ref in _FETCHED.findall(page) if ref and not ref.startswith(("data:", "#"))]
 
 
 def _png(data: bytes) -> str:

@@ -17,7 +17,7 @@ from afofit.design import (
     resolve_design,
 )
 from afofit.fit import LegFit, fit_leg, scan_legs
-from afofit.geometry.shell import build_shell
+from afofit.geometry.shell import build_shell, skin_envelope
 from afofit.geometry.trimline import trim_half_angle
 from afofit.profiles import load_design, load_material
 from afofit.tolerances import TOLERANCES as TOL
@@ -200,3 +200,19 @@ def test_a_cylinder_gets_a_wall_at_exact_offsets(
     assert inner.sum() > 1000 and (~inner).sum() > 1000
     assert np.abs(r[inner] - (radius + clearance)).max() < 0.3
     assert np.abs(r[~inner] - (radius + clearance + thickness)).max() < 0.3
+
+
+def test_a_thicker_wall_needs_more_skin_and_joined_envelopes_cover_both(closed_leg: Path) -> None:
+    anatomy, limbs = scan_legs(closed_leg)
+    leg, limb = anatomy.legs[0], limbs[0]
+    top = float(leg.frame.to_local(np.asarray(limb.vertices))[:, 2].max())
+    material = load_material("pp-copolymer")
+    pls = resolve_design(load_design("pls"), material, leg, top)
+    solid = resolve_design(load_design("solid"), material, leg, top)
+    thin, thick = skin_envelope(pls, 3.0), skin_envelope(pls, 6.0)
+    assert thick.covers(thin) and not thin.covers(thick)
+    # each wall's extra reach: above the top edge, on the toe block, behind it
+    assert thick.crop_mm - thin.crop_mm == pytest.approx(3.0)
+    assert thick.toe_top_mm - thin.toe_top_mm == pytest.approx(3.0)
+    both = thick.join(skin_envelope(solid))
+    assert both.covers(thick) and both.covers(skin_envelope(solid))

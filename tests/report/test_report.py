@@ -20,7 +20,7 @@ from afofit.errors import ExportError
 from afofit.export import write_fit
 from afofit.fit import FitResult, fit
 from afofit.report.clearance import PRESSURE_BELOW_MM, clearance_map
-from afofit.report.html import ReportInfo, fitting_html
+from afofit.report.html import ReportInfo, external_references, fitting_html
 from afofit.report.json import fitting_json
 from tests.conftest import error_text
 
@@ -68,7 +68,7 @@ def test_the_header_and_summary_say_what_and_for_whom(fitted: FitResult) -> None
         assert words in text, words
     checks = len(data["checks"])
     assert f"all {checks} passed" in text
-    assert "http" not in page  # self-contained: nothing fetched
+    assert external_references(page) == []  # self-contained: nothing fetched
 
 
 def test_user_text_is_escaped(fitted: FitResult) -> None:
@@ -116,3 +116,16 @@ def test_a_bad_date_is_refused(closed_leg: Path, tmp_path: Path) -> None:
         app, ["fit", str(closed_leg), "-o", str(tmp_path / "o"), "--date", "30/11/2026"]
     )
     assert result.exit_code == 3 and "YYYY-MM-DD" in error_text(result.output)
+
+
+def test_external_references_finds_what_a_page_would_fetch() -> None:
+    inline = '<img src="data:image/png;base64,QUhttpQ"> <a href="#x">x</a> <a href="a/r.html">'
+    assert external_references(inline) == []  # base64 may spell "http"; links are not fetched
+    fetching = (
+        '<img src="http://x/y.png"> <link rel=stylesheet href=style.css> '
+        '<style>a{background:url( "https://f/a.png")} @import "b.css";</style> '
+        "<script src=//cdn/x.js></script>"
+    )
+    assert external_references(fetching) == [
+        "http://x/y.png", "style.css", "https://f/a.png", "b.css", "//cdn/x.js"
+    ]  # fmt: skip
