@@ -33,7 +33,7 @@ from afofit.anatomy import LegAnatomy, ScanAnatomy
 from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import AfofitError, InputError, LandmarkError
-from afofit.geometry.checks import Check, ShellStats, measure_shell, run_checks
+from afofit.geometry.checks import FAR_MM, Check, ShellStats, measure_shell, run_checks
 from afofit.geometry.required import required
 from afofit.geometry.shell import (
     ShellGeometry,
@@ -245,34 +245,50 @@ class LegFit:
         Probes the middle of the wall (clearance, the landmark's relief and half
         the thickness) out from the skin nearest the landmark (an estimated
         landmark can lie a little inside the skin) along the skin's normal
-        there, the normal taken pointing away from the shank axis.
+        there (its faces' area-weighted normal), the normal taken pointing away
+        from the shank axis.
 
         Raises
         ------
         LandmarkError
             The leg has no landmark ``name``.
         """
-        landmark = self.leg.landmarks_mm.get(name)
-        if landmark is None:
-            raise LandmarkError(f"the leg has no {name.replace('_', ' ')} to look for.")
-        point = self.leg.frame.to_local(landmark[None, :])[0]
+        return self.covering((name,))[name]
+
+    def covering(self, names: Sequence[str]) -> dict[str, bool]:
+        """:meth:`covers` for each of ``names`` at once (one pass over the shell).
+
+        Raises
+        ------
+        LandmarkError
+            The leg lacks one of the landmarks.
+        """
         skin = self.skin_local
-        nearest = int(np.argmin(np.sum((np.asarray(skin.vertices) - point) ** 2, axis=1)))
-        normal = np.asarray(skin.vertex_normals[nearest])
+        vertices, faces = np.asarray(skin.vertices), np.asarray(skin.faces)
         axis = self.leg.frame.rotation @ self.leg.frame.shank_up
-        radial = point - axis * (point @ axis)
-        if normal @ radial < 0.0:
-            normal = -normal
-        relief = self.params.reliefs.get(name, (None, 0.0))[1]
-        depth = self.params.clearance_mm + relief + 0.5 * self.params.thickness_mm
-        probe = np.asarray(skin.vertices[nearest]) + depth * normal
+        probes = []
+        for name in names:
+            landmark = self.leg.landmarks_mm.get(name)
+            if landmark is None:
+                raise LandmarkError(f"the leg has no {name.replace('_', ' ')} to look for.")
+            point = self.leg.frame.to_local(landmark[None, :])[0]
+            nearest = int(np.argmin(np.sum((vertices - point) ** 2, axis=1)))
+            around = vertices[faces[(faces == nearest).any(axis=1)]]
+            normal = np.cross(around[:, 1] - around[:, 0], around[:, 2] - around[:, 0]).sum(axis=0)
+            normal /= max(float(np.linalg.norm(normal)), 1e-12)
+            radial = point - axis * (point @ axis)
+            if normal @ radial < 0.0:
+                normal = -normal
+            relief = self.params.reliefs.get(name, (None, 0.0))[1]
+            depth = self.params.clearance_mm + relief + 0.5 * self.params.thickness_mm
+            probes.append(vertices[nearest] + depth * normal)
         mesh = self.shell_local
         winding = igl.fast_winding_number(
             np.asarray(mesh.vertices, dtype=np.float64),
             np.asarray(mesh.faces, dtype=np.int64),
-            probe[None, :],
+            np.asarray(probes, dtype=np.float64).reshape(-1, 3),
         )
-        return bool(winding[0] > 0.5)
+        return {name: bool(w > 0.5) for name, w in zip(names, winding, strict=True)}
 
 
 def stl_name(side: str, both: bool, printing: bool = False, failed: bool = False) -> str:
@@ -365,12 +381,12 @@ def fit_leg(
     relief = np.zeros(len(mesh.faces))
     for site, _ in relief_sites(geometry.samples, params):
         relief = np.maximum(relief, relief_bump(centres, site))
-    # Only faces near a skin sample can be inner faces: the exact (costly)
-    # distance to the scan is measured for them alone. The sample the build
-    # found for a face's voxel lies at most a relief (and a smoothing) further
-    # than the skin itself.
+    # Only faces near a skin sample can be over the skin: the exact (costly) distance
+    # to the scan is measured for them alone, up to FAR_MM beyond the wall (the
+    # clearance map shows the loose parts too). The sample the build found for a
+    # face's voxel lies at most a relief (and a smoothing) further than the skin itself.
     to_sample = np.linalg.norm(centres - geometry.samples[sample], axis=1)
-    bound = params.clearance_mm + 0.5 * params.thickness_mm + params.max_relief_mm + 2.0
+    bound = params.clearance_mm + params.thickness_mm + FAR_MM + params.max_relief_mm + 2.0
     maybe_inner = (sample >= 0) & (to_sample < bound)
     stats = measure_shell(
         mesh,

@@ -73,6 +73,14 @@ class ShellStats:
     toe_clearance_median_mm: float = float("nan")
     #: (k, 3) the corners of the shell's convex hull, local frame: enough to place it in a printer.
     hull_mm: Vec = field(default_factory=lambda: np.zeros((0, 3)))
+    #: (faces,) each face's gap to the scan where it looks at the skin within the clearance,
+    #: a wall and :data:`FAR_MM` (the inner surface, loose parts too), mm; NaN elsewhere.
+    inner_gap_mm: Vec = field(default_factory=lambda: np.zeros(0))
+
+
+#: A face further than the clearance, a wall and this from the skin is not over it: it
+#: looks at skin far away (across the foot, past the toes), mm.
+FAR_MM = 15.0
 
 
 def _tri_normal(t: Vec) -> Vec:
@@ -203,8 +211,8 @@ def measure_shell(
     relief_weight : (faces,) 0..1, how much each face lies in a relief bump;
         faces above 0.1 are left out of the clearance statistics.
     maybe_inner : (faces,) optional: only these faces can lie within ``clearance +
-        thickness / 2`` of the skin (a cheap bound the caller knows); the exact
-        distance is measured for them alone, the others count as far.
+        thickness +`` :data:`FAR_MM` of the skin (a cheap bound the caller knows); the
+        exact distance is measured for them alone, the others count as far.
     toes_from_mm : where the toe block starts (y; the leg's local frame): the gap from
         the toes' skin ahead of it to the shell is measured apart
         (:func:`toe_clearance`).
@@ -264,6 +272,9 @@ def measure_shell(
             np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
         ),
         self_intersections=self_intersecting_pairs(mesh),
+        inner_gap_mm=np.where(
+            towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
+        ),
         extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
         penetration_mm=penetration_mm,
         skin_inside=skin_inside,

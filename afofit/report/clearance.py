@@ -17,14 +17,14 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-__all__ = ["FAR_MM", "LOOSE_BEYOND_MM", "PRESSURE_BELOW_MM", "ClearanceMap", "clearance_map"]
+from afofit.geometry.checks import FAR_MM
+
+__all__ = ["LOOSE_BEYOND_MM", "PRESSURE_BELOW_MM", "ClearanceMap", "clearance_map"]
 
 #: The inner surface presses where its gap to the skin is below this, mm.
 PRESSURE_BELOW_MM = 0.5
 #: It is loose where its gap exceeds the design's clearance by more than this, mm.
 LOOSE_BEYOND_MM = 3.0
-#: A face further than the clearance, a wall and this from the skin is not over it, mm.
-FAR_MM = 15.0
 #: Faces that do not look at the skin (the outer surface, the edges): light grey.
 _OTHER = np.array([0.82, 0.84, 0.87])
 
@@ -53,23 +53,37 @@ class ClearanceMap:
 
 
 def clearance_map(
-    shell: trimesh.Trimesh, skin: trimesh.Trimesh, clearance_mm: float, thickness_mm: float
+    shell: trimesh.Trimesh,
+    skin: trimesh.Trimesh | None,
+    clearance_mm: float,
+    thickness_mm: float,
+    gap_mm: NDArray[np.float64] | None = None,
 ) -> ClearanceMap:
     """The gap from ``shell``'s inner surface to ``skin`` (same frame, mm), for a design of
-    ``clearance_mm`` over the skin and walls ``thickness_mm`` thick."""
-    centres = np.asarray(shell.triangles_center)
-    squared, _, closest = igl.point_mesh_squared_distance(
-        centres, np.asarray(skin.vertices, np.float64), np.asarray(skin.faces, np.int64)
-    )
-    gap = np.sqrt(squared)
-    towards = np.einsum("ij,ij->i", np.asarray(shell.face_normals), closest - centres) > 0.0
-    # The outer surface faces away from the skin; the bound leaves out the few faces that
-    # look at skin far away (across the foot, past the toes).
-    inner = towards & (gap < clearance_mm + thickness_mm + FAR_MM)
+    ``clearance_mm`` over the skin and walls ``thickness_mm`` thick; or from each face's
+    ``gap_mm`` measured already (NaN off the inner surface: the shell's checks measure it,
+    :attr:`~afofit.geometry.checks.ShellStats.inner_gap_mm`), then ``skin`` is not read."""
+    if gap_mm is None:
+        if skin is None:
+            raise ValueError("clearance_map needs the skin or the gaps")
+        centres = np.asarray(shell.triangles_center)
+        squared, _, closest = igl.point_mesh_squared_distance(
+            centres, np.asarray(skin.vertices, np.float64), np.asarray(skin.faces, np.int64)
+        )
+        towards = np.einsum("ij,ij->i", np.asarray(shell.face_normals), closest - centres) > 0.0
+        # The outer surface faces away from the skin; the bound leaves out the few faces
+        # that look at skin far away (across the foot, past the toes).
+        gap_mm = np.where(
+            towards & (squared < (clearance_mm + thickness_mm + FAR_MM) ** 2),
+            np.sqrt(squared),
+            np.nan,
+        )
+    inner = np.isfinite(gap_mm)
+    gap = np.where(inner, gap_mm, 0.0)
     cmap = matplotlib.colormaps["RdYlBu"]
     top = clearance_mm + LOOSE_BEYOND_MM
     norm = matplotlib.colors.TwoSlopeNorm(vmin=0.0, vcenter=clearance_mm, vmax=top)
-    colours = np.tile(_OTHER, (len(centres), 1))
+    colours = np.tile(_OTHER, (len(gap), 1))
     colours[inner] = np.asarray(cmap(norm(np.clip(gap[inner], 0.0, top))))[:, :3]
     area = np.asarray(shell.area_faces)
     loose = inner & (gap > top)

@@ -308,7 +308,12 @@ def _printing(fit: LegFit, leg: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _clearance(fit: LegFit) -> dict[str, Any]:
     p = fit.params
-    m = clearance_map(fit.shell_local, fit.skin_local, p.clearance_mm, p.thickness_mm)
+    gap = (
+        fit.stats.inner_gap_mm
+        if len(fit.stats.inner_gap_mm) == len(fit.shell_local.faces)
+        else None
+    )
+    m = clearance_map(fit.shell_local, fit.skin_local, p.clearance_mm, p.thickness_mm, gap)
     png = render_views(
         fit.shell_local, None, views=("anterior", "top"), face_colours=m.colours,
         colorbar=("gap to the skin, mm", m.cmap, m.norm),

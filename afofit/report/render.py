@@ -47,6 +47,9 @@ _SHELL = np.array([0.25, 0.50, 0.85])
 #: in several pictures, and a comparison the same leg under each candidate.
 _SPLATS: dict[tuple[int, int, float], tuple[NDArray, NDArray, NDArray]] = {}
 _SPLATS_KEPT = 4
+#: The last few pictures without per-face colours, by what they show (their PNG bytes).
+_PICTURES: dict[tuple[Any, ...], bytes] = {}
+_PICTURES_KEPT = 4
 
 
 def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, NDArray]:
@@ -190,8 +193,21 @@ def render_views(
     are points drawn over the pictures (:data:`Marks`), ``flagged`` the names of those
     the user should check (orange). ``face_colours`` (one RGB per shell face, 0-1)
     colour the shell instead of its blue; ``colorbar`` (label, colormap, norm) adds their
-    scale.
+    scale. A picture without per-face colours is kept (:data:`_PICTURES`): each candidate
+    of a comparison shows the same leg's landmarks.
     """
+    key = None
+    if face_colours is None and colorbar is None:
+        key = (
+            None if shell is None else (hash(shell), len(shell.faces)),
+            None if skin is None else (hash(skin), len(skin.faces)),
+            views, pixel_mm, tuple(sorted(flagged)),
+            None if marks is None else tuple(
+                (name, np.asarray(point).tobytes(), seen) for name, (point, seen) in marks.items()
+            ),
+        )  # fmt: skip
+        if key in _PICTURES:
+            return _PICTURES[key]
     layers = []
     if skin is not None:
         layers.append((*_splats(skin, pixel_mm)[:2], _SKIN))
@@ -221,6 +237,10 @@ def render_views(
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
+    if key is not None:
+        if len(_PICTURES) >= _PICTURES_KEPT:
+            _PICTURES.pop(next(iter(_PICTURES)))
+        _PICTURES[key] = buffer.getvalue()
     return buffer.getvalue()
 
 

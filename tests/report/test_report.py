@@ -51,6 +51,18 @@ def test_the_clearance_map_reads_a_known_gap() -> None:
     )
 
 
+def test_the_checks_measure_the_gaps_the_clearance_map_shows(fitted: FitResult) -> None:
+    """The report's map reads the gaps the shell's checks measured: the same areas as
+    measuring the shell's faces against the scan afresh."""
+    leg = fitted.legs[0]
+    c, t = leg.params.clearance_mm, leg.params.thickness_mm
+    afresh = clearance_map(leg.shell_local, leg.skin_local, c, t)
+    reused = clearance_map(leg.shell_local, None, c, t, leg.stats.inner_gap_mm)
+    np.testing.assert_array_equal(np.isfinite(reused.gap_mm), np.isfinite(afresh.gap_mm))
+    np.testing.assert_allclose(reused.gap_mm, afresh.gap_mm, atol=1e-9)
+    assert reused.inner_cm2 > 100.0 and reused.pressure_cm2 == afresh.pressure_cm2
+
+
 def _text(page: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
