@@ -23,10 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import jsonschema
 from timing import AFOFIT, SHARED, run
 
+from afofit.profiles import load_design
 from afofit.report.comparison import COMPARISON_SCHEMA
 from afofit.report.html import external_references
 
 BUDGET_RATIO = 2.2
+PLS_MM = load_design("pls").thickness_mm
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCANS = {"anny male (right)": "anny_male_right.stl", "anny female (left)": "anny_female_left.ply"}
 
@@ -44,8 +46,9 @@ def main() -> None:
         for with_gait in (False, True):
             # One fit with the same options: the gait adds its reading and plots to both.
             extra = ["--gait", str(gait)] if with_gait else []
+            # Its design's own thickness, as the untuned candidate: the gait does not tune it.
             one, _ = run([str(AFOFIT), "fit", str(scan), "-o", str(tmp / f"{name}-fit-{with_gait}"),
-                          "--design", "pls", *extra])  # fmt: skip
+                          "--design", "pls", "--thickness", str(PLS_MM), *extra])  # fmt: skip
             out = tmp / f"{name}-cmp-{with_gait}"
             args = [str(AFOFIT), "compare", str(scan), "-o", str(out), "--design", "pls",
                     "--design", "semi-rigid", "--design", "solid"]  # fmt: skip
