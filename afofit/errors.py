@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AfofitError",
     "AfofitWarning",
+    "BatchFailedError",
     "ChecksFailedError",
     "ExportError",
     "FitError",
@@ -71,6 +72,12 @@ class ChecksFailedError(AfofitError):
     """The brace was built but failed one of its own checks: nothing printable was written."""
 
     exit_code = 7
+
+
+class BatchFailedError(AfofitError):
+    """A batch ran to its end, but some of its cases failed (its summary says which)."""
+
+    exit_code = 8
 
 
 class AfofitWarning(UserWarning):

@@ -466,6 +466,99 @@ def compare(
 
 
 @app.command()
+def batch(
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST", help="The cases: a .csv or .toml manifest.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--out", help="Folder for OUT/<case_id>/ and the summary.")
+    ],
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Cases fitted at once (default: one per core)."),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Skip cases whose folder holds a fitting of the same request key."
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print summary.json instead of a table.")
+    ] = False,
+) -> None:
+    """Fit every case of a manifest into OUT/<case_id>/, unattended: a failing case is
+    recorded and the others go on; write summary.csv, summary.json and summary.html."""
+    import shlex
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from afofit.batch import read_manifest, run_batch, write_summary
+    from afofit.batch.run import CaseOutcome
+    from afofit.cli.tables import batch_table
+    from afofit.errors import BatchFailedError, ExportError
+
+    with _errors():
+        cases = read_manifest(manifest)  # every row, before any work
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ExportError(f"{out_dir}: is a file, not a folder; give -o a folder.")
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "summary.json").is_file():
+            raise ExportError(
+                f"{out_dir}: holds files that are not an afofit batch; give -o a new or empty "
+                "folder, or an earlier batch's (with --resume to keep its finished cases)."
+            )
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"{out_dir}: cannot be made ({exc.strerror}).") from None
+    command = shlex.join(["afofit", *sys.argv[1:]])
+    done: list[CaseOutcome] = []
+    failed = [0]
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(),
+    )  # fmt: skip
+    with _errors(), Progress(*columns, console=err, disable=not err.is_terminal) as bar:
+        task = bar.add_task("fitting", total=len(cases), failed=0)
+
+        def told(outcome: CaseOutcome) -> None:
+            done.append(outcome)
+            failed[0] += outcome.exit_code != 0
+            bar.update(task, advance=1, failed=failed[0])
+            if not err.is_terminal:
+                err.print(f"afofit batch {len(done)}/{len(cases)}  {outcome.case_id}: "
+                          f"{outcome.status} ({outcome.seconds:.1f} s)", markup=False,
+                          highlight=False)  # fmt: skip
+            order = {c.case_id: i for i, c in enumerate(cases)}
+            finished = sorted(done, key=lambda o: order[o.case_id])
+            seen = {o.case_id for o in done}
+            write_summary(out_dir, finished, str(manifest),
+                          [c.case_id for c in cases if c.case_id not in seen])  # fmt: skip
+
+        outcomes = run_batch(cases, out_dir, workers, resume, told, command)
+        data = write_summary(out_dir, outcomes, str(manifest))
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        out.print(batch_table(data))
+        out.print(f"wrote {out_dir}/ (summary: {out_dir / 'summary.html'})", markup=False)
+    if data["failed"]:
+        with _errors():
+            raise BatchFailedError(
+                f"{data['failed']} of {len(outcomes)} case(s) failed; the others are in "
+                f"{out_dir}/. See {out_dir / 'summary.html'}; fix them and rerun with --resume."
+            )
+
+
+@app.command()
 def gait(
     files: Annotated[
         list[Path],

@@ -11,7 +11,14 @@ from rich.table import Table
 
 from afofit.tuning import describe_changes
 
-__all__ = ["compare_table", "fit_table", "gait_tables", "scan_table", "stiffness_table"]
+__all__ = [
+    "batch_table",
+    "compare_table",
+    "fit_table",
+    "gait_tables",
+    "scan_table",
+    "stiffness_table",
+]
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -265,4 +272,26 @@ def compare_table(data: dict[str, Any]) -> Table:
                 for c in cs
             ],
         )
+    return table
+
+
+_STATUS = {"done": "green", "skipped": "dim", "checks failed": "yellow", "failed": "red"}
+
+
+def batch_table(data: dict[str, Any]) -> Table:
+    """summary.json's ``data`` as a table: a row per case."""
+    table = Table(title=f"batch {data['manifest']}")
+    for name in ("case", "status", "design", "wall mm", "k N·m/deg", "mass g", "time s"):
+        table.add_column(name, no_wrap=True, min_width=min(len(name), 8))
+    table.add_column(
+        "note (whole in summary.html)", overflow="ellipsis", no_wrap=True, max_width=48
+    )
+    for c in data["cases"]:
+        colour = _STATUS.get(c["status"], "white")
+        note = (c["message"] or "").split(": ", 1)[-1]  # the file is in the case's row
+        table.add_row(
+            c["case_id"], f"[{colour}]{c['status']}[/]", c["design"] or "—",
+            _fmt(c["thickness_mm"], 2), _fmt(c["stiffness_nm_per_deg"], 2),
+            _fmt(c["mass_g"], 0), _fmt(c["seconds"], 1), escape(note),
+        )  # fmt: skip
     return table

@@ -1,0 +1,221 @@
+"""Running a batch: each case fitted in a process of its own, written as OUT/<case_id>/.
+
+A case runs in a fresh process (forked from a server that has afofit imported, so it starts
+in a fraction of a second): a crash, a worker killed for memory or any error fails that
+case alone. A case's folder is written whole or not at all (:func:`afofit.export.write_fit`).
+With ``resume`` a case whose folder holds a fitting of the same request key (the request,
+its inputs' bytes and afofit's version: :meth:`~afofit.request.FitRequest.key`) is not run
+again.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from afofit.batch.manifest import BatchCase
+from afofit.errors import AfofitError
+
+__all__ = ["CaseOutcome", "fit_case", "outcome_of_folder", "run_batch"]
+
+#: Statuses: fitted and passed its checks; fitted but a check failed (no STL written);
+#: not fitted (its error says why); not run again (``resume``: its folder is up to date).
+STATUSES = ("done", "checks failed", "failed", "skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOutcome:
+    """One case's result, as summary.json holds it (see the README)."""
+
+    case_id: str
+    row: int
+    status: str
+    exit_code: int
+    seconds: float
+    message: str | None = None
+    key: str | None = None
+    design: str | None = None
+    material: str | None = None
+    thickness_mm: float | None = None
+    stiffness_nm_per_deg: float | None = None
+    stiffness_method: str | None = None
+    mass_g: float | None = None
+    checks_passed: bool | None = None
+    failed_checks: tuple[str, ...] = ()
+    report: str | None = None
+    peak_memory_mb: float | None = None
+    sides: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        out = asdict(self)
+        out["failed_checks"] = list(self.failed_checks)
+        out["sides"] = list(self.sides)
+        return out
+
+
+def outcome_of_folder(
+    case: BatchCase, folder: Path, status: str, seconds: float, memory_mb: float | None = None
+) -> CaseOutcome:
+    """The outcome of ``case`` read from its written ``folder`` (its fitting.json)."""
+    data = json.loads((folder / "fitting.json").read_text())
+    legs = data["legs"]
+    failed = sorted({c["name"] for leg in legs for c in leg["checks"] if not c["passed"]})
+    k = [leg["stiffness"]["predicted_nm_per_deg"] for leg in legs if leg.get("stiffness")]
+    design = legs[0]["design"]
+    return CaseOutcome(
+        case_id=case.case_id, row=case.row, status=status,
+        exit_code=0 if not failed else 7, seconds=round(seconds, 2),
+        message=None if not failed else f"failed check(s): {', '.join(failed)}",
+        key=data["request"]["key"], design=design["name"], material=design["material"],
+        thickness_mm=design["thickness_mm"],
+        stiffness_nm_per_deg=k[0] if len(k) == 1 else None if not k else max(k),
+        stiffness_method=data["request"]["stiffness_method"],
+        mass_g=sum(leg["shell"]["mass_g"] for leg in legs), checks_passed=not failed,
+        failed_checks=tuple(failed), report=f"{case.case_id}/report.html",
+        peak_memory_mb=memory_mb, sides=tuple(leg["side"] for leg in legs),
+    )  # fmt: skip
+
+
+def _up_to_date(case: BatchCase, folder: Path, key: str) -> bool:
+    try:
+        data = json.loads((folder / "fitting.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("request", {}).get("key") == key
+
+
+def fit_case(case: BatchCase, out_dir: Path, command: str | None = None) -> CaseOutcome:
+    """Fit ``case`` and write it as ``out_dir/<case_id>`` (whole or not at all): the work of
+    one case, in whichever process runs it. Never raises for the case's own failure: its
+    error becomes a ``failed`` outcome with the error's exit code."""
+    import resource
+
+    from afofit.export import write_fit
+    from afofit.fit import fit
+    from afofit.report.html import ReportInfo
+
+    started = time.perf_counter()
+    folder = Path(out_dir) / case.case_id
+    info = ReportInfo(case.case_id, case.patient_ref, case.clinician, case.date, command)
+    try:
+        result = fit(case.request)
+        write_fit(result, folder, info=info)
+    except AfofitError as exc:
+        return CaseOutcome(
+            case.case_id, case.row, "failed", exc.exit_code,
+            round(time.perf_counter() - started, 2), str(exc),
+        )  # fmt: skip
+    except Exception as exc:  # a bug: the case fails, the batch goes on
+        return CaseOutcome(
+            case.case_id, case.row, "failed", 1, round(time.perf_counter() - started, 2),
+            f"internal error ({type(exc).__name__}: {exc}); please report it",
+        )  # fmt: skip
+    memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    status = "done" if result.passed else "checks failed"
+    return outcome_of_folder(case, folder, status, time.perf_counter() - started, memory)
+
+
+def _child(case: BatchCase, out_dir: Path, command: str | None, sender: Any) -> None:
+    sender.send(fit_case(case, out_dir, command))
+    sender.close()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Processes forked from a server that has imported the fitting (a fast, clean start)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["afofit.fit", "afofit.export", "afofit.batch.run"])
+    return context
+
+
+def _in_process(
+    context: multiprocessing.context.BaseContext,
+    case: BatchCase,
+    out_dir: Path,
+    command: str | None,
+) -> CaseOutcome:
+    started = time.perf_counter()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(  # type: ignore[attr-defined]
+        target=_child, args=(case, out_dir, command, sender), name=f"afofit-{case.case_id}"
+    )
+    process.start()
+    sender.close()
+    outcome: CaseOutcome | None = None
+    try:
+        outcome = receiver.recv()
+    except EOFError:  # the process ended without an answer
+        pass
+    process.join()
+    if outcome is not None:
+        return outcome
+    code = process.exitcode
+    why = (
+        f"its process was killed (signal {-code}{', out of memory?' if code == -9 else ''})"
+        if code is not None and code < 0
+        else f"its process ended with code {code} without an answer"
+    )
+    return CaseOutcome(
+        case.case_id, case.row, "failed", 1, round(time.perf_counter() - started, 2),
+        f"{why}; the other cases went on",
+    )  # fmt: skip
+
+
+def run_batch(
+    cases: Sequence[BatchCase],
+    out_dir: Path,
+    workers: int | None = None,
+    resume: bool = False,
+    on_outcome: Callable[[CaseOutcome], None] | None = None,
+    command: str | None = None,
+) -> list[CaseOutcome]:
+    """Fit every case into ``out_dir/<case_id>``, ``workers`` at a time (default: the
+    machine's cores), each in its own process; with ``resume``, skip a case whose folder
+    holds a fitting of the same request key. ``on_outcome`` is told each outcome as it
+    comes (from a worker thread); ``command`` goes into each report. Returns the outcomes
+    in the manifest's order. A case that fails (its error, a crash, its process killed)
+    is an outcome like any other: the batch goes on."""
+    out_dir = Path(out_dir)
+    workers = max(1, workers or os.cpu_count() or 1)
+    outcomes: dict[str, CaseOutcome] = {}
+    todo = []
+    for case in cases:
+        folder = out_dir / case.case_id
+        if resume:
+            try:
+                key = case.request.key()
+            except AfofitError as exc:
+                outcomes[case.case_id] = CaseOutcome(
+                    case.case_id, case.row, "failed", exc.exit_code, 0.0, str(exc)
+                )
+                continue
+            if _up_to_date(case, folder, key):
+                outcome = outcome_of_folder(case, folder, "skipped", 0.0)
+                outcomes[case.case_id] = outcome
+                continue
+        todo.append(case)
+    lock = threading.Lock()
+    for outcome in outcomes.values():
+        if on_outcome is not None:
+            on_outcome(outcome)
+    if todo:
+        context = _context()
+
+        def one(case: BatchCase) -> None:
+            outcome = _in_process(context, case, out_dir, command)
+            with lock:
+                outcomes[case.case_id] = outcome
+                if on_outcome is not None:
+                    on_outcome(outcome)
+
+        with ThreadPoolExecutor(min(workers, len(todo))) as pool:
+            list(pool.map(one, todo))
+    return [outcomes[case.case_id] for case in cases]
