@@ -29,6 +29,12 @@ __all__ = ["CaseOutcome", "fit_case", "outcome_of_folder", "run_batch"]
 #: Statuses: fitted and passed its checks; fitted but a check failed (no STL written);
 #: not fitted (its error says why); not run again (``resume``: its folder is up to date).
 STATUSES = ("done", "checks failed", "failed", "skipped")
+#: Failures that the same request meets again (unusable input, no feasible design, not a
+#: leg): ``resume`` does not rerun them unchanged. A crash, a killed process or an output
+#: that could not be written may pass another time: those are rerun.
+REPEATABLE_EXIT_CODES = (3, 4, 6)
+#: How ``resume`` marks a failure it did not rerun.
+NOT_RERUN = "unchanged since the last run, not rerun: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,8 @@ class CaseOutcome:
 def outcome_of_folder(
     case: BatchCase, folder: Path, status: str, seconds: float, memory_mb: float | None = None
 ) -> CaseOutcome:
-    """The outcome of ``case`` read from its written ``folder`` (its fitting.json)."""
+    """The outcome of ``case`` read from its written ``folder`` (its fitting.json), with
+    its ``status``, the ``seconds`` it took and its process's peak memory ``memory_mb``."""
     data = json.loads((folder / "fitting.json").read_text())
     legs = data["legs"]
     failed = sorted({c["name"] for leg in legs for c in leg["checks"] if not c["passed"]})
@@ -94,9 +101,10 @@ def _up_to_date(case: BatchCase, folder: Path, key: str) -> bool:
 
 
 def fit_case(case: BatchCase, out_dir: Path, command: str | None = None) -> CaseOutcome:
-    """Fit ``case`` and write it as ``out_dir/<case_id>`` (whole or not at all): the work of
-    one case, in whichever process runs it. Never raises for the case's own failure: its
-    error becomes a ``failed`` outcome with the error's exit code."""
+    """Fit ``case`` and write it as ``out_dir/<case_id>`` (whole or not at all), its report
+    naming the ``command`` that ran it: the work of one case, in whichever process runs it.
+    Never raises for the case's own failure: its error becomes a ``failed`` outcome with the
+    error's exit code."""
     import resource
 
     from afofit.export import write_fit
@@ -112,7 +120,7 @@ def fit_case(case: BatchCase, out_dir: Path, command: str | None = None) -> Case
     except AfofitError as exc:
         return CaseOutcome(
             case.case_id, case.row, "failed", exc.exit_code,
-            round(time.perf_counter() - started, 2), str(exc),
+            round(time.perf_counter() - started, 2), str(exc), _key(case),
         )  # fmt: skip
     except Exception as exc:  # a bug: the case fails, the batch goes on
         return CaseOutcome(
@@ -124,15 +132,50 @@ def fit_case(case: BatchCase, out_dir: Path, command: str | None = None) -> Case
     return outcome_of_folder(case, folder, status, time.perf_counter() - started, memory)
 
 
-def _child(case: BatchCase, out_dir: Path, command: str | None, sender: Any) -> None:
+def _key(case: BatchCase) -> str | None:
+    try:
+        return case.request.key()
+    except AfofitError:  # an input that cannot be read has no key: it is always rerun
+        return None
+
+
+def _earlier_failures(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """The failed cases of the batch last written into ``out_dir`` (by case id), that the
+    same request would fail again (:data:`REPEATABLE_EXIT_CODES`)."""
+    try:
+        data = json.loads((out_dir / "summary.json").read_text())
+        cases = data["cases"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {
+        c["case_id"]: c
+        for c in cases
+        if isinstance(c, dict) and c.get("status") == "failed" and c.get("key")
+        and c.get("exit_code") in REPEATABLE_EXIT_CODES
+    }  # fmt: skip
+
+
+#: The libraries' thread pools a case's process is held to when several run at once (one
+#: fit alone keeps about 1.2 cores busy: side by side they would only contend).
+THREAD_VARIABLES = ("IGL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _child(case: BatchCase, out_dir: Path, command: str | None, single: bool, sender: Any) -> None:
+    if single:  # before the first parallel call reads them
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, "1")
     sender.send(fit_case(case, out_dir, command))
     sender.close()
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Processes forked from a server that has imported the fitting (a fast, clean start)."""
+    """Processes forked from a server that has imported the fitting and its report (each
+    case starts at once, with nothing left to import)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["afofit.fit", "afofit.export", "afofit.batch.run"])
+    context.set_forkserver_preload([
+        "afofit.fit", "afofit.export", "afofit.batch.run", "afofit.report.html",
+        "afofit.report.render", "afofit.report.plots", "matplotlib.pyplot",
+    ])  # fmt: skip
     return context
 
 
@@ -141,11 +184,12 @@ def _in_process(
     case: BatchCase,
     out_dir: Path,
     command: str | None,
+    single: bool,
 ) -> CaseOutcome:
     started = time.perf_counter()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
-        target=_child, args=(case, out_dir, command, sender), name=f"afofit-{case.case_id}"
+        target=_child, args=(case, out_dir, command, single, sender), name=f"afofit-{case.case_id}"
     )
     process.start()
     sender.close()
@@ -177,9 +221,11 @@ def run_batch(
     on_outcome: Callable[[CaseOutcome], None] | None = None,
     command: str | None = None,
 ) -> list[CaseOutcome]:
-    """Fit every case into ``out_dir/<case_id>``, ``workers`` at a time (default: the
+    """Fit each of ``cases`` into ``out_dir/<case_id>``, ``workers`` at a time (default: the
     machine's cores), each in its own process; with ``resume``, skip a case whose folder
-    holds a fitting of the same request key. ``on_outcome`` is told each outcome as it
+    holds a fitting of the same request key, and one that the batch last written there
+    failed with the same key and an error it would meet again (:data:`REPEATABLE_EXIT_CODES`:
+    it stays failed, its message says it was not rerun). ``on_outcome`` is told each outcome as it
     comes (from a worker thread); ``command`` goes into each report. Returns the outcomes
     in the manifest's order. A case that fails (its error, a crash, its process killed)
     is an outcome like any other: the batch goes on."""
@@ -187,6 +233,7 @@ def run_batch(
     workers = max(1, workers or os.cpu_count() or 1)
     outcomes: dict[str, CaseOutcome] = {}
     todo = []
+    failures = _earlier_failures(out_dir) if resume else {}
     for case in cases:
         folder = out_dir / case.case_id
         if resume:
@@ -198,8 +245,15 @@ def run_batch(
                 )
                 continue
             if _up_to_date(case, folder, key):
-                outcome = outcome_of_folder(case, folder, "skipped", 0.0)
-                outcomes[case.case_id] = outcome
+                outcomes[case.case_id] = outcome_of_folder(case, folder, "skipped", 0.0)
+                continue
+            failed = failures.get(case.case_id)
+            if failed is not None and failed["key"] == key:
+                message = str(failed.get("message") or "")
+                outcomes[case.case_id] = CaseOutcome(
+                    case.case_id, case.row, "failed", int(failed["exit_code"]), 0.0,
+                    message if message.startswith(NOT_RERUN) else NOT_RERUN + message, key,
+                )  # fmt: skip
                 continue
         todo.append(case)
     lock = threading.Lock()
@@ -210,7 +264,7 @@ def run_batch(
         context = _context()
 
         def one(case: BatchCase) -> None:
-            outcome = _in_process(context, case, out_dir, command)
+            outcome = _in_process(context, case, out_dir, command, workers > 1)
             with lock:
                 outcomes[case.case_id] = outcome
                 if on_outcome is not None:

@@ -28,8 +28,8 @@ CSV_COLUMNS = (
 def summary_json(
     outcomes: Sequence[CaseOutcome], manifest: str, pending: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """The batch as summary.json holds it: the counts by status, the cases in the
-    manifest's order (those ``pending`` not yet run listed apart)."""
+    """The batch as summary.json holds it: the ``manifest``'s name, the counts by status,
+    the ``outcomes`` in the manifest's order (the case ids ``pending`` listed apart)."""
     counts = Counter(o.status for o in outcomes)
     return {
         "afofit_version": __version__,
@@ -43,7 +43,7 @@ def summary_json(
 
 
 def summary_csv(outcomes: Sequence[CaseOutcome]) -> str:
-    """summary.csv: a header and one row per case (:data:`CSV_COLUMNS`)."""
+    """summary.csv: a header and one row per case of ``outcomes`` (:data:`CSV_COLUMNS`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -111,8 +111,9 @@ report but no STL.</p>
 def write_summary(
     out_dir: Path, outcomes: Sequence[CaseOutcome], manifest: str, pending: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Write summary.json, summary.csv and summary.html into ``out_dir`` (each replaced
-    whole); returns summary.json's data. Called after each case, so the summary of a batch
+    """Write summary.json, summary.csv and summary.html of ``outcomes`` into ``out_dir``
+    (each replaced whole; ``manifest`` and ``pending`` as for :func:`summary_json`); returns
+    summary.json's data. Called after each case, so the summary of a batch
     cut short still tells what was done."""
     data = summary_json(outcomes, manifest, pending)
     write_json(data, out_dir / "summary.json")

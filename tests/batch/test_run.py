@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from afofit.batch import read_manifest, run_batch, write_summary
+from afofit.batch.run import NOT_RERUN
 from afofit.cli import app
 from afofit.report.html import external_references
 from tests.conftest import error_text
@@ -108,3 +109,22 @@ def test_the_command_exits_8_when_a_case_failed(first_run: tuple, tmp_path: Path
     assert "1 of 1 case(s) failed" in error_text(result.output)
     data = json.loads((out / "summary.json").read_text())
     assert data["cases"][0]["status"] == "failed" and data["pending"] == []
+
+
+def test_resume_does_not_rerun_a_failure_the_same_request_meets_again(first_run: tuple) -> None:
+    """An unchanged corrupt scan or impossible request fails again without running; a
+    changed one runs."""
+    folder, out, _, _, _ = first_run
+    bad = {k: v for k, v in ROWS.items() if k in ("corrupt", "impossible")}
+    again = run_batch(read_manifest(_manifest(folder, bad)), out, workers=2, resume=True)
+    assert [(o.status, o.exit_code, o.seconds) for o in again] == [
+        ("failed", 3, 0.0),
+        ("failed", 4, 0.0),
+    ]
+    assert all(o.message.startswith(NOT_RERUN) for o in again)
+    assert "out of reach" in again[1].message
+    (folder / "other.stl").write_text("solid other\nendsolid other\n")
+    changed = {"corrupt": "corrupt,other.stl,pls,,,"}
+    rerun = run_batch(read_manifest(_manifest(folder, changed)), out, workers=1, resume=True)
+    assert rerun[0].status == "failed" and not rerun[0].message.startswith(NOT_RERUN)
+    assert "other.stl" in rerun[0].message
