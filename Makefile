@@ -13,7 +13,7 @@ DEMO := demo-out
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,fe,pdf]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,fe,pdf,cluster]'
 	touch $@
 
 demo: $(BIN)/.installed

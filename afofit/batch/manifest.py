@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import csv
 import datetime
+import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,12 @@ class ManifestError(InputError):
 class BatchCase:
     """One row of a manifest: its ``row`` number (the file's line for CSV, the table's
     number for TOML), ``case_id``, the fitting's ``request`` and the report's header
-    fields (``patient_ref``, ``clinician``, ``date``)."""
+    fields (``patient_ref``, ``clinician``, ``date``).
+
+    The request's paths are relative to ``base`` (the manifest's folder, absolute) when
+    the files lie in it, as the manifest wrote them: a case runs with ``base`` as its
+    working folder (on this machine, or shipped with its inputs to another), and its
+    outputs name the inputs as the manifest did. :meth:`located` gives them from here."""
 
     row: int
     case_id: str
@@ -82,6 +88,23 @@ class BatchCase:
     patient_ref: str | None = None
     clinician: str | None = None
     date: str | None = None
+    base: Path = Path()
+
+    def located(self) -> FitRequest:
+        """The request with its paths joined to ``base``: readable from any folder."""
+        return replace(
+            self.request,
+            scan=self.base / self.request.scan,
+            landmarks=None if self.request.landmarks is None
+            else self.base / self.request.landmarks,
+            gait=tuple(self.base / g for g in self.request.gait),
+            design=None if self.request.design is None else _at(self.base, self.request.design),
+            material=_at(self.base, self.request.material),
+        )  # fmt: skip
+
+    def inputs(self) -> list[Path]:
+        """The input files as the request names them (relative to ``base`` or absolute)."""
+        return self.request.input_files()
 
 
 def read_manifest(path: Path) -> list[BatchCase]:
@@ -94,7 +117,7 @@ def read_manifest(path: Path) -> list[BatchCase]:
         The file cannot be read, has no cases, or rows are wrong (a missing or unknown
         column, a bad value, a file that is not there, an unsafe or repeated case id).
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -210,11 +233,14 @@ def _choice(row: Mapping[str, Any], name: str) -> str | None:
 
 
 def _file(text: str, base: Path, name: str) -> Path:
+    """The file ``text`` names (relative to the manifest's folder ``base``), checked; as a
+    path relative to ``base`` when it lies in it, else absolute."""
     path = Path(text).expanduser()
-    path = path if path.is_absolute() else base / path
-    if not path.is_file():
-        raise InputError(f"{name} {text!r}: no such file ({path}).")
-    return path
+    found = path if path.is_absolute() else base / path
+    if not found.is_file():
+        raise InputError(f"{name} {text!r}: no such file ({found}).")
+    found = Path(os.path.normpath(found))
+    return found.relative_to(base) if found.is_relative_to(base) else found
 
 
 def _stiffness(row: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -231,6 +257,11 @@ def _stiffness(row: Mapping[str, Any]) -> tuple[float, float] | None:
             f"stiffness {text!r}: give 'K' or 'LOW-HIGH' in N·m/deg, 0 < LOW <= HIGH <= 20."
         )
     return values[0], values[-1]
+
+
+def _at(base: Path, profile: str) -> str:
+    """A profile's name as is, its ``.toml`` file joined to ``base``."""
+    return str(base / profile) if profile.lower().endswith(".toml") else profile
 
 
 def _profile(row: Mapping[str, Any], name: str, base: Path) -> str | None:
@@ -269,10 +300,10 @@ def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
         except ValueError:
             raise InputError(f"date {date!r}: write the date as YYYY-MM-DD.") from None
     design, material = _profile(row, "design", base), _profile(row, "material", base)
-    if design is not None:
-        load_design(design)  # an unknown design or material is the manifest's mistake
+    if design is not None:  # an unknown design or material is the manifest's mistake
+        load_design(_at(base, design))
     if material is not None:
-        load_material(material)
+        load_material(_at(base, material))
     landmarks = _text(row, "landmarks")
     request = FitRequest(
         _file(scan, base, "scan"),
@@ -292,5 +323,5 @@ def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
         case_id=case_id,
     )  # fmt: skip
     return BatchCase(
-        number, case_id, request, _text(row, "patient_ref"), _text(row, "clinician"), date
+        number, case_id, request, _text(row, "patient_ref"), _text(row, "clinician"), date, base
     )

@@ -24,7 +24,7 @@ from typing import Any
 from afofit.batch.manifest import BatchCase
 from afofit.errors import AfofitError
 
-__all__ = ["CaseOutcome", "fit_case", "outcome_of_folder", "run_batch"]
+__all__ = ["CaseOutcome", "fit_case", "outcome_of_folder", "plan", "run_batch"]
 
 #: Statuses: fitted and passed its checks; fitted but a check failed (no STL written);
 #: not fitted (its error says why); not run again (``resume``: its folder is up to date).
@@ -134,7 +134,7 @@ def fit_case(case: BatchCase, out_dir: Path, command: str | None = None) -> Case
 
 def _key(case: BatchCase) -> str | None:
     try:
-        return case.request.key()
+        return case.located().key()
     except AfofitError:  # an input that cannot be read has no key: it is always rerun
         return None
 
@@ -164,6 +164,7 @@ def _child(case: BatchCase, out_dir: Path, command: str | None, single: bool, se
     if single:  # before the first parallel call reads them
         for name in THREAD_VARIABLES:
             os.environ.setdefault(name, "1")
+    os.chdir(case.base)  # the request's paths are the manifest's, relative to its folder
     sender.send(fit_case(case, out_dir, command))
     sender.close()
 
@@ -213,24 +214,12 @@ def _in_process(
     )  # fmt: skip
 
 
-def run_batch(
-    cases: Sequence[BatchCase],
-    out_dir: Path,
-    workers: int | None = None,
-    resume: bool = False,
-    on_outcome: Callable[[CaseOutcome], None] | None = None,
-    command: str | None = None,
-) -> list[CaseOutcome]:
-    """Fit each of ``cases`` into ``out_dir/<case_id>``, ``workers`` at a time (default: the
-    machine's cores), each in its own process; with ``resume``, skip a case whose folder
-    holds a fitting of the same request key, and one that the batch last written there
-    failed with the same key and an error it would meet again (:data:`REPEATABLE_EXIT_CODES`:
-    it stays failed, its message says it was not rerun). ``on_outcome`` is told each outcome as it
-    comes (from a worker thread); ``command`` goes into each report. Returns the outcomes
-    in the manifest's order. A case that fails (its error, a crash, its process killed)
-    is an outcome like any other: the batch goes on."""
-    out_dir = Path(out_dir)
-    workers = max(1, workers or os.cpu_count() or 1)
+def plan(
+    cases: Sequence[BatchCase], out_dir: Path, resume: bool
+) -> tuple[dict[str, CaseOutcome], list[BatchCase]]:
+    """Which of ``cases`` to run into ``out_dir``: all, or with ``resume`` those not up to
+    date (see :func:`run_batch`); returns the outcomes known already (by case id) and the
+    cases to run."""
     outcomes: dict[str, CaseOutcome] = {}
     todo = []
     failures = _earlier_failures(out_dir) if resume else {}
@@ -238,7 +227,7 @@ def run_batch(
         folder = out_dir / case.case_id
         if resume:
             try:
-                key = case.request.key()
+                key = case.located().key()
             except AfofitError as exc:
                 outcomes[case.case_id] = CaseOutcome(
                     case.case_id, case.row, "failed", exc.exit_code, 0.0, str(exc)
@@ -256,6 +245,29 @@ def run_batch(
                 )  # fmt: skip
                 continue
         todo.append(case)
+    return outcomes, todo
+
+
+def run_batch(
+    cases: Sequence[BatchCase],
+    out_dir: Path,
+    workers: int | None = None,
+    resume: bool = False,
+    on_outcome: Callable[[CaseOutcome], None] | None = None,
+    command: str | None = None,
+) -> list[CaseOutcome]:
+    """Fit each of ``cases`` into ``out_dir/<case_id>``, ``workers`` at a time (default: the
+    machine's cores), each in its own process; with ``resume``, skip a case whose folder
+    holds a fitting of the same request key, and one that the batch last written there
+    failed with the same key and an error it would meet again (:data:`REPEATABLE_EXIT_CODES`:
+    it stays failed, its message says it was not rerun). ``on_outcome`` is told each outcome as it
+    comes (from a worker thread); ``command`` goes into each report. Returns the outcomes
+    in the manifest's order. A case that fails (its error, a crash, its process killed)
+    is an outcome like any other: the batch goes on."""
+    out_dir = Path(os.path.abspath(out_dir))  # each case runs in its manifest's folder
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = max(1, workers or os.cpu_count() or 1)
+    outcomes, todo = plan(cases, out_dir, resume)
     lock = threading.Lock()
     for outcome in outcomes.values():
         if on_outcome is not None:

@@ -483,6 +483,21 @@ def batch(
             "--resume", help="Skip cases whose folder holds a fitting of the same request key."
         ),
     ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="A Dask scheduler's address (tcp://HOST:8786): fit the cases on its workers "
+            "(needs afofit\\[cluster])."
+        ),
+    ] = None,
+    shared_disk: Annotated[
+        bool,
+        typer.Option(
+            "--shared-disk",
+            help="With --scheduler: the workers see the inputs and -o at the same paths "
+            "(else each task carries its inputs and brings its outputs back).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print summary.json instead of a table.")
     ] = False,
@@ -507,6 +522,10 @@ def batch(
 
     with _errors():
         cases = read_manifest(manifest)  # every row, before any work
+        if scheduler is not None and not shared_disk:
+            from afofit.batch.cluster import check_shippable
+
+            check_shippable(cases)
         if out_dir.exists() and not out_dir.is_dir():
             raise ExportError(f"{out_dir}: is a file, not a folder; give -o a folder.")
         if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "summary.json").is_file():
@@ -543,7 +562,12 @@ def batch(
             write_summary(out_dir, finished, str(manifest),
                           [c.case_id for c in cases if c.case_id not in seen])  # fmt: skip
 
-        outcomes = run_batch(cases, out_dir, workers, resume, told, command)
+        if scheduler is None:
+            outcomes = run_batch(cases, out_dir, workers, resume, told, command)
+        else:
+            from afofit.batch.cluster import run_on_cluster
+
+            outcomes = run_on_cluster(cases, out_dir, scheduler, resume, told, command, shared_disk)
         data = write_summary(out_dir, outcomes, str(manifest))
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -41,10 +41,13 @@ def test_csv_and_toml_give_the_same_cases(folder: Path) -> None:
     assert [c.request for c in csv_cases] == [c.request for c in toml_cases]
     first, second = csv_cases
     assert (first.row, second.row) == (2, 4)  # the file's lines: the blank line is no case
-    assert first.request.scan == folder / "leg.stl"
+    # the paths as the manifest wrote them, relative to its folder (the case runs there)
+    assert first.request.scan == Path("leg.stl") and first.base == folder
     assert first.request.gait == (
-        folder / "gait" / "demo_gait_rested.csv", folder / "gait" / "demo_gait_fatigued.csv"
+        Path("gait/demo_gait_rested.csv"), Path("gait/demo_gait_fatigued.csv")
     )  # fmt: skip
+    located = first.located()
+    assert located.scan == folder / "leg.stl" and all(p.is_file() for p in located.input_files())
     assert first.request.stiffness_nm_per_deg == (0.5, 1.0)
     assert first.request.strap_slots is True and first.request.clinical.body_mass_kg == 70.0
     assert first.request.case_id == "p01" and first.patient_ref == "P-1"
