@@ -21,6 +21,7 @@ import trimesh
 
 from afofit.errors import ExportError
 from afofit.progress import Progress, silent
+from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
     from afofit.compare import Comparison
@@ -400,6 +401,7 @@ def write_fit_files(
     import datetime
     from dataclasses import replace
 
+    from afofit.fit import threemf_name
     from afofit.report.html import ReportInfo, fitting_html
     from afofit.report.json import fitting_json
 
@@ -418,9 +420,18 @@ def write_fit_files(
     names = []
     for fit, (name, print_name) in zip(result.legs, result.stl_names(), strict=True):
         if fit.passed or keep_failed:
+            standing = standing_shell(fit)[0]
             write_mesh(fit.shell_scan, folder / name)
-            write_mesh(standing_shell(fit)[0], folder / print_name)
-            names += [name, print_name]
+            write_mesh(standing, folder / print_name)
+            part = threemf_name(name)
+            package = threemf_bytes(
+                np.asarray(standing.vertices), np.asarray(standing.faces),
+                " ".join(filter(None, (info.case_id, f"{fit.leg.side} AFO"))),
+                f"{fit.params.name} in {fit.params.material.name}, "
+                f"{fit.params.thickness_mm:.2f} mm walls; standing on its footplate",
+            )  # fmt: skip
+            write_atomic(folder / part, _writer(package))
+            names += [name, print_name, part]
     write_json(data, folder / "fitting.json")
     write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8")))
     names += ["fitting.json", "report.html"]
@@ -429,6 +440,10 @@ def write_fit_files(
         write_atomic(folder / "report.pdf", lambda h: h.write(pdf_data))
         names.append("report.pdf")
     return names
+
+
+def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
+    return lambda handle: handle.write(data)
 
 
 def write_comparison(

@@ -291,6 +291,12 @@ class LegFit:
         return {name: bool(w > 0.5) for name, w in zip(names, winding, strict=True)}
 
 
+def threemf_name(stl: str) -> str:
+    """The 3MF beside the STL named ``stl`` (:func:`stl_name`): ``afo.3mf``,
+    ``afo-left.3mf``, ``afo-FAILED.3mf``; it holds the standing shell."""
+    return stl.removesuffix(".stl") + ".3mf"
+
+
 def stl_name(side: str, both: bool, printing: bool = False, failed: bool = False) -> str:
     """``afo.stl`` for one leg; ``afo-left.stl`` / ``afo-right.stl`` (by ``side``) for both.
 

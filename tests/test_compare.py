@@ -209,7 +209,7 @@ def test_the_command_writes_every_candidate_and_a_self_contained_page(
     assert thin["mass_g"] < thick["mass_g"]
     for name in ("pls-3mm", "pls-4mm"):
         assert {p.name for p in (out / name).iterdir()} == {
-            "afo.stl", "afo-print.stl", "fitting.json", "report.html"
+            "afo.stl", "afo-print.stl", "afo.3mf", "fitting.json", "report.html"
         }  # fmt: skip
         fitting = json.loads((out / name / "fitting.json").read_text())
         assert fitting["design"]["thickness_mm"] == float(name[4])

@@ -141,7 +141,7 @@ def test_a_failed_brace_exits_7_and_writes_nothing_printable(
     kept = CliRunner().invoke(app, ["fit", "leg.stl", "-o", str(out), "--keep-failed"])
     assert kept.exit_code == 7
     assert sorted(snapshot(out)) == [
-        "afo-FAILED.stl", "afo-print-FAILED.stl", "fitting.json", "report.html",
+        "afo-FAILED.3mf", "afo-FAILED.stl", "afo-print-FAILED.stl", "fitting.json", "report.html",
     ]  # fmt: skip
 
 

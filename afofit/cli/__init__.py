@@ -242,7 +242,9 @@ def fit(
     out_dir: Annotated[
         Path,
         typer.Option(
-            "-o", "--out", help="Folder for afo.stl, afo-print.stl, fitting.json, report.html."
+            "-o",
+            "--out",
+            help="Folder for afo.stl, afo-print.stl, afo.3mf, fitting.json, report.html.",
         ),
     ],
     side: Annotated[

@@ -267,8 +267,9 @@ def _summary(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
             stiffness += f"; target {target[0]:.2f}–{target[1]:.2f}: {mark}"
         stiffness = Markup(stiffness)
     to_print = (
-        Markup(f"<span class='print-file'>{escape(shell['print_stl'])}</span> (standing on its "
-               f"footplate; {escape(shell['stl'])} overlays the scan)")
+        Markup(f"<span class='print-file'>{escape(shell['print_3mf'])}</span> or "
+               f"{escape(shell['print_stl'])} (standing on its footplate; "
+               f"{escape(shell['stl'])} overlays the scan)")
         if shell["stl"]
         else Markup("<span class='fail'>nothing: the shell failed a check</span>")
     )  # fmt: skip
@@ -295,7 +296,8 @@ def _printing(fit: LegFit, leg: dict[str, Any]) -> list[tuple[str, Any]]:
     estimate = print_estimate(fit.stats.volume_mm3, fit.params.material.density_g_cm3)
     standing = " × ".join(f"{e:.0f}" for e in shell["extents_mm"])
     return [
-        ("file", shell["print_stl"] or "none (failed a check)"),
+        ("file", f"{shell['print_3mf']} (3MF: mm, named part) or {shell['print_stl']}"
+                 if shell["print_stl"] else "none (failed a check)"),
         ("orientation", "standing on its flat footplate (no supports under the plate); for FFF, "
                         "printing it on its back puts the layers along the shank, stronger at "
                         "the ankle (the standing file is a start, not a rule)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from afofit.anatomy import anatomy_to_dict
+from afofit.fit import threemf_name
 from afofit.gait.analysis import gait_to_dict
 from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
@@ -39,6 +40,8 @@ def _leg(
             # The same solid standing on its footplate on the printer's bed, and
             # the rigid motion (4 × 4, mm) from the scan's frame to it.
             "print_stl": names[1],
+            # The standing solid for the printer as 3MF (in mm, named with case and side).
+            "print_3mf": None if names[0] is None else threemf_name(names[0]),
             "print_transform": [[rounded(v, 6) for v in row] for row in fit.print_transform],
             "faces": s.faces,
             "volume_mm3": rounded(s.volume_mm3, 1),

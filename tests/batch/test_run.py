@@ -54,7 +54,7 @@ def test_bad_cases_fail_alone_and_the_others_are_written(first_run: tuple) -> No
     assert by_id["thin"].status == by_id["rigid"].status == "done"
     for name in ("thin", "rigid"):
         assert {p.name for p in (out / name).iterdir()} == {
-            "afo.stl", "afo-print.stl", "fitting.json", "report.html"
+            "afo.stl", "afo-print.stl", "afo.3mf", "fitting.json", "report.html"
         }  # fmt: skip
         assert by_id[name].exit_code == 0 and by_id[name].checks_passed
     assert by_id["thin"].stiffness_nm_per_deg < by_id["rigid"].stiffness_nm_per_deg
