@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from afofit.anatomy import LegAnatomy
 from afofit.errors import FitError, InputError, ProfileError
+from afofit.geometry.label import LABEL_DEPTH_MM, LABEL_HEIGHT_MM, check_label, label_length_mm
 from afofit.geometry.landmarks import FIBULAR_HEAD_BELOW_KNEE_MM, SHANK_LENGTH_FRACTION
 from afofit.geometry.required import required
 from afofit.profiles import FOOTPLATES, DesignProfile, Material
@@ -67,6 +68,9 @@ class DesignParameters:
     reliefs : site → ((3,) local point, extra offset mm).
     strap_slot_heights_mm : heights of the strap slots' centres (a slot each side, in
         from the trim edge); empty without slots.
+    label : text engraved in the outer posterolateral cuff (:mod:`afofit.geometry.label`),
+        or None; ``label_centre_mm`` its centre's height along the shank axis,
+        ``label_mirrored`` for a left leg (its local frame is a mirror image).
     """
 
     name: str
@@ -87,6 +91,9 @@ class DesignParameters:
     reliefs: dict[str, tuple[Vec, float]] = field(default_factory=dict)
     strap_slot_heights_mm: tuple[float, ...] = ()
     warnings: tuple[str, ...] = ()
+    label: str | None = None
+    label_centre_mm: float = 0.0
+    label_mirrored: bool = False
 
     def summary(self) -> dict[str, object]:
         """Plain values for fitting.json (degrees at this edge)."""
@@ -112,7 +119,12 @@ class DesignParameters:
             "reliefs_mm": {k: round(v[1], 2) for k, v in self.reliefs.items()},
             "strap_slots": self.strap_slots,
             "strap_slot_heights_mm": [round(z, 1) for z in self.strap_slot_heights_mm],
-        }
+            "label": None if self.label is None else {
+                "text": self.label, "centre_height_mm": round(self.label_centre_mm, 1),
+                "depth_mm": LABEL_DEPTH_MM, "letter_height_mm": LABEL_HEIGHT_MM,
+                "where": "outer calf, 45° behind the lateral side, reading upwards",
+            },
+        }  # fmt: skip
 
     @property
     def max_relief_mm(self) -> float:
@@ -166,6 +178,10 @@ def _proximal_height(
     return float(height), source, warnings
 
 
+#: The label keeps this far from the ankle and from the top edge, mm.
+LABEL_CLEAR_MM = 25.0
+
+
 def _footplate_end(
     footplate: str, heel: Vec, toe: Vec, mtp1: Vec, mtp5: Vec, foot: float
 ) -> tuple[Vec, Vec]:
@@ -195,6 +211,7 @@ def resolve_design(
     footplate: str | None = None,
     strap_slots: bool | None = None,
     strut_width_mm: float | None = None,
+    label: str | None = None,
 ) -> DesignParameters:
     """Resolve a design on one leg.
 
@@ -205,11 +222,13 @@ def resolve_design(
     top_mm : height of the scan's top above the sole, local mm.
     thickness_mm, clearance_mm, footplate, strap_slots : overrides of the profile's values.
     strut_width_mm : a posterior trim's retromalleolar strut width instead of the profile's.
+    label : text to engrave in the outer calf (:func:`~afofit.geometry.label.check_label`).
 
     Raises
     ------
     InputError
-        A thickness outside the material's range, a bad clearance or footplate.
+        A thickness outside the material's range, a bad clearance or footplate, a label
+        too long for the shell or too deep for its wall.
     FitError
         A footplate the foot cannot carry, or a trim that leaves no shell.
     """
@@ -235,6 +254,10 @@ def resolve_design(
     reliefs = _relief_sites(profile, local_points=points, foot=foot, heel=heel)
     slots = profile.strap_slots if strap_slots is None else strap_slots
     slot_heights = _strap_slot_heights(profile.trim, float(ankle[2]), height) if slots else ()
+    centre = 0.0
+    if label is not None:
+        label = check_label(label)
+        centre = _label_centre(label, float(ankle[2]), height, thickness, material)
     return DesignParameters(
         name=profile.name,
         material=material,
@@ -254,7 +277,30 @@ def resolve_design(
         reliefs=reliefs,
         strap_slot_heights_mm=slot_heights,
         warnings=tuple(warnings),
+        label=label,
+        label_centre_mm=centre,
+        label_mirrored=leg.side == "left",
     )
+
+
+def _label_centre(
+    label: str, ankle_z: float, top_z: float, thickness_mm: float, material: Material
+) -> float:
+    """The label's centre height: midway up the calf wall, checked to fit it and its wall."""
+    room = top_z - ankle_z - 2.0 * LABEL_CLEAR_MM
+    length = label_length_mm(label)
+    if length > room:
+        raise InputError(
+            f"--label {label!r} runs {length:.0f} mm up the shank; this shell's calf has "
+            f"{max(room, 0.0):.0f} mm for it: shorten the label."
+        )
+    if thickness_mm - LABEL_DEPTH_MM < material.min_wall_mm:
+        raise InputError(
+            f"--label: cut {LABEL_DEPTH_MM} mm into a {thickness_mm:g} mm wall it leaves less "
+            f"than {material.name}'s {material.min_wall_mm:g} mm minimum wall; use a thicker "
+            "wall or no label."
+        )
+    return ankle_z + LABEL_CLEAR_MM + 0.5 * room
 
 
 def _thickness(profile: DesignProfile, material: Material, thickness_mm: float | None) -> float:

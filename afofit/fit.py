@@ -34,6 +34,7 @@ from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import AfofitError, InputError, LandmarkError
 from afofit.geometry.checks import FAR_MM, Check, ShellStats, measure_shell, run_checks
+from afofit.geometry.label import LABEL_ALLOWANCE_MM, LabelPlacement, label_depth
 from afofit.geometry.required import required
 from afofit.geometry.shell import (
     ShellGeometry,
@@ -394,6 +395,15 @@ def fit_leg(
     to_sample = np.linalg.norm(centres - geometry.samples[sample], axis=1)
     bound = params.clearance_mm + params.thickness_mm + FAR_MM + params.max_relief_mm + 2.0
     maybe_inner = (sample >= 0) & (to_sample < bound)
+    engraved = None
+    if params.label is not None:
+        # Behind an inner face the label lies a wall out, against the face's normal
+        # (inner faces look at the skin): judged there, at the outer surface's radius,
+        # the deepest cut within LABEL_ALLOWANCE_MM (a wall's chord from a face's corners
+        # meets the letters' sloped sides a little way off).
+        place = LabelPlacement(axis, params.label_centre_mm, params.label_mirrored)
+        outwards = centres - params.thickness_mm * np.asarray(mesh.face_normals)
+        engraved = label_depth(outwards, params.label, place, LABEL_ALLOWANCE_MM)
     stats = measure_shell(
         mesh,
         skin,
@@ -403,6 +413,7 @@ def fit_leg(
         relief,
         maybe_inner,
         geometry.toes_from_mm,
+        engraved,
     )
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm
@@ -718,7 +729,7 @@ def design_jobs(
         params = resolve_design(
             load_design(name), material, leg, top, thickness_mm=request.thickness_mm,
             clearance_mm=request.clearance_mm, footplate=request.footplate,
-            strap_slots=request.strap_slots,
+            strap_slots=request.strap_slots, label=request.label,
         )  # fmt: skip
         jobs.append((limb, leg, replace(params, warnings=(*params.warnings, *notes))))
     return jobs, targets

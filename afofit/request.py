@@ -15,6 +15,7 @@ from typing import Any
 
 from afofit.clinical import ClinicalInputs
 from afofit.errors import InputError
+from afofit.geometry.label import check_label
 from afofit.scan import file_sha256
 from afofit.version import __version__
 
@@ -53,6 +54,8 @@ class FitRequest:
         the target stiffness.
     clinical : clinical inputs for the prescription.
     case_id : the lab's name for this case (a batch row's id); recorded, not used.
+    label : text engraved 0.6 mm deep in the outer calf (case id, side, date: the lab's
+        choice), or None.
     """
 
     scan: Path
@@ -71,6 +74,7 @@ class FitRequest:
     gait: tuple[Path, ...] = ()
     clinical: ClinicalInputs = field(default_factory=ClinicalInputs)
     case_id: str | None = None
+    label: str | None = None
 
     def __post_init__(self) -> None:
         # Paths may be given as strings and the trials as any sequence: store them as
@@ -91,6 +95,8 @@ class FitRequest:
                 f"stiffness_method={self.stiffness_method!r}: use one of "
                 f"{', '.join(STIFFNESS_METHODS)}."
             )
+        if self.label is not None:
+            object.__setattr__(self, "label", check_label(self.label))
         if not self.voxel_mm > 0.0:
             raise InputError(f"voxel_mm={self.voxel_mm}: the grid spacing must be > 0 mm.")
 
@@ -104,7 +110,7 @@ class FitRequest:
             "voxel_mm": self.voxel_mm, "gait": [str(g) for g in self.gait] or None,
             "stiffness_nm_per_deg": list(self.stiffness_nm_per_deg)
             if self.stiffness_nm_per_deg else None,
-            "stiffness_method": self.stiffness_method,
+            "stiffness_method": self.stiffness_method, "label": self.label,
         }  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

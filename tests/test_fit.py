@@ -193,7 +193,7 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(out), "--thickness", "3"])
     assert result.exit_code == 0, result.output
-    names = ["afo-print.stl", "afo.stl", "fitting.json", "report.html"]
+    names = ["afo-print.stl", "afo.3mf", "afo.stl", "fitting.json", "report.html"]
     assert sorted(p.name for p in out.iterdir()) == names
     # not on a terminal: one line per stage on stderr, with the time since the start
     stages = [line.split(" s  ", 1)[1] for line in result.output.splitlines() if " s  " in line]
@@ -234,6 +234,7 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     CliRunner().invoke(app, ["fit", str(closed_leg), "-o", str(again), "--thickness", "3"])
     assert (again / "afo.stl").read_bytes() == stl  # byte-identical
     assert (again / "afo-print.stl").read_bytes() == (out / "afo-print.stl").read_bytes()
+    assert (again / "afo.3mf").read_bytes() == (out / "afo.3mf").read_bytes()
     assert (again / "fitting.json").read_text() == (out / "fitting.json").read_text()
     _an_obj_of_polygons_gives_the_same_shell(closed_leg, out, tmp_path)
 

@@ -97,5 +97,5 @@ def test_fit_is_pure_and_its_result_carries_the_request(
     # The writer writes what the result holds, and only into its folder.
     write_fit(result, work / "out")
     assert json.loads((work / "out" / "fitting.json").read_text()) == data
-    written = ("afo-print.stl", "afo.stl", "fitting.json", "report.html")
+    written = ("afo-print.stl", "afo.3mf", "afo.stl", "fitting.json", "report.html")
     assert sorted(_tree(work)) == ["old.txt", *(f"out/{n}" for n in written)]

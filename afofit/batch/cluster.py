@@ -38,8 +38,8 @@ __all__ = ["check_shippable", "run_on_cluster"]
 
 
 def check_shippable(cases: Sequence[BatchCase]) -> None:
-    """Refuse, before any work, a case whose input lies outside its manifest's folder: it
-    cannot be laid out the same way on a worker.
+    """Refuse, before any work, one of ``cases`` whose input lies outside its manifest's
+    folder: it cannot be laid out the same way on a worker.
 
     Raises
     ------

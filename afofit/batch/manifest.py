@@ -27,6 +27,7 @@ column                  value
 ``patient_ref``         for the report's header
 ``clinician``           for the report's header
 ``date``                the report's date, YYYY-MM-DD
+``label``               text engraved in the outer calf (e.g. case id, side and date)
 ======================  ==================================================================
 """
 
@@ -53,7 +54,7 @@ __all__ = ["COLUMNS", "BatchCase", "ManifestError", "read_manifest"]
 COLUMNS = (
     "case_id", "scan", "gait", "side", "design", "material", "thickness", "stiffness",
     "stiffness_method", "clearance", "footplate", "strap_slots", "units", "landmarks", "mass",
-    "sex", "patient_ref", "clinician", "date",
+    "sex", "patient_ref", "clinician", "date", "label",
 )  # fmt: skip
 #: A case id: a plain folder name (it names OUT/<case_id>).
 CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -321,6 +322,7 @@ def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
         gait=_gait(row, base),
         clinical=ClinicalInputs(body_mass_kg=_number(row, "mass", "kg"), sex=_choice(row, "sex")),
         case_id=case_id,
+        label=_text(row, "label"),
     )  # fmt: skip
     return BatchCase(
         number, case_id, request, _text(row, "patient_ref"), _text(row, "clinician"), date, base

@@ -321,6 +321,13 @@ def fit(
     date: Annotated[
         str | None, typer.Option(help="The report's date, YYYY-MM-DD (default: today).")
     ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="Text engraved 0.6 mm deep in the outer calf, e.g. 'AFO-7 R 2026-12-01' "
+            "(up to 32 letters, digits, spaces and . - _ / : #)."
+        ),
+    ] = None,
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.export import check_out_dir, write_fit
@@ -338,7 +345,7 @@ def fit(
             stiffness_nm_per_deg=stiffness_range(stiffness), stiffness_method=stiffness_method,
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
-            case_id=case_id,
+            case_id=case_id, label=label,
         )  # fmt: skip
     with _errors(), _Stages(err) as stages:
         result = fit_afo(request, progress=stages)

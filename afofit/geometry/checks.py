@@ -193,6 +193,7 @@ def measure_shell(
     relief_weight: Vec,
     maybe_inner: NDArray[np.bool_] | None = None,
     toes_from_mm: float | None = None,
+    engraved_mm: Vec | None = None,
 ) -> ShellStats:
     """Measure a shell built around a skin (both in one frame, mm).
 
@@ -216,6 +217,10 @@ def measure_shell(
     toes_from_mm : where the toe block starts (y; the leg's local frame): the gap from
         the toes' skin ahead of it to the shell is measured apart
         (:func:`toe_clearance`).
+    engraved_mm : (faces,) optional: how much thinner the design makes the wall behind
+        each face on purpose (a label cut into the outer surface); the wall there is
+        judged with it added back, so a label is not a thin wall while a wall thinner
+        than the label leaves is.
     """
     centres = mesh.triangles_center
     measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
@@ -242,6 +247,8 @@ def measure_shell(
     # is thin at every corner.
     every = chord_thickness(mesh)
     per_face = np.median(every[mesh.faces], axis=1)
+    if engraved_mm is not None:
+        per_face = per_face + engraved_mm
     walls = per_face[inner & np.isfinite(per_face)]
     # A feature is thin where a vertex and all its neighbours are thin: the
     # tip of a convex corner alone is not a feature a slicer drops.

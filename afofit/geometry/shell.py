@@ -41,6 +41,7 @@ from afofit.design import DesignParameters
 from afofit.errors import FitError
 from afofit.geometry.frames import LegFrame
 from afofit.geometry.grid import grid_cells
+from afofit.geometry.label import LabelPlacement, label_depth
 from afofit.geometry.meshing import field_on_grid, mesh_level_set
 from afofit.geometry.plate import PLATE_FILL_MM, plate_field, plate_maps
 from afofit.geometry.required import required
@@ -583,7 +584,11 @@ def build_shell(
         ahead = p[:, 1] > min(toes.from_y_mm + reach + 3.0 * h, toes_from)
         d_toes, seen = _signed_distance(p[ahead], toes.points, toes.normals, floor, reach + 3.0 * h)
         d[ahead] = np.minimum(d[ahead], np.where(seen >= 0, d_toes, np.inf))
-    wall = np.maximum(c - d, d - (c + t))
+    outer = d - (c + t)
+    if params.label is not None:  # engraved: the outer surface sinks under the letters
+        place = LabelPlacement(shank_axis, params.label_centre_mm, params.label_mirrored)
+        outer = outer + label_depth(p, params.label, place)
+    wall = np.maximum(c - d, outer)
     solid = np.minimum(wall, plate_field(p, maps, grid.origin, h, bottom, c, d))
     # Each voxel's trim is judged at the skin under it (see trim_judged_at), then
     # smoothed over the band (TRIM_SMOOTHING_VOXELS).

@@ -23,9 +23,10 @@ from markupsafe import Markup
 
 from afofit.anatomy import confidence_word, describe_ankle
 from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
+from afofit.geometry.label import LABEL_DEPTH_MM, LabelPlacement, label_length_mm
 from afofit.printing import print_estimate
 from afofit.report.clearance import LOOSE_BEYOND_MM, PRESSURE_BELOW_MM, clearance_map
-from afofit.report.render import Marks, render_views
+from afofit.report.render import Marks, render_label, render_views
 from afofit.scan import file_sha256
 from afofit.tuning import describe_changes
 
@@ -342,12 +343,24 @@ def _leg(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
     shell = render_views(fit.shell_local, fit.skin_local, marks=_marks(fit, malleoli))
     ankle = leg["landmark_confidence"]["ankle_axis_centre"]
     failed = [c["name"] for c in leg["checks"] if not c["passed"]]
+    label, text = None, fit.params.label
+    if text is not None:
+        p = fit.params
+        place = LabelPlacement(fit.leg.frame.rotation @ fit.leg.frame.shank_up,
+                               p.label_centre_mm, p.label_mirrored)  # fmt: skip
+        label = _png(render_label(fit.shell_local, place, label_length_mm(text)))
     return {
         "side": leg["side"],
         "passed": not failed,
         "failed": failed,
         "summary": _summary(fit, leg),
-        "pictures": {"landmarks": _png(landmarks), "shell": _png(shell)},
+        "pictures": {"landmarks": _png(landmarks), "shell": _png(shell), "label": label},
+        "label_caption": None
+        if fit.params.label is None
+        else (
+            f"“{fit.params.label}” cut {LABEL_DEPTH_MM} mm into the outer calf, 45° behind "
+            "the lateral side, reading upwards; drawn as the printed shell will show it."
+        ),
         "landmarks": _landmark_rows(leg),
         "ankle_text": describe_ankle(leg.get("ankle_estimate")),
         "ankle_advice": leg.get("ankle_estimate") is not None and confidence_word(ankle) != "high",

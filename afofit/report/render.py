@@ -15,6 +15,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
+from scipy import ndimage
+
+from afofit.geometry.label import (
+    LABEL_HEIGHT_MM,
+    LabelPlacement,
+    label_coordinates,
+    label_direction,
+)
 
 __all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views"]
 
@@ -272,6 +280,63 @@ def render_side_by_side(
             if column == 0:
                 ax.text(-0.02, 0.5, view, transform=ax.transAxes, rotation=90, va="center",
                         ha="right", fontsize=9, color="0.3")  # fmt: skip
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_label(
+    shell: trimesh.Trimesh, place: LabelPlacement, length_mm: float, pixel_mm: float = 0.25
+) -> bytes:
+    """PNG of the label cut in ``shell`` (local frame, mm) at ``place``, ``length_mm`` long,
+    seen straight on from outside and unrolled (the text reads left to right), lit from the
+    upper left so the letters' sides cast their shade."""
+    along, up, radius = label_coordinates(np.asarray(shell.triangles_center), place)
+    half_a, half_u = 0.5 * length_mm + 6.0, 0.5 * LABEL_HEIGHT_MM + 6.0
+    axis, tops, out = label_direction(place)
+    radial = np.asarray(shell.triangles_center) - np.outer(
+        np.asarray(shell.triangles_center) @ axis, axis
+    )
+    facing = np.einsum("ij,ij->i", np.asarray(shell.face_normals), radial) > 0.3 * radius
+    near = (np.abs(along) <= half_a) & (np.abs(up) <= half_u) & facing
+    if not near.any():
+        raise ValueError("no outer surface at the label's place")
+    piece = trimesh.Trimesh(
+        np.asarray(shell.vertices), np.asarray(shell.faces)[near], process=False
+    )
+    points, normals, _ = _splats(piece, pixel_mm)
+    a, u, r = label_coordinates(points, place)
+    # Each splat's normal in its own unrolled frame: along the text, to the letters' tops,
+    # out of the shell.
+    rad = points - np.outer(points @ axis, axis)
+    rad /= np.linalg.norm(rad, axis=1)[:, None]
+    side = np.cross(axis, rad)
+    side *= np.sign(float(np.dot(np.cross(axis, out), tops)))
+    local = np.column_stack([normals @ axis, np.einsum("ij,ij->i", normals, side),
+                             np.einsum("ij,ij->i", normals, rad)])  # fmt: skip
+    light = np.array([-0.55, 0.55, 0.63])
+    shade = 0.3 + 0.7 * np.clip(local @ (light / np.linalg.norm(light)), 0.0, 1.0)
+    cols = ((a + half_a) / pixel_mm).astype(int)
+    rows = ((half_u - u) / pixel_mm).astype(int)
+    shape = (int(2 * half_u / pixel_mm) + 1, int(2 * half_a / pixel_mm) + 1)
+    ok = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
+    order = np.argsort(r[ok], kind="stable")  # the outermost splat wins its pixel
+    image = np.full(shape, np.nan)
+    image[rows[ok][order], cols[ok][order]] = shade[ok][order]
+    empty = np.isnan(image)
+    filled = ndimage.grey_dilation(np.nan_to_num(image, nan=0.0), size=(3, 3))
+    image = np.where(empty, filled, image)
+    rgb = np.clip(image[:, :, None] * (0.55 + 0.45 * _SHELL[None, None, :]), 0.0, 1.0)
+    rgb[image == 0.0] = 1.0
+    fig, ax = plt.subplots(figsize=(min(12.0, 0.09 * shape[1] * pixel_mm + 1.0), 1.6), dpi=110)
+    ax.imshow(rgb, extent=(-half_a, half_a, -half_u, half_u), interpolation="bilinear")
+    ax.set_xlabel("mm along the shank (reading upwards)", fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.set_yticks([])
+    for spine in ("top", "right", "left"):
+        ax.spines[spine].set_visible(False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
