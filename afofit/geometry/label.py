@@ -120,8 +120,8 @@ def label_length_mm(text: str) -> float:
 
 def label_coordinates(points: Vec, place: LabelPlacement) -> tuple[Vec, Vec, Vec]:
     """``points`` (n, 3, local mm) in the frame of the label at ``place``: how far along
-    the text from its centre, how far towards the letters' tops (arc length on the point's own radius), and
-    the radius from the shank axis, mm each (n,)."""
+    the text from its centre, how far towards the letters' tops (arc length on the
+    point's own radius), and the radius from the shank axis, mm each (n,)."""
     axis = place.axis / np.linalg.norm(place.axis)
     z = points @ axis
     radial = points - z[:, None] * axis
@@ -138,8 +138,9 @@ def label_coordinates(points: Vec, place: LabelPlacement) -> tuple[Vec, Vec, Vec
 
 
 def label_direction(place: LabelPlacement) -> tuple[Vec, Vec, Vec]:
-    """The frame of the label at ``place``, at its centre (local, unit vectors): along the text, towards the
-    letters' tops, and out of the shell (the way a reader looks at it, reversed)."""
+    """The frame of the label at ``place``, at its centre (local, unit vectors): along the
+    text, towards the letters' tops, and out of the shell (the way a reader looks at it,
+    reversed)."""
     axis = place.axis / np.linalg.norm(place.axis)
     lateral = np.array([1.0, 0.0, 0.0]) - axis[0] * axis
     lateral /= np.linalg.norm(lateral)
