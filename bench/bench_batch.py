@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import AFOFIT, SHARED, run
 
+from afofit.batch.run import NOT_RERUN
 from afofit.export import write_phantom
 from afofit.phantom import PhantomSpec
 
@@ -80,10 +81,11 @@ def main() -> None:
     wall, _, data = _batch(manifest, out, "--workers", "2", "--resume")
     after = _stamps(out)
     untouched = sum(after.get(p) == t for p, t in before.items())
-    statuses = {c["case_id"]: c["status"] for c in data["cases"]}
-    print(f"--resume: {wall:.1f} s; {sum(s == 'skipped' for s in statuses.values())} skipped, "
-          f"{untouched}/{len(before)} files untouched; rerun: "
-          f"{[k for k, s in statuses.items() if s not in ('skipped',)]}")  # fmt: skip
+    skipped = sum(c["status"] == "skipped" for c in data["cases"])
+    kept = [c["case_id"] for c in data["cases"] if (c["message"] or "").startswith(NOT_RERUN)]
+    rerun = [c["case_id"] for c in data["cases"] if c["seconds"] > 0.0]
+    print(f"--resume: {wall:.1f} s; {skipped} skipped, {untouched}/{len(before)} files "
+          f"untouched; failures kept without rerunning: {kept}; rerun: {rerun}")  # fmt: skip
     manifest.write_text(HEADER + "\n".join(rows).replace("ph01,phantom01.stl,,semi-rigid,,",
                                                          "ph01,phantom01.stl,,semi-rigid,3.5,") + "\n")  # fmt: skip
     wall, _, data = _batch(manifest, out, "--workers", "2", "--resume")
