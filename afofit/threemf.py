@@ -5,8 +5,10 @@ shell gives the same bytes."""
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import uuid
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +19,19 @@ __all__ = ["threemf_bytes"]
 
 #: The namespace of the part's identifiers (uuid5 of the mesh's content and their role).
 _NAMESPACE = uuid.UUID("3a3a6f1e-5d1b-4c2e-9a57-a000f1700000")
+
+
+def _set_geometry(part: Any, points: Any, triangles: Any) -> None:
+    """``part.SetGeometry`` from ctypes arrays: the binding's public call copies them item
+    by item in Python (0.75 s for 300k faces); its C entry point takes them as they are."""
+    lib = getattr(getattr(part, "_wrapper", None), "lib", None)
+    handle = getattr(part, "_handle", None)
+    if lib is None or handle is None or not hasattr(lib, "lib3mf_meshobject_setgeometry"):
+        part.SetGeometry(points, triangles)  # another binding: its public way
+        return
+    part._wrapper.checkError(part, lib.lib3mf_meshobject_setgeometry(
+        handle, ctypes.c_uint64(len(points)), points, ctypes.c_uint64(len(triangles)), triangles
+    ))  # fmt: skip
 
 
 def threemf_bytes(
@@ -36,7 +51,7 @@ def threemf_bytes(
     np.frombuffer(triangles, dtype=np.uint32).reshape(-1, 3)[:] = faces
     part = model.AddMeshObject()
     part.SetName(name)
-    part.SetGeometry(points, triangles)
+    _set_geometry(part, points, triangles)
     digest = hashlib.sha256(bytes(points) + bytes(triangles))
     digest.update(name.encode())
 
