@@ -527,7 +527,7 @@ def _fit_to_stiffness(
         stiffness = LegStiffness(method, fixture, result, target, tuning, correction)
     if middle is not None and not stiffness.within_target:
         k = result.sagittal_nm_per_deg
-        why = "--thickness was given, so it was not tuned" if tuning is None else "tuned"
+        why = "its thickness was fixed, so it was not tuned" if tuning is None else "tuned"
         notes.append(
             f"{leg.side} leg: predicted stiffness {k:.2f} N·m/deg ({method}) is outside the "
             f"target {target[0]:.2f}-{target[1]:.2f} N·m/deg ({why})"  # type: ignore[index]

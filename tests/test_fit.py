@@ -356,7 +356,7 @@ def test_fit_stiffness_and_design_override_the_prescription(
     # Within the range, or ±10 % of its middle (2.25): here the range is the wider.
     assert block["within_target"] == (2.0 <= block["predicted_nm_per_deg"] <= 2.5)
     if not block["within_target"]:
-        assert any("--thickness was given" in w for w in data["warnings"])
+        assert any("its thickness was fixed, so it was not tuned" in w for w in data["warnings"])
 
 
 def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_path: Path) -> None:
