@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,13 @@ from afofit.geometry.label import check_label
 from afofit.scan import file_sha256
 from afofit.version import __version__
 
-__all__ = ["DEFAULT_MATERIAL", "DEFAULT_VOXEL_MM", "STIFFNESS_METHODS", "FitRequest"]
+__all__ = [
+    "DEFAULT_MATERIAL",
+    "DEFAULT_VOXEL_MM",
+    "STIFFNESS_METHODS",
+    "FitRequest",
+    "parse_stiffness",
+]
 
 #: The material fitted when none is named.
 DEFAULT_MATERIAL = "pp-copolymer"
@@ -29,6 +36,27 @@ DEFAULT_VOXEL_MM = 1.25
 STIFFNESS_METHODS = ("fast", "fe")
 #: The fields that name input files: hashed by content in :meth:`FitRequest.key`.
 _FILE_FIELDS = ("scan", "landmarks", "gait")
+
+
+def parse_stiffness(text: str, split: str, option: str, form: str) -> tuple[float, float]:
+    """A target stiffness written as ``text``: 'K', or LOW and HIGH parted by the regular
+    expression ``split``, in N·m/deg; as (low, high).
+
+    Raises
+    ------
+    InputError
+        Not one or two numbers with 0 < LOW <= HIGH <= 20; the message names the
+        ``option`` and its ``form`` (e.g. ``--stiffness``, ``LOW,HIGH``).
+    """
+    try:
+        values = [float(part) for part in re.split(split, text)]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or not 0.0 < values[0] <= values[-1] <= 20.0:
+        raise InputError(
+            f"{option} {text!r}: give 'K' or '{form}' in N·m/deg, 0 < LOW <= HIGH <= 20."
+        )
+    return values[0], values[-1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ from typing import Any
 from afofit.clinical import ClinicalInputs
 from afofit.errors import AfofitError, InputError
 from afofit.profiles import load_design, load_material
-from afofit.request import DEFAULT_MATERIAL, STIFFNESS_METHODS, FitRequest
+from afofit.request import DEFAULT_MATERIAL, STIFFNESS_METHODS, FitRequest, parse_stiffness
 
 __all__ = ["COLUMNS", "BatchCase", "ManifestError", "read_manifest"]
 
@@ -248,16 +248,7 @@ def _stiffness(row: Mapping[str, Any]) -> tuple[float, float] | None:
     text = _text(row, "stiffness")
     if text is None:
         return None
-    parts = re.split(r"\s*[,;]\s*|\s*-\s*(?=\d|\.)", text)
-    try:
-        values = [float(p) for p in parts if p]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2) or not 0.0 < values[0] <= values[-1] <= 20.0:
-        raise InputError(
-            f"stiffness {text!r}: give 'K' or 'LOW-HIGH' in N·m/deg, 0 < LOW <= HIGH <= 20."
-        )
-    return values[0], values[-1]
+    return parse_stiffness(text, r"\s*[,;]\s*|\s*-\s*(?=\d|\.)", "stiffness", "LOW-HIGH")
 
 
 def _at(base: Path, profile: str) -> str:

@@ -547,6 +547,7 @@ def batch(
         except OSError as exc:
             raise ExportError(f"{out_dir}: cannot be made ({exc.strerror}).") from None
     command = shlex.join(["afofit", *sys.argv[1:]])
+    order = {c.case_id: i for i, c in enumerate(cases)}  # the summary keeps the manifest's
     done: list[CaseOutcome] = []
     failed = [0]
     columns = (
@@ -565,7 +566,6 @@ def batch(
                 err.print(f"afofit batch {len(done)}/{len(cases)}  {outcome.case_id}: "
                           f"{outcome.status} ({outcome.seconds:.1f} s)", markup=False,
                           highlight=False)  # fmt: skip
-            order = {c.case_id: i for i, c in enumerate(cases)}
             finished = sorted(done, key=lambda o: order[o.case_id])
             seen = {o.case_id for o in done}
             write_summary(out_dir, finished, str(manifest),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from afofit.errors import InputError
+from afofit.request import parse_stiffness
 
 if TYPE_CHECKING:
     from afofit.clinical import ClinicalInputs
@@ -164,12 +165,4 @@ def stiffness_range(text: str | None) -> tuple[float, float] | None:
     """Parse ``--stiffness`` ``text``: 'K' or 'LOW,HIGH' in N·m/deg, into (low, high)."""
     if text is None:
         return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2) or not 0.0 < values[0] <= values[-1] <= 20.0:
-        raise InputError(
-            f"--stiffness {text!r}: give 'K' or 'LOW,HIGH' in N·m/deg, 0 < LOW <= HIGH <= 20."
-        )
-    return values[0], values[-1]
+    return parse_stiffness(text, ",", "--stiffness", "LOW,HIGH")
