@@ -57,6 +57,7 @@ from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
+from afofit.slicing import slicing_for
 from afofit.tuning import OutOfReachError, Tuning, joined, strut_width_mm, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
@@ -637,7 +638,9 @@ def fit(
         request = FitRequest(Path(request), **options)
     elif options:
         raise TypeError("fit(): give the options in the FitRequest, or a path and keywords")
-    load_material(request.material)  # a bad --material or --design fails before any work
+    material = load_material(request.material)  # a bad --material or --design fails first
+    if request.slice_gcode:
+        slicing_for(material)  # so do --slice without PrusaSlicer or for a powder material
     if request.design is not None:
         load_design(request.design)
     return fit_prepared(request, prepare(request, progress), progress)

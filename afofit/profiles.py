@@ -59,6 +59,9 @@ class Material:
     min_wall_mm: float
     thickness_range_mm: tuple[float, float]
     source: str
+    #: The PrusaSlicer settings (``.ini``) for ``--slice``: a built-in name (in
+    #: ``profiles/slicing``) or a file's absolute path; None: the material's own name.
+    slicing_profile: str | None = None
 
     def __post_init__(self) -> None:
         lo, hi = self.thickness_range_mm
@@ -184,7 +187,22 @@ def load_material(name: str | Path) -> Material:
         min_wall_mm=keys.req("min_wall_mm", 0.1, 10.0),
         thickness_range_mm=(float(rng[0]), float(rng[1])),
         source=keys.text("source"),
+        slicing_profile=_slicing_profile(keys),
     )
+
+
+def _slicing_profile(keys: _Keys) -> str | None:
+    """The material's ``slicing_profile``: a built-in name, or an ``.ini`` file's path
+    (relative to the material's file), checked to exist."""
+    if "slicing_profile" not in keys.data:
+        return None
+    value = keys.text("slicing_profile")
+    if not value.endswith(".ini"):
+        return value
+    path = (keys.path.parent / value).resolve()
+    if not path.is_file():
+        raise keys._fail("slicing_profile", f"names {path}, which does not exist")
+    return str(path)
 
 
 def load_design(name: str | Path) -> DesignProfile:

@@ -84,6 +84,8 @@ class FitRequest:
     case_id : the lab's name for this case (a batch row's id); recorded, not used.
     label : text engraved 0.6 mm deep in the outer calf (case id, side, date: the lab's
         choice), or None.
+    slice_gcode : also slice the standing shell into G-code with PrusaSlicer (FFF
+        materials; the writer does it: :func:`afofit.export.write_fit`).
     """
 
     scan: Path
@@ -103,6 +105,7 @@ class FitRequest:
     clinical: ClinicalInputs = field(default_factory=ClinicalInputs)
     case_id: str | None = None
     label: str | None = None
+    slice_gcode: bool = False
 
     def __post_init__(self) -> None:
         # Paths may be given as strings and the trials as any sequence: store them as
@@ -139,6 +142,7 @@ class FitRequest:
             "stiffness_nm_per_deg": list(self.stiffness_nm_per_deg)
             if self.stiffness_nm_per_deg else None,
             "stiffness_method": self.stiffness_method, "label": self.label,
+            "slice": self.slice_gcode,
         }  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

@@ -268,3 +268,15 @@ def test_ankle_angles_in_radians_draw_a_note(tmp_path: Path) -> None:
 def test_brackets_in_a_name_are_printed_as_they_are(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["scan", str(tmp_path / "scan[red].stl")])
     assert result.exit_code == 3 and "scan[red].stl: no such file" in result.output
+
+
+def test_slice_for_a_powder_material_is_refused_before_any_work(
+    closed_leg: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["fit", str(closed_leg), "-o", str(out), "--material", "pa12", "--slice"]
+    result = CliRunner().invoke(app, args)
+    text = error_text(result.output)
+    assert result.exit_code == 3, text
+    assert "--slice makes FFF G-code, and pa12 is printed by MJF" in text, text
+    assert "send afo.3mf to that printer or bureau" in text and not out.exists()

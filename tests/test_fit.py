@@ -199,7 +199,7 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     stages = [line.split(" s  ", 1)[1] for line in result.output.splitlines() if " s  " in line]
     assert stages == [
         f"reading {closed_leg.name}", "choosing the design", "building and checking the right "
-        "shell", "fast stiffness of the right shell", "drawing the report", f"writing {out}", "done",
+        "shell", "fast stiffness of the right shell", f"writing {out}", "drawing the report", "done",
     ], result.output  # fmt: skip
     data = json.loads((out / "fitting.json").read_text())
     for key in ("afofit_version", "inputs", "side", "frame", "landmarks_mm", "measurements_mm",

@@ -28,6 +28,7 @@ column                  value
 ``clinician``           for the report's header
 ``date``                the report's date, YYYY-MM-DD
 ``label``               text engraved in the outer calf (e.g. case id, side and date)
+``slice``               yes or no: also slice the shell into G-code (PrusaSlicer, FFF)
 ======================  ==================================================================
 """
 
@@ -47,6 +48,7 @@ from afofit.clinical import ClinicalInputs
 from afofit.errors import AfofitError, InputError
 from afofit.profiles import load_design, load_material
 from afofit.request import DEFAULT_MATERIAL, STIFFNESS_METHODS, FitRequest, parse_stiffness
+from afofit.slicing import slicing_for
 
 __all__ = ["COLUMNS", "BatchCase", "ManifestError", "read_manifest"]
 
@@ -54,7 +56,7 @@ __all__ = ["COLUMNS", "BatchCase", "ManifestError", "read_manifest"]
 COLUMNS = (
     "case_id", "scan", "gait", "side", "design", "material", "thickness", "stiffness",
     "stiffness_method", "clearance", "footplate", "strap_slots", "units", "landmarks", "mass",
-    "sex", "patient_ref", "clinician", "date", "label",
+    "sex", "patient_ref", "clinician", "date", "label", "slice",
 )  # fmt: skip
 #: A case id: a plain folder name (it names OUT/<case_id>).
 CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -108,9 +110,10 @@ class BatchCase:
         return self.request.input_files()
 
 
-def read_manifest(path: Path) -> list[BatchCase]:
+def read_manifest(path: Path, slice_all: bool = False) -> list[BatchCase]:
     """Read and check the manifest at ``path`` (``.csv`` or ``.toml``): every row, before
-    any work; all the wrong rows are reported at once.
+    any work; all the wrong rows are reported at once. ``slice_all`` slices every case
+    (as a ``slice`` column of yes would).
 
     Raises
     ------
@@ -140,7 +143,7 @@ def read_manifest(path: Path) -> list[BatchCase]:
     seen: dict[str, int] = {}
     for number, row in rows:
         try:
-            case = _case(number, row, path.parent)
+            case = _case(number, row, path.parent, slice_all)
         except AfofitError as exc:
             problems.append(f"row {number}: {exc}")
             continue
@@ -270,7 +273,17 @@ def _gait(row: Mapping[str, Any], base: Path) -> tuple[Path, ...]:
     return tuple(_file(str(item).strip(), base, "gait") for item in items if str(item).strip())
 
 
-def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
+def _yes_no(row: Mapping[str, Any], column: str) -> bool | None:
+    """A yes/no column: True, False, or None when empty."""
+    value = _text(row, column)
+    if value is None:
+        return None
+    if value.lower() not in _YES + _NO:
+        raise InputError(f"{column} {value!r}: write yes or no.")
+    return value.lower() in _YES
+
+
+def _case(number: int, row: Mapping[str, Any], base: Path, slice_all: bool) -> BatchCase:
     case_id = _text(row, "case_id")
     if case_id is None:
         raise InputError("case_id is empty; give each case an id (it names its folder).")
@@ -282,9 +295,7 @@ def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
     scan = _text(row, "scan")
     if scan is None:
         raise InputError("scan is empty.")
-    strap = _text(row, "strap_slots")
-    if strap is not None and strap.lower() not in _YES + _NO:
-        raise InputError(f"strap_slots {strap!r}: write yes or no.")
+    strap, sliced = _yes_no(row, "strap_slots"), _yes_no(row, "slice")
     date = _text(row, "date")
     if date is not None:
         try:
@@ -294,8 +305,9 @@ def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
     design, material = _profile(row, "design", base), _profile(row, "material", base)
     if design is not None:  # an unknown design or material is the manifest's mistake
         load_design(_at(base, design))
-    if material is not None:
-        load_material(_at(base, material))
+    chosen = load_material(_at(base, material or DEFAULT_MATERIAL))
+    if slice_all or sliced:
+        slicing_for(chosen)  # a powder material or no PrusaSlicer: before any work
     landmarks = _text(row, "landmarks")
     request = FitRequest(
         _file(scan, base, "scan"),
@@ -307,13 +319,14 @@ def _case(number: int, row: Mapping[str, Any], base: Path) -> BatchCase:
         thickness_mm=_number(row, "thickness", "mm"),
         clearance_mm=_number(row, "clearance", "mm"),
         footplate=_choice(row, "footplate"),
-        strap_slots=None if strap is None else strap.lower() in _YES,
+        strap_slots=strap,
         stiffness_nm_per_deg=_stiffness(row),
         stiffness_method=_choice(row, "stiffness_method") or "fast",
         gait=_gait(row, base),
         clinical=ClinicalInputs(body_mass_kg=_number(row, "mass", "kg"), sex=_choice(row, "sex")),
         case_id=case_id,
         label=_text(row, "label"),
+        slice_gcode=slice_all or bool(sliced),
     )  # fmt: skip
     return BatchCase(
         number, case_id, request, _text(row, "patient_ref"), _text(row, "clinician"), date, base

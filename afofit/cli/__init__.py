@@ -30,6 +30,7 @@ from afofit.cli.options import (
     SexOpt,
     Side,
     SideOrBoth,
+    SliceOpt,
     SpasticityOpt,
     StiffnessOpt,
     StrengthOpt,
@@ -328,11 +329,11 @@ def fit(
             "(up to 32 letters, digits, spaces and . - _ / : #)."
         ),
     ] = None,
+    slice_gcode: SliceOpt = False,
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.export import check_out_dir, write_fit
     from afofit.fit import fit as fit_afo
-    from afofit.report.json import fitting_json
     from afofit.request import FitRequest
 
     with _errors():
@@ -345,12 +346,12 @@ def fit(
             stiffness_nm_per_deg=stiffness_range(stiffness), stiffness_method=stiffness_method,
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
-            case_id=case_id, label=label,
+            case_id=case_id, label=label, slice_gcode=slice_gcode,
         )  # fmt: skip
     with _errors(), _Stages(err) as stages:
         result = fit_afo(request, progress=stages)
         write_fit(result, out_dir, keep_failed, progress=stages, info=info, pdf=pdf)
-    data = fitting_json(result, keep_failed)
+    data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
@@ -507,6 +508,7 @@ def batch(
             "(else each task carries its inputs and brings its outputs back).",
         ),
     ] = False,
+    slice_gcode: SliceOpt = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print summary.json instead of a table.")
     ] = False,
@@ -530,7 +532,7 @@ def batch(
     from afofit.errors import BatchFailedError, ExportError
 
     with _errors():
-        cases = read_manifest(manifest)  # every row, before any work
+        cases = read_manifest(manifest, slice_gcode)  # every row, before any work
         if scheduler is not None and not shared_disk:
             from afofit.batch.cluster import check_shippable
 

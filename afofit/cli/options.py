@@ -25,6 +25,7 @@ __all__ = [
     "SexOpt",
     "Side",
     "SideOrBoth",
+    "SliceOpt",
     "SpasticityOpt",
     "StiffnessOpt",
     "StrengthOpt",
@@ -89,6 +90,15 @@ class Footplate(StrEnum):
 StiffnessOpt = Annotated[
     str | None,
     typer.Option(help="Target ankle stiffness, N·m/deg: 'K' or 'LOW,HIGH' (default: prescribed)."),
+]
+SliceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--slice",
+        help="Also slice the standing shell into G-code with PrusaSlicer (FFF materials; "
+        "settings by material in profiles/slicing): print time and filament go into "
+        "fitting.json and the report.",
+    ),
 ]
 MassOpt = Annotated[float | None, typer.Option(help="Body mass, kg (default: from the C3D).")]
 SexOpt = Annotated[Sex | None, typer.Option(help="Sex, for the foot's mass fraction.")]

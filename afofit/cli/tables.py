@@ -122,6 +122,16 @@ def _leg_table(
     return table
 
 
+def _gcode_cell(leg: dict[str, Any]) -> str:
+    sliced = leg["shell"].get("slice")
+    if sliced is None:
+        return "not sliced"
+    return (
+        f"{sliced['gcode']}: {sliced['hours']:.1f} h, {sliced['filament_g']:.0f} g of "
+        f"{sliced['settings'].get('filament_type', 'filament')} ({sliced['slicer']})"
+    )
+
+
 def fit_table(data: dict[str, Any]) -> Table:
     """The ``afofit fit`` table from fitting.json ``data``: design, shell and every check."""
     legs = data["legs"]
@@ -133,6 +143,7 @@ def fit_table(data: dict[str, Any]) -> Table:
         ("top edge", lambda L: f"{L['design']['proximal_height_mm']:.0f} mm above the sole"),
         ("STL", lambda L: f"{L['shell']['stl']} ({L['shell']['faces']} faces); to print: {L['shell']['print_stl']}" if L["shell"]["stl"] else "[bold red]not written[/]: the shell failed a check (--keep-failed writes it)"),
         ("mass", lambda L: f"{L['shell']['mass_g']:.0f} g"),
+        *([("G-code", _gcode_cell)] if any(leg["shell"].get("slice") for leg in legs) else []),
         ("thinnest wall", lambda L: f"{L['shell']['min_wall_mm']:.2f} mm"),
         ("clearance median", lambda L: f"{L['shell']['clearance_mm']['median']:.2f} mm"),
     ]  # fmt: skip

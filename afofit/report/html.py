@@ -267,8 +267,14 @@ def _summary(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
             )
             stiffness += f"; target {target[0]:.2f}–{target[1]:.2f}: {mark}"
         stiffness = Markup(stiffness)
+    gcode = shell.get("slice") and shell["slice"]["gcode"]
     to_print = (
-        Markup(f"<span class='print-file'>{escape(shell['print_3mf'])}</span> or "
+        Markup(f"<span class='print-file'>{escape(gcode)}</span> (G-code for the FFF printer: "
+               "see printing), or "
+               f"{escape(shell['print_3mf'])} or {escape(shell['print_stl'])} (standing on "
+               f"its footplate; {escape(shell['stl'])} overlays the scan)")
+        if shell["stl"] and gcode
+        else Markup(f"<span class='print-file'>{escape(shell['print_3mf'])}</span> or "
                f"{escape(shell['print_stl'])} (standing on its footplate; "
                f"{escape(shell['stl'])} overlays the scan)")
         if shell["stl"]
@@ -293,17 +299,42 @@ def _summary(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
 
 
 def _printing(fit: LegFit, leg: dict[str, Any]) -> list[tuple[str, Any]]:
-    shell = leg["shell"]
-    estimate = print_estimate(fit.stats.volume_mm3, fit.params.material.density_g_cm3)
+    shell, sliced = leg["shell"], leg["shell"].get("slice")
     standing = " × ".join(f"{e:.0f}" for e in shell["extents_mm"])
+    if sliced is not None:
+        setting = sliced["settings"]
+        estimate = (
+            f"{sliced['hours']:.1f} h, {sliced['filament_g']:.0f} g of filament "
+            f"({sliced['filament_m']:.0f} m, supports and brim included), material "
+            f"{sliced['cost']:.2f}: {sliced['slicer']}'s estimate"
+        )
+        gcode = [
+            ("G-code", f"{sliced['gcode']}: {setting.get('printer_notes', 'printer')} "
+                       f"(bed {setting.get('bed_shape', '?')}, height "
+                       f"{setting.get('max_print_height', '?')} mm), "
+                       f"{setting.get('nozzle_diameter', '?')} mm nozzle, "
+                       f"{setting.get('layer_height', '?')} mm layers, "
+                       f"{setting.get('perimeters', '?')} perimeters, "
+                       f"{setting.get('fill_density', '?')} infill, "
+                       f"{setting.get('filament_type', '?')} at {setting.get('temperature', '?')} °C "
+                       f"(bed {setting.get('bed_temperature', '?')} °C); settings "
+                       f"{', '.join(sliced['profiles'])}"),
+        ]  # fmt: skip
+    else:
+        rough = print_estimate(fit.stats.volume_mm3, fit.params.material.density_g_cm3)
+        estimate = (
+            f"{rough.hours:.1f} h, {rough.mass_g:.0f} g, material "
+            f"{rough.material_cost:.2f} ({rough.method}; --slice asks PrusaSlicer)"
+        )
+        gcode = []
     return [
         ("file", f"{shell['print_3mf']} (3MF: mm, named part) or {shell['print_stl']}"
                  if shell["print_stl"] else "none (failed a check)"),
+        *gcode,
         ("orientation", "standing on its flat footplate (no supports under the plate); for FFF, "
                         "printing it on its back puts the layers along the shank, stronger at "
                         "the ankle (the standing file is a start, not a rule)"),
-        ("estimate", f"{estimate.hours:.1f} h, {estimate.mass_g:.0f} g, material "
-                     f"{estimate.material_cost:.2f} ({estimate.method})"),
+        ("estimate", estimate),
         ("size", f"{standing} mm (scan frame extents)"),
         ("material", f"{fit.params.material.name}: {fit.params.material.description}"),
     ]  # fmt: skip

@@ -14,6 +14,7 @@ from afofit.version import __version__
 
 if TYPE_CHECKING:
     from afofit.fit import FitResult, LegFit
+    from afofit.slicing import SliceResult
 
 __all__ = ["fitting_json"]
 
@@ -23,6 +24,7 @@ def _leg(
     leg_dict: dict[str, Any],
     names: tuple[str, str] | tuple[None, None],
     target: dict[str, Any],
+    sliced: SliceResult | None,
 ) -> dict[str, Any]:
     s = fit.stats
     mass_g = mm3_to_cm3(s.volume_mm3 * fit.params.material.density_g_cm3)  # mm³·g/cm³ → g
@@ -43,6 +45,8 @@ def _leg(
             # The standing solid for the printer as 3MF (in mm, named with case and side).
             "print_3mf": None if names[0] is None else threemf_name(names[0]),
             "print_transform": [[rounded(v, 6) for v in row] for row in fit.print_transform],
+            # PrusaSlicer's G-code of the standing shell and its estimate (--slice), or null.
+            "slice": None if sliced is None else sliced.to_dict(),
             "faces": s.faces,
             "volume_mm3": rounded(s.volume_mm3, 1),
             "mass_g": rounded(mass_g, 1),
@@ -71,12 +75,21 @@ def _leg(
             {"name": c.name, "passed": c.passed, "detail": c.detail, "value": rounded(c.value)}
             for c in fit.checks
         ],
-        "warnings": list(fit.warnings),
+        "warnings": list(fit.warnings)
+        + [
+            f"{fit.leg.side} leg: PrusaSlicer said '{note}'"
+            for note in (sliced and sliced.notes) or ()
+        ],
     }
 
 
-def fitting_json(result: FitResult, keep_failed: bool = False) -> dict[str, Any]:
+def fitting_json(
+    result: FitResult,
+    keep_failed: bool = False,
+    sliced: tuple[SliceResult | None, ...] = (),
+) -> dict[str, Any]:
     """A fitting ``result`` as a JSON-ready dict; one leg's keys at the top, all legs in ``legs``.
+    ``sliced`` holds each leg's G-code estimate (``--slice``: :func:`afofit.export.slice_print`).
 
     The contract of fitting.json (see the README); ``request`` holds the whole request
     and its :meth:`~afofit.request.FitRequest.key`. A leg whose shell failed a check has
@@ -87,9 +100,12 @@ def fitting_json(result: FitResult, keep_failed: bool = False) -> dict[str, Any]
         pair if fit.passed or keep_failed else (None, None)
         for fit, pair in zip(result.legs, result.stl_names(), strict=True)
     ]
+    sliced = sliced or (None,) * len(result.legs)
     legs = [
-        _leg(fit, leg_dict, pair, result.targets.get(fit.leg.side, {}))
-        for fit, leg_dict, pair in zip(result.legs, anatomy["legs"], names, strict=True)
+        _leg(fit, leg_dict, pair, result.targets.get(fit.leg.side, {}), leg_slice)
+        for fit, leg_dict, pair, leg_slice in zip(
+            result.legs, anatomy["legs"], names, sliced, strict=True
+        )
     ]
     head = {
         "afofit_version": __version__,

@@ -103,3 +103,27 @@ def test_a_manifest_that_cannot_be_read_says_why(
     with pytest.raises(ManifestError) as caught:
         read_manifest(folder / name)
     assert phrase in str(caught.value)
+
+
+def test_the_slice_column_and_slice_all(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from afofit.slicing import SLICER_ENV
+
+    monkeypatch.setenv(SLICER_ENV, "sh")  # a program to find: the manifest is what is checked
+    (folder / "m.csv").write_text(
+        "case_id,scan,material,slice\n"
+        "p01,leg.stl,petg,yes\n"
+        "p02,leg.stl,petg,\n"
+        "p03,leg.stl,pa12,no\n"
+    )
+    cases = read_manifest(folder / "m.csv")
+    assert [c.request.slice_gcode for c in cases] == [True, False, False]
+    # --slice slices every case: a powder material cannot be, and its row says so
+    with pytest.raises(ManifestError, match=r"row 4: --slice makes FFF G-code, and pa12"):
+        read_manifest(folder / "m.csv", slice_all=True)
+    (folder / "m.csv").write_text("case_id,scan,slice\np01,leg.stl,maybe\n")
+    with pytest.raises(ManifestError, match="row 2: slice 'maybe': write yes or no"):
+        read_manifest(folder / "m.csv")
+    monkeypatch.setenv(SLICER_ENV, "no-such-slicer-here")
+    (folder / "m.csv").write_text("case_id,scan,material,slice\np01,leg.stl,petg,yes\n")
+    with pytest.raises(ManifestError, match="row 2: --slice needs PrusaSlicer"):
+        read_manifest(folder / "m.csv")
