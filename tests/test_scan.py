@@ -177,3 +177,33 @@ def test_an_obj_of_polygons_reads_as_the_surface_its_triangles_cover(tmp_path: P
     assert read.area == pytest.approx(leg.area, rel=1e-4)  # non-planar polygons, other diagonals
     assert fan.area > leg.area * 1.003, fan.area / leg.area  # the folds a fan lays over it
     assert "dropped 1 degenerate or duplicate faces" in raw.warnings
+
+
+def test_a_dense_scan_is_simplified_close_to_its_surface(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan over the face limit is read as a quadric-decimated mesh: the limit's face
+    count, no edge shared by three faces, within a fraction of a mm of the surface, the
+    same every time, and said so."""
+    import afofit.scan as scan
+    from afofit.phantom import PhantomSpec, make_phantom
+
+    leg = make_phantom(PhantomSpec(seed=4, faces=40000, noise_mm=0.1)).mesh
+    path = tmp_path / "dense.stl"
+    leg.export(path)
+    monkeypatch.setattr(scan, "MAX_SCAN_FACES", 20000)
+    monkeypatch.setattr(scan, "SIMPLIFIED_FACES", 16000)
+    raw = load_scan(path)
+    assert 15000 <= len(raw.faces) <= 16000, len(raw.faces)
+    assert raw.faces_in_file == len(leg.faces)
+    assert any(f"simplified the scan from {len(leg.faces)} to" in w for w in raw.warnings)
+    simple = trimesh.Trimesh(raw.vertices, raw.faces, process=False)
+    edges = np.sort(simple.edges, axis=1)
+    _, counts = np.unique(edges, axis=0, return_counts=True)
+    assert counts.max() <= 2
+    _, distance, _ = trimesh.proximity.closest_point(simple, leg.vertices[::7])
+    assert np.median(distance) < 0.15 and np.percentile(distance, 99) < 0.8, (
+        np.median(distance), np.percentile(distance, 99),
+    )  # fmt: skip
+    again = load_scan(path)
+    assert np.array_equal(again.vertices, raw.vertices) and np.array_equal(again.faces, raw.faces)
