@@ -168,8 +168,8 @@ def _read_mesh(path: Path) -> tuple[NDArray[np.float64], NDArray[np.int64], list
     vertex_parts, face_parts, offset = [], [], 0
     for part in parts:
         vertices = np.asarray(part.get("vertices", np.zeros((0, 3))), dtype=np.float64)
-        faces = part.get("faces")
-        faces = np.zeros((0, 3), np.int64) if faces is None else np.asarray(faces, np.int64)
+        given = part.get("faces")
+        faces = np.zeros((0, 3), np.int64) if given is None else np.asarray(given, np.int64)
         if faces.ndim != 2 or (len(faces) and faces.shape[1] != 3):
             raise ScanError(
                 f"{path.name}: holds polygons that are not triangles. Export the scan as a "
