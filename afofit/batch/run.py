@@ -24,7 +24,15 @@ from typing import Any
 from afofit.batch.manifest import BatchCase
 from afofit.errors import AfofitError
 
-__all__ = ["CaseOutcome", "fit_case", "outcome_of_folder", "plan", "run_batch"]
+__all__ = [
+    "CaseOutcome",
+    "case_context",
+    "fit_case",
+    "outcome_of_folder",
+    "plan",
+    "run_batch",
+    "run_in_process",
+]
 
 #: Statuses: fitted and passed its checks; fitted but a check failed (no STL written);
 #: not fitted (its error says why); not run again (``resume``: its folder is up to date).
@@ -169,7 +177,7 @@ def _child(case: BatchCase, out_dir: Path, command: str | None, single: bool, se
     sender.close()
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def case_context() -> multiprocessing.context.BaseContext:
     """Processes forked from a server that has imported the fitting and its report (each
     case starts at once, with nothing left to import)."""
     context = multiprocessing.get_context("forkserver")
@@ -180,13 +188,17 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _in_process(
+def run_in_process(
     context: multiprocessing.context.BaseContext,
     case: BatchCase,
     out_dir: Path,
     command: str | None,
     single: bool,
 ) -> CaseOutcome:
+    """Run ``case`` (:func:`fit_case` into ``out_dir``, its report naming ``command``) in a
+    process of its own from ``context`` (:func:`case_context`), ``single``-threaded when
+    cases run side by side. A process that dies without an answer (a crash, or killed
+    for memory) is the case's failure, with the signal in its message."""
     started = time.perf_counter()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
@@ -273,10 +285,10 @@ def run_batch(
         if on_outcome is not None:
             on_outcome(outcome)
     if todo:
-        context = _context()
+        context = case_context()
 
         def one(case: BatchCase) -> None:
-            outcome = _in_process(context, case, out_dir, command, workers > 1)
+            outcome = run_in_process(context, case, out_dir, command, workers > 1)
             with lock:
                 outcomes[case.case_id] = outcome
                 if on_outcome is not None:

@@ -128,3 +128,42 @@ def test_resume_does_not_rerun_a_failure_the_same_request_meets_again(first_run:
     rerun = run_batch(read_manifest(_manifest(folder, changed)), out, workers=1, resume=True)
     assert rerun[0].status == "failed" and not rerun[0].message.startswith(NOT_RERUN)
     assert "other.stl" in rerun[0].message
+
+
+def test_a_case_whose_process_is_killed_fails_alone_and_leaves_nothing(
+    tmp_path: Path, closed_leg: Path
+) -> None:
+    """A worker killed mid-case (as the kernel kills one out of memory) is that case's
+    failure, with the signal in its message, and its folder is not left half written."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    from afofit.batch.run import case_context, run_in_process
+
+    shutil.copy(closed_leg, tmp_path / "leg.stl")
+    (tmp_path / "cases.csv").write_text("case_id,scan\nkilled,leg.stl\n")
+    (case,) = read_manifest(tmp_path / "cases.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def kill_the_worker() -> None:
+        deadline = time.monotonic() + 60.0
+        while time.monotonic() < deadline:
+            workers = [p for p in multiprocessing.active_children() if p.name == "afofit-killed"]
+            if workers and workers[0].pid is not None:
+                time.sleep(1.0)  # well into the fitting
+                os.kill(workers[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_the_worker)
+    killer.start()
+    outcome = run_in_process(case_context(), case, out, None, True)
+    killer.join()
+    assert (outcome.case_id, outcome.status, outcome.exit_code) == ("killed", "failed", 1)
+    assert outcome.message is not None
+    assert "its process was killed (signal 9, out of memory?)" in outcome.message
+    assert list(out.iterdir()) == []  # no folder, no partial files
