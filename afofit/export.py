@@ -27,6 +27,7 @@ from afofit.threemf import threemf_bytes
 if TYPE_CHECKING:
     from afofit.compare import Comparison
     from afofit.fit import FitResult, LegFit
+    from afofit.followup import FollowUp
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
     from afofit.phantom import PhantomSpec
@@ -48,6 +49,7 @@ __all__ = [
     "write_comparison",
     "write_fit",
     "write_fit_files",
+    "write_followup",
     "write_gait_csv",
     "write_gait_plot",
     "write_json",
@@ -580,3 +582,28 @@ def write_comparison(
                                     label=str(folder / name), info=info)  # fmt: skip
             written += [folder / name / n for n in names]
     return written
+
+
+def write_followup(
+    result: FollowUp, folder: Path, afo_dir: str | None = None, progress: Progress = silent
+) -> list[Path]:
+    """Write a follow-up ``result`` as ``folder``: ``follow-up.json`` and a self-contained
+    ``follow-up.html``, all or nothing (as :func:`write_fit`); ``afo_dir`` names the
+    brace's folder as the user gave it. Returns the paths written.
+
+    Raises
+    ------
+    ExportError
+        ``folder`` cannot be a folder, holds something else, or cannot be written.
+    """
+    from afofit.report.followup import followup_html, followup_json
+
+    folder = Path(folder)
+    check_out_dir(folder, "follow-up.json")
+    data = followup_json(result, afo_dir)
+    progress("drawing the follow-up")
+    page = followup_html(result, data)
+    with staged_folder(folder) as stage:
+        write_json(data, stage / "follow-up.json")
+        write_atomic(stage / "follow-up.html", lambda h: h.write(page.encode("utf-8")))
+    return [folder / "follow-up.json", folder / "follow-up.html"]

@@ -648,6 +648,61 @@ def gait(
         out.print(f"wrote {plot}", markup=False)
 
 
+@app.command("follow-up")
+def follow_up(
+    old_scan: Annotated[
+        Path, typer.Argument(metavar="OLD_SCAN", help="The earlier scan of the leg.")
+    ],
+    new_scan: Annotated[Path, typer.Argument(metavar="NEW_SCAN", help="Today's scan of it.")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--out", help="Folder for follow-up.json and follow-up.html (new or empty)."
+        ),
+    ],
+    afo: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FIT_DIR",
+            help="An earlier `afofit fit` folder of OLD_SCAN: does its brace still fit?",
+        ),
+    ] = None,
+    side: Annotated[Side | None, typer.Option(help="The leg, when a scan holds both.")] = None,
+    old_units: Annotated[
+        Units | None, typer.Option(help="OLD_SCAN's units (default: detected).")
+    ] = None,
+    new_units: Annotated[
+        Units | None, typer.Option(help="NEW_SCAN's units (default: detected).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print follow-up.json instead of a table.")
+    ] = False,
+) -> None:
+    """Compare two scans of one leg: girths, volume, the deviation map; with --afo, whether
+    the brace fitted to the old scan still fits the new leg."""
+    from afofit.cli.tables import followup_table
+    from afofit.export import check_out_dir, write_followup
+    from afofit.followup import follow_up as compare_scans
+
+    with _errors():
+        check_out_dir(out_dir, "follow-up.json")  # before any work
+    with _errors(), _Stages(err) as stages:
+        result = compare_scans(
+            old_scan, new_scan, afo, side=side and side.value,
+            old_units=old_units and old_units.value, new_units=new_units and new_units.value,
+            progress=stages,
+        )  # fmt: skip
+        write_followup(result, out_dir, None if afo is None else str(afo), progress=stages)
+    data = json.loads((out_dir / "follow-up.json").read_text(encoding="utf-8"))
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    out.print(followup_table(data))
+    for warning in data["warnings"]:
+        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    out.print(f"wrote {out_dir}/ (report: {out_dir / 'follow-up.html'})", markup=False)
+
+
 @app.command()
 def stiffness(
     fit_dir: Annotated[

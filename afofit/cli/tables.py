@@ -15,6 +15,7 @@ __all__ = [
     "batch_table",
     "compare_table",
     "fit_table",
+    "followup_table",
     "gait_tables",
     "scan_table",
     "stiffness_table",
@@ -305,4 +306,58 @@ def batch_table(data: dict[str, Any]) -> Table:
             _fmt(c["thickness_mm"], 2), _fmt(c["stiffness_nm_per_deg"], 2),
             _fmt(c["mass_g"], 0), _fmt(c["seconds"], 1), escape(note),
         )  # fmt: skip
+    return table
+
+
+def followup_table(data: dict[str, Any]) -> Table:
+    """follow-up.json's ``data`` as a table: the verdict, what changed and where."""
+    table = Table(
+        title=f"follow-up of the {data['side']} leg: {data['old']['scan']} → {data['new']['scan']}"
+    )
+    table.add_column("")
+    table.add_column("")
+    afo = data["afo"]
+    if afo is not None:
+        colour = (
+            "green"
+            if afo["verdict"] == "still fits"
+            else "bold red"
+            if afo["verdict"] == "refit"
+            else "yellow"
+        )
+        table.add_row(
+            "brace", f"[{colour}]{afo['verdict']}[/]: " + escape("; ".join(afo["reasons"]))
+        )
+    girths = data["girth_change"]
+    if girths:
+        most = max(girths, key=lambda g: abs(g["change_pct"]))
+        table.add_row(
+            "girth",
+            f"largest change {most['change_pct']:+.1f} % at {most['level_mm']:.0f} mm above the sole ({len(girths)} levels, every 10 mm)",
+        )
+    low, high = data["volume_levels_mm"]
+    table.add_row(
+        "shank volume",
+        f"{data['volume_change_pct']:+.1f} % ({low:.0f}-{high:.0f} mm above the sole)",
+    )
+    for key, word in (("largest_swelling", "swelling"), ("largest_wasting", "wasting")):
+        region = data[key]
+        table.add_row(
+            f"largest {word}",
+            "none over 1.5 mm"
+            if region is None
+            else f"{region['value_mm']:+.1f} mm, {region['side']}, {region['level_mm']:.0f} mm above the sole",
+        )
+    table.add_row(
+        "foot length",
+        f"{data['foot_length_mm']['old']:.1f} → {data['foot_length_mm']['new']:.1f} mm",
+    )
+    table.add_row(
+        "malleolar width",
+        f"{data['malleolar_width_mm']['old']:.1f} → {data['malleolar_width_mm']['new']:.1f} mm",
+    )
+    table.add_row(
+        "registration",
+        f"residual {data['registration_residual_mm']:.2f} mm RMS (best {100 * data['registration']['kept_fraction']:.0f} % of the skin)",
+    )
     return table

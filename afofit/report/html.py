@@ -33,7 +33,14 @@ from afofit.tuning import describe_changes
 if TYPE_CHECKING:
     from afofit.fit import FitResult, LegFit
 
-__all__ = ["CSS", "ReportInfo", "fitting_html", "html_number", "html_table"]
+__all__ = [
+    "CSS",
+    "ReportInfo",
+    "environment",
+    "fitting_html",
+    "html_number",
+    "html_table",
+]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: The report's style sheet (the comparison page shares it).
@@ -448,7 +455,8 @@ def _gait(analysis: Any, gait: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The reports' Jinja2 templates (``templates/``), autoescaped, strict."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -480,7 +488,7 @@ def fitting_html(result: FitResult, data: dict[str, Any], info: ReportInfo | Non
             digest = "(no longer readable)"
         reproducibility.append((f"gait {trial}", digest))
     sides = ", ".join(f"{leg['side']} leg" for leg in data["legs"])
-    page = _environment().get_template("report.html.j2").render(
+    page = environment().get_template("report.html.j2").render(
         css=Markup(CSS), info={**_info(info), "date": date},
         scan={"file": inputs["scan"]}, version=data["afofit_version"], sides_text=sides,
         legs=legs, warnings=data["warnings"], reproducibility=reproducibility,

@@ -1,0 +1,548 @@
+"""Follow-up visits: two scans of one leg over time, what changed, and whether a brace
+fitted to the first still fits the second.
+
+The new scan is placed on the old one from their anatomical frames, then by a trimmed
+point-to-plane ICP (Chen and Medioni 1992; trimmed as in Chetverikov et al. 2002): each
+round keeps the best-matching :data:`ICP_KEEP` of the new skin's points, so a calf that
+swelled or wasted does not pull the legs apart, and points near either scan's open edges
+are left out. Everything is then measured in the old scan's frame: girths every
+:data:`LEVEL_STEP_MM` along the old shank axis (a tape measure's convex-hull perimeter),
+the shank's volume between two levels, foot length, malleolar width and landmark shifts,
+and the new skin's signed distance from the old (the deviation map: + swelling, -
+wasting). With an earlier fitting (its ``fitting.json`` and ``afo.stl``, in the old
+scan's frame), the new skin is placed in that brace and the gap under its inner surface
+compared with the gap it was built with (:func:`brace_fit`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import igl
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from afofit.anatomy import LegAnatomy, ScanAnatomy
+from afofit.errors import InputError
+from afofit.fit import scan_legs
+from afofit.geometry.frames import LegFrame
+from afofit.geometry.measure import Sections
+from afofit.geometry.sole import boundary_edges
+from afofit.progress import Progress, silent
+
+__all__ = [
+    "ICP_KEEP",
+    "LEVEL_STEP_MM",
+    "BraceFit",
+    "FollowUp",
+    "GirthChange",
+    "Region",
+    "Registration",
+    "brace_fit",
+    "follow_up",
+    "register",
+]
+
+Vec = NDArray[np.float64]
+
+#: Girths are measured every this many mm along the old scan's shank axis.
+LEVEL_STEP_MM = 10.0
+#: The lowest level measured: the plane at the sole grazes it.
+LOWEST_LEVEL_MM = 10.0
+#: Levels this close to the top of the shorter scan are left out (a scan's top is ragged).
+TOP_MARGIN_MM = 10.0
+#: The fraction of the best-matching points each ICP round keeps.
+ICP_KEEP = 0.7
+#: Points this close to a scan's open edge take no part in the registration, mm.
+EDGE_MARGIN_MM = 12.0
+#: The new skin's points the registration uses (an even subset), and its rounds.
+ICP_POINTS, ICP_ROUNDS = 30_000, 40
+#: The shank's volume is measured from this far above the malleoli to the top level.
+VOLUME_FROM_ABOVE_MALLEOLI_MM = 30.0
+#: A deviation this large (mm) marks a region of swelling or wasting.
+REGION_MM = 1.5
+#: Brace fit: where the new skin is nearer the shell than this (mm; inside it, below
+#: 0) and nearer than it was by :data:`PRESSURE_CHANGE_MM`, the brace presses.
+PRESSURE_GAP_MM, PRESSURE_CHANGE_MM = 0.5, 1.0
+#: Where the gap grew by more than this, mm, the brace is loose.
+LOOSE_CHANGE_MM = 3.0
+#: Verdict thresholds (heuristic, not clinically validated): a pressure area under
+#: ADJUST (mm²) is noise; up to REFIT, and no deeper than REFIT_DEPTH (mm of skin inside
+#: the shell), a local relief can take it; beyond, refit. A loose area above
+#: LOOSE_ADJUST (mm²) wants padding; above LOOSE_REFIT of the inner surface, a refit.
+ADJUST_AREA_MM2, REFIT_AREA_MM2, REFIT_DEPTH_MM = 100.0, 2000.0, 3.0
+LOOSE_ADJUST_AREA_MM2, LOOSE_REFIT_FRACTION = 3000.0, 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The new scan placed on the old: ``transform`` (4 × 4) takes the new scan's points
+    (mm) into the old scan's frame; ``residual_mm`` is the RMS point-to-plane distance of
+    the kept (best-matching) points, ``median_mm`` the median distance of all of them,
+    ``kept_fraction`` how many were kept, ``rounds`` the ICP rounds run."""
+
+    transform: NDArray[np.float64]
+    residual_mm: float
+    median_mm: float
+    kept_fraction: float
+    rounds: int
+
+
+@dataclass(frozen=True, slots=True)
+class GirthChange:
+    """The girth at ``level_mm`` above the sole (old shank axis), old and new, mm."""
+
+    level_mm: float
+    old_mm: float
+    new_mm: float
+
+    @property
+    def change_pct(self) -> float:
+        """The change, % of the old girth."""
+        return 100.0 * (self.new_mm - self.old_mm) / self.old_mm
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """The largest swelling or wasting: its peak ``value_mm`` (signed), where it is
+    (``level_mm`` above the sole, on the ``side`` of the leg: anterior, posterior,
+    medial or lateral) and the skin ``area_mm2`` beyond :data:`REGION_MM`."""
+
+    kind: str
+    value_mm: float
+    level_mm: float
+    side: str
+    area_mm2: float
+
+
+@dataclass(frozen=True, slots=True)
+class BraceFit:
+    """How the new leg sits in the earlier brace.
+
+    Attributes
+    ----------
+    verdict : "still fits", "adjust" or "refit".
+    reasons : why, in words with the numbers.
+    pressure_area_mm2 : inner surface where the brace presses (:data:`PRESSURE_GAP_MM`).
+    pressure_levels_mm : (low, high) heights above the sole of that area, or None.
+    deepest_mm : how far the new skin enters the shell at most (0 when it does not).
+    loose_area_mm2 : inner surface where the gap grew by more than :data:`LOOSE_CHANGE_MM`.
+    inner_area_mm2 : the brace's inner surface measured (over both scans).
+    clearance_mm, thickness_mm : its design's gap over the skin and wall.
+    shell : the brace (old scan's frame, mm).
+    new_gap_mm, old_gap_mm : (faces,) the gap from each of its faces to the new and to
+        the old skin (mm; below 0 inside the skin; NaN off the inner surface).
+    """
+
+    verdict: str
+    reasons: tuple[str, ...]
+    pressure_area_mm2: float
+    pressure_levels_mm: tuple[float, float] | None
+    deepest_mm: float
+    loose_area_mm2: float
+    inner_area_mm2: float
+    clearance_mm: float
+    thickness_mm: float
+    shell: trimesh.Trimesh
+    new_gap_mm: Vec
+    old_gap_mm: Vec
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """Two scans of one leg compared (all in the old scan's frame, mm).
+
+    Attributes
+    ----------
+    side : "left" or "right".
+    old, new : each scan's anatomy (the new one in its own file's frame).
+    old_skin : the old leg's surface; new_skin : the new one placed on it.
+    registration : how the new was placed (:class:`Registration`).
+    girths : the girth at every level (:class:`GirthChange`).
+    volume_levels_mm : (low, high) levels between which the shank's volume is taken.
+    volume_old_mm3, volume_new_mm3 : the shank's volume there.
+    foot_length_mm, malleolar_width_mm : (old, new).
+    landmark_shifts_mm : landmark → distance between its old and its (placed) new place.
+    deviation_mm : (new skin's vertices,) signed distance from the old skin (+ out).
+    swelling, wasting : the largest of each (:class:`Region`), or None.
+    afo : the earlier brace on the new leg (:class:`BraceFit`), or None.
+    warnings : what the user should know.
+    """
+
+    side: str
+    old: ScanAnatomy
+    new: ScanAnatomy
+    old_skin: trimesh.Trimesh
+    new_skin: trimesh.Trimesh
+    registration: Registration
+    girths: tuple[GirthChange, ...]
+    volume_levels_mm: tuple[float, float]
+    volume_old_mm3: float
+    volume_new_mm3: float
+    foot_length_mm: tuple[float, float]
+    malleolar_width_mm: tuple[float, float]
+    landmark_shifts_mm: dict[str, float]
+    deviation_mm: Vec
+    swelling: Region | None
+    wasting: Region | None
+    afo: BraceFit | None
+    warnings: tuple[str, ...]
+
+    @property
+    def frame(self) -> LegFrame:
+        """The old leg's frame: levels and sides are taken in it."""
+        return self.old.legs[0].frame
+
+    @property
+    def volume_change_pct(self) -> float:
+        """The shank volume's change, % of the old."""
+        return 100.0 * (self.volume_new_mm3 - self.volume_old_mm3) / self.volume_old_mm3
+
+
+def _moved(points: Vec, transform: NDArray[np.float64]) -> Vec:
+    return np.asarray(points) @ transform[:3, :3].T + transform[:3, 3]
+
+
+def _near_edge(mesh: trimesh.Trimesh, margin_mm: float) -> NDArray[np.bool_]:
+    """Vertices of ``mesh`` within ``margin_mm`` of its open edges."""
+    edges = boundary_edges(np.asarray(mesh.faces))
+    if len(edges) == 0:
+        return np.zeros(len(mesh.vertices), dtype=bool)
+    rim = np.asarray(mesh.vertices)[np.unique(edges)]
+    distance, _ = cKDTree(rim).query(np.asarray(mesh.vertices), distance_upper_bound=margin_mm)
+    return np.isfinite(distance)
+
+
+def register(
+    old_skin: trimesh.Trimesh, old_frame: LegFrame, new_skin: trimesh.Trimesh, new_frame: LegFrame
+) -> Registration:
+    """Place ``new_skin`` on ``old_skin`` (each in its scan's frame, mm): first by their
+    anatomical frames, then by trimmed point-to-plane ICP (:data:`ICP_KEEP` of the points
+    each round, none within :data:`EDGE_MARGIN_MM` of an open edge). Deterministic."""
+    start = np.eye(4)
+    # new scan → new local → old scan; both legs of one side, so a proper rotation.
+    start[:3, :3] = old_frame.rotation.T @ new_frame.rotation
+    start[:3, 3] = old_frame.origin - start[:3, :3] @ new_frame.origin
+    usable = ~_near_edge(new_skin, EDGE_MARGIN_MM)
+    source = np.asarray(new_skin.vertices)[usable]
+    step = max(1, len(source) // ICP_POINTS)
+    source = source[::step]
+    target = np.asarray(old_skin.vertices)
+    target_normals = np.asarray(old_skin.vertex_normals)
+    target_ok = ~_near_edge(old_skin, EDGE_MARGIN_MM)
+    tree = cKDTree(target)
+    transform = start.copy()
+    rounds = 0
+    while rounds < ICP_ROUNDS:
+        rounds += 1
+        moved = _moved(source, transform)
+        _, nearest = tree.query(moved, workers=-1)
+        q, n = target[nearest], target_normals[nearest]
+        residual = np.einsum("ij,ij->i", moved - q, n)
+        usable_pair = target_ok[nearest]
+        limit = np.quantile(np.abs(residual[usable_pair]), ICP_KEEP)
+        kept = usable_pair & (np.abs(residual) <= limit)
+        p, q, n, r = moved[kept], q[kept], n[kept], residual[kept]
+        # Linearised point-to-plane step: small rotation w and translation t with
+        # (p + w × p + t - q) · n = 0 in the least-squares sense.
+        a = np.hstack([np.cross(p, n), n])
+        x, *_ = np.linalg.lstsq(a, -r, rcond=None)
+        w, t = x[:3], x[3:]
+        angle = float(np.linalg.norm(w))
+        step_rotation = (
+            trimesh.transformations.rotation_matrix(angle, w / angle)[:3, :3]
+            if angle > 1e-12
+            else np.eye(3)
+        )
+        update = np.eye(4)
+        update[:3, :3] = step_rotation
+        update[:3, 3] = t
+        transform = update @ transform
+        if angle < 1e-6 and np.linalg.norm(t) < 1e-4:
+            break
+    moved = _moved(source, transform)
+    _, nearest = tree.query(moved, workers=-1)
+    residual = np.einsum("ij,ij->i", moved - target[nearest], target_normals[nearest])
+    usable_pair = target_ok[nearest]
+    limit = np.quantile(np.abs(residual[usable_pair]), ICP_KEEP)
+    kept = usable_pair & (np.abs(residual) <= limit)
+    return Registration(
+        transform=transform,
+        residual_mm=float(np.sqrt(np.mean(residual[kept] ** 2))),
+        median_mm=float(np.median(np.abs(residual[usable_pair]))),
+        kept_fraction=float(kept.mean()),
+        rounds=rounds,
+    )
+
+
+def _leg(anatomy: ScanAnatomy) -> LegAnatomy:
+    if len(anatomy.legs) != 1:
+        raise InputError(
+            f"{Path(anatomy.path).name} holds both legs: say which to compare with --side."
+        )
+    return anatomy.legs[0]
+
+
+def _signed_distance(points: Vec, skin: trimesh.Trimesh) -> tuple[Vec, Vec]:
+    """Distance (mm) from ``points`` to ``skin``, signed + outside the leg (by the
+    closest face's outward normal), and the closest points."""
+    squared, face, closest = igl.point_mesh_squared_distance(
+        np.asarray(points, dtype=np.float64),
+        np.asarray(skin.vertices, dtype=np.float64),
+        np.asarray(skin.faces, dtype=np.int64),
+    )
+    normals = np.asarray(skin.face_normals)[face]
+    sign = np.sign(np.einsum("ij,ij->i", points - closest, normals))
+    return np.sqrt(squared) * np.where(sign == 0, 1.0, sign), closest
+
+
+def _outward(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
+    """A copy of ``mesh`` with a consistent winding and its normals out of the leg (away
+    from the shank axis over the shank's middle)."""
+    fixed = mesh.copy()
+    trimesh.repair.fix_winding(fixed)
+    shank = frame.to_shank_local(np.asarray(fixed.triangles_center))
+    normals = np.asarray(fixed.face_normals) @ frame.shank_rotation.T
+    low, high = np.percentile(shank[:, 2], [40.0, 80.0])
+    middle = (shank[:, 2] > low) & (shank[:, 2] < high)
+    out = np.einsum("ij,ij->i", normals[middle, :2], shank[middle, :2])
+    if np.sum(out) < 0.0:
+        fixed.invert()
+    return fixed
+
+
+def _side_of(local_xy: Vec) -> NDArray[np.str_]:
+    """anterior / posterior / medial / lateral of points (x lateral, y anterior)."""
+    angle = np.degrees(np.arctan2(local_xy[:, 1], local_xy[:, 0]))
+    names = np.where(np.abs(angle) <= 45.0, "lateral", "")
+    names = np.where((angle > 45.0) & (angle < 135.0), "anterior", names)
+    names = np.where((angle < -45.0) & (angle > -135.0), "posterior", names)
+    return np.where(np.abs(angle) >= 135.0, "medial", names)
+
+
+def _region(kind: str, deviation: Vec, skin: trimesh.Trimesh, frame: LegFrame) -> Region | None:
+    signed = deviation if kind == "swelling" else -deviation
+    beyond = signed > REGION_MM
+    if not beyond.any():
+        return None
+    peak = int(np.argmax(np.where(beyond, signed, -np.inf)))
+    shank = frame.to_shank_local(np.asarray(skin.vertices))
+    # Area: each vertex owns a third of its faces' area.
+    share = np.zeros(len(skin.vertices))
+    np.add.at(share, np.asarray(skin.faces).reshape(-1), np.repeat(skin.area_faces / 3.0, 3))
+    return Region(
+        kind=kind,
+        value_mm=float(deviation[peak]),
+        level_mm=float(shank[peak, 2]),
+        side=str(_side_of(shank[peak : peak + 1, :2])[0]),
+        area_mm2=float(share[beyond].sum()),
+    )
+
+
+def _volume(sections: Sections, low: float, high: float, step: float = 2.0) -> float:
+    """The volume between heights ``low`` and ``high`` (mm) from convex cross-section
+    areas every ``step`` mm, mm³."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    total = 0.0
+    for z in np.arange(low + 0.5 * step, high, step):
+        points = sections.points(float(z))
+        try:
+            total += ConvexHull(points).volume * step if len(points) >= 3 else 0.0
+        except QhullError:
+            continue
+    return total
+
+
+def follow_up(
+    old_scan: Path | str,
+    new_scan: Path | str,
+    afo_dir: Path | str | None = None,
+    side: str | None = None,
+    old_units: str | None = None,
+    new_units: str | None = None,
+    progress: Progress = silent,
+) -> FollowUp:
+    """Compare two scans of one leg, and with ``afo_dir`` (an earlier fitting of the old
+    scan) say whether its brace still fits the new.
+
+    Raises
+    ------
+    InputError
+        The scans are of different sides, or the brace was fitted to another scan.
+    ScanError, NotALegError
+        A scan cannot be read, or is not a lower leg with a foot.
+    """
+    progress(f"reading {Path(old_scan).name}")
+    old_anatomy, old_limbs = scan_legs(old_scan, side=side, units=old_units)
+    progress(f"reading {Path(new_scan).name}")
+    new_anatomy, new_limbs = scan_legs(new_scan, side=side, units=new_units)
+    old_leg, new_leg = _leg(old_anatomy), _leg(new_anatomy)
+    if old_leg.side != new_leg.side:
+        raise InputError(
+            f"{Path(old_scan).name} is a {old_leg.side} leg and {Path(new_scan).name} a "
+            f"{new_leg.side} one: a follow-up compares two scans of the same leg (give "
+            "--side if a scan holds both)."
+        )
+    frame = old_leg.frame
+    old_skin = _outward(old_limbs[0], frame)
+    progress("placing the new scan on the old")
+    registration = register(old_skin, frame, new_limbs[0], new_leg.frame)
+    new_skin = new_limbs[0].copy()
+    new_skin.apply_transform(registration.transform)
+    new_skin = _outward(new_skin, frame)
+    progress("measuring the changes")
+    old_shank = frame.to_shank_local(np.asarray(old_skin.vertices))
+    new_shank = frame.to_shank_local(np.asarray(new_skin.vertices))
+    old_sections = Sections.from_mesh(old_shank, np.asarray(old_skin.faces))
+    new_sections = Sections.from_mesh(new_shank, np.asarray(new_skin.faces))
+    top = min(old_shank[:, 2].max(), new_shank[:, 2].max()) - TOP_MARGIN_MM
+    girths = []
+    for level in np.arange(LOWEST_LEVEL_MM, top + 1e-9, LEVEL_STEP_MM):
+        old_g, new_g = old_sections.girth(float(level)), new_sections.girth(float(level))
+        if np.isfinite(old_g) and np.isfinite(new_g) and old_g > 0:
+            girths.append(GirthChange(float(level), old_g, new_g))
+    malleoli = [
+        old_leg.landmarks_mm.get(name) for name in ("lateral_malleolus", "medial_malleolus")
+    ]
+    above = max(
+        (float(frame.to_shank_local(p[None])[0, 2]) for p in malleoli if p is not None),
+        default=80.0,
+    )
+    low = above + VOLUME_FROM_ABOVE_MALLEOLI_MM
+    volume_old = _volume(old_sections, low, top)
+    volume_new = _volume(new_sections, low, top)
+    deviation, _ = _signed_distance(np.asarray(new_skin.vertices), old_skin)
+    near_edge = _near_edge(new_skin, EDGE_MARGIN_MM) | (new_shank[:, 2] > top)
+    deviation = np.where(near_edge, 0.0, deviation)
+    shifts = {}
+    for name, point in old_leg.landmarks_mm.items():
+        other = new_leg.landmarks_mm.get(name)
+        if point is not None and other is not None:
+            placed = _moved(np.asarray(other)[None], registration.transform)[0]
+            shifts[name] = float(np.linalg.norm(placed - point))
+    old_m, new_m = old_leg.measurements, new_leg.measurements
+    brace = None
+    warnings = [f"old scan {Path(old_scan).name}: {w}" for w in old_anatomy.warnings]
+    warnings += [f"new scan {Path(new_scan).name}: {w}" for w in new_anatomy.warnings]
+    if afo_dir is not None:
+        progress("placing the new leg in the brace")
+        brace = brace_fit(Path(afo_dir), old_anatomy, old_skin, new_skin, frame, top)
+    return FollowUp(
+        side=old_leg.side, old=old_anatomy, new=new_anatomy, old_skin=old_skin,
+        new_skin=new_skin, registration=registration, girths=tuple(girths),
+        volume_levels_mm=(low, float(top)), volume_old_mm3=volume_old,
+        volume_new_mm3=volume_new,
+        foot_length_mm=(old_m.foot_length_mm, new_m.foot_length_mm),
+        malleolar_width_mm=(old_m.malleolar_width_mm, new_m.malleolar_width_mm),
+        landmark_shifts_mm=shifts, deviation_mm=deviation,
+        swelling=_region("swelling", deviation, new_skin, frame),
+        wasting=_region("wasting", deviation, new_skin, frame),
+        afo=brace, warnings=tuple(warnings),
+    )  # fmt: skip
+
+
+def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimesh.Trimesh]:
+    """An earlier fitting's fitting.json and afo.stl, checked to belong to ``old``."""
+    try:
+        data = json.loads((afo_dir / "fitting.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{afo_dir}: holds no readable fitting.json ({exc}); give the folder an earlier "
+            "`afofit fit` wrote."
+        ) from exc
+    fitted_to = data.get("inputs", {}).get("sha256")
+    if fitted_to != old.sha256:
+        raise InputError(
+            f"{afo_dir}: its brace was fitted to {data.get('inputs', {}).get('scan')} "
+            f"(SHA-256 {str(fitted_to)[:12]}...), not to {Path(old.path).name} "
+            f"({old.sha256[:12]}...): give the scan it was fitted to as OLD_SCAN, so that "
+            "the brace and the old leg share a frame."
+        )
+    legs = [leg for leg in data.get("legs", []) if leg.get("side") == old.legs[0].side]
+    stl = legs[0]["shell"].get("stl") if legs else None
+    if not stl or not (afo_dir / stl).is_file():
+        raise InputError(
+            f"{afo_dir}: has no STL of the {old.legs[0].side} brace (a fitting that failed "
+            "its checks writes none): refit, or give another fitting's folder."
+        )
+    shell = trimesh.load_mesh(afo_dir / stl, process=False)
+    return legs[0], shell
+
+
+def brace_fit(
+    afo_dir: Path,
+    old: ScanAnatomy,
+    old_skin: trimesh.Trimesh,
+    new_skin: trimesh.Trimesh,
+    frame: LegFrame,
+    top_mm: float,
+) -> BraceFit:
+    """The brace of the fitting in ``afo_dir`` (fitted to ``old``) on the ``new_skin``
+    placed on the ``old_skin`` (both in the old scan's frame, mm), up to ``top_mm`` above
+    the sole (the shorter scan's top): its gaps, where it presses or is loose, and a
+    verdict (heuristic thresholds: :data:`REFIT_AREA_MM2` and its neighbours).
+
+    Raises
+    ------
+    InputError
+        ``afo_dir`` holds no fitting of ``old``'s leg with its STL.
+    """
+    leg, shell = _read_brace(afo_dir, old)
+    design = leg["design"]
+    clearance, thickness = float(design["clearance_mm"]), float(design["thickness_mm"])
+    centres = np.asarray(shell.triangles_center)
+    old_gap, closest = _signed_distance(centres, old_skin)
+    towards = np.einsum("ij,ij->i", np.asarray(shell.face_normals), closest - centres) > 0
+    height = frame.to_shank_local(centres)[:, 2]
+    inner = towards & (old_gap < clearance + 0.5 * thickness + 1.5) & (height <= top_mm)
+    new_gap, _ = _signed_distance(centres, new_skin)
+    area = np.asarray(shell.area_faces)
+    pressing = inner & (new_gap < PRESSURE_GAP_MM) & (new_gap < old_gap - PRESSURE_CHANGE_MM)
+    loose = inner & (new_gap > old_gap + LOOSE_CHANGE_MM)
+    pressure_area = float(area[pressing].sum())
+    loose_area = float(area[loose].sum())
+    inner_area = float(area[inner].sum())
+    deepest = float(max(0.0, -new_gap[pressing].min())) if pressing.any() else 0.0
+    levels = (
+        (float(height[pressing].min()), float(height[pressing].max())) if pressing.any() else None
+    )
+    reasons = []
+    verdict = "still fits"
+    if pressure_area >= ADJUST_AREA_MM2:
+        where = f"{levels[0]:.0f}-{levels[1]:.0f} mm above the sole" if levels else ""
+        deep = (
+            f", the skin up to {deepest:.1f} mm inside the shell"
+            if deepest > 0
+            else f", under {PRESSURE_GAP_MM:g} mm of gap"
+        )
+        reasons.append(f"it presses on {pressure_area / 100.0:.0f} cm² at {where}{deep}")
+        verdict = (
+            "refit" if pressure_area >= REFIT_AREA_MM2 or deepest >= REFIT_DEPTH_MM else "adjust"
+        )
+    if loose_area >= LOOSE_ADJUST_AREA_MM2:
+        reasons.append(
+            f"it is loose (the gap {LOOSE_CHANGE_MM:g} mm or more wider) over "
+            f"{loose_area / 100.0:.0f} cm²"
+        )
+        if inner_area > 0 and loose_area >= LOOSE_REFIT_FRACTION * inner_area:
+            verdict = "refit"
+        elif verdict == "still fits":
+            verdict = "adjust"
+    if not reasons:
+        reasons.append(
+            f"no pressure and no loose area: the gap under its {inner_area / 100.0:.0f} cm² of "
+            f"inner surface changed by {np.median(np.abs(new_gap[inner] - old_gap[inner])):.1f} "
+            "mm (median)"
+        )
+    return BraceFit(
+        verdict=verdict, reasons=tuple(reasons), pressure_area_mm2=pressure_area,
+        pressure_levels_mm=levels, deepest_mm=deepest, loose_area_mm2=loose_area,
+        inner_area_mm2=inner_area, clearance_mm=clearance, thickness_mm=thickness, shell=shell,
+        new_gap_mm=np.where(inner, new_gap, np.nan), old_gap_mm=np.where(inner, old_gap, np.nan),
+    )  # fmt: skip
