@@ -64,8 +64,9 @@ EDGE_MARGIN_MM = 12.0
 ICP_POINTS, ICP_ROUNDS = 30_000, 40
 #: The shank's volume is measured from this far above the malleoli to the top level.
 VOLUME_FROM_ABOVE_MALLEOLI_MM = 30.0
-#: A deviation this large (mm) marks a region of swelling or wasting.
-REGION_MM = 1.5
+#: A deviation this large (mm), over at least REGION_AREA_MM2 of skin, is a swelling or
+#: a wasting (less is re-meshing and noise: a toe's tip re-meshed moves 1.6 mm over 2 mm²).
+REGION_MM, REGION_AREA_MM2 = 1.5, 100.0
 #: Brace fit: where the new skin is nearer the shell than this (mm; inside it, below
 #: 0) and nearer than it was by :data:`PRESSURE_CHANGE_MM`, the brace presses.
 PRESSURE_GAP_MM, PRESSURE_CHANGE_MM = 0.5, 1.0
@@ -328,13 +329,13 @@ def _side_of(local_xy: Vec) -> NDArray[np.str_]:
 def _region(kind: str, deviation: Vec, skin: trimesh.Trimesh, frame: LegFrame) -> Region | None:
     signed = deviation if kind == "swelling" else -deviation
     beyond = signed > REGION_MM
-    if not beyond.any():
-        return None
-    peak = int(np.argmax(np.where(beyond, signed, -np.inf)))
-    shank = frame.to_shank_local(np.asarray(skin.vertices))
     # Area: each vertex owns a third of its faces' area.
     share = np.zeros(len(skin.vertices))
     np.add.at(share, np.asarray(skin.faces).reshape(-1), np.repeat(skin.area_faces / 3.0, 3))
+    if share[beyond].sum() < REGION_AREA_MM2:
+        return None
+    peak = int(np.argmax(np.where(beyond, signed, -np.inf)))
+    shank = frame.to_shank_local(np.asarray(skin.vertices))
     return Region(
         kind=kind,
         value_mm=float(deviation[peak]),

@@ -132,7 +132,13 @@ def girth_plot(result: FollowUp) -> bytes:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 4.2), dpi=100, sharey=True)
     left.plot([g.old_mm for g in result.girths], levels, "-", color="0.35", label="old")
     left.plot([g.new_mm for g in result.girths], levels, "-", color="#d62728", label="new")
-    left.set_xlabel("girth, mm")
+    # Low levels cross the whole foot (twice the shank's girth): the axis is the shank's.
+    shank = [g for g in result.girths if g.level_mm >= result.volume_levels_mm[0] - 50.0]
+    if shank:
+        widest = max(max(g.old_mm, g.new_mm) for g in shank)
+        narrowest = min(min(g.old_mm, g.new_mm) for g in result.girths)
+        left.set_xlim(0.9 * narrowest, 1.1 * widest)
+    left.set_xlabel("girth, mm (lowest levels: across the foot)")
     left.set_ylabel("level above the sole, mm")
     left.legend(frameon=False)
     change = np.array([g.change_pct for g in result.girths])
@@ -161,7 +167,7 @@ def brace_picture(result: FollowUp) -> bytes | None:
         shell, None, brace.clearance_mm, brace.thickness_mm, gap_mm=brace.new_gap_mm
     )
     return render_views(
-        shell, _local(result.new_skin, result), face_colours=gaps.colours,
+        shell, None, views=("anterior", "top"), face_colours=gaps.colours,
         colorbar=("gap to the new skin, mm", gaps.cmap, gaps.norm),
     )  # fmt: skip
 
