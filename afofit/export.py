@@ -589,7 +589,8 @@ def write_followup(
 ) -> list[Path]:
     """Write a follow-up ``result`` as ``folder``: ``follow-up.json`` and a self-contained
     ``follow-up.html``, all or nothing (as :func:`write_fit`); ``afo_dir`` names the
-    brace's folder as the user gave it. Returns the paths written.
+    brace's folder as the user gave it; ``progress`` is told each stage. Returns the paths
+    written.
 
     Raises
     ------

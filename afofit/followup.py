@@ -17,6 +17,7 @@ compared with the gap it was built with (:func:`brace_fit`).
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "GirthChange",
     "Region",
     "Registration",
+    "SkinSurface",
     "brace_fit",
     "follow_up",
     "register",
@@ -61,7 +63,7 @@ ICP_KEEP = 0.7
 #: Points this close to a scan's open edge take no part in the registration, mm.
 EDGE_MARGIN_MM = 12.0
 #: The new skin's points the registration uses (an even subset), and its rounds.
-ICP_POINTS, ICP_ROUNDS = 30_000, 40
+ICP_POINTS, ICP_ROUNDS = 20_000, 40
 #: The shank's volume is measured from this far above the malleoli to the top level.
 VOLUME_FROM_ABOVE_MALLEOLI_MM = 30.0
 #: A deviation this large (mm), over at least REGION_AREA_MM2 of skin, is a swelling or
@@ -220,16 +222,22 @@ def _near_edge(mesh: trimesh.Trimesh, margin_mm: float) -> NDArray[np.bool_]:
 
 
 def register(
-    old_skin: trimesh.Trimesh, old_frame: LegFrame, new_skin: trimesh.Trimesh, new_frame: LegFrame
+    old_skin: trimesh.Trimesh,
+    old_frame: LegFrame,
+    new_skin: trimesh.Trimesh,
+    new_frame: LegFrame,
+    new_near_edge: NDArray[np.bool_] | None = None,
 ) -> Registration:
     """Place ``new_skin`` on ``old_skin`` (each in its scan's frame, mm): first by their
-    anatomical frames, then by trimmed point-to-plane ICP (:data:`ICP_KEEP` of the points
-    each round, none within :data:`EDGE_MARGIN_MM` of an open edge). Deterministic."""
+    anatomical frames (``old_frame``, ``new_frame``), then by trimmed point-to-plane ICP (:data:`ICP_KEEP` of the points
+    each round, none within :data:`EDGE_MARGIN_MM` of an open edge: ``new_near_edge``
+    marks the new skin's vertices there, if known). Deterministic."""
     start = np.eye(4)
     # new scan → new local → old scan; both legs of one side, so a proper rotation.
     start[:3, :3] = old_frame.rotation.T @ new_frame.rotation
     start[:3, 3] = old_frame.origin - start[:3, :3] @ new_frame.origin
-    usable = ~_near_edge(new_skin, EDGE_MARGIN_MM)
+    near = _near_edge(new_skin, EDGE_MARGIN_MM) if new_near_edge is None else new_near_edge
+    usable = ~near
     source = np.asarray(new_skin.vertices)[usable]
     step = max(1, len(source) // ICP_POINTS)
     source = source[::step]
@@ -289,15 +297,26 @@ def _leg(anatomy: ScanAnatomy) -> LegAnatomy:
     return anatomy.legs[0]
 
 
-def _signed_distance(points: Vec, skin: trimesh.Trimesh) -> tuple[Vec, Vec]:
+class SkinSurface:
+    """A ``skin`` with its bounding-box tree (libigl's AABB), built once for several
+    distance queries (0.35 s for a 400k-face skin)."""
+
+    def __init__(self, skin: trimesh.Trimesh) -> None:
+        self.vertices = np.ascontiguousarray(skin.vertices, dtype=np.float64)
+        self.faces = np.ascontiguousarray(skin.faces, dtype=np.int64)
+        self.normals = np.asarray(skin.face_normals)
+        self.tree = igl.AABB()
+        self.tree.init(self.vertices, self.faces)
+
+
+def _signed_distance(points: Vec, skin: SkinSurface) -> tuple[Vec, Vec]:
     """Distance (mm) from ``points`` to ``skin``, signed + outside the leg (by the
     closest face's outward normal), and the closest points."""
-    squared, face, closest = igl.point_mesh_squared_distance(
-        np.asarray(points, dtype=np.float64),
-        np.asarray(skin.vertices, dtype=np.float64),
-        np.asarray(skin.faces, dtype=np.int64),
-    )
-    normals = np.asarray(skin.face_normals)[face]
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    if len(points) == 0:
+        return np.zeros(0), np.zeros((0, 3))
+    squared, face, closest = skin.tree.squared_distance(skin.vertices, skin.faces, points)
+    normals = skin.normals[face]
     sign = np.sign(np.einsum("ij,ij->i", points - closest, normals))
     return np.sqrt(squared) * np.where(sign == 0, 1.0, sign), closest
 
@@ -372,6 +391,14 @@ def follow_up(
     """Compare two scans of one leg, and with ``afo_dir`` (an earlier fitting of the old
     scan) say whether its brace still fits the new.
 
+    Parameters
+    ----------
+    old_scan, new_scan : the earlier and today's scan (STL, PLY, OBJ; any pose, any units).
+    afo_dir : an earlier ``afofit fit`` folder of ``old_scan`` (fitting.json, afo.stl).
+    side : "left" | "right": the leg, when a scan holds both.
+    old_units, new_units : each scan's length unit; None to detect it.
+    progress : told each stage as it begins (:mod:`afofit.progress`).
+
     Raises
     ------
     InputError
@@ -379,10 +406,13 @@ def follow_up(
     ScanError, NotALegError
         A scan cannot be read, or is not a lower leg with a foot.
     """
-    progress(f"reading {Path(old_scan).name}")
-    old_anatomy, old_limbs = scan_legs(old_scan, side=side, units=old_units)
-    progress(f"reading {Path(new_scan).name}")
-    new_anatomy, new_limbs = scan_legs(new_scan, side=side, units=new_units)
+    progress(f"reading {Path(old_scan).name} and {Path(new_scan).name}")
+    # Side by side: reading and finding the anatomy release the GIL for much of their
+    # work (two 400k-face scans: 2.6 s instead of 3.3).
+    with ThreadPoolExecutor(2) as pool:
+        old_read = pool.submit(scan_legs, old_scan, side=side, units=old_units)
+        new_read = pool.submit(scan_legs, new_scan, side=side, units=new_units)
+        (old_anatomy, old_limbs), (new_anatomy, new_limbs) = old_read.result(), new_read.result()
     old_leg, new_leg = _leg(old_anatomy), _leg(new_anatomy)
     if old_leg.side != new_leg.side:
         raise InputError(
@@ -393,7 +423,8 @@ def follow_up(
     frame = old_leg.frame
     old_skin = _outward(old_limbs[0], frame)
     progress("placing the new scan on the old")
-    registration = register(old_skin, frame, new_limbs[0], new_leg.frame)
+    new_near_edge = _near_edge(new_limbs[0], EDGE_MARGIN_MM)  # the same after the move
+    registration = register(old_skin, frame, new_limbs[0], new_leg.frame, new_near_edge)
     new_skin = new_limbs[0].copy()
     new_skin.apply_transform(registration.transform)
     new_skin = _outward(new_skin, frame)
@@ -418,8 +449,9 @@ def follow_up(
     low = above + VOLUME_FROM_ABOVE_MALLEOLI_MM
     volume_old = _volume(old_sections, low, top)
     volume_new = _volume(new_sections, low, top)
-    deviation, _ = _signed_distance(np.asarray(new_skin.vertices), old_skin)
-    near_edge = _near_edge(new_skin, EDGE_MARGIN_MM) | (new_shank[:, 2] > top)
+    old_surface = SkinSurface(old_skin)
+    deviation, _ = _signed_distance(np.asarray(new_skin.vertices), old_surface)
+    near_edge = new_near_edge | (new_shank[:, 2] > top)
     deviation = np.where(near_edge, 0.0, deviation)
     shifts = {}
     for name, point in old_leg.landmarks_mm.items():
@@ -433,7 +465,7 @@ def follow_up(
     warnings += [f"new scan {Path(new_scan).name}: {w}" for w in new_anatomy.warnings]
     if afo_dir is not None:
         progress("placing the new leg in the brace")
-        brace = brace_fit(Path(afo_dir), old_anatomy, old_skin, new_skin, frame, top)
+        brace = brace_fit(Path(afo_dir), old_anatomy, old_surface, new_skin, frame, top)
     return FollowUp(
         side=old_leg.side, old=old_anatomy, new=new_anatomy, old_skin=old_skin,
         new_skin=new_skin, registration=registration, girths=tuple(girths),
@@ -479,7 +511,7 @@ def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimes
 def brace_fit(
     afo_dir: Path,
     old: ScanAnatomy,
-    old_skin: trimesh.Trimesh,
+    old_skin: SkinSurface,
     new_skin: trimesh.Trimesh,
     frame: LegFrame,
     top_mm: float,
@@ -498,11 +530,38 @@ def brace_fit(
     design = leg["design"]
     clearance, thickness = float(design["clearance_mm"]), float(design["thickness_mm"])
     centres = np.asarray(shell.triangles_center)
-    old_gap, closest = _signed_distance(centres, old_skin)
-    towards = np.einsum("ij,ij->i", np.asarray(shell.face_normals), closest - centres) > 0
     height = frame.to_shank_local(centres)[:, 2]
-    inner = towards & (old_gap < clearance + 0.5 * thickness + 1.5) & (height <= top_mm)
-    new_gap, _ = _signed_distance(centres, new_skin)
+    reach = clearance + 0.5 * thickness + 1.5
+    # Faces that may be on the inner surface: looking towards a skin vertex within reach
+    # (and a spacing more); the exact gaps are measured for them alone.
+    corners = old_skin.vertices[old_skin.faces]
+    spacing = float(np.median(np.linalg.norm(corners[:, 1] - corners[:, 0], axis=1)))
+    near, vertex = cKDTree(old_skin.vertices).query(
+        centres, distance_upper_bound=reach + 2.0 * spacing, workers=-1
+    )
+    found = np.isfinite(near) & (height <= top_mm)
+    towards_vertex = np.zeros(len(centres), dtype=bool)
+    towards_vertex[found] = (
+        np.einsum(
+            "ij,ij->i",
+            np.asarray(shell.face_normals)[found],
+            old_skin.vertices[vertex[found]] - centres[found],
+        )
+        > 0
+    )
+    candidate = np.flatnonzero(towards_vertex)
+    old_gap = np.full(len(centres), np.nan)
+    new_gap = np.full(len(centres), np.nan)
+    old_gap[candidate], closest = _signed_distance(centres[candidate], old_skin)
+    towards = np.zeros(len(centres), dtype=bool)
+    towards[candidate] = (
+        np.einsum(
+            "ij,ij->i", np.asarray(shell.face_normals)[candidate], closest - centres[candidate]
+        )
+        > 0
+    )
+    inner = towards & (old_gap < reach)
+    new_gap[inner], _ = _signed_distance(centres[inner], SkinSurface(new_skin))
     area = np.asarray(shell.area_faces)
     pressing = inner & (new_gap < PRESSURE_GAP_MM) & (new_gap < old_gap - PRESSURE_CHANGE_MM)
     loose = inner & (new_gap > old_gap + LOOSE_CHANGE_MM)
