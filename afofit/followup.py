@@ -229,9 +229,10 @@ def register(
     new_near_edge: NDArray[np.bool_] | None = None,
 ) -> Registration:
     """Place ``new_skin`` on ``old_skin`` (each in its scan's frame, mm): first by their
-    anatomical frames (``old_frame``, ``new_frame``), then by trimmed point-to-plane ICP (:data:`ICP_KEEP` of the points
-    each round, none within :data:`EDGE_MARGIN_MM` of an open edge: ``new_near_edge``
-    marks the new skin's vertices there, if known). Deterministic."""
+    anatomical frames (``old_frame``, ``new_frame``), then by trimmed point-to-plane ICP
+    (:data:`ICP_KEEP` of the points each round, none within :data:`EDGE_MARGIN_MM` of an
+    open edge: ``new_near_edge`` marks the new skin's vertices there, if known).
+    Deterministic."""
     start = np.eye(4)
     # new scan → new local → old scan; both legs of one side, so a proper rotation.
     start[:3, :3] = old_frame.rotation.T @ new_frame.rotation
