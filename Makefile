@@ -47,6 +47,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_fit.py
 	$(BIN)/python bench/gait_events.py
 	$(BIN)/python bench/bench_stiffness.py
+	$(BIN)/python bench/bench_followup.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache
