@@ -81,6 +81,9 @@ MAX_HOLE_PERIMETER_MM = 150.0
 SOLE_RIM_BELOW_FRACTION = 0.12
 #: Taubin smoothing passes over the skin before offsetting.
 SMOOTHING_ITERATIONS = 10
+#: Skin faces with an edge longer than this many sample spacings are subdivided before
+#: their corners and centres become samples.
+SUBDIVIDE_EDGES_OVER = 2.0
 #: The toe block (:func:`toe_block`) starts this far ahead of the metatarsal heads, × foot length.
 TOES_AHEAD_OF_HEADS = 0.03
 #: The toes' own skin is kept from at least this far behind the block's start, mm, and
@@ -206,11 +209,11 @@ def skin_samples(
         skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS,
         laplacian_operator=operator + sparse.diags(pinned),
     )  # fmt: skip
-    if np.percentile(skin.edges_unique_length, 99) <= 2.0 * spacing_mm:
+    if np.percentile(skin.edges_unique_length, 99) <= SUBDIVIDE_EDGES_OVER * spacing_mm:
         fine = skin  # a fine scan is dense enough as it is
     else:
         vertices, faces = trimesh.remesh.subdivide_to_size(
-            skin.vertices, skin.faces, max_edge=2.0 * spacing_mm, max_iter=12
+            skin.vertices, skin.faces, max_edge=SUBDIVIDE_EDGES_OVER * spacing_mm, max_iter=12
         )
         # Subdivision repeats shared corners: merge them.
         fine = trimesh.Trimesh(vertices, faces, process=False)
