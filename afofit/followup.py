@@ -35,6 +35,7 @@ from afofit.geometry.frames import LegFrame
 from afofit.geometry.measure import Sections
 from afofit.geometry.sole import boundary_edges
 from afofit.progress import Progress, silent
+from afofit.scan import file_sha256
 
 __all__ = [
     "ICP_KEEP",
@@ -46,6 +47,7 @@ __all__ = [
     "Registration",
     "SkinSurface",
     "brace_fit",
+    "check_brace",
     "follow_up",
     "register",
 ]
@@ -407,6 +409,8 @@ def follow_up(
     ScanError, NotALegError
         A scan cannot be read, or is not a lower leg with a foot.
     """
+    if afo_dir is not None:
+        check_brace(Path(afo_dir), Path(old_scan))  # a brace of another scan: before any work
     progress(f"reading {Path(old_scan).name} and {Path(new_scan).name}")
     # Side by side: reading and finding the anatomy release the GIL for much of their
     # work (two 400k-face scans: 2.6 s instead of 3.3).
@@ -429,12 +433,54 @@ def follow_up(
     new_skin = new_limbs[0].copy()
     new_skin.apply_transform(registration.transform)
     new_skin = _outward(new_skin, frame)
-    progress("measuring the changes")
+    progress("measuring the changes" + (" and the brace on the new leg" if afo_dir else ""))
     old_shank = frame.to_shank_local(np.asarray(old_skin.vertices))
     new_shank = frame.to_shank_local(np.asarray(new_skin.vertices))
+    top = min(old_shank[:, 2].max(), new_shank[:, 2].max()) - TOP_MARGIN_MM
+    old_surface = SkinSurface(old_skin)
+    with ThreadPoolExecutor(1) as pool:  # the brace beside the changes (numpy, igl: no GIL)
+        brace_job = (
+            None
+            if afo_dir is None
+            else pool.submit(brace_fit, Path(afo_dir), old_anatomy, old_surface, new_skin,
+                             frame, float(top))
+        )  # fmt: skip
+        changes = _changes(
+            old_leg, new_leg, old_skin, new_skin, old_shank, new_shank, old_surface,
+            new_near_edge, registration, float(top),
+        )  # fmt: skip
+        brace = None if brace_job is None else brace_job.result()
+    warnings = [f"old scan {Path(old_scan).name}: {w}" for w in old_anatomy.warnings]
+    warnings += [f"new scan {Path(new_scan).name}: {w}" for w in new_anatomy.warnings]
+    return FollowUp(
+        side=old_leg.side,
+        old=old_anatomy,
+        new=new_anatomy,
+        old_skin=old_skin,
+        new_skin=new_skin,
+        registration=registration,
+        afo=brace,
+        warnings=tuple(warnings),
+        **changes,
+    )
+
+
+def _changes(
+    old_leg: LegAnatomy,
+    new_leg: LegAnatomy,
+    old_skin: trimesh.Trimesh,
+    new_skin: trimesh.Trimesh,
+    old_shank: Vec,
+    new_shank: Vec,
+    old_surface: SkinSurface,
+    new_near_edge: NDArray[np.bool_],
+    registration: Registration,
+    top: float,
+) -> dict[str, Any]:
+    """:class:`FollowUp`'s measured changes, by field name (see :func:`follow_up`)."""
+    frame = old_leg.frame
     old_sections = Sections.from_mesh(old_shank, np.asarray(old_skin.faces))
     new_sections = Sections.from_mesh(new_shank, np.asarray(new_skin.faces))
-    top = min(old_shank[:, 2].max(), new_shank[:, 2].max()) - TOP_MARGIN_MM
     girths = []
     for level in np.arange(LOWEST_LEVEL_MM, top + 1e-9, LEVEL_STEP_MM):
         old_g, new_g = old_sections.girth(float(level)), new_sections.girth(float(level))
@@ -450,7 +496,6 @@ def follow_up(
     low = above + VOLUME_FROM_ABOVE_MALLEOLI_MM
     volume_old = _volume(old_sections, low, top)
     volume_new = _volume(new_sections, low, top)
-    old_surface = SkinSurface(old_skin)
     deviation, _ = _signed_distance(np.asarray(new_skin.vertices), old_surface)
     near_edge = new_near_edge | (new_shank[:, 2] > top)
     deviation = np.where(near_edge, 0.0, deviation)
@@ -461,43 +506,51 @@ def follow_up(
             placed = _moved(np.asarray(other)[None], registration.transform)[0]
             shifts[name] = float(np.linalg.norm(placed - point))
     old_m, new_m = old_leg.measurements, new_leg.measurements
-    brace = None
-    warnings = [f"old scan {Path(old_scan).name}: {w}" for w in old_anatomy.warnings]
-    warnings += [f"new scan {Path(new_scan).name}: {w}" for w in new_anatomy.warnings]
-    if afo_dir is not None:
-        progress("placing the new leg in the brace")
-        brace = brace_fit(Path(afo_dir), old_anatomy, old_surface, new_skin, frame, top)
-    return FollowUp(
-        side=old_leg.side, old=old_anatomy, new=new_anatomy, old_skin=old_skin,
-        new_skin=new_skin, registration=registration, girths=tuple(girths),
-        volume_levels_mm=(low, float(top)), volume_old_mm3=volume_old,
-        volume_new_mm3=volume_new,
-        foot_length_mm=(old_m.foot_length_mm, new_m.foot_length_mm),
-        malleolar_width_mm=(old_m.malleolar_width_mm, new_m.malleolar_width_mm),
-        landmark_shifts_mm=shifts, deviation_mm=deviation,
-        swelling=_region("swelling", deviation, new_skin, frame),
-        wasting=_region("wasting", deviation, new_skin, frame),
-        afo=brace, warnings=tuple(warnings),
-    )  # fmt: skip
+    return {
+        "girths": tuple(girths), "volume_levels_mm": (low, top), "volume_old_mm3": volume_old,
+        "volume_new_mm3": volume_new,
+        "foot_length_mm": (old_m.foot_length_mm, new_m.foot_length_mm),
+        "malleolar_width_mm": (old_m.malleolar_width_mm, new_m.malleolar_width_mm),
+        "landmark_shifts_mm": shifts, "deviation_mm": deviation,
+        "swelling": _region("swelling", deviation, new_skin, frame),
+        "wasting": _region("wasting", deviation, new_skin, frame),
+    }  # fmt: skip
 
 
-def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimesh.Trimesh]:
-    """An earlier fitting's fitting.json and afo.stl, checked to belong to ``old``."""
+def check_brace(afo_dir: Path, old_scan: Path) -> dict[str, Any]:
+    """The fitting.json of the earlier fitting in ``afo_dir``, checked (before any work)
+    to be of the scan ``old_scan``: the brace and the old leg then share a frame.
+
+    Raises
+    ------
+    InputError
+        No readable fitting.json, or one of another scan (by its SHA-256).
+    """
     try:
-        data = json.loads((afo_dir / "fitting.json").read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads((afo_dir / "fitting.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(
             f"{afo_dir}: holds no readable fitting.json ({exc}); give the folder an earlier "
             "`afofit fit` wrote."
         ) from exc
     fitted_to = data.get("inputs", {}).get("sha256")
-    if fitted_to != old.sha256:
+    try:
+        own = file_sha256(Path(old_scan))
+    except OSError:
+        return data  # the scan's own reading says what is wrong with it
+    if fitted_to != own:
         raise InputError(
             f"{afo_dir}: its brace was fitted to {data.get('inputs', {}).get('scan')} "
-            f"(SHA-256 {str(fitted_to)[:12]}...), not to {Path(old.path).name} "
-            f"({old.sha256[:12]}...): give the scan it was fitted to as OLD_SCAN, so that "
+            f"(SHA-256 {str(fitted_to)[:12]}...), not to {Path(old_scan).name} "
+            f"({own[:12]}...): give the scan it was fitted to as OLD_SCAN, so that "
             "the brace and the old leg share a frame."
         )
+    return data
+
+
+def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimesh.Trimesh]:
+    """An earlier fitting's fitting.json (:func:`check_brace`) and its STL of ``old``'s leg."""
+    data = check_brace(afo_dir, Path(old.path))
     legs = [leg for leg in data.get("legs", []) if leg.get("side") == old.legs[0].side]
     stl = legs[0]["shell"].get("stl") if legs else None
     if not stl or not (afo_dir / stl).is_file():
