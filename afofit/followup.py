@@ -74,6 +74,8 @@ REGION_MM, REGION_AREA_MM2 = 1.5, 100.0
 #: Brace fit: where the new skin is nearer the shell than this (mm; inside it, below
 #: 0) and nearer than it was by :data:`PRESSURE_CHANGE_MM`, the brace presses.
 PRESSURE_GAP_MM, PRESSURE_CHANGE_MM = 0.5, 1.0
+#: The pressure's levels leave out this fraction of its area at each end (stray faces).
+PRESSURE_SPAN_TAIL = 0.02
 #: Where the gap grew by more than this, mm, the brace is loose.
 LOOSE_CHANGE_MM = 3.0
 #: Verdict thresholds (heuristic, not clinically validated): a pressure area under
@@ -134,7 +136,8 @@ class BraceFit:
     verdict : "still fits", "adjust" or "refit".
     reasons : why, in words with the numbers.
     pressure_area_mm2 : inner surface where the brace presses (:data:`PRESSURE_GAP_MM`).
-    pressure_levels_mm : (low, high) heights above the sole of that area, or None.
+    pressure_levels_mm : (low, high) heights above the sole of that area (its middle 96 %),
+        or None.
     deepest_mm : how far the new skin enters the shell at most (0 when it does not).
     loose_area_mm2 : inner surface where the gap grew by more than :data:`LOOSE_CHANGE_MM`.
     inner_area_mm2 : the brace's inner surface measured (over both scans).
@@ -517,6 +520,16 @@ def _changes(
     }  # fmt: skip
 
 
+def _area_span(height: Vec, area: Vec) -> tuple[float, float]:
+    """The levels holding the middle 96 % of an area (faces' ``height`` and ``area``): a
+    few stray faces of re-meshing noise do not stretch a band of pressure."""
+    order = np.argsort(height)
+    share = np.cumsum(area[order]) / area.sum()
+    low = height[order][np.searchsorted(share, PRESSURE_SPAN_TAIL)]
+    high = height[order][min(np.searchsorted(share, 1.0 - PRESSURE_SPAN_TAIL), len(order) - 1)]
+    return float(low), float(high)
+
+
 def check_brace(afo_dir: Path, old_scan: Path) -> dict[str, Any]:
     """The fitting.json of the earlier fitting in ``afo_dir``, checked (before any work)
     to be of the scan ``old_scan``: the brace and the old leg then share a frame.
@@ -623,9 +636,7 @@ def brace_fit(
     loose_area = float(area[loose].sum())
     inner_area = float(area[inner].sum())
     deepest = float(max(0.0, -new_gap[pressing].min())) if pressing.any() else 0.0
-    levels = (
-        (float(height[pressing].min()), float(height[pressing].max())) if pressing.any() else None
-    )
+    levels = _area_span(height[pressing], area[pressing]) if pressing.any() else None
     reasons = []
     verdict = "still fits"
     if pressure_area >= ADJUST_AREA_MM2:
