@@ -1,7 +1,8 @@
 # Two commands for a fresh machine with only Python and make:
 #   make demo   - set up .venv, build the default phantom leg, find its anatomy, read the demo
 #                 gait (a right foot drop, rested and fatigued), fit the AFO it prescribes and
-#                 compute its stiffness by finite elements
+#                 compute its stiffness by finite elements; then a later visit's scan of the
+#                 same leg with its calf swollen 5 %, compared with the first, in the brace
 #   make test   - set up .venv and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -25,6 +26,9 @@ demo: $(BIN)/.installed
 		--gait examples/demo_gait_rested.csv --gait examples/demo_gait_fatigued.csv --strap-slots \
 		--material petg
 	$(BIN)/afofit stiffness $(DEMO)/fit
+	$(BIN)/afofit phantom $(DEMO)/later_leg.stl --seed 7 --noise 0.2 --holes 2 --calf-swelling 5
+	$(BIN)/afofit follow-up $(DEMO)/phantom_leg.stl $(DEMO)/later_leg.stl --afo $(DEMO)/fit \
+		-o $(DEMO)/follow-up
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n auto --dist loadfile  # one worker per core, a file per worker

@@ -524,10 +524,11 @@ def _area_span(height: Vec, area: Vec) -> tuple[float, float]:
     """The levels holding the middle 96 % of an area (faces' ``height`` and ``area``): a
     few stray faces of re-meshing noise do not stretch a band of pressure."""
     order = np.argsort(height)
+    ordered = height[order]
     share = np.cumsum(area[order]) / area.sum()
-    low = height[order][np.searchsorted(share, PRESSURE_SPAN_TAIL)]
-    high = height[order][min(np.searchsorted(share, 1.0 - PRESSURE_SPAN_TAIL), len(order) - 1)]
-    return float(low), float(high)
+    first = int(np.searchsorted(share, PRESSURE_SPAN_TAIL))
+    last = min(int(np.searchsorted(share, 1.0 - PRESSURE_SPAN_TAIL)), len(order) - 1)
+    return float(ordered[first]), float(ordered[last])
 
 
 def check_brace(afo_dir: Path, old_scan: Path) -> dict[str, Any]:

@@ -327,3 +327,29 @@ def test_smooth_malleoli_hide_the_bumps_but_keep_the_joint() -> None:
             return float((sense * v[near, 0]).max())
 
         assert reach(bumps.mesh) - reach(smooth.mesh) > 0.7 * 0.02 * 260.0, key
+
+
+def test_a_swollen_calf_is_the_same_leg_with_its_calf_sections_scaled() -> None:
+    """calf_swelling_pct scales every section across the ankle-knee axis over the calf: the
+    same vertices elsewhere, the truth's calf girth measured on the swollen leg."""
+    from afofit.phantom.make import SWELLING_FROM, SWELLING_RAMP_MM, SWELLING_TO
+
+    base = PhantomSpec(seed=11, faces=20000, pose="neutral")
+    plain = make_phantom(base)
+    swollen = make_phantom(dataclasses.replace(base, calf_swelling_pct=5.0))
+    assert swollen.truth["calf_swelling_pct"] == 5.0 and "calf_swelling_pct" not in plain.truth
+    ankle = np.asarray(plain.truth["ankle_joint_centre_mm"])
+    knee = np.asarray(plain.truth["knee_joint_centre_mm"])
+    axis = (knee - ankle) / np.linalg.norm(knee - ankle)
+    length = float(np.linalg.norm(knee - ankle))
+    before, after = np.asarray(plain.mesh.vertices), np.asarray(swollen.mesh.vertices)
+    along = (before - ankle) @ axis
+    outside = (along < SWELLING_FROM * length - SWELLING_RAMP_MM) | (
+        along > SWELLING_TO * length + SWELLING_RAMP_MM
+    )
+    inside = (along > SWELLING_FROM * length) & (along < SWELLING_TO * length)
+    np.testing.assert_allclose(after[outside], before[outside], atol=1e-9)
+    radial = lambda v: np.linalg.norm((v - ankle) - np.outer((v - ankle) @ axis, axis), axis=1)  # noqa: E731
+    np.testing.assert_allclose(radial(after[inside]), 1.05 * radial(before[inside]), rtol=1e-9)
+    ratio = swollen.truth["calf_girth_max_mm"] / plain.truth["calf_girth_max_mm"]
+    assert 1.0 < ratio <= 1.05 + 1e-9

@@ -190,6 +190,13 @@ def phantom(
         Malleoli,
         typer.Option(help="Malleoli as clear bumps, or smooth (hardly showing on the skin)."),
     ] = Malleoli.bumps,
+    calf_swelling: Annotated[
+        float,
+        typer.Option(
+            help="Swell the calf by this many % of its girth (below 0: waste it), from 35 to "
+            "70 % of the way from the ankle to the knee: the same seed's leg at a later visit."
+        ),
+    ] = 0.0,
 ) -> None:
     """Write a synthetic lower leg with its foot, and its ground truth (OUT.truth.json)."""
     from afofit.export import write_phantom
@@ -199,6 +206,7 @@ def phantom(
         side=side.value, foot_length_mm=foot_length, calf_girth_mm=calf_girth, seed=seed,
         noise_mm=noise, holes=holes, pose=pose.value, units=units.value, faces=faces,
         open_sole=open_sole, reaches_knee=knee, malleoli=malleoli.value,
+        calf_swelling_pct=calf_swelling,
     )  # fmt: skip
     mesh_path, truth_path = _busy("Building the phantom…", lambda: write_phantom(spec, out_path))
     out.print(f"wrote {mesh_path} and {truth_path}", markup=False)

@@ -11,6 +11,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from afofit.phantom.mesh import compact_mesh, largest_component, mesh_leg, vertex_face_components
+from afofit.phantom.shape import PhantomAnatomy
 from afofit.phantom.spec import FloatArray, Phantom, PhantomSpec
 from afofit.phantom.subject import make_anatomy
 from afofit.phantom.truth import POINT_KEYS, assemble_truth, json_ready, leg_truth
@@ -115,6 +116,30 @@ def _hole_mask(
     return keep
 
 
+#: The calf's swelling (:attr:`PhantomSpec.calf_swelling_pct`) spans this part of the way
+#: from the ankle to the knee, ramped in over SWELLING_RAMP_MM at each end.
+SWELLING_FROM, SWELLING_TO, SWELLING_RAMP_MM = 0.35, 0.70, 10.0
+
+
+def _swell_calf(vertices: FloatArray, an: PhantomAnatomy, pct: float) -> FloatArray:
+    """``vertices`` (neutral frame, mm) with every section across the ankle-knee axis
+    scaled by 1 + ``pct``/100 about it over the calf (:data:`SWELLING_FROM` to
+    :data:`SWELLING_TO`): the girths there change by exactly ``pct`` %."""
+    ankle = 0.5 * (an.lat_malleolus_mm + an.med_malleolus_mm)
+    axis = an.knee_mm - ankle
+    length = float(np.linalg.norm(axis))
+    axis = axis / length
+    offset = vertices - ankle
+    along = offset @ axis
+    radial = offset - np.outer(along, axis)
+    low, high = SWELLING_FROM * length, SWELLING_TO * length
+    weight = np.clip(
+        np.minimum(along - (low - SWELLING_RAMP_MM), (high + SWELLING_RAMP_MM) - along)
+        / SWELLING_RAMP_MM, 0.0, 1.0,
+    )  # fmt: skip
+    return ankle + np.outer(along, axis) + radial * (1.0 + 0.01 * pct * weight)[:, None]
+
+
 def make_phantom(spec: PhantomSpec) -> Phantom:
     """Build a synthetic lower leg with foot, and its exact ground truth.
 
@@ -140,6 +165,8 @@ def make_phantom(spec: PhantomSpec) -> Phantom:
     an = make_anatomy(spec, streams[_STREAM_ANATOMY])
     target = spec.faces / (1.0 - _SOLE_FACE_FRACTION) if spec.open_sole else spec.faces
     vertices, faces = mesh_leg(an, round(target))
+    if spec.calf_swelling_pct:
+        vertices = _swell_calf(vertices, an, spec.calf_swelling_pct)
     truth = leg_truth(an, vertices, faces, spec.reaches_knee)
     if spec.open_sole:
         vertices, faces = _open_sole(vertices, faces, an.fl_mm)

@@ -57,6 +57,12 @@ class PhantomSpec:
         (the bumps and the hollows under them at SMOOTH_MALLEOLI_HEIGHT of that height,
         SMOOTH_MALLEOLI_WIDTH times as wide); the truth keeps the malleoli where the
         bumps would put them, so it is the same joint centre.
+    calf_swelling_pct : float
+        The calf swollen (or, below 0, wasted) by this many % of its girth, -20..30: every
+        section across the shank scaled about the ankle-knee axis from 35 % to 70 % of the
+        way up from the ankle to the knee, ramped in over 10 mm at each end (a follow-up
+        visit's leg: the same seed otherwise gives the same leg). The truth's calf girth
+        is measured on the swollen leg.
 
     Raises
     ------
@@ -76,6 +82,7 @@ class PhantomSpec:
     open_sole: bool = False
     reaches_knee: bool = True
     malleoli: str = "bumps"
+    calf_swelling_pct: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("side", self.side, _SIDES)
@@ -85,6 +92,7 @@ class PhantomSpec:
         _check_range("foot_length_mm", self.foot_length_mm, 150.0, 330.0, "mm")
         _check_range("calf_girth_mm", self.calf_girth_mm, 250.0, 550.0, "mm")
         _check_range("noise_mm", self.noise_mm, 0.0, 3.0, "mm")
+        _check_range("calf_swelling_pct", self.calf_swelling_pct, -20.0, 30.0, "%")
         _check_int("seed", self.seed, 0, 2**63 - 1)
         _check_int("holes", self.holes, 0, 50)
         _check_int("faces", self.faces, 2000, 2_000_000)

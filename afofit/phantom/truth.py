@@ -150,6 +150,8 @@ def assemble_truth(
         out["scale_to_mm"] = scale
         out["seed"] = spec.seed
         out["malleoli"] = spec.malleoli
+        if spec.calf_swelling_pct:
+            out["calf_swelling_pct"] = spec.calf_swelling_pct
         return out
 
     if len(legs) == 1:
