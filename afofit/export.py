@@ -482,9 +482,10 @@ def check_build_volume(standing: trimesh.Trimesh, slicing: Slicing, name: str) -
         return
     raise ExportError(
         f"{name} stands {' × '.join(f'{e:.0f}' for e in extents)} mm, and the slicing "
-        f"printer holds {' × '.join(f'{v:.0f}' for v in volume)} mm: set bed_shape and "
-        f"max_print_height for your printer in a copy of {slicing.profiles[0]} (named by "
-        "the material's slicing_profile), or leave out --slice and print it on its back."
+        f"printer holds {' × '.join(f'{v:.0f}' for v in volume)} mm: copy "
+        f"{slicing.profiles[-1]}, add your printer's bed_shape and max_print_height to it, "
+        'and name the copy in a material profile (slicing_profile = "my-petg.ini"); or '
+        "leave out --slice and print it on its back."
     )
 
 

@@ -66,8 +66,12 @@ ICP_KEEP = 0.7
 EDGE_MARGIN_MM = 12.0
 #: The new skin's points the registration uses (an even subset), and its rounds.
 ICP_POINTS, ICP_ROUNDS = 20_000, 40
-#: The shank's volume is measured from this far above the malleoli to the top level.
-VOLUME_FROM_ABOVE_MALLEOLI_MM = 30.0
+#: The shank's volume is measured from this far above the malleoli to the top level,
+#: when that spans at least MIN_VOLUME_SPAN_MM.
+VOLUME_FROM_ABOVE_MALLEOLI_MM, MIN_VOLUME_SPAN_MM = 30.0, 50.0
+#: A registration whose median distance over the skin exceeds this (mm), or two scans
+#: whose shank-to-foot angles differ by more than this (degrees), draw a warning.
+POOR_REGISTRATION_MM, ANKLE_ANGLE_WARNING_DEG = 1.0, 5.0
 #: A deviation this large (mm), over at least REGION_AREA_MM2 of skin, is a swelling or
 #: a wasting (less is re-meshing and noise: a toe's tip re-meshed moves 1.6 mm over 2 mm²).
 REGION_MM, REGION_AREA_MM2 = 1.5, 100.0
@@ -83,6 +87,8 @@ LOOSE_CHANGE_MM = 3.0
 #: the shell), a local relief can take it; beyond, refit. A loose area above
 #: LOOSE_ADJUST (mm²) wants padding; above LOOSE_REFIT of the inner surface, a refit.
 ADJUST_AREA_MM2, REFIT_AREA_MM2, REFIT_DEPTH_MM = 100.0, 2000.0, 3.0
+#: Less of the brace's inner surface than this (mm²) under the new scan: not assessed.
+MIN_ASSESSED_AREA_MM2 = 2000.0
 LOOSE_ADJUST_AREA_MM2, LOOSE_REFIT_FRACTION = 3000.0, 0.4
 
 
@@ -133,7 +139,8 @@ class BraceFit:
 
     Attributes
     ----------
-    verdict : "still fits", "adjust" or "refit".
+    verdict : "still fits", "adjust", "refit", or "not assessed" (the new scan covers
+        less than :data:`MIN_ASSESSED_AREA_MM2` of the brace).
     reasons : why, in words with the numbers.
     pressure_area_mm2 : inner surface where the brace presses (:data:`PRESSURE_GAP_MM`).
     pressure_levels_mm : (low, high) heights above the sole of that area (its middle 96 %),
@@ -141,10 +148,12 @@ class BraceFit:
     deepest_mm : how far the new skin enters the shell at most (0 when it does not).
     loose_area_mm2 : inner surface where the gap grew by more than :data:`LOOSE_CHANGE_MM`.
     inner_area_mm2 : the brace's inner surface measured (over both scans).
+    unchecked_area_mm2 : its inner surface above the shorter scan's top: not measured.
     clearance_mm, thickness_mm : its design's gap over the skin and wall.
     shell : the brace (old scan's frame, mm).
     new_gap_mm, old_gap_mm : (faces,) the gap from each of its faces to the new and to
         the old skin (mm; below 0 inside the skin; NaN off the inner surface).
+    warnings : what was not checked.
     """
 
     verdict: str
@@ -154,11 +163,13 @@ class BraceFit:
     deepest_mm: float
     loose_area_mm2: float
     inner_area_mm2: float
+    unchecked_area_mm2: float
     clearance_mm: float
     thickness_mm: float
     shell: trimesh.Trimesh
     new_gap_mm: Vec
     old_gap_mm: Vec
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +184,8 @@ class FollowUp:
     registration : how the new was placed (:class:`Registration`).
     girths : the girth at every level (:class:`GirthChange`).
     volume_levels_mm : (low, high) levels between which the shank's volume is taken.
-    volume_old_mm3, volume_new_mm3 : the shank's volume there.
+    volume_old_mm3, volume_new_mm3 : the shank's volume there (None when the scans reach
+        less than :data:`MIN_VOLUME_SPAN_MM` above its lower level).
     foot_length_mm, malleolar_width_mm : (old, new).
     landmark_shifts_mm : landmark → distance between its old and its (placed) new place.
     deviation_mm : (new skin's vertices,) signed distance from the old skin (+ out).
@@ -190,8 +202,8 @@ class FollowUp:
     registration: Registration
     girths: tuple[GirthChange, ...]
     volume_levels_mm: tuple[float, float]
-    volume_old_mm3: float
-    volume_new_mm3: float
+    volume_old_mm3: float | None
+    volume_new_mm3: float | None
     foot_length_mm: tuple[float, float]
     malleolar_width_mm: tuple[float, float]
     landmark_shifts_mm: dict[str, float]
@@ -207,8 +219,10 @@ class FollowUp:
         return self.old.legs[0].frame
 
     @property
-    def volume_change_pct(self) -> float:
-        """The shank volume's change, % of the old."""
+    def volume_change_pct(self) -> float | None:
+        """The shank volume's change, % of the old (None: the scans are too short)."""
+        if not self.volume_old_mm3 or self.volume_new_mm3 is None:
+            return None
         return 100.0 * (self.volume_new_mm3 - self.volume_old_mm3) / self.volume_old_mm3
 
 
@@ -232,11 +246,13 @@ def register(
     new_skin: trimesh.Trimesh,
     new_frame: LegFrame,
     new_near_edge: NDArray[np.bool_] | None = None,
+    old_near_edge: NDArray[np.bool_] | None = None,
 ) -> Registration:
     """Place ``new_skin`` on ``old_skin`` (each in its scan's frame, mm): first by their
     anatomical frames (``old_frame``, ``new_frame``), then by trimmed point-to-plane ICP
     (:data:`ICP_KEEP` of the points each round, none within :data:`EDGE_MARGIN_MM` of an
-    open edge: ``new_near_edge`` marks the new skin's vertices there, if known).
+    open edge: ``new_near_edge`` and ``old_near_edge`` mark each skin's vertices there, if
+    known).
     Deterministic."""
     start = np.eye(4)
     # new scan → new local → old scan; both legs of one side, so a proper rotation.
@@ -249,7 +265,7 @@ def register(
     source = source[::step]
     target = np.asarray(old_skin.vertices)
     target_normals = np.asarray(old_skin.vertex_normals)
-    target_ok = ~_near_edge(old_skin, EDGE_MARGIN_MM)
+    target_ok = ~(_near_edge(old_skin, EDGE_MARGIN_MM) if old_near_edge is None else old_near_edge)
     tree = cKDTree(target)
     transform = start.copy()
     rounds = 0
@@ -315,16 +331,16 @@ class SkinSurface:
         self.tree.init(self.vertices, self.faces)
 
 
-def _signed_distance(points: Vec, skin: SkinSurface) -> tuple[Vec, Vec]:
+def _signed_distance(points: Vec, skin: SkinSurface) -> tuple[Vec, Vec, NDArray[np.int64]]:
     """Distance (mm) from ``points`` to ``skin``, signed + outside the leg (by the
-    closest face's outward normal), and the closest points."""
+    closest face's outward normal), the closest points and their faces."""
     points = np.ascontiguousarray(points, dtype=np.float64)
     if len(points) == 0:
-        return np.zeros(0), np.zeros((0, 3))
+        return np.zeros(0), np.zeros((0, 3)), np.zeros(0, dtype=np.int64)
     squared, face, closest = skin.tree.squared_distance(skin.vertices, skin.faces, points)
     normals = skin.normals[face]
     sign = np.sign(np.einsum("ij,ij->i", points - closest, normals))
-    return np.sqrt(squared) * np.where(sign == 0, 1.0, sign), closest
+    return np.sqrt(squared) * np.where(sign == 0, 1.0, sign), closest, np.asarray(face)
 
 
 def _outward(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
@@ -412,8 +428,11 @@ def follow_up(
     ScanError, NotALegError
         A scan cannot be read, or is not a lower leg with a foot.
     """
-    if afo_dir is not None:
-        check_brace(Path(afo_dir), Path(old_scan))  # a brace of another scan: before any work
+    fitting = None
+    if afo_dir is not None:  # a brace of another scan, or no brace: before any work
+        fitting = check_brace(Path(afo_dir), Path(old_scan))
+        # The brace is in the old scan's frame as that fitting read it: in its units.
+        old_units = old_units or fitting["inputs"].get("options", {}).get("units")
     progress(f"reading {Path(old_scan).name} and {Path(new_scan).name}")
     # Side by side: reading and finding the anatomy release the GIL for much of their
     # work (two 400k-face scans: 2.6 s instead of 3.3).
@@ -428,11 +447,24 @@ def follow_up(
             f"{new_leg.side} one: a follow-up compares two scans of the same leg (give "
             "--side if a scan holds both)."
         )
+    if fitting is not None and not np.isclose(
+        float(fitting["inputs"].get("scale_to_mm", old_anatomy.scale_to_mm)),
+        old_anatomy.scale_to_mm,
+    ):
+        raise InputError(
+            f"{afo_dir}: its brace was fitted to {Path(old_scan).name} read in "
+            f"{fitting['inputs'].get('units_detected')}, and it reads now in "
+            f"{old_anatomy.units_detected}: give --old-units "
+            f"{fitting['inputs'].get('units_detected')}."
+        )
     frame = old_leg.frame
     old_skin = _outward(old_limbs[0], frame)
     progress("placing the new scan on the old")
     new_near_edge = _near_edge(new_limbs[0], EDGE_MARGIN_MM)  # the same after the move
-    registration = register(old_skin, frame, new_limbs[0], new_leg.frame, new_near_edge)
+    old_near_edge = _near_edge(old_skin, EDGE_MARGIN_MM)
+    registration = register(
+        old_skin, frame, new_limbs[0], new_leg.frame, new_near_edge, old_near_edge
+    )
     new_skin = new_limbs[0].copy()
     new_skin.apply_transform(registration.transform)
     new_skin = _outward(new_skin, frame)
@@ -450,11 +482,19 @@ def follow_up(
         )  # fmt: skip
         changes = _changes(
             old_leg, new_leg, old_skin, new_skin, old_shank, new_shank, old_surface,
-            new_near_edge, registration, float(top),
+            new_near_edge, old_near_edge, registration, float(top),
         )  # fmt: skip
         brace = None if brace_job is None else brace_job.result()
     warnings = [f"old scan {Path(old_scan).name}: {w}" for w in old_anatomy.warnings]
     warnings += [f"new scan {Path(new_scan).name}: {w}" for w in new_anatomy.warnings]
+    warnings += _registration_warnings(registration, frame, new_leg.frame)
+    if changes["volume_old_mm3"] is None:
+        warnings.append(
+            f"the scans reach less than {MIN_VOLUME_SPAN_MM:.0f} mm above the malleoli's "
+            f"{VOLUME_FROM_ABOVE_MALLEOLI_MM:.0f} mm: no shank volume"
+        )
+    if brace is not None:
+        warnings += brace.warnings
     return FollowUp(
         side=old_leg.side,
         old=old_anatomy,
@@ -468,6 +508,25 @@ def follow_up(
     )
 
 
+def _registration_warnings(
+    registration: Registration, old_frame: LegFrame, new_frame: LegFrame
+) -> list[str]:
+    """What the user should know about how well the new scan sits on the old."""
+    out = []
+    if registration.median_mm > POOR_REGISTRATION_MM:
+        out.append(
+            f"the scans match only to {registration.median_mm:.1f} mm (median over the skin): "
+            "much of the leg changed, or the scans differ in pose; read the changes with care"
+        )
+    turn = np.degrees(abs(old_frame.shank_to_vertical_rad - new_frame.shank_to_vertical_rad))
+    if turn > ANKLE_ANGLE_WARNING_DEG:
+        out.append(
+            f"the ankle was {turn:.0f} degrees more flexed in one scan than the other: shank "
+            "and foot cannot both sit on the old scan, and changes near the ankle show the pose"
+        )
+    return out
+
+
 def _changes(
     old_leg: LegAnatomy,
     new_leg: LegAnatomy,
@@ -477,6 +536,7 @@ def _changes(
     new_shank: Vec,
     old_surface: SkinSurface,
     new_near_edge: NDArray[np.bool_],
+    old_near_edge: NDArray[np.bool_],
     registration: Registration,
     top: float,
 ) -> dict[str, Any]:
@@ -497,10 +557,14 @@ def _changes(
         default=80.0,
     )
     low = above + VOLUME_FROM_ABOVE_MALLEOLI_MM
-    volume_old = _volume(old_sections, low, top)
-    volume_new = _volume(new_sections, low, top)
-    deviation, _ = _signed_distance(np.asarray(new_skin.vertices), old_surface)
-    near_edge = new_near_edge | (new_shank[:, 2] > top)
+    enough = top - low >= MIN_VOLUME_SPAN_MM
+    volume_old = _volume(old_sections, low, top) if enough else None
+    volume_new = _volume(new_sections, low, top) if enough else None
+    deviation, _, face = _signed_distance(np.asarray(new_skin.vertices), old_surface)
+    # Not compared near either scan's open edges (a hole in the old scan, its sole's rim:
+    # the new skin there would be measured to the rim) nor above the shorter scan's top.
+    old_near = old_near_edge[np.asarray(old_skin.faces)[face]].any(axis=1)
+    near_edge = new_near_edge | old_near | (new_shank[:, 2] > top)
     deviation = np.where(near_edge, 0.0, deviation)
     shifts = {}
     for name, point in old_leg.landmarks_mm.items():
@@ -520,6 +584,53 @@ def _changes(
     }  # fmt: skip
 
 
+def _verdict(
+    pressure_area: float,
+    levels: tuple[float, float] | None,
+    deepest: float,
+    loose_area: float,
+    inner_area: float,
+    median_change: float,
+) -> tuple[str, list[str]]:
+    """The brace's verdict and its reasons from what was measured (mm, mm²)."""
+    if inner_area < MIN_ASSESSED_AREA_MM2:
+        return "not assessed", [
+            f"the new scan covers only {inner_area / 100.0:.0f} cm² of the brace's inner "
+            "surface: rescan the leg up to the brace's top"
+        ]
+    reasons = []
+    verdict = "still fits"
+    if pressure_area >= ADJUST_AREA_MM2 or deepest >= REFIT_DEPTH_MM:
+        where = f" at {levels[0]:.0f}-{levels[1]:.0f} mm above the sole" if levels else ""
+        deep = (
+            f", the skin up to {deepest:.1f} mm inside the shell"
+            if deepest > 0
+            else f", under {PRESSURE_GAP_MM:g} mm of gap"
+        )
+        reasons.append(f"it presses on {pressure_area / 100.0:.1f} cm²{where}{deep}")
+        verdict = (
+            "refit" if pressure_area >= REFIT_AREA_MM2 or deepest >= REFIT_DEPTH_MM else "adjust"
+        )
+    if loose_area >= LOOSE_ADJUST_AREA_MM2:
+        reasons.append(
+            f"it is loose (the gap {LOOSE_CHANGE_MM:g} mm or more wider) over "
+            f"{loose_area / 100.0:.0f} cm²"
+        )
+        if loose_area >= LOOSE_REFIT_FRACTION * inner_area:
+            verdict = "refit"
+        elif verdict == "still fits":
+            verdict = "adjust"
+    if not reasons:
+        reasons.append(
+            f"no pressure over {ADJUST_AREA_MM2 / 100.0:g} cm² "
+            f"({pressure_area / 100.0:.1f} cm² in all) and no loose area over "
+            f"{LOOSE_ADJUST_AREA_MM2 / 100.0:g} cm² ({loose_area / 100.0:.0f} cm²): the gap "
+            f"under its {inner_area / 100.0:.0f} cm² of inner surface changed by "
+            f"{median_change:.1f} mm (median)"
+        )
+    return verdict, reasons
+
+
 def _area_span(height: Vec, area: Vec) -> tuple[float, float]:
     """The levels holding the middle 96 % of an area (faces' ``height`` and ``area``): a
     few stray faces of re-meshing noise do not stretch a band of pressure."""
@@ -533,31 +644,44 @@ def _area_span(height: Vec, area: Vec) -> tuple[float, float]:
 
 def check_brace(afo_dir: Path, old_scan: Path) -> dict[str, Any]:
     """The fitting.json of the earlier fitting in ``afo_dir``, checked (before any work)
-    to be of the scan ``old_scan``: the brace and the old leg then share a frame.
+    to be of the scan ``old_scan`` (the brace and the old leg then share a frame), with
+    the STL of at least one of its legs.
 
     Raises
     ------
     InputError
-        No readable fitting.json, or one of another scan (by its SHA-256).
+        No readable fitting.json, one of another scan (by its SHA-256), or no brace STL.
     """
+    what = f"{afo_dir}: give the folder an earlier `afofit fit` of OLD_SCAN wrote"
     try:
-        data: dict[str, Any] = json.loads((afo_dir / "fitting.json").read_text(encoding="utf-8"))
+        data = json.loads((afo_dir / "fitting.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
+        raise InputError(f"{what}; it holds no readable fitting.json ({exc}).") from exc
+    legs = data.get("legs") if isinstance(data, dict) else None
+    inputs = data.get("inputs") if isinstance(data, dict) else None
+    if not isinstance(legs, list) or not legs or not isinstance(inputs, dict):
+        raise InputError(f"{what}; its fitting.json has no legs or inputs (not afofit's?).")
+    for leg in legs:
+        if not (isinstance(leg, dict) and isinstance(leg.get("shell"), dict)
+                and isinstance(leg.get("design"), dict)):  # fmt: skip
+            raise InputError(f"{what}; its fitting.json's legs lack their shell or design.")
+    if not any(leg["shell"].get("stl") and (afo_dir / leg["shell"]["stl"]).is_file()
+               for leg in legs):  # fmt: skip
         raise InputError(
-            f"{afo_dir}: holds no readable fitting.json ({exc}); give the folder an earlier "
-            "`afofit fit` wrote."
-        ) from exc
-    fitted_to = data.get("inputs", {}).get("sha256")
+            f"{afo_dir}: holds no brace STL (a fitting that failed its checks writes none, "
+            "unless --keep-failed): refit, or give another fitting's folder."
+        )
+    fitted_to = inputs.get("sha256")
     try:
         own = file_sha256(Path(old_scan))
     except OSError:
         return data  # the scan's own reading says what is wrong with it
     if fitted_to != own:
         raise InputError(
-            f"{afo_dir}: its brace was fitted to {data.get('inputs', {}).get('scan')} "
-            f"(SHA-256 {str(fitted_to)[:12]}...), not to {Path(old_scan).name} "
-            f"({own[:12]}...): give the scan it was fitted to as OLD_SCAN, so that "
-            "the brace and the old leg share a frame."
+            f"{afo_dir}: its brace was fitted to {inputs.get('scan') or 'another scan'}"
+            f"{f' (SHA-256 {str(fitted_to)[:12]}...)' if fitted_to else ''}, not to "
+            f"{Path(old_scan).name} ({own[:12]}...): give the scan it was fitted to as "
+            "OLD_SCAN, so that the brace and the old leg share a frame."
         )
     return data
 
@@ -565,14 +689,21 @@ def check_brace(afo_dir: Path, old_scan: Path) -> dict[str, Any]:
 def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimesh.Trimesh]:
     """An earlier fitting's fitting.json (:func:`check_brace`) and its STL of ``old``'s leg."""
     data = check_brace(afo_dir, Path(old.path))
-    legs = [leg for leg in data.get("legs", []) if leg.get("side") == old.legs[0].side]
+    side = old.legs[0].side
+    legs = [leg for leg in data["legs"] if leg.get("side") == side]
     stl = legs[0]["shell"].get("stl") if legs else None
     if not stl or not (afo_dir / stl).is_file():
         raise InputError(
-            f"{afo_dir}: has no STL of the {old.legs[0].side} brace (a fitting that failed "
-            "its checks writes none): refit, or give another fitting's folder."
+            f"{afo_dir}: has no STL of the {side} brace (its fitting holds "
+            f"{', '.join(str(leg.get('side')) for leg in data['legs'])}): give the fitting "
+            "of this leg."
         )
-    shell = trimesh.load_mesh(afo_dir / stl, process=False)
+    try:
+        shell = trimesh.load_mesh(afo_dir / stl, process=False)
+    except Exception as exc:  # trimesh raises many types for a damaged file
+        raise InputError(f"{afo_dir / stl}: cannot be read as a mesh ({exc}).") from exc
+    if not isinstance(shell, trimesh.Trimesh) or len(shell.faces) == 0:
+        raise InputError(f"{afo_dir / stl}: holds no triangles; refit, or give another fitting.")
     return legs[0], shell
 
 
@@ -607,7 +738,7 @@ def brace_fit(
     near, vertex = cKDTree(old_skin.vertices).query(
         centres, distance_upper_bound=reach + 2.0 * spacing, workers=-1
     )
-    found = np.isfinite(near) & (height <= top_mm)
+    found = np.isfinite(near)
     towards_vertex = np.zeros(len(centres), dtype=bool)
     towards_vertex[found] = (
         np.einsum(
@@ -617,10 +748,13 @@ def brace_fit(
         )
         > 0
     )
-    candidate = np.flatnonzero(towards_vertex)
+    area = np.asarray(shell.area_faces)
+    # Inner surface above the shorter scan's top (less its ragged margin): not checked.
+    unchecked_area = float(area[towards_vertex & (height > top_mm)].sum())
+    candidate = np.flatnonzero(towards_vertex & (height <= top_mm))
     old_gap = np.full(len(centres), np.nan)
     new_gap = np.full(len(centres), np.nan)
-    old_gap[candidate], closest = _signed_distance(centres[candidate], old_skin)
+    old_gap[candidate], closest, _ = _signed_distance(centres[candidate], old_skin)
     towards = np.zeros(len(centres), dtype=bool)
     towards[candidate] = (
         np.einsum(
@@ -629,8 +763,7 @@ def brace_fit(
         > 0
     )
     inner = towards & (old_gap < reach)
-    new_gap[inner], _ = _signed_distance(centres[inner], SkinSurface(new_skin))
-    area = np.asarray(shell.area_faces)
+    new_gap[inner], _, _ = _signed_distance(centres[inner], SkinSurface(new_skin))
     pressing = inner & (new_gap < PRESSURE_GAP_MM) & (new_gap < old_gap - PRESSURE_CHANGE_MM)
     loose = inner & (new_gap > old_gap + LOOSE_CHANGE_MM)
     pressure_area = float(area[pressing].sum())
@@ -638,37 +771,21 @@ def brace_fit(
     inner_area = float(area[inner].sum())
     deepest = float(max(0.0, -new_gap[pressing].min())) if pressing.any() else 0.0
     levels = _area_span(height[pressing], area[pressing]) if pressing.any() else None
-    reasons = []
-    verdict = "still fits"
-    if pressure_area >= ADJUST_AREA_MM2:
-        where = f"{levels[0]:.0f}-{levels[1]:.0f} mm above the sole" if levels else ""
-        deep = (
-            f", the skin up to {deepest:.1f} mm inside the shell"
-            if deepest > 0
-            else f", under {PRESSURE_GAP_MM:g} mm of gap"
-        )
-        reasons.append(f"it presses on {pressure_area / 100.0:.0f} cm² at {where}{deep}")
-        verdict = (
-            "refit" if pressure_area >= REFIT_AREA_MM2 or deepest >= REFIT_DEPTH_MM else "adjust"
-        )
-    if loose_area >= LOOSE_ADJUST_AREA_MM2:
-        reasons.append(
-            f"it is loose (the gap {LOOSE_CHANGE_MM:g} mm or more wider) over "
-            f"{loose_area / 100.0:.0f} cm²"
-        )
-        if inner_area > 0 and loose_area >= LOOSE_REFIT_FRACTION * inner_area:
-            verdict = "refit"
-        elif verdict == "still fits":
-            verdict = "adjust"
-    if not reasons:
-        reasons.append(
-            f"no pressure and no loose area: the gap under its {inner_area / 100.0:.0f} cm² of "
-            f"inner surface changed by {np.median(np.abs(new_gap[inner] - old_gap[inner])):.1f} "
-            "mm (median)"
+    verdict, reasons = _verdict(
+        pressure_area, levels, deepest, loose_area, inner_area,
+        float(np.median(np.abs(new_gap[inner] - old_gap[inner]))) if inner.any() else 0.0,
+    )  # fmt: skip
+    warnings = []
+    if unchecked_area >= ADJUST_AREA_MM2:
+        warnings.append(
+            f"{unchecked_area / 100.0:.0f} cm² of the brace's inner surface lies above "
+            f"{top_mm:.0f} mm, where the shorter scan ends: not checked (scan up to the "
+            "brace's top)"
         )
     return BraceFit(
         verdict=verdict, reasons=tuple(reasons), pressure_area_mm2=pressure_area,
         pressure_levels_mm=levels, deepest_mm=deepest, loose_area_mm2=loose_area,
-        inner_area_mm2=inner_area, clearance_mm=clearance, thickness_mm=thickness, shell=shell,
+        inner_area_mm2=inner_area, unchecked_area_mm2=unchecked_area,
+        clearance_mm=clearance, thickness_mm=thickness, shell=shell, warnings=tuple(warnings),
         new_gap_mm=np.where(inner, new_gap, np.nan), old_gap_mm=np.where(inner, old_gap, np.nan),
     )  # fmt: skip

@@ -170,6 +170,9 @@ def _read_mesh(path: Path) -> tuple[NDArray[np.float64], NDArray[np.int64], list
         vertices = np.asarray(part.get("vertices", np.zeros((0, 3))), dtype=np.float64)
         given = part.get("faces")
         faces = np.zeros((0, 3), np.int64) if given is None else np.asarray(given, np.int64)
+        if faces.ndim == 2 and faces.shape[1] > 3:  # quads or n-gons: fans of triangles
+            k = faces.shape[1]
+            faces = np.concatenate([faces[:, [0, i, i + 1]] for i in range(1, k - 1)])
         if faces.ndim != 2 or (len(faces) and faces.shape[1] != 3):
             raise ScanError(
                 f"{path.name}: holds polygons that are not triangles. Export the scan as a "

@@ -53,7 +53,7 @@ REPORTED_SETTINGS = (
 @dataclass(frozen=True, slots=True)
 class Slicing:
     """How a part is sliced: the ``program``, its settings files in order (later files
-    override earlier ones), the filament's density and price (from the material)."""
+    override earlier ones), the filament's density (the material's) and price per kg."""
 
     program: str
     profiles: tuple[Path, ...]
@@ -161,6 +161,11 @@ def slicing_for(material: Material) -> Slicing:
             f"{', '.join(known)})."
         )
     program = find_slicer()
+    if program is None and os.environ.get(SLICER_ENV):
+        raise ExportError(
+            f"{SLICER_ENV}={os.environ[SLICER_ENV]} names no program that can run: set it "
+            "to PrusaSlicer's path, or unset it to look for prusa-slicer on the PATH."
+        )
     if program is None:
         raise ExportError(
             "--slice needs PrusaSlicer, which is not installed here: install it "

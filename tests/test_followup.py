@@ -151,3 +151,23 @@ def test_a_scan_without_a_foot_is_refused(visits: dict[str, Path], tmp_path: Pat
     result = CliRunner().invoke(app, ["follow-up", str(visits["old"]), str(footless), "-o",
                                       str(tmp_path / "out")])  # fmt: skip
     assert result.exit_code == 6, error_text(result.output)
+
+
+def test_a_damaged_fitting_folder_is_refused_before_any_work(
+    visits: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(visits["fit"], broken)
+    data = json.loads((broken / "fitting.json").read_text())
+    (broken / "fitting.json").write_text(json.dumps({**data, "legs": None}))
+    with pytest.raises(InputError, match="has no legs or inputs"):
+        follow_up(visits["old"], visits["same"], broken)
+    (broken / "fitting.json").write_text(json.dumps(data))
+    (broken / "afo.stl").unlink()
+    with pytest.raises(InputError, match="holds no brace STL"):
+        follow_up(visits["old"], visits["same"], broken)
+    (broken / "fitting.json").write_text("{not json")
+    with pytest.raises(InputError, match=r"no readable fitting\.json"):
+        follow_up(visits["old"], visits["same"], broken)

@@ -207,3 +207,19 @@ def test_a_dense_scan_is_simplified_close_to_its_surface(
     )  # fmt: skip
     again = load_scan(path)
     assert np.array_equal(again.vertices, raw.vertices) and np.array_equal(again.faces, raw.faces)
+
+
+def test_a_ply_of_quads_reads_as_their_triangles(tmp_path: Path) -> None:
+    corners = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0],
+                        [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]], float) * 100.0  # fmt: skip
+    quads = [[0, 3, 2, 1], [4, 5, 6, 7], [0, 1, 5, 4], [1, 2, 6, 5], [2, 3, 7, 6], [3, 0, 4, 7]]
+    head = ("ply\nformat ascii 1.0\nelement vertex 8\nproperty float x\nproperty float y\n"
+            "property float z\nelement face 6\nproperty list uchar int vertex_indices\n"
+            "end_header\n")  # fmt: skip
+    body = "".join(" ".join(map(str, c)) + "\n" for c in corners)
+    body += "".join("4 " + " ".join(map(str, q)) + "\n" for q in quads)
+    (tmp_path / "box.ply").write_text(head + body)
+    raw = load_scan(tmp_path / "box.ply")
+    box = trimesh.Trimesh(raw.vertices, raw.faces)
+    assert len(raw.faces) == 12 and box.is_watertight
+    assert abs(box.volume) == pytest.approx(1e6)

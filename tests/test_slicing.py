@@ -131,8 +131,13 @@ def test_powder_materials_and_unknown_settings_are_refused(
         load_material(toml)
 
 
-def test_no_slicer_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_slicer_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(SLICER_ENV, "no-such-slicer-here")
+    assert find_slicer() is None
+    with pytest.raises(ExportError, match=f"{SLICER_ENV}=no-such-slicer-here names no program"):
+        slicing_for(load_material("petg"))
+    monkeypatch.delenv(SLICER_ENV)
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing to run here
     assert find_slicer() is None
     with pytest.raises(ExportError, match="apt-get install prusa-slicer"):
         slicing_for(load_material("petg"))

@@ -318,13 +318,7 @@ def followup_table(data: dict[str, Any]) -> Table:
     table.add_column("")
     afo = data["afo"]
     if afo is not None:
-        colour = (
-            "green"
-            if afo["verdict"] == "still fits"
-            else "bold red"
-            if afo["verdict"] == "refit"
-            else "yellow"
-        )
+        colour = {"still fits": "green", "refit": "bold red"}.get(afo["verdict"], "yellow")
         table.add_row(
             "brace", f"[{colour}]{afo['verdict']}[/]: " + escape("; ".join(afo["reasons"]))
         )
@@ -336,9 +330,12 @@ def followup_table(data: dict[str, Any]) -> Table:
             f"largest change {most['change_pct']:+.1f} % at {most['level_mm']:.0f} mm above the sole ({len(girths)} levels, every 10 mm)",
         )
     low, high = data["volume_levels_mm"]
+    volume = data["volume_change_pct"]
     table.add_row(
         "shank volume",
-        f"{data['volume_change_pct']:+.1f} % ({low:.0f}-{high:.0f} mm above the sole)",
+        "not measured (the scans are too short)"
+        if volume is None
+        else f"{volume:+.1f} % ({low:.0f}-{high:.0f} mm above the sole)",
     )
     for key, word in (("largest_swelling", "swelling"), ("largest_wasting", "wasting")):
         region = data[key]

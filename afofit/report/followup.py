@@ -75,9 +75,15 @@ def followup_json(result: FollowUp, afo_dir: str | None = None) -> dict[str, Any
             for g in result.girths
         ],
         "volume_levels_mm": [rounded(v, 0) for v in result.volume_levels_mm],
-        "volume_old_mm3": rounded(result.volume_old_mm3, 0),
-        "volume_new_mm3": rounded(result.volume_new_mm3, 0),
-        "volume_change_pct": rounded(result.volume_change_pct),
+        "volume_old_mm3": None
+        if result.volume_old_mm3 is None
+        else rounded(result.volume_old_mm3, 0),
+        "volume_new_mm3": None
+        if result.volume_new_mm3 is None
+        else rounded(result.volume_new_mm3, 0),
+        "volume_change_pct": None
+        if result.volume_change_pct is None
+        else rounded(result.volume_change_pct),
         "foot_length_mm": {"old": rounded(old_foot, 1), "new": rounded(new_foot, 1)},
         "foot_length_change_mm": rounded(new_foot - old_foot, 1),
         "malleolar_width_mm": {"old": rounded(old_mall, 1), "new": rounded(new_mall, 1)},
@@ -98,6 +104,7 @@ def followup_json(result: FollowUp, afo_dir: str | None = None) -> dict[str, Any
             "deepest_mm": rounded(afo.deepest_mm),
             "loose_area_mm2": rounded(afo.loose_area_mm2, 0),
             "inner_area_mm2": rounded(afo.inner_area_mm2, 0),
+            "unchecked_area_mm2": rounded(afo.unchecked_area_mm2, 0),
         },
         "warnings": list(result.warnings),
     }

@@ -125,5 +125,5 @@ def test_the_slice_column_and_slice_all(folder: Path, monkeypatch: pytest.Monkey
         read_manifest(folder / "m.csv")
     monkeypatch.setenv(SLICER_ENV, "no-such-slicer-here")
     (folder / "m.csv").write_text("case_id,scan,material,slice\np01,leg.stl,petg,yes\n")
-    with pytest.raises(ManifestError, match="row 2: --slice needs PrusaSlicer"):
+    with pytest.raises(ManifestError, match=f"row 2: {SLICER_ENV}=no-such-slicer-here names no"):
         read_manifest(folder / "m.csv")
