@@ -371,8 +371,11 @@ def _region(kind: str, deviation: Vec, skin: trimesh.Trimesh, frame: LegFrame) -
     signed = deviation if kind == "swelling" else -deviation
     beyond = signed > REGION_MM
     # Area: each vertex owns a third of its faces' area.
-    share = np.zeros(len(skin.vertices))
-    np.add.at(share, np.asarray(skin.faces).reshape(-1), np.repeat(skin.area_faces / 3.0, 3))
+    share = np.bincount(
+        np.asarray(skin.faces).reshape(-1),
+        weights=np.repeat(np.asarray(skin.area_faces) / 3.0, 3),
+        minlength=len(skin.vertices),
+    )
     if share[beyond].sum() < REGION_AREA_MM2:
         return None
     peak = int(np.argmax(np.where(beyond, signed, -np.inf)))

@@ -44,8 +44,14 @@ def boundary_edges(faces: NDArray[np.int64]) -> NDArray[np.int64]:
     )
     low, high = directed.min(axis=1), directed.max(axis=1)
     key = low * (int(faces.max()) + 1) + high
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return directed[counts[inverse] == 1]
+    # An edge of one face only is a key that neither of its sorted neighbours repeats.
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    alone = np.ones(len(ordered), dtype=bool)
+    same = ordered[1:] == ordered[:-1]
+    alone[1:] &= ~same
+    alone[:-1] &= ~same
+    return directed[np.sort(order[alone])]
 
 
 def fill_holes(
