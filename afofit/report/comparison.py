@@ -6,8 +6,6 @@ file (:func:`afofit.export.write_comparison` does).
 
 from __future__ import annotations
 
-import base64
-import io
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +19,8 @@ from afofit.compare import ASSUMED_BODY_MASS_KG, STANCE_MOMENT_NM_PER_KG, swing_
 from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
 from afofit.printing import PRICE_PER_KG, PRINT_FLOW_MM3_PER_S
-from afofit.report.html import CSS, html_number
+from afofit.report.html import CSS, html_number, png_base64
+from afofit.report.plots import figure_png
 from afofit.report.render import render_side_by_side
 from afofit.units import nmm_to_nm
 from afofit.version import __version__
@@ -227,12 +226,6 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
 def stiffness_chart(data: dict[str, Any]) -> bytes:
     """Each built candidate's predicted stiffness (log scale, with the fast model's median
     error as a bar) against the prescribed band, from comparison.json's ``data``: PNG."""
@@ -262,7 +255,7 @@ def stiffness_chart(data: dict[str, Any]) -> bytes:
         if band is not None:
             ax.legend(loc="lower right", fontsize=8, frameon=False)
         fig.suptitle("Stiffness against the prescription", x=0.02, ha="left", fontsize=11)
-        return _png(fig)
+        return figure_png(fig)
 
 
 def moment_angle_lines(data: dict[str, Any], max_angle_deg: float = 10.0) -> bytes:
@@ -302,7 +295,7 @@ def moment_angle_lines(data: dict[str, Any], max_angle_deg: float = 10.0) -> byt
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
         fig.suptitle("Moment against angle (linear): where each line crosses a moment, "
                      "its angle", x=0.02, ha="left", fontsize=11)  # fmt: skip
-        return _png(fig)
+        return figure_png(fig)
 
 
 def _cell(value: Any, unit: str = "", digits: int = 1) -> str:
@@ -387,10 +380,10 @@ def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
         )  # fmt: skip
         pictures = (
             "<img alt='the candidates on the same leg, lateral and posterior views' "
-            f"src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>"
+            f"src='data:image/png;base64,{png_base64(png)}'>"
         )
-    chart = base64.b64encode(stiffness_chart(data)).decode("ascii")
-    lines = base64.b64encode(moment_angle_lines(data)).decode("ascii")
+    chart = png_base64(stiffness_chart(data))
+    lines = png_base64(moment_angle_lines(data))
     loads = data["loads"]
     mass = f"{loads['body_mass_kg']:g} kg" + (" (assumed)" if loads["body_mass_assumed"] else "")
     rx = data["prescription"]

@@ -4,23 +4,22 @@ clearance map on the new leg, and the numbers behind them."""
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.colors
-import matplotlib.pyplot as plt
+import matplotlib.style
 import numpy as np
 import trimesh
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from afofit.followup import FollowUp
 from afofit.jsonready import rounded
 from afofit.report.clearance import clearance_map
-from afofit.report.html import CSS, environment
+from afofit.report.html import CSS, environment, png_base64
+from afofit.report.plots import figure_png
 from afofit.report.render import render_views
 from afofit.version import __version__
 
@@ -116,10 +115,6 @@ def _local(mesh: trimesh.Trimesh, result: FollowUp) -> trimesh.Trimesh:
     )
 
 
-def _png(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def deviation_picture(result: FollowUp) -> bytes:
     """PNG of the new leg coloured by its distance from the old (red out, blue in)."""
     cmap = matplotlib.colormaps["RdBu_r"]
@@ -136,32 +131,32 @@ def deviation_picture(result: FollowUp) -> bytes:
 def girth_plot(result: FollowUp) -> bytes:
     """PNG: girth by level, old and new, and the change in %."""
     levels = np.array([g.level_mm for g in result.girths])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 4.2), dpi=100, sharey=True)
-    left.plot([g.old_mm for g in result.girths], levels, "-", color="0.35", label="old")
-    left.plot([g.new_mm for g in result.girths], levels, "-", color="#d62728", label="new")
-    # Low levels cross the whole foot (twice the shank's girth): the axis is the shank's.
-    shank = [g for g in result.girths if g.level_mm >= result.volume_levels_mm[0] - 50.0]
-    if shank:
-        widest = max(max(g.old_mm, g.new_mm) for g in shank)
-        narrowest = min(min(g.old_mm, g.new_mm) for g in result.girths)
-        left.set_xlim(0.9 * narrowest, 1.1 * widest)
-    left.set_xlabel("girth, mm (lowest levels: across the foot)")
-    left.set_ylabel("level above the sole, mm")
-    left.legend(frameon=False)
-    change = np.array([g.change_pct for g in result.girths])
-    right.axvspan(-0.5, 0.5, color="0.9", label="±0.5 % (rescan repeatability)")
-    right.plot(change, levels, "-o", ms=2.5, color="#d62728")
-    right.axvline(0.0, color="0.5", lw=0.8)
-    right.set_xlabel("change, % of the old girth")
-    right.legend(frameon=False, loc="lower right", fontsize=8)
-    for ax in (left, right):
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    with matplotlib.style.context("default"):
+        fig = Figure(figsize=(9.0, 4.2), dpi=100)
+        FigureCanvasAgg(fig)
+        left, right = fig.subplots(1, 2, sharey=True)
+        left.plot([g.old_mm for g in result.girths], levels, "-", color="0.35", label="old")
+        left.plot([g.new_mm for g in result.girths], levels, "-", color="#d62728", label="new")
+        # Low levels cross the whole foot (twice the shank's girth): the axis is the shank's.
+        shank = [g for g in result.girths if g.level_mm >= result.volume_levels_mm[0] - 50.0]
+        if shank:
+            widest = max(max(g.old_mm, g.new_mm) for g in shank)
+            narrowest = min(min(g.old_mm, g.new_mm) for g in result.girths)
+            left.set_xlim(0.9 * narrowest, 1.1 * widest)
+        left.set_xlabel("girth, mm (lowest levels: across the foot)")
+        left.set_ylabel("level above the sole, mm")
+        left.legend(frameon=False)
+        change = np.array([g.change_pct for g in result.girths])
+        right.axvspan(-0.5, 0.5, color="0.9", label="±0.5 % (rescan repeatability)")
+        right.plot(change, levels, "-o", ms=2.5, color="#d62728")
+        right.axvline(0.0, color="0.5", lw=0.8)
+        right.set_xlabel("change, % of the old girth")
+        right.legend(frameon=False, loc="lower right", fontsize=8)
+        for ax in (left, right):
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        fig.tight_layout()
+        return figure_png(fig)
 
 
 def brace_picture(result: FollowUp) -> bytes | None:
@@ -183,6 +178,6 @@ def followup_html(result: FollowUp, data: dict[str, Any]) -> str:
     """The follow-up page from ``result`` and its JSON ``data`` (:func:`followup_json`)."""
     brace = brace_picture(result)
     return environment().get_template("followup.html.j2").render(
-        css=CSS, data=data, deviation=_png(deviation_picture(result)),
-        girths=_png(girth_plot(result)), brace=None if brace is None else _png(brace),
+        css=CSS, data=data, deviation=png_base64(deviation_picture(result)),
+        girths=png_base64(girth_plot(result)), brace=None if brace is None else png_base64(brace),
     )  # fmt: skip

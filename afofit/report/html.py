@@ -40,6 +40,7 @@ __all__ = [
     "fitting_html",
     "html_number",
     "html_table",
+    "png_base64",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -108,7 +109,8 @@ def external_references(page: str) -> list[str]:
     return [ref for ref in _FETCHED.findall(page) if ref and not ref.startswith(("data:", "#"))]
 
 
-def _png(data: bytes) -> str:
+def png_base64(data: bytes) -> str:
+    """PNG ``data`` as the base64 text of an inline ``data:image/png`` picture."""
     return base64.b64encode(data).decode("ascii")
 
 
@@ -251,7 +253,7 @@ def _stiffness(leg: dict[str, Any]) -> dict[str, Any] | None:
     return {
         "meets": meets,
         "rows": rows,
-        "picture": _png(moment_angle_plot(leg["side"], block)),
+        "picture": png_base64(moment_angle_plot(leg["side"], block)),
         "predicted": block["predicted_nm_per_deg"],
         "method": block["method"],
     }
@@ -360,7 +362,7 @@ def _clearance(fit: LegFit) -> dict[str, Any]:
         colorbar=("gap to the skin, mm", m.cmap, m.norm),
     )  # fmt: skip
     return {
-        "picture": _png(png),
+        "picture": png_base64(png),
         "caption": f"The shell's inner surface, seen from the front and from above, coloured "
         f"by its gap to the skin (designed: {p.clearance_mm:g} mm, yellow). Red presses "
         f"(under {PRESSURE_BELOW_MM:g} mm); blue is loose (over {p.clearance_mm + LOOSE_BEYOND_MM:g} "
@@ -386,13 +388,17 @@ def _leg(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
         p = fit.params
         place = LabelPlacement(fit.leg.frame.rotation @ fit.leg.frame.shank_up,
                                p.label_centre_mm, p.label_mirrored)  # fmt: skip
-        label = _png(render_label(fit.shell_local, place, label_length_mm(text)))
+        label = png_base64(render_label(fit.shell_local, place, label_length_mm(text)))
     return {
         "side": leg["side"],
         "passed": not failed,
         "failed": failed,
         "summary": _summary(fit, leg),
-        "pictures": {"landmarks": _png(landmarks), "shell": _png(shell), "label": label},
+        "pictures": {
+            "landmarks": png_base64(landmarks),
+            "shell": png_base64(shell),
+            "label": label,
+        },
         "label_caption": None
         if fit.params.label is None
         else (
@@ -436,7 +442,7 @@ def _gait(analysis: Any, gait: dict[str, Any]) -> dict[str, Any]:
             "reasons": rx["rationale"],
         })  # fmt: skip
     return {
-        "picture": _png(ankle_cycle_plot(analysis.trials)),
+        "picture": png_base64(ankle_cycle_plot(analysis.trials)),
         "trials_text": f"{count} trial(s): "
         + ", ".join(f"{t['file']} ({t['events_source']} events)" for t in gait["trials"]),
         "convention": gait["convention"],

@@ -27,6 +27,7 @@ __all__ = [
     "HEALTHY_ANKLE_DEG",
     "SIDE_COLOURS",
     "ankle_cycle_plot",
+    "figure_png",
     "healthy_ankle_deg",
 ]
 
@@ -131,8 +132,13 @@ def ankle_cycle_plot(
         _draw(ax, runs, drawn)
         fig.suptitle(title, x=0.08, ha="left", fontsize=13)
         ax.set_title(_counts(runs, drawn), loc="left", fontsize=9, color="0.3")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
+        return figure_png(fig)
+
+
+def figure_png(fig: Figure) -> bytes:
+    """``fig`` as PNG bytes, without the software stamp (the same figure, the same bytes)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 

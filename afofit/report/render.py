@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection
 from typing import Any
 
@@ -23,6 +22,7 @@ from afofit.geometry.label import (
     label_coordinates,
     label_direction,
 )
+from afofit.report.plots import figure_png
 
 __all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views"]
 
@@ -242,14 +242,13 @@ def render_views(
         fig.colorbar(mappable, ax=list(np.atleast_1d(axes)), shrink=0.6, label=label)
     else:
         fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    png = figure_png(fig)
     plt.close(fig)
     if key is not None:
         if len(_PICTURES) >= _PICTURES_KEPT:
             _PICTURES.pop(next(iter(_PICTURES)))
-        _PICTURES[key] = buffer.getvalue()
-    return buffer.getvalue()
+        _PICTURES[key] = png
+    return png
 
 
 def render_side_by_side(
@@ -281,10 +280,9 @@ def render_side_by_side(
                 ax.text(-0.02, 0.5, view, transform=ax.transAxes, rotation=90, va="center",
                         ha="right", fontsize=9, color="0.3")  # fmt: skip
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    png = figure_png(fig)
     plt.close(fig)
-    return buffer.getvalue()
+    return png
 
 
 def render_label(
@@ -338,7 +336,6 @@ def render_label(
     for spine in ("top", "right", "left"):
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    png = figure_png(fig)
     plt.close(fig)
-    return buffer.getvalue()
+    return png

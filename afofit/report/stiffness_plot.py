@@ -5,7 +5,6 @@ Drawn from fitting.json's ``stiffness`` block alone (nothing here reads or write
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import matplotlib.style
@@ -13,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from afofit.report.plots import SIDE_COLOURS
+from afofit.report.plots import SIDE_COLOURS, figure_png
 
 __all__ = ["MAX_ANGLE_DEG", "moment_angle_plot"]
 
@@ -70,6 +69,4 @@ def moment_angle_plot(side: str, block: dict[str, Any]) -> bytes:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
         fig.suptitle(f"{side.capitalize()} brace: moment against angle (linear)", x=0.1,
                      ha="left", fontsize=12)  # fmt: skip
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+        return figure_png(fig)
