@@ -479,9 +479,9 @@ def follow_up(
     with ThreadPoolExecutor(1) as pool:  # the brace beside the changes (numpy, igl: no GIL)
         brace_job = (
             None
-            if afo_dir is None
-            else pool.submit(brace_fit, Path(afo_dir), old_anatomy, old_surface, new_skin,
-                             frame, float(top))
+            if afo_dir is None or fitting is None
+            else pool.submit(brace_fit, Path(afo_dir), fitting, old_anatomy, old_surface,
+                             new_skin, frame, float(top))
         )  # fmt: skip
         changes = _changes(
             old_leg, new_leg, old_skin, new_skin, old_shank, new_shank, old_surface,
@@ -689,10 +689,11 @@ def check_brace(afo_dir: Path, old_scan: Path) -> dict[str, Any]:
     return data
 
 
-def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimesh.Trimesh]:
-    """An earlier fitting's fitting.json (:func:`check_brace`) and its STL of ``old``'s leg."""
-    data = check_brace(afo_dir, Path(old.path))
-    side = old.legs[0].side
+def _read_brace(
+    afo_dir: Path, data: dict[str, Any], side: str
+) -> tuple[dict[str, Any], trimesh.Trimesh]:
+    """The ``side`` leg of an earlier fitting's fitting.json ``data`` (as
+    :func:`check_brace` read it from ``afo_dir``), and its STL."""
     legs = [leg for leg in data["legs"] if leg.get("side") == side]
     stl = legs[0]["shell"].get("stl") if legs else None
     if not stl or not (afo_dir / stl).is_file():
@@ -712,13 +713,15 @@ def _read_brace(afo_dir: Path, old: ScanAnatomy) -> tuple[dict[str, Any], trimes
 
 def brace_fit(
     afo_dir: Path,
+    fitting: dict[str, Any],
     old: ScanAnatomy,
     old_skin: SkinSurface,
     new_skin: trimesh.Trimesh,
     frame: LegFrame,
     top_mm: float,
 ) -> BraceFit:
-    """The brace of the fitting in ``afo_dir`` (fitted to ``old``) on the ``new_skin``
+    """The brace of the fitting in ``afo_dir`` (its ``fitting``.json as :func:`check_brace`
+    read it; fitted to ``old``) on the ``new_skin``
     placed on the ``old_skin`` (both in the old scan's frame, mm), up to ``top_mm`` above
     the sole (the shorter scan's top): its gaps, where it presses or is loose, and a
     verdict (heuristic thresholds: :data:`REFIT_AREA_MM2` and its neighbours).
@@ -728,7 +731,7 @@ def brace_fit(
     InputError
         ``afo_dir`` holds no fitting of ``old``'s leg with its STL.
     """
-    leg, shell = _read_brace(afo_dir, old)
+    leg, shell = _read_brace(afo_dir, fitting, old.legs[0].side)
     design = leg["design"]
     clearance, thickness = float(design["clearance_mm"]), float(design["thickness_mm"])
     centres = np.asarray(shell.triangles_center)
