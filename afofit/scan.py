@@ -20,6 +20,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from afofit.errors import LandmarkError, ScanError
+from afofit.geometry.polygons import triangulate_polygons
 from afofit.geometry.topology import face_components
 from afofit.objfile import read_obj
 
@@ -170,10 +171,7 @@ def _read_mesh(path: Path) -> tuple[NDArray[np.float64], NDArray[np.int64], list
         vertices = np.asarray(part.get("vertices", np.zeros((0, 3))), dtype=np.float64)
         given = part.get("faces")
         faces = np.zeros((0, 3), np.int64) if given is None else np.asarray(given, np.int64)
-        if faces.ndim == 2 and faces.shape[1] > 3:  # quads or n-gons: fans of triangles
-            k = faces.shape[1]
-            faces = np.concatenate([faces[:, [0, i, i + 1]] for i in range(1, k - 1)])
-        if faces.ndim != 2 or (len(faces) and faces.shape[1] != 3):
+        if faces.ndim != 2 or (len(faces) and faces.shape[1] < 3):
             raise ScanError(
                 f"{path.name}: holds polygons that are not triangles. Export the scan as a "
                 "triangle mesh."
@@ -183,6 +181,8 @@ def _read_mesh(path: Path) -> tuple[NDArray[np.float64], NDArray[np.int64], list
                 f"{path.name}: its faces point at vertices the file does not have; the file "
                 "is truncated or corrupt. Export the scan again."
             )
+        if faces.shape[1] > 3:  # quads or n-gons, as OBJ's: a convex one fanned, else ears
+            faces = triangulate_polygons(vertices, faces.tolist())
         vertex_parts.append(vertices.reshape(-1, 3))
         face_parts.append(faces.reshape(-1, 3) + offset)
         offset += len(vertices)
