@@ -55,6 +55,7 @@ __all__ = [
     "write_json",
     "write_mesh",
     "write_phantom",
+    "write_utf8",
 ]
 
 MESH_SUFFIXES = (".stl", ".ply", ".obj")
@@ -93,10 +94,14 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
     return path
 
 
+def write_utf8(text: str, path: Path) -> Path:
+    """Write ``text`` to ``path`` as UTF-8, atomically (:func:`write_atomic`)."""
+    return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
+
+
 def write_json(data: Any, path: Path) -> Path:
     """Write ``data`` to ``path`` as indented, key-stable JSON (UTF-8, newline at the end)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return write_atomic(path, lambda h: h.write(text.encode("utf-8")))
+    return write_utf8(json.dumps(data, indent=2, ensure_ascii=False) + "\n", path)
 
 
 def _stl_bytes(vertices: np.ndarray, faces: np.ndarray, units: str) -> Callable[[IO[bytes]], None]:
@@ -355,8 +360,7 @@ def write_gait_csv(trial: GaitTrial, path: Path, body_mass_kg: float | None = No
     """
     from afofit.gait.csvfile import csv_text
 
-    text = csv_text(trial, body_mass_kg)
-    return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
+    return write_utf8(csv_text(trial, body_mass_kg), path)
 
 
 def write_fit(
@@ -450,7 +454,7 @@ def write_fit_files(
     progress("drawing the report")
     page = fitting_html(result, data, info)
     write_json(data, folder / "fitting.json")
-    write_atomic(folder / "report.html", lambda h: h.write(page.encode("utf-8")))
+    write_utf8(page, folder / "report.html")
     names += ["fitting.json", "report.html"]
     if pdf:
         from afofit.report.pdf import pdf_bytes
@@ -573,7 +577,7 @@ def write_comparison(
     written = [folder / "comparison.json", folder / "comparison.html"]
     with staged_folder(folder) as stage:
         write_json(data, stage / "comparison.json")
-        write_atomic(stage / "comparison.html", lambda h: h.write(page.encode("utf-8")))
+        write_utf8(page, stage / "comparison.html")
         for outcome in comparison.outcomes:
             if outcome.result is None:
                 continue
@@ -607,5 +611,5 @@ def write_followup(
     page = followup_html(result, data)
     with staged_folder(folder) as stage:
         write_json(data, stage / "follow-up.json")
-        write_atomic(stage / "follow-up.html", lambda h: h.write(page.encode("utf-8")))
+        write_utf8(page, stage / "follow-up.html")
     return [folder / "follow-up.json", folder / "follow-up.html"]

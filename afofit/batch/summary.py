@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from afofit.batch.run import STATUSES, CaseOutcome
-from afofit.export import write_atomic, write_json
+from afofit.export import write_json, write_utf8
 from afofit.version import __version__
 
 __all__ = ["CSV_COLUMNS", "summary_csv", "summary_html", "summary_json", "write_summary"]
@@ -117,8 +117,6 @@ def write_summary(
     cut short still tells what was done."""
     data = summary_json(outcomes, manifest, pending)
     write_json(data, out_dir / "summary.json")
-    text = summary_csv(outcomes).encode("utf-8")
-    write_atomic(out_dir / "summary.csv", lambda h: h.write(text))
-    page = summary_html(data).encode("utf-8")
-    write_atomic(out_dir / "summary.html", lambda h: h.write(page))
+    write_utf8(summary_csv(outcomes), out_dir / "summary.csv")
+    write_utf8(summary_html(data), out_dir / "summary.html")
     return data
