@@ -6,15 +6,15 @@ shell of its calibration set and on >= 4 held-out shells. The set spans the thre
 
 Two stages:
 
-    python bench/calibrate_fast.py fe      # build each shell, FE it (slow: ~50 s a shell)
-    python bench/calibrate_fast.py fit     # fit the fast model's coefficients; print the table
+    python bench/calibrate_fast.py fe      # build each shell, FE it (slow: ~20-40 s a shell)
+    python bench/calibrate_fast.py fit     # fit the fast model's factors; print the table
 
 ``fe`` appends to bench/calibration/fe_shells.json (committed: the FE reference) and keeps
 each shell in a cache folder (``--cache``, default a temp folder) so that ``fit`` needs no
 rebuild; ``fit`` rebuilds a shell that is not cached. ``fit`` writes
-bench/calibration/fast_model.md: the coefficients and, per shell, FE vs fast and the error.
-The coefficients it prints are the ones to put in afofit/mechanics/fast.py (a test checks
-that they agree with the table).
+bench/calibration/fast_model.md: the factors and, per shell, FE vs fast and the error.
+The factors it prints are the ones to put in afofit/mechanics/fast.py (a test checks that
+they agree with the table).
 """
 
 from __future__ import annotations
@@ -32,17 +32,15 @@ import numpy as np
 import trimesh
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scipy.optimize import least_squares, nnls
 from timing import SHARED
 
 from afofit.design import resolve_design
 from afofit.fit import fit_leg, scan_legs
-from afofit.mechanics.fast import beam_model, beam_peak_stress
+from afofit.mechanics.fast import shell_model
 from afofit.mechanics.fe import fe_stiffness
 from afofit.mechanics.fixture import Fixture, fixture_for_leg
 from afofit.phantom import PhantomSpec, make_phantom
 from afofit.profiles import load_design, load_material
-from afofit.units import nm_per_deg_to_nmm_per_rad
 
 HERE = Path(__file__).resolve().parent / "calibration"
 FE_TABLE = HERE / "fe_shells.json"
@@ -164,79 +162,60 @@ KINDS = {"guided": "guided_nm_per_deg", "free": "free_nm_per_deg",
 def fit_model(cache: Path) -> None:
     rows = json.loads(FE_TABLE.read_text())
     material = load_material(MATERIAL)
-    models, peaks, seconds = {}, {}, []
+    models, seconds = {}, []
     for case in CASES:
         if case.name not in rows:
             continue
         shell, fixture = build(case, cache)
         t0 = time.perf_counter()
-        models[case.name] = beam_model(shell, fixture, material.modulus_gpa)
+        models[case.name] = shell_model(shell, fixture, material.modulus_gpa)
         seconds.append(time.perf_counter() - t0)  # the fast model's own time
-        peaks[case.name] = beam_peak_stress(
-            beam_model(shell, fixture, material.modulus_gpa, fibres=64), fixture
-        )[0]
     names = list(models)
     train = [n for n in names if not rows[n]["holdout"]]
-    coefficients, errors = {}, {}
+    factors, raw, errors = {}, {}, {}
     for kind, key in KINDS.items():
-        # 1/k_FE = a C + b C_tan + c D: started by non-negative least squares on the
-        # relative compliance, then fitted on the log of fast / FE (errors either way alike).
-        def row(n: str, kind: str = kind) -> list[float]:
-            m = models[n]
-            return [m.compliance(kind), m.inclined_compliance(kind), m.plate]
-
-        fe = {n: nmm_per_rad(rows[n][key]) for n in names}
-        x = np.array([row(n) for n in train]) / np.array([fe[n] for n in train])[:, None]
-        start, _ = nnls(x, np.ones(len(train)))
-        scale = np.maximum(start, 1e-9 * start.max())
-        fitted = least_squares(
-            lambda p, x=x: np.log(x @ p), np.maximum(start, scale * 1e-6),
-            bounds=(0.0, np.inf), x_scale=scale,
-        )  # fmt: skip
-        coefficients[kind] = fitted.x
-        errors[kind] = {n: fe[n] / float(np.dot(fitted.x, row(n))) - 1.0 for n in names}
-    ratio = np.array([rows[n]["peak_stress_mpa"] / peaks[n] for n in train])
-    stress_factor = float(np.exp(np.log(ratio).mean()))
-    stress_error = {n: stress_factor * peaks[n] / rows[n]["peak_stress_mpa"] - 1
-                    for n in names}  # fmt: skip
+        # k_FE = f k_shell: f the geometric mean of FE / model over the fitted shells.
+        raw[kind] = {n: models[n].stiffness(kind) / rows[n][key] - 1.0 for n in names}
+        factors[kind] = float(np.exp(-np.mean([np.log1p(raw[kind][n]) for n in train])))
+        errors[kind] = {n: factors[kind] * (1.0 + raw[kind][n]) - 1.0 for n in names}
     lines = [
         "# Fast stiffness model: calibration against FE",
         "",
         "Written by `python bench/calibrate_fast.py fit` (FE reference: `fe_shells.json`, "
-        f"{MATERIAL}, h = 4 mm).",
-        "Model: 1/k = a C + b C_tan + c D (afofit/mechanics/fast.py); fitted on the shells marked "
-        "`fit`, checked on those marked `holdout`.",
+        f"{MATERIAL}, quadratic tetrahedra, h = 4 mm).",
+        "Model: shell triangles on the midsurface (afofit/mechanics/fast.py), each stiffness "
+        "times one factor fitted on the shells marked `fit` (geometric mean of FE / model), "
+        "checked on those marked `holdout`.",
         "",
-        "| stiffness | a | b | c |",
-        "|---|---|---|---|",
-        *(f"| {kind} | {c[0]:.6g} | {c[1]:.6g} | {c[2]:.6g} |" for kind, c in coefficients.items()),
-        f"| stress factor (not used) | {stress_factor:.4g} | | |",
+        "| stiffness | factor |",
+        "|---|---|",
+        *(f"| {kind} | {f:.4f} |" for kind, f in factors.items()),
         "",
-        "Error = fast / FE - 1.",
+        "Error = fast / FE - 1 (raw: before the factor).",
         "",
-        "| shell | set | FE guided | fast err | FE free | err | FE frontal | err "
-        "| FE peak MPa | err |",
+        "| shell | set | FE guided | fast err | raw | FE free | err | FE frontal | err "
+        "| triangles |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in names:
         r = rows[n]
         lines.append(
             f"| {n} | {'holdout' if r['holdout'] else 'fit'} | {r['guided_nm_per_deg']:.3f} "
-            f"| {errors['guided'][n]:+.1%} | {r['free_nm_per_deg']:.3f} | {errors['free'][n]:+.1%} "
+            f"| {errors['guided'][n]:+.1%} | {raw['guided'][n]:+.1%} "
+            f"| {r['free_nm_per_deg']:.3f} | {errors['free'][n]:+.1%} "
             f"| {r['frontal_nm_per_deg']:.3f} | {errors['frontal'][n]:+.1%} "
-            f"| {r['peak_stress_mpa']:.1f} | {stress_error[n]:+.0%} |"
+            f"| {len(models[n].midsurface.triangles)} |"
         )
     lines.append("")
-    for kind in [*KINDS, "stress"]:
-        err = stress_error if kind == "stress" else errors[kind]
+    for kind in KINDS:
         for label, group in (("fit", train), ("holdout", [n for n in names if n not in train])):
-            e = np.abs([err[n] for n in group])
+            e = np.abs([errors[kind][n] for n in group])
             if len(e):
                 lines.append(f"- {kind}, {label} ({len(e)} shells): worst |error| {e.max():.1%}, "
                              f"median {np.median(e):.1%}")  # fmt: skip
     every = np.abs(list(errors["guided"].values()))
-    lines.append(f"- guided, all {len(every)} shells: median |error| {np.median(every):.0%}, "
-                 f"worst {every.max():.0%} (afofit.mechanics.fast.ERROR_VS_FE)")  # fmt: skip
+    lines.append(f"- guided, all {len(every)} shells: median |error| {np.median(every):.1%}, "
+                 f"worst {every.max():.1%} (afofit.mechanics.fast.ERROR_VS_FE)")  # fmt: skip
     lines.append(f"- model time per shell: median {np.median(seconds):.2f} s, "
                  f"max {max(seconds):.2f} s")  # fmt: skip
     k_fast = {n: rows[n]["guided_nm_per_deg"] * (1.0 + errors["guided"][n]) for n in names}
@@ -244,9 +223,7 @@ def fit_model(cache: Path) -> None:
     text = "\n".join(lines) + "\n"
     MODEL_TABLE.write_text(text)
     print(text)
-    print("COEFFICIENTS =", {k: tuple(float(f"{v:.6g}") for v in coefficients[k])
-                             for k in ("guided", "free")})  # fmt: skip
-    every = np.abs(list(errors["guided"].values()))
+    print("FACTORS =", {k: round(f, 4) for k, f in factors.items()})
     print(f'ERROR_VS_FE = {{"median": {np.median(every):.3f}, "worst": {every.max():.3f}}}')
 
 
@@ -288,11 +265,6 @@ def published_checks(rows: dict[str, dict], k_fast: dict[str, float]) -> list[st
                 out.append(f"- {scan}, {design}: k rises with thickness "
                            f"({', '.join(f'{t:g} mm {v:.2f}' for t, v in zip(ts, fes, strict=True))}): {rising}")  # fmt: skip
     return out
-
-
-def nmm_per_rad(k_nm_per_deg: float) -> float:
-    """1 / k: the compliance in rad / N·mm of a stiffness in N·m/deg."""
-    return 1.0 / nm_per_deg_to_nmm_per_rad(k_nm_per_deg)
 
 
 def main() -> None:

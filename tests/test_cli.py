@@ -199,7 +199,8 @@ def test_fit_and_stiffness_say_which_method_and_fixture(closed_leg: Path, tmp_pa
     assert (
         block["method"] == "fast" and block["tuning"] is None and block["target_nm_per_deg"] is None
     )
-    assert block["frontal_nm_per_deg"] is None and block["peak_stress_mpa"] is None  # FE's alone
+    assert block["frontal_nm_per_deg"] > block["predicted_nm_per_deg"]  # a PLS twists less
+    assert block["peak_stress_mpa"] is None  # FE's alone
     again = CliRunner().invoke(app, ["stiffness", str(out), "--method", "fast", "--json"])
     assert again.exit_code == 0, again.output
     leg = json.loads(again.stdout)["legs"][0]

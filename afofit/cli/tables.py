@@ -220,7 +220,7 @@ def _model_cell(model: dict[str, Any]) -> str:
         return f"FE: {model['tets']} quadratic tetrahedra, h = {model['h_mm']:g} mm"
     error = model["error_vs_fe"]
     return (
-        f"fast: a beam of {model['sections']} sections {model['step_mm']:g} mm apart, calibrated "
+        f"fast: {model['triangles']} shell triangles ~{model['edge_mm']:g} mm on the midsurface, checked "
         f"on FE (median error {error['median']:.0%}, worst {error['worst']:.0%})"
     )
 

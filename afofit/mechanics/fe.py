@@ -27,11 +27,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 import trimesh
 from numpy.typing import NDArray
 
 from afofit.errors import FitError
+from afofit.mechanics.cuff import (
+    RX,
+    RY,
+    TX,
+    TY,
+    TZ,
+    CuffSolution,
+    guided_forces,
+    held_compliance,
+    solve_cuff,
+)
 from afofit.mechanics.fixture import Fixture
 from afofit.mechanics.p2 import P2Space, p2_space, stiffness_matrix, von_mises
 from afofit.units import gpa_to_mpa, nm_to_nmm, nmm_per_rad_to_nm_per_deg
@@ -40,11 +50,10 @@ __all__ = [
     "DEFAULT_H_MM",
     "FIXTURE_MARGIN_MM",
     "POISSON_RATIO",
-    "CuffSolution",
     "FEStiffness",
     "TetMesh",
     "fe_stiffness",
-    "solve_cuff",
+    "solve_fixture",
     "surface_remesh",
     "tet_mesh",
 ]
@@ -66,8 +75,6 @@ UNTANGLE_PASSES = 5
 RETRY_SCALES = (0.93, 1.07)
 #: Stresses within this distance of the clamp or the cuff plane are the fixture's, not the brace's.
 FIXTURE_MARGIN_MM = 10.0
-#: Indices of the cuff's generalized coordinates: translations x, y, z; rotations x, y, z.
-_TX, _TY, _TZ, _RX, _RY, _RZ = range(6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,59 +188,7 @@ def tet_mesh(vertices: Vec, faces: NDArray[np.int64], h_mm: float) -> TetMesh:
     return TetMesh(nodes, tets)
 
 
-@dataclass(frozen=True, slots=True)
-class CuffSolution:
-    """The solved fixture: the cuff's compliance and what turns it into fields.
-
-    Attributes
-    ----------
-    compliance : (6, 6) the cuff's generalized displacements (mm, rad) per unit
-        generalized force (N, N·mm), about the axis point, fixture axes.
-    unit_fields : (ndof, 6) the displacement field (mm) for a unit load on each coordinate.
-    """
-
-    compliance: NDArray[np.float64]
-    unit_fields: NDArray[np.float64]
-
-
-def _rigid_modes(doflocs: Vec, component: NDArray[np.int64]) -> NDArray[np.float64]:
-    """(ndof, 6) each dof's displacement under the six unit rigid motions about the origin."""
-    modes = np.zeros((len(component), 6))
-    x, y, z = doflocs.T
-    for c in range(3):
-        modes[component == c, c] = 1.0
-    # u = θ × r: ux = θy z − θz y, uy = θz x − θx z, uz = θx y − θy x
-    modes[component == 1, _RX] = -z[component == 1]
-    modes[component == 2, _RX] = y[component == 2]
-    modes[component == 0, _RY] = z[component == 0]
-    modes[component == 2, _RY] = -x[component == 2]
-    modes[component == 0, _RZ] = -y[component == 0]
-    modes[component == 1, _RZ] = x[component == 1]
-    return modes
-
-
-def _solve(matrix: sp.csr_matrix, rhs: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Solve the symmetric positive definite ``matrix`` for the columns of ``rhs``.
-
-    PARDISO (MKL) with the matrix type "real symmetric positive definite" and only the
-    upper triangle: a Cholesky factorisation, half the memory and time of LU.
-    """
-    upper = sp.triu(matrix, format="csr")
-    upper.sort_indices()
-    try:
-        import pypardiso  # the FE extra's fast direct solver (MKL)
-    except ImportError:  # pragma: no cover - without MKL: SuperLU, slower
-        import scipy.sparse.linalg as spla
-
-        return np.asarray(spla.splu(matrix.tocsc()).solve(rhs))
-    solver = pypardiso.PyPardisoSolver(mtype=2)
-    try:
-        return np.asarray(solver.solve(upper, np.asfortranarray(rhs)))
-    finally:
-        solver.free_memory(everything=True)
-
-
-def solve_cuff(
+def solve_fixture(
     mesh: TetMesh, clamp_z: float, cuff_z: float, modulus_mpa: float, poisson: float = POISSON_RATIO
 ) -> tuple[CuffSolution, P2Space]:
     """Clamp below ``clamp_z``, make everything above ``cuff_z`` one rigid cuff, and solve.
@@ -248,51 +203,9 @@ def solve_cuff(
     """
     space = p2_space(mesh.nodes, mesh.tets)
     stiffness = stiffness_matrix(space, modulus_mpa, poisson)
-    ndof = space.ndof
     component = np.tile(np.arange(3), len(space.points))
     where = np.repeat(space.points, 3, axis=0)
-    fixed = where[:, 2] < clamp_z
-    cuff = (where[:, 2] > cuff_z) & ~fixed
-    if not fixed.any() or not cuff.any():
-        raise FitError("the fixture does not hold this shell: nothing lies in its clamp or cuff.")
-    free = np.flatnonzero(~fixed & ~cuff)
-    held = np.flatnonzero(cuff)
-    modes = _rigid_modes(where, component)[held]
-    n = len(free)
-    rows, cols = np.nonzero(modes)
-    transform = (
-        sp.csr_matrix((np.ones(n), (free, np.arange(n))), shape=(ndof, n + 6))
-        + sp.csr_matrix((modes[rows, cols], (held[rows], n + cols)), shape=(ndof, n + 6))
-    ).tocsr()
-    reduced = (transform.T @ stiffness @ transform).tocsr()
-    rhs = np.zeros((n + 6, 6))
-    rhs[n:, :] = np.eye(6)
-    solution = _solve(reduced, rhs)
-    fields = np.asarray(transform @ solution)
-    return CuffSolution(compliance=solution[n:, :], unit_fields=fields), space
-
-
-def _held(compliance: NDArray[np.float64], moving: list[int], load: int) -> float:
-    """Rotation (rad) per unit moment on coordinate ``load`` when only ``moving`` may move."""
-    held = [i for i in range(6) if i not in moving]
-    c_mm = compliance[np.ix_(moving, moving)]
-    if held:
-        c_mh = compliance[np.ix_(moving, held)]
-        c_hh = compliance[np.ix_(held, held)]
-        c_mm = c_mm - c_mh @ np.linalg.solve(c_hh, c_mh.T)
-    return float(c_mm[moving.index(load), moving.index(load)])
-
-
-def _guided_forces(compliance: NDArray[np.float64], load: int, moment_nmm: float) -> Vec:
-    """The cuff's generalized forces under a guided moment: the two other rotations held."""
-    held = [r for r in (_RX, _RY, _RZ) if r != load]
-    forces = np.zeros(6)
-    forces[load] = moment_nmm
-    # Held rotations stay 0: C_hh F_h = −C_h,load M.
-    forces[held] = np.linalg.solve(
-        compliance[np.ix_(held, held)], -compliance[held, load] * moment_nmm
-    )
-    return forces
+    return solve_cuff(stiffness, where, component, clamp_z, cuff_z), space
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,13 +280,13 @@ def fe_stiffness(
     mesh = _meshed(local, np.asarray(shell.faces, np.int64), h_mm)
     modulus = gpa_to_mpa(modulus_gpa)
     clamp_z, cuff_z = -fixture.clamp_below_mm, fixture.cuff_from_mm
-    solution, space = solve_cuff(mesh, clamp_z, cuff_z, modulus)
+    solution, space = solve_fixture(mesh, clamp_z, cuff_z, modulus)
     c = solution.compliance
     guided = fixture.cuff == "guided"
-    sagittal = _held(c, [_TX, _TY, _TZ, _RX], _RX) if guided else c[_RX, _RX]
-    frontal = _held(c, [_TX, _TY, _TZ, _RY], _RY)
+    sagittal = held_compliance(c, [TX, TY, TZ, RX], RX) if guided else c[RX, RX]
+    frontal = held_compliance(c, [TX, TY, TZ, RY], RY)
     moment = nm_to_nmm(fixture.moment_nm)
-    forces = _guided_forces(c, _RX, moment) if guided else moment * np.eye(6)[_RX]
+    forces = guided_forces(c, RX, moment) if guided else moment * np.eye(6)[RX]
     stress = von_mises(space, solution.unit_fields @ forces, modulus, POISSON_RATIO)
     centres = mesh.nodes[mesh.tets].mean(axis=1)
     away = (centres[:, 2] > clamp_z + FIXTURE_MARGIN_MM) & (
@@ -388,7 +301,7 @@ def fe_stiffness(
     )
     return FEStiffness(
         sagittal_nm_per_deg=k_sagittal,
-        lower_bound_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / c[_RX, _RX]),
+        lower_bound_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / c[RX, RX]),
         frontal_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / frontal),
         peak_stress_mpa=peak_mpa,
         peak_at_mm=fixture.to_scan(centres[peak][None, :])[0],

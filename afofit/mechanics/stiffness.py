@@ -20,7 +20,7 @@ import trimesh
 
 from afofit.errors import InputError
 from afofit.jsonready import rounded
-from afofit.mechanics.fast import ERROR_VS_FE, SECTION_STEP_MM, FastStiffness, fast_stiffness
+from afofit.mechanics.fast import EDGE_MM, ERROR_VS_FE, FastStiffness, fast_stiffness
 from afofit.mechanics.fe import DEFAULT_H_MM, FEStiffness, fe_stiffness
 from afofit.mechanics.fixture import Fixture, standard_fixture
 from afofit.profiles import Material, load_material
@@ -182,7 +182,7 @@ def stiffness_block(stiffness: LegStiffness) -> dict[str, Any]:
         model: dict[str, Any] = {"tets": r.tets, "dofs": r.dofs, "h_mm": r.h_mm}
     else:
         model = {
-            "sections": r.sections, "step_mm": SECTION_STEP_MM, "error_vs_fe": ERROR_VS_FE,
+            "triangles": r.triangles, "edge_mm": EDGE_MM, "error_vs_fe": ERROR_VS_FE,
         }  # fmt: skip
     target = stiffness.target
     return {

@@ -211,7 +211,7 @@ def _stiffness(leg: dict[str, Any]) -> dict[str, Any] | None:
     else:
         error = block["model"]["error_vs_fe"]
         method = (
-            "the fast model: a beam of the shell's own sections, calibrated against finite "
+            "the fast model: shell elements on the brace's own midsurface, calibrated against finite "
             f"elements (median error {error['median']:.0%}, worst {error['worst']:.0%} on 26 "
             "shells); for the FE number run afofit stiffness on this folder"
         )
