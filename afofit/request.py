@@ -76,8 +76,9 @@ class FitRequest:
     voxel_mm : the shell's grid spacing, mm.
     stiffness_nm_per_deg : the target ankle stiffness (low, high), N·m/deg, instead of
         the prescription's; the design is tuned to its middle (unless ``thickness_mm`` is given).
-    stiffness_method : how the stiffness is predicted: "fast" (the calibrated beam model)
-        or "fe" (finite elements, needs ``afofit[fe]``; it also judges the tuning).
+    stiffness_method : how the stiffness is predicted: "fast" (shell elements on the
+        midsurface, calibrated on FE) or "fe" (solid finite elements, needs ``afofit[fe]``;
+        it also judges the tuning).
     gait : gait trials (C3D, .mot, .trc, .csv); their prescription picks the design and
         the target stiffness.
     clinical : clinical inputs for the prescription.
