@@ -198,15 +198,22 @@ def test_ctrl_c_at_any_stage_of_fit_leaves_the_old_or_the_whole_new_result(
     before = snapshot(out)
     args = [sys.executable, "-m", "afofit", "fit", str(closed_leg), "-o", str(out)]
     run = subprocess.Popen(
-        [*args, "--design", "pls", "--thickness", "3"], stderr=subprocess.PIPE, text=True
+        [*args, "--design", "pls", "--thickness", "3"],
+        stderr=subprocess.PIPE,
+        text=True,
+        # as a shell starts a command: Ctrl-C's default action, whatever this worker inherited
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert run.stderr is not None
+    seen = []
     for line in run.stderr:
+        seen.append(line)
         if line.split(" s  ", 1)[-1].startswith(stage):
             run.send_signal(signal.SIGINT)
             break
-    run.stderr.read()
-    assert run.wait(timeout=120) != 0
+    rest = run.stderr.read()
+    assert any(stage in line for line in seen), f"no {stage!r} stage in: {''.join(seen)}{rest}"
+    assert run.wait(timeout=120) != 0, f"interrupted at {stage!r}, it finished: {rest}"
     after = snapshot(out)
     new = sorted(after) == ["afo-print.stl", "afo.stl", "fitting.json", "report.html"]
     assert after == before or (new and b'"afofit_version": "earlier"' not in after["fitting.json"])
