@@ -62,7 +62,7 @@ _PICTURES_KEPT = 4
 
 def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, NDArray]:
     """Face centres about a pixel apart (faces subdivided as needed), their smooth normals
-    (the mesh's vertex normals interpolated at each centre) and, for each, the index of the
+    (area-weighted vertex normals interpolated at each centre) and, for each, the index of the
     input face it came from (so per-face colours follow the subdivision). Cached by the
     mesh's content (:data:`_SPLATS`)."""
     key = (hash(mesh), len(mesh.faces), pixel_mm)
@@ -70,17 +70,30 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
     if found is not None:
         return found
     vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-    index = np.arange(len(faces))
-    if np.median(mesh.edges_unique_length) >= 1.5 * pixel_mm:
+    # Smooth normals: each vertex's faces' normals weighted by their areas (their cross
+    # products), summed with bincount (trimesh's angle-weighted normals take 0.25 s on 400k).
+    sides = vertices[faces[:, [1, 2, 0]]] - vertices[faces]
+    cross = np.cross(sides[:, 0], -sides[:, 2])
+    normals = np.column_stack(
+        [np.bincount(faces.ravel(), np.repeat(cross[:, c], 3), len(vertices)) for c in range(3)]
+    )
+    normals /= np.maximum(np.linalg.norm(normals, axis=1), 1e-12)[:, None]
+    # The edges' median length, from each face's three (on a closed mesh each edge twice:
+    # the same median as the unique edges', without sorting them out).
+    if np.median(np.sqrt(np.einsum("fij,fij->fi", sides, sides))) >= 1.5 * pixel_mm:
         vertices, faces, info = trimesh.remesh.subdivide_to_size(
             vertices, faces, max_edge=1.5 * pixel_mm, max_iter=8, return_index=True
         )
         index = np.asarray(info)
-    centres = vertices[faces].mean(axis=1)
-    parent = np.asarray(mesh.faces)[index]
-    corners = np.asarray(mesh.vertices)[parent]
-    weights = trimesh.triangles.points_to_barycentric(corners, centres)
-    smooth = np.einsum("ij,ijk->ik", weights, np.asarray(mesh.vertex_normals)[parent])
+        centres = vertices[faces].mean(axis=1)
+        parent = np.asarray(mesh.faces)[index]
+        corners = np.asarray(mesh.vertices)[parent]
+        weights = trimesh.triangles.points_to_barycentric(corners, centres)
+        smooth = np.einsum("ij,ijk->ik", weights, normals[parent])
+    else:  # each face is its own splat: its centre weighs its corners alike
+        index = np.arange(len(faces))
+        centres = vertices[faces].mean(axis=1)
+        smooth = normals[faces].sum(axis=1)
     smooth /= np.maximum(np.linalg.norm(smooth, axis=1), 1e-12)[:, None]
     if len(_SPLATS) >= _SPLATS_KEPT:
         _SPLATS.pop(next(iter(_SPLATS)))
