@@ -74,9 +74,9 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
     # products), summed with bincount (trimesh's angle-weighted normals take 0.25 s on 400k).
     sides = vertices[faces[:, [1, 2, 0]]] - vertices[faces]
     cross = np.cross(sides[:, 0], -sides[:, 2])
-    normals = np.column_stack(
+    normals: Vec = np.column_stack(
         [np.bincount(faces.ravel(), np.repeat(cross[:, c], 3), len(vertices)) for c in range(3)]
-    )
+    ).astype(np.float64)
     normals /= np.maximum(np.linalg.norm(normals, axis=1), 1e-12)[:, None]
     # The edges' median length, from each face's three (on a closed mesh each edge twice:
     # the same median as the unique edges', without sorting them out).
