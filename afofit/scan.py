@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from afofit.errors import LandmarkError, ScanError
 from afofit.geometry.polygons import triangulate_polygons
-from afofit.geometry.topology import face_components
+from afofit.geometry.topology import compact_mesh, face_components
 from afofit.objfile import read_obj
 
 __all__ = [
@@ -304,12 +304,12 @@ def load_scan(path: Path | str) -> RawScan:
             f"simplified the scan from {before} to {len(faces)} faces (quadric decimation; "
             "the shell is built on a 1.25 mm grid, which a finer skin does not change)"
         )
-    used, new_faces = np.unique(faces, return_inverse=True)
+    vertices, faces = compact_mesh(vertices, np.asarray(faces, np.int64))
     return RawScan(
         path=path,
         sha256=file_sha256(path),
-        vertices=vertices[used],
-        faces=new_faces.reshape(-1, 3).astype(np.int64),
+        vertices=vertices,
+        faces=faces,
         faces_in_file=faces_in_file,
         warnings=tuple(warnings),
     )

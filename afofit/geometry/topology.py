@@ -1,4 +1,5 @@
-"""Mesh connectivity helpers shared by the scan reader and the shell builder."""
+"""Mesh connectivity helpers shared by the scan reader, the shell builder, the phantom, the
+stiffness model, the follow-up and the pictures."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["edge_components", "face_components"]
+__all__ = ["compact_mesh", "edge_components", "face_components", "vertex_sums"]
 
 
 def edge_components(edges: NDArray[np.int64], n_vertices: int) -> NDArray[np.int64]:
@@ -27,3 +28,28 @@ def face_components(faces: NDArray[np.int64], n_vertices: int) -> NDArray[np.int
     """
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
     return edge_components(edges, n_vertices)[faces[:, 0]]
+
+
+def compact_mesh(
+    vertices: NDArray[np.float64], faces: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Drop the ``vertices`` no row of ``faces`` uses, keeping the order of the rest; the
+    faces reindexed to them."""
+    used = np.zeros(len(vertices), dtype=bool)
+    used[faces] = True
+    new_index = np.cumsum(used) - 1
+    return vertices[used], new_index[faces]
+
+
+def vertex_sums(
+    faces: NDArray[np.int64], per_face: NDArray[np.float64], n_vertices: int
+) -> NDArray[np.float64]:
+    """Each of ``n_vertices`` vertices' sum of ``per_face`` (m,) or (m, k) over its faces
+    (each face adds its value to its three corners): (n,) or (n, k)."""
+    values = np.asarray(per_face, dtype=np.float64)
+    corners = np.asarray(faces).ravel()
+    columns = values.reshape(len(values), -1)
+    sums = np.column_stack(
+        [np.bincount(corners, np.repeat(column, 3), n_vertices) for column in columns.T]
+    )
+    return sums.reshape((n_vertices, *values.shape[1:]))

@@ -32,6 +32,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from afofit.errors import FitError
+from afofit.geometry.topology import compact_mesh
 from afofit.mechanics.cuff import RX, RY, TX, TY, TZ, held_compliance, solve_cuff
 from afofit.mechanics.fixture import Fixture
 from afofit.mechanics.midsurface import Midsurface, midsurface
@@ -115,16 +116,6 @@ def _in_band(
     return (z.max(axis=1) > low) & (z.min(axis=1) < high)
 
 
-def _compact(
-    vertices: NDArray[np.float64], faces: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """``faces`` with only the ``vertices`` they use, reindexed (in their order)."""
-    used = np.zeros(len(vertices), bool)
-    used[faces] = True
-    index = np.cumsum(used) - 1
-    return vertices[used], index[faces]
-
-
 def shell_model(
     shell: trimesh.Trimesh, fixture: Fixture, modulus_gpa: float, edge_mm: float = EDGE_MM
 ) -> ShellModel:
@@ -143,9 +134,9 @@ def shell_model(
     if not local[:, 2].min() < clamp_z < cuff_z < local[:, 2].max():
         raise FitError("the fixture does not hold this shell: nothing lies in its clamp or cuff.")
     band = _in_band(local, faces, low, high)
-    mid = midsurface(*_compact(local, faces[band]), edge_mm=edge_mm)
+    mid = midsurface(*compact_mesh(local, faces[band]), edge_mm=edge_mm)
     kept = _in_band(mid.nodes, mid.triangles, low, high)
-    nodes, triangles = _compact(mid.nodes, mid.triangles[kept])
+    nodes, triangles = compact_mesh(mid.nodes, mid.triangles[kept])
     thickness = mid.thickness_mm[kept]
     stiffness = shell_stiffness_matrix(
         nodes, triangles, thickness, gpa_to_mpa(modulus_gpa), POISSON_RATIO

@@ -24,13 +24,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 import trimesh
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from afofit.errors import FitError
+from afofit.geometry.topology import compact_mesh, edge_components, vertex_sums
 
 __all__ = ["DEFAULT_EDGE_MM", "FACE_ANGLE_DEG", "Midsurface", "decimated", "midsurface"]
 
@@ -92,10 +91,7 @@ def _sides(
     """The wall's faces on one side of each pair of facing sides."""
     pairs = mesh.face_adjacency
     pairs = pairs[wall[pairs[:, 0]] & wall[pairs[:, 1]]]
-    n = len(mesh.faces)
-    graph = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
-    label = np.where(wall, label, -1)
+    label = np.where(wall, edge_components(pairs, len(mesh.faces)), -1)
     area = np.bincount(label[wall], weights=mesh.area_faces[wall])
     total = area.sum()
     opposite = np.full(len(area), -1)
@@ -154,19 +150,14 @@ def midsurface(
     wall = facing & (chord < 3.0 * typical)
     wall[found] &= np.einsum("ij,ij->i", normal[partner[found]], normal[found]) < -0.5
     kept = _sides(mesh, wall, partner)
-    chosen = triangles[kept]
-    used, inverse = np.unique(chosen, return_inverse=True)
-    inverse = inverse.reshape(-1, 3)
+    side, chosen = compact_mesh(points, triangles[kept])
     # Each vertex moves half its faces' mean thickness along their mean normal, inwards.
     weight = mesh.area_faces[kept]
     thickness = chord[kept]
-    summed = np.zeros((len(used), 3))
-    half = np.zeros(len(used))
-    total = np.zeros(len(used))
-    for corner in range(3):
-        np.add.at(summed, inverse[:, corner], weight[:, None] * normal[kept])
-        np.add.at(half, inverse[:, corner], weight * 0.5 * thickness)
-        np.add.at(total, inverse[:, corner], weight)
-    direction = summed / np.linalg.norm(summed, axis=1)[:, None]
-    nodes = points[used] - direction * (half / total)[:, None]
-    return Midsurface(nodes=nodes, triangles=inverse.astype(np.int64), thickness_mm=thickness)
+    # Per vertex, over its faces: the area-weighted normals, thicknesses and areas.
+    summed = vertex_sums(
+        chosen, np.c_[weight[:, None] * normal[kept], weight * thickness, weight], len(side)
+    )
+    direction = summed[:, :3] / np.linalg.norm(summed[:, :3], axis=1)[:, None]
+    nodes = side - direction * (0.5 * summed[:, 3] / summed[:, 4])[:, None]
+    return Midsurface(nodes=nodes, triangles=chosen, thickness_mm=thickness)

@@ -10,7 +10,8 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from afofit.phantom.mesh import compact_mesh, largest_component, mesh_leg, vertex_face_components
+from afofit.geometry.topology import compact_mesh
+from afofit.phantom.mesh import largest_component, mesh_leg, vertex_face_components
 from afofit.phantom.shape import PhantomAnatomy
 from afofit.phantom.spec import FloatArray, Phantom, PhantomSpec
 from afofit.phantom.subject import make_anatomy

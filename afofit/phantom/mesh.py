@@ -11,12 +11,12 @@ from numpy.typing import NDArray
 from scipy import sparse
 from skimage.measure import marching_cubes
 
+from afofit.geometry.topology import compact_mesh
 from afofit.phantom.field import foot_fields, leg_field
 from afofit.phantom.shape import PhantomAnatomy, shank_centre, shank_points, shank_radius
 from afofit.phantom.spec import FloatArray
 
 __all__ = [
-    "compact_mesh",
     "largest_component",
     "mesh_leg",
     "vertex_face_components",
@@ -114,16 +114,6 @@ def largest_component(
     """The largest edge-connected piece of the mesh (``vertices``, ``faces``), compacted."""
     labels = vertex_face_components(faces)
     return compact_mesh(vertices, faces[labels == np.argmax(np.bincount(labels))])
-
-
-def compact_mesh(
-    vertices: FloatArray, faces: NDArray[np.int64]
-) -> tuple[FloatArray, NDArray[np.int64]]:
-    """Drop the ``vertices`` no row of ``faces`` uses, keeping the order of the rest."""
-    used = np.zeros(len(vertices), dtype=bool)
-    used[faces] = True
-    new_index = np.cumsum(used) - 1
-    return vertices[used], new_index[faces]
 
 
 def _taubin(vertices: FloatArray, faces: NDArray[np.int64], iterations: int = 10) -> FloatArray:
