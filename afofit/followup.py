@@ -34,6 +34,7 @@ from afofit.fit import scan_legs
 from afofit.geometry.frames import LegFrame
 from afofit.geometry.measure import Sections
 from afofit.geometry.sole import boundary_edges
+from afofit.geometry.topology import vertex_sums
 from afofit.progress import Progress, silent
 from afofit.scan import file_sha256
 
@@ -367,19 +368,14 @@ def _side_of(local_xy: Vec) -> NDArray[np.str_]:
     return np.where(np.abs(angle) >= 135.0, "medial", names)
 
 
-def _region(kind: str, deviation: Vec, skin: trimesh.Trimesh, frame: LegFrame) -> Region | None:
+def _region(kind: str, deviation: Vec, share: Vec, shank: Vec) -> Region | None:
+    """The ``kind`` ("swelling" or "wasting") of the skin's vertices' ``deviation`` (mm),
+    each vertex's ``share`` of the skin's area (mm²) and its ``shank`` coordinates (mm)."""
     signed = deviation if kind == "swelling" else -deviation
     beyond = signed > REGION_MM
-    # Area: each vertex owns a third of its faces' area.
-    share = np.bincount(
-        np.asarray(skin.faces).reshape(-1),
-        weights=np.repeat(np.asarray(skin.area_faces) / 3.0, 3),
-        minlength=len(skin.vertices),
-    )
     if share[beyond].sum() < REGION_AREA_MM2:
         return None
     peak = int(np.argmax(np.where(beyond, signed, -np.inf)))
-    shank = frame.to_shank_local(np.asarray(skin.vertices))
     return Region(
         kind=kind,
         value_mm=float(deviation[peak]),
@@ -576,14 +572,17 @@ def _changes(
             placed = _moved(np.asarray(other)[None], registration.transform)[0]
             shifts[name] = float(np.linalg.norm(placed - point))
     old_m, new_m = old_leg.measurements, new_leg.measurements
+    # Area: each vertex owns a third of its faces' area.
+    faces = np.asarray(new_skin.faces)
+    share = vertex_sums(faces, np.asarray(new_skin.area_faces) / 3.0, len(new_skin.vertices))
     return {
         "girths": tuple(girths), "volume_levels_mm": (low, top), "volume_old_mm3": volume_old,
         "volume_new_mm3": volume_new,
         "foot_length_mm": (old_m.foot_length_mm, new_m.foot_length_mm),
         "malleolar_width_mm": (old_m.malleolar_width_mm, new_m.malleolar_width_mm),
         "landmark_shifts_mm": shifts, "deviation_mm": deviation,
-        "swelling": _region("swelling", deviation, new_skin, frame),
-        "wasting": _region("wasting", deviation, new_skin, frame),
+        "swelling": _region("swelling", deviation, share, new_shank),
+        "wasting": _region("wasting", deviation, share, new_shank),
     }  # fmt: skip
 
 
