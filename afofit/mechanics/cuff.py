@@ -28,6 +28,7 @@ __all__ = [
     "TY",
     "TZ",
     "CuffSolution",
+    "cuff_compliance",
     "guided_forces",
     "held_compliance",
     "rigid_modes",
@@ -158,6 +159,16 @@ def held_compliance(compliance: NDArray[np.float64], moving: list[int], load: in
         c_hh = compliance[np.ix_(held, held)]
         c_mm = c_mm - c_mh @ np.linalg.solve(c_hh, c_mh.T)
     return float(c_mm[moving.index(load), moving.index(load)])
+
+
+def cuff_compliance(compliance: NDArray[np.float64], kind: str) -> float:
+    """Rotation (rad) per unit moment (N·mm) of the cuff's 6 × 6 ``compliance`` for ``kind``:
+    "guided" (dorsiflexion, the two other rotations held), "free" (dorsiflexion under a pure
+    moment) or "frontal" (inversion/eversion, the two other rotations held)."""
+    if kind == "free":
+        return float(compliance[RX, RX])
+    load = RY if kind == "frontal" else RX
+    return held_compliance(compliance, [TX, TY, TZ, load], load)
 
 
 def guided_forces(compliance: NDArray[np.float64], load: int, moment_nmm: float) -> Vec:

@@ -33,7 +33,8 @@ from numpy.typing import NDArray
 
 from afofit.errors import FitError
 from afofit.geometry.topology import compact_mesh
-from afofit.mechanics.cuff import RX, RY, TX, TY, TZ, held_compliance, solve_cuff
+from afofit.mechanics.cuff import cuff_compliance, solve_cuff
+from afofit.mechanics.fe import POISSON_RATIO
 from afofit.mechanics.fixture import Fixture
 from afofit.mechanics.midsurface import Midsurface, midsurface
 from afofit.mechanics.plates import DOFS_PER_NODE, shell_stiffness_matrix
@@ -55,8 +56,6 @@ __all__ = [
 EDGE_MM = 5.0
 #: The band modelled reaches this many triangle sizes past the clamp and the cuff.
 MARGIN_EDGES = 2.0
-#: Poisson's ratio (the FE's: PP 0.40-0.45, PETG and PA 0.38-0.40).
-POISSON_RATIO = 0.4
 #: Each stiffness's factor, fitted to FE by bench/calibrate_fast.py (its table,
 #: bench/calibration/fast_model.md, lists them).
 FACTORS: dict[str, float] = {"guided": 1.0345, "free": 1.0381, "frontal": 1.0320}
@@ -81,14 +80,7 @@ class ShellModel:
 
     def stiffness(self, kind: str) -> float:
         """Uncalibrated stiffness, N·m/deg: "guided" or "free" (dorsiflexion) or "frontal"."""
-        c = self.compliance
-        if kind == "free":
-            value = float(c[RX, RX])
-        elif kind == "guided":
-            value = held_compliance(c, [TX, TY, TZ, RX], RX)
-        else:
-            value = held_compliance(c, [TX, TY, TZ, RY], RY)
-        return nmm_per_rad_to_nm_per_deg(1.0 / value)
+        return nmm_per_rad_to_nm_per_deg(1.0 / cuff_compliance(self.compliance, kind))
 
 
 @dataclass(frozen=True, slots=True)

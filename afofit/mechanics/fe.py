@@ -31,17 +31,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from afofit.errors import FitError
-from afofit.mechanics.cuff import (
-    RX,
-    RY,
-    TX,
-    TY,
-    TZ,
-    CuffSolution,
-    guided_forces,
-    held_compliance,
-    solve_cuff,
-)
+from afofit.mechanics.cuff import RX, CuffSolution, cuff_compliance, guided_forces, solve_cuff
 from afofit.mechanics.fixture import Fixture
 from afofit.mechanics.p2 import P2Space, p2_space, stiffness_matrix, von_mises
 from afofit.units import gpa_to_mpa, nm_to_nmm, nmm_per_rad_to_nm_per_deg
@@ -282,10 +272,9 @@ def fe_stiffness(
     clamp_z, cuff_z = -fixture.clamp_below_mm, fixture.cuff_from_mm
     solution, space = solve_fixture(mesh, clamp_z, cuff_z, modulus)
     c = solution.compliance
-    guided = fixture.cuff == "guided"
-    sagittal = held_compliance(c, [TX, TY, TZ, RX], RX) if guided else c[RX, RX]
-    frontal = held_compliance(c, [TX, TY, TZ, RY], RY)
+    sagittal = cuff_compliance(c, fixture.cuff)
     moment = nm_to_nmm(fixture.moment_nm)
+    guided = fixture.cuff == "guided"
     forces = guided_forces(c, RX, moment) if guided else moment * np.eye(6)[RX]
     stress = von_mises(space, solution.unit_fields @ forces, modulus, POISSON_RATIO)
     centres = mesh.nodes[mesh.tets].mean(axis=1)
@@ -301,8 +290,8 @@ def fe_stiffness(
     )
     return FEStiffness(
         sagittal_nm_per_deg=k_sagittal,
-        lower_bound_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / c[RX, RX]),
-        frontal_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / frontal),
+        lower_bound_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / cuff_compliance(c, "free")),
+        frontal_nm_per_deg=nmm_per_rad_to_nm_per_deg(1.0 / cuff_compliance(c, "frontal")),
         peak_stress_mpa=peak_mpa,
         peak_at_mm=fixture.to_scan(centres[peak][None, :])[0],
         peak_height_mm=float(centres[peak, 2]),
