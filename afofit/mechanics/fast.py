@@ -4,7 +4,7 @@ A printed AFO is a thin shell (2.5-6 mm walls on 30-60 mm radii), so it is model
 one: the band of the shell between the fixture's clamp and its cuff (and a margin past
 each) is decimated to triangles :data:`EDGE_MM` apart, its midsurface and local wall
 thickness found from the solid itself (:mod:`afofit.mechanics.midsurface`), and flat shell
-triangles (:mod:`afofit.mechanics.plates`: membrane CST + plate DKT) solved in the same
+triangles (:mod:`afofit.mechanics.plates`: Allman membrane + DKT plate) solved in the same
 fixture as the solid FE (:mod:`afofit.mechanics.cuff`). A system of ~20 000 unknowns,
 factorised once (sparse LDLᵀ, QDLDL), gives the cuff's whole 6 × 6 compliance: the
 dorsiflexion stiffness with the cuff guided and free, and the frontal stiffness.

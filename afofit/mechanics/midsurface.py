@@ -31,12 +31,10 @@ from scipy.spatial import cKDTree
 from afofit.errors import FitError
 from afofit.geometry.topology import compact_mesh, edge_components, vertex_sums
 
-__all__ = ["DEFAULT_EDGE_MM", "FACE_ANGLE_DEG", "Midsurface", "decimated", "midsurface"]
+__all__ = ["FACE_ANGLE_DEG", "Midsurface", "decimated", "midsurface"]
 
 Vec = NDArray[np.float64]
 
-#: The midsurface's triangles are about this far apart, mm.
-DEFAULT_EDGE_MM = 3.0
 #: A face whose normal lies within this angle of its midpoints' plane's normal is a face of
 #: the wall (not its rim), degrees.
 FACE_ANGLE_DEG = 35.0
@@ -116,9 +114,7 @@ def _sides(
     return wall & keep[np.maximum(label, 0)]
 
 
-def midsurface(
-    vertices: Vec, faces: NDArray[np.int64], edge_mm: float = DEFAULT_EDGE_MM
-) -> Midsurface:
+def midsurface(vertices: Vec, faces: NDArray[np.int64], edge_mm: float) -> Midsurface:
     """The midsurface of the closed, outward-oriented thin shell (``vertices`` (n, 3) mm,
     ``faces`` (m, 3)), triangles about ``edge_mm`` apart.
 

@@ -4,17 +4,17 @@ Each triangle is flat in its own frame (x along its first edge, z its normal) an
 six unknowns at each corner: the displacement (u, v, w) and the rotation vector (θx, θy,
 θz), mm and rad. It is the sum of
 
-* a membrane, the constant-strain triangle (CST) on (u, v);
+* a membrane with drilling rotations on (u, v, θz): Allman's (1984) triangle, quadratic
+  in-plane displacements whose edge midpoints follow the corners' θz (the constant-strain
+  triangle locks when a strut bends in its own plane), its one spurious mode held by
+  :data:`SPIN_PENALTY`;
 * a plate, the discrete Kirchhoff triangle (DKT: Batoz, Bathe & Ho 1980) on (w, θx, θy):
   the normal's rotations βx = ∂w/∂x, βy = ∂w/∂y are quadratic over the triangle, equal to
   the corners' slopes (βx = −θy, βy = θx for a rotation vector θ), and along each edge w
-  is cubic and the normal rotation linear; the bending strains are their derivatives;
-* a small drilling stiffness on θz (a flat facet has none of its own; without it a node
-  whose triangles are coplanar leaves θz free): :data:`DRILLING` of the plate's stiffest
-  rotation.
+  is cubic and the normal rotation linear; the bending strains are their derivatives.
 
-The plate's strains are linear over the triangle, its integrand quadratic: the three
-edge-midpoint rule integrates it exactly. A flat facet shell converges to thin-shell
+Both strain fields are linear over the triangle, their integrands quadratic: the three
+edge-midpoint rule integrates them exactly. A flat facet shell converges to thin-shell
 theory as its triangles shrink against the radii of curvature (tested against beam theory
 on a tube and a C-section).
 
@@ -108,20 +108,6 @@ def _allman(local: Vec, area: Vec, d: Vec, penalty: float) -> Vec:
     g = -(spin[:, None, :] @ t)[:, 0]
     g[:, 2::3] += 1.0 / 3.0
     return k + penalty * (d[:, 2, 2] * area)[:, None, None] * (g[:, :, None] * g[:, None, :])
-
-
-def _membrane(local: Vec, area: Vec, d: Vec) -> Vec:
-    """(e, 6, 6) CST stiffness on (u1, v1, u2, v2, u3, v3); ``d`` (e, 3, 3) = t × plane stress."""
-    x, y = local[..., 0], local[..., 1]
-    b = y[:, [1, 2, 0]] - y[:, [2, 0, 1]]  # y_j − y_k
-    c = x[:, [2, 0, 1]] - x[:, [1, 2, 0]]  # x_k − x_j
-    strain = np.zeros((len(area), 3, 6))
-    strain[:, 0, 0::2] = b
-    strain[:, 1, 1::2] = c
-    strain[:, 2, 0::2] = c
-    strain[:, 2, 1::2] = b
-    strain /= (2.0 * area)[:, None, None]
-    return (np.swapaxes(strain, 1, 2) @ d @ strain) * area[:, None, None]
 
 
 def _dkt_slopes(local: Vec) -> Vec:
