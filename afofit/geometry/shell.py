@@ -60,6 +60,7 @@ __all__ = [
     "ToeSkin",
     "build_shell",
     "crop_skin",
+    "face_lattice",
     "relief_bump",
     "relief_sites",
     "sample_skin",
@@ -81,8 +82,8 @@ MAX_HOLE_PERIMETER_MM = 150.0
 SOLE_RIM_BELOW_FRACTION = 0.12
 #: Taubin smoothing passes over the skin before offsetting.
 SMOOTHING_ITERATIONS = 10
-#: Skin faces with an edge longer than this many sample spacings are subdivided before
-#: their corners and centres become samples.
+#: Skin faces with an edge longer than this many sample spacings are filled in with more
+#: samples than their corners and centres (:func:`face_lattice`).
 SUBDIVIDE_EDGES_OVER = 2.0
 #: The toe block (:func:`toe_block`) starts this far ahead of the metatarsal heads, × foot length.
 TOES_AHEAD_OF_HEADS = 0.03
@@ -171,6 +172,57 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
     return fixed
 
 
+def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
+    """Points (k, 3) and unit normals (k, 3) that fill in ``mesh``'s large faces: the
+    samples a face's corners and centre give once it is split into ``n × n`` equal
+    triangles (``n`` the least power of two that makes every edge at most
+    ``max_edge_mm``), less its own corners and centre; each split edge's points once.
+
+    What subdividing the mesh to that size (midpoint splits) and taking the fine mesh's
+    vertices and face centres would add, without building it. A point inside a face has
+    its face's normal; a point on an edge, the mean of its two faces' normals.
+    """
+    lengths = mesh.edges_unique_length
+    longest = lengths[mesh.faces_unique_edges].max(axis=1)
+    level = np.where(
+        longest > max_edge_mm, np.ceil(np.log2(np.maximum(longest, 1e-12) / max_edge_mm)), 0.0
+    ).astype(np.int64)
+    if not level.any():
+        return np.zeros((0, 3)), np.zeros((0, 3))
+    triangles, face_normals = mesh.triangles, mesh.face_normals
+    points, normals = [], []
+    for k in np.unique(level[level > 0]):
+        n = 2 ** int(k)
+        # Barycentric weights (i, j, n - i - j) / n: the lattice strictly inside the face,
+        # then the centres of the n² small triangles (pointing up, then down).
+        i, j = (a.ravel() for a in np.mgrid[1:n, 1:n])
+        lattice = np.column_stack([i, j, n - i - j])[(i + j) < n]
+        i, j = (a.ravel() for a in np.mgrid[0:n, 0:n])
+        up = np.column_stack([i + 1 / 3, j + 1 / 3, n - i - j - 2 / 3])[(i + j) < n]
+        down = np.column_stack([i + 2 / 3, j + 2 / 3, n - i - j - 4 / 3])[(i + j) < n - 1]
+        weights = np.vstack([lattice, up, down]) / n
+        # One small triangle's centre is the face's own (n is never a multiple of 3).
+        weights = weights[~np.all(np.isclose(weights, 1 / 3), axis=1)]
+        chosen = np.flatnonzero(level == k)
+        points.append(np.einsum("mk,fkj->fmj", weights, triangles[chosen]).reshape(-1, 3))
+        normals.append(np.repeat(face_normals[chosen], len(weights), axis=0))
+    # An edge is split as finely as the finer of its two faces.
+    edge_level = np.zeros(len(lengths), dtype=np.int64)
+    np.maximum.at(edge_level, mesh.faces_unique_edges.ravel(), np.repeat(level, 3))
+    edge_normal = np.zeros((len(lengths), 3))
+    np.add.at(edge_normal, mesh.faces_unique_edges.ravel(), np.repeat(face_normals, 3, axis=0))
+    edge_normal /= np.maximum(np.linalg.norm(edge_normal, axis=1), 1e-12)[:, None]
+    ends = mesh.vertices[mesh.edges_unique]
+    for k in np.unique(edge_level[edge_level > 0]):
+        n = 2 ** int(k)
+        t = np.arange(1, n) / n
+        chosen = np.flatnonzero(edge_level == k)
+        along = ends[chosen, :1] + t[None, :, None] * (ends[chosen, 1:] - ends[chosen, :1])
+        points.append(along.reshape(-1, 3))
+        normals.append(np.repeat(edge_normal[chosen], len(t), axis=0))
+    return np.vstack(points), np.vstack(normals)
+
+
 def skin_samples(
     mesh: trimesh.Trimesh,
     inside: Vec,
@@ -187,8 +239,8 @@ def skin_samples(
     what counts as the sole.
 
     Small holes are closed first (:func:`fill_holes`) and the skin is
-    smoothed. Faces larger than the spacing are subdivided; each face
-    contributes its corners and centroid, so the samples are deterministic.
+    smoothed. Each face contributes its corners and centroid, faces larger than the
+    spacing more (:func:`face_lattice`), so the samples are deterministic.
     Ahead of ``toes_from_mm`` (local y) the toes become one block at least
     ``toe_top_mm`` high (:func:`toe_block`); the toes' own skin there (and
     ``toe_skin_behind_mm`` behind) is kept beside it. Openings in the sole get a floor
@@ -209,17 +261,9 @@ def skin_samples(
         skin, lamb=0.5, nu=0.53, iterations=SMOOTHING_ITERATIONS,
         laplacian_operator=operator + sparse.diags(pinned),
     )  # fmt: skip
-    if np.percentile(skin.edges_unique_length, 99) <= SUBDIVIDE_EDGES_OVER * spacing_mm:
-        fine = skin  # a fine scan is dense enough as it is
-    else:
-        vertices, faces = trimesh.remesh.subdivide_to_size(
-            skin.vertices, skin.faces, max_edge=SUBDIVIDE_EDGES_OVER * spacing_mm, max_iter=12
-        )
-        # Subdivision repeats shared corners: merge them.
-        fine = trimesh.Trimesh(vertices, faces, process=False)
-        fine.merge_vertices()
-    points = np.vstack([fine.vertices, fine.triangles_center])
-    normals = np.vstack([fine.vertex_normals, fine.face_normals])
+    extra, extra_normals = face_lattice(skin, SUBDIVIDE_EDGES_OVER * spacing_mm)
+    points = np.vstack([skin.vertices, skin.triangles_center, extra])
+    normals = np.vstack([skin.vertex_normals, skin.face_normals, extra_normals])
     ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
     points, normals = points[ok], normals[ok]
     sole_mm = SOLE_RIM_BELOW_FRACTION * foot_length

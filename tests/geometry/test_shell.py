@@ -8,6 +8,7 @@ import igl
 import numpy as np
 import pytest
 import trimesh
+from scipy.spatial import cKDTree
 
 from afofit.design import (
     STRAP_SLOT_INSET_MM,
@@ -17,7 +18,7 @@ from afofit.design import (
     resolve_design,
 )
 from afofit.fit import LegFit, fit_leg, scan_legs
-from afofit.geometry.shell import build_shell, skin_envelope
+from afofit.geometry.shell import build_shell, face_lattice, skin_envelope
 from afofit.geometry.trimline import trim_half_angle
 from afofit.profiles import load_design, load_material
 from afofit.tolerances import TOLERANCES as TOL
@@ -216,3 +217,38 @@ def test_a_thicker_wall_needs_more_skin_and_joined_envelopes_cover_both(closed_l
     assert thick.toe_top_mm - thin.toe_top_mm == pytest.approx(3.0)
     both = thick.join(skin_envelope(solid))
     assert both.covers(thick) and both.covers(skin_envelope(solid))
+
+
+@pytest.mark.parametrize("max_edge_mm", [40.0, 10.0, 5.0, 2.5])
+def test_face_lattice_adds_what_subdividing_a_uniform_mesh_would(max_edge_mm: float) -> None:
+    # An icosphere's faces are all split to the same level at these sizes: the lattice
+    # must give exactly the fine mesh's extra corners and centres, each once.
+    sphere = trimesh.creation.icosphere(1, radius=50.0)
+    points, normals = face_lattice(sphere, max_edge_mm)
+    vertices, faces = trimesh.remesh.subdivide_to_size(
+        sphere.vertices, sphere.faces, max_edge=max_edge_mm, max_iter=12
+    )
+    fine = trimesh.Trimesh(vertices, faces)  # merges the repeated corners
+    expected = np.vstack([fine.vertices, fine.triangles_center])
+    ours = np.vstack([sphere.vertices, sphere.triangles_center, points])
+    assert len(ours) == len(expected)
+    assert np.allclose(np.sort(ours.round(9), axis=0), np.sort(expected.round(9), axis=0))
+    if max_edge_mm > sphere.edges_unique_length.max():
+        assert len(points) == 0
+        return
+    assert np.allclose(np.linalg.norm(normals, axis=1), 1.0)
+    # Each added point's normal is its face's (or, on an edge, between its two faces'):
+    # within the angle a 30 mm face spans on a 50 mm sphere of the radius.
+    outward = np.einsum("ij,ij->i", normals, points / np.linalg.norm(points, axis=1)[:, None])
+    assert outward.min() > np.cos(np.radians(20.0))
+
+
+def test_face_lattice_fills_large_faces_to_the_spacing() -> None:
+    # A mixed mesh: every point of a face lies within the spacing of a sample.
+    box = trimesh.creation.box(extents=(30.0, 7.0, 2.0))
+    points, _ = face_lattice(box, 3.0)
+    samples = np.vstack([box.vertices, box.triangles_center, points])
+    surface, _ = trimesh.sample.sample_surface_even(box, 4000, seed=1)
+    gap, _ = cKDTree(samples).query(surface)
+    assert gap.max() <= 3.0
+    assert len(face_lattice(box, 100.0)[0]) == 0  # nothing to fill in
