@@ -346,6 +346,12 @@ class FitResult:
         ]  # fmt: skip
 
 
+#: A face whose normal is this close to pointing straight away from its skin sample
+#: (cosine) is on the outer surface: it cannot look at the skin (the sample's direction
+#: would have to be 60 degrees off the skin's nearest point's).
+FACING_AWAY = -0.85
+
+
 def fit_leg(
     limb_mm: trimesh.Trimesh,
     leg: LegAnatomy,
@@ -389,13 +395,17 @@ def fit_leg(
     relief = np.zeros(len(mesh.faces))
     for site, _ in relief_sites(geometry.samples, params):
         relief = np.maximum(relief, relief_bump(centres, site))
-    # Only faces near a skin sample can be over the skin: the exact (costly) distance
-    # to the scan is measured for them alone, up to FAR_MM beyond the wall (the
+    # Only faces near a skin sample and facing it can be over the skin: the exact (costly)
+    # distance to the scan is measured for them alone, up to FAR_MM beyond the wall (the
     # clearance map shows the loose parts too). The sample the build found for a
-    # face's voxel lies at most a relief (and a smoothing) further than the skin itself.
-    to_sample = np.linalg.norm(centres - geometry.samples[sample], axis=1)
+    # face's voxel lies at most a relief (and a smoothing) further than the skin itself,
+    # and seen from the face within a few degrees of the skin's nearest point: the outer
+    # surface, which faces straight away from it, is left out.
+    towards = geometry.samples[sample] - centres
+    to_sample = np.linalg.norm(towards, axis=1)
     bound = params.clearance_mm + params.thickness_mm + FAR_MM + params.max_relief_mm + 2.0
-    maybe_inner = (sample >= 0) & (to_sample < bound)
+    facing = np.einsum("ij,ij->i", np.asarray(mesh.face_normals), towards)
+    maybe_inner = (sample >= 0) & (to_sample < bound) & (facing > FACING_AWAY * to_sample)
     engraved = None
     if params.label is not None:
         # Behind an inner face the label lies a wall out, against the face's normal

@@ -6,7 +6,8 @@ and never passes silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
 import igl
 import numpy as np
@@ -135,7 +136,12 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
     (2 face normals, 9 edge-edge directions and, for coplanar pairs, the 6
     in-plane edge normals); touching is not crossing.
     """
-    tri = mesh.triangles
+    return _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces))
+
+
+def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64]) -> int:
+    """:func:`self_intersecting_pairs` of the mesh whose ``faces`` (m, 3) have corners ``tri``
+    (m, 3, 3): plain arrays, so it can run in a thread beside work on the mesh itself."""
     lo, hi = tri.min(axis=1), tri.max(axis=1)
     # Boxes' centres and half-diagonals give half the candidates the
     # triangles' centroids and circumradii do (a marching-cubes triangle's box
@@ -153,7 +159,7 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
             a, b = chunk[:, 0], chunk[:, 1]
             meet = (lo[a, axis] <= hi[b, axis] + TOUCH_MM) & (lo[b, axis] <= hi[a, axis] + TOUCH_MM)
             chunk = chunk[meet]
-        fa, fb = mesh.faces[chunk[:, 0]], mesh.faces[chunk[:, 1]]
+        fa, fb = faces[chunk[:, 0]], faces[chunk[:, 1]]
         shared = (fa[:, :, None] == fb[:, None, :]).any(axis=(1, 2))
         kept.append(chunk[~shared])
     pairs = np.concatenate(kept)
@@ -163,8 +169,7 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
             break
         apart = _separated(a, b, _sat_axis(a, b, k))
         a, b = a[~apart], b[~apart]
-    total = len(a)
-    return total
+    return len(a)
 
 
 def chord_thickness(mesh: trimesh.Trimesh) -> Vec:
@@ -222,15 +227,46 @@ def measure_shell(
         judged with it added back, so a label is not a thin wall while a wall thinner
         than the label leaves is.
     """
+    # The intersection test works on its own arrays, in a thread: it is numpy through and
+    # through (which lets go of the interpreter), so it runs beside the distances and rays.
+    with ThreadPoolExecutor(1) as pool:
+        crossing = pool.submit(
+            _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces)
+        )
+        stats = _measured(mesh, skin, clearance_mm, thickness_mm, edge_distance, relief_weight,
+                          maybe_inner, toes_from_mm, engraved_mm)  # fmt: skip
+        return replace(stats, self_intersections=crossing.result())
+
+
+def _measured(
+    mesh: trimesh.Trimesh,
+    skin: trimesh.Trimesh,
+    clearance_mm: float,
+    thickness_mm: float,
+    edge_distance: Vec,
+    relief_weight: Vec,
+    maybe_inner: NDArray[np.bool_] | None,
+    toes_from_mm: float | None,
+    engraved_mm: Vec | None,
+) -> ShellStats:
+    """:func:`measure_shell` but for the self-intersections (left at -1)."""
     centres = mesh.triangles_center
     measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
     dist = np.full(len(centres), np.inf)
     towards_skin = np.zeros(len(centres), dtype=bool)
+    # Skin further than the farthest distance that counts from every measured face cannot
+    # be nearest to one within it: left out of the search.
+    reach = clearance_mm + thickness_mm + FAR_MM
+    corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
+    if measured.any():
+        low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
+        near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
+        measured = measured & near.any()
     if measured.any():
         squared, _, closest = igl.point_mesh_squared_distance(
             centres[measured],
             np.asarray(skin.vertices, dtype=np.float64),
-            np.asarray(skin.faces, dtype=np.int64),
+            np.asarray(skin.faces, dtype=np.int64)[near],
         )
         dist[measured] = np.sqrt(squared)
         towards_skin[measured] = (
@@ -278,7 +314,7 @@ def measure_shell(
         clearance_within_0_8_fraction=float(
             np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
         ),
-        self_intersections=self_intersecting_pairs(mesh),
+        self_intersections=-1,
         inner_gap_mm=np.where(
             towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
         ),
