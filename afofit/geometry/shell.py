@@ -180,16 +180,18 @@ def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
 
     What subdividing the mesh to that size (midpoint splits) and taking the fine mesh's
     vertices and face centres would add, without building it. A point inside a face has
-    its face's normal; a point on an edge, the mean of its two faces' normals.
+    its face's normal; a point on an edge, the mean of its ends' vertex normals.
     """
-    lengths = mesh.edges_unique_length
-    longest = lengths[mesh.faces_unique_edges].max(axis=1)
+    faces = np.asarray(mesh.faces)
+    triangles = mesh.triangles
+    sides = np.linalg.norm(triangles[:, [1, 2, 0]] - triangles, axis=2)  # (m, 3): edge i -> i+1
+    longest = sides.max(axis=1)
     level = np.where(
         longest > max_edge_mm, np.ceil(np.log2(np.maximum(longest, 1e-12) / max_edge_mm)), 0.0
     ).astype(np.int64)
     if not level.any():
         return np.zeros((0, 3)), np.zeros((0, 3))
-    triangles, face_normals = mesh.triangles, mesh.face_normals
+    face_normals = mesh.face_normals
     points, normals = [], []
     for k in np.unique(level[level > 0]):
         n = 2 ** int(k)
@@ -206,14 +208,18 @@ def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
         chosen = np.flatnonzero(level == k)
         points.append(np.einsum("mk,fkj->fmj", weights, triangles[chosen]).reshape(-1, 3))
         normals.append(np.repeat(face_normals[chosen], len(weights), axis=0))
-    # An edge is split as finely as the finer of its two faces.
-    edge_level = np.zeros(len(lengths), dtype=np.int64)
-    np.maximum.at(edge_level, mesh.faces_unique_edges.ravel(), np.repeat(level, 3))
-    edge_normal = np.zeros((len(lengths), 3))
-    np.add.at(edge_normal, mesh.faces_unique_edges.ravel(), np.repeat(face_normals, 3, axis=0))
+    # The split faces' edges, each once, split as finely as the finer of its two faces
+    # (a neighbour left whole has level 0).
+    split = np.flatnonzero(level > 0)
+    edges = np.sort(faces[split][:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    edges, inverse = np.unique(edges, axis=0, return_inverse=True)
+    edge_level = np.zeros(len(edges), dtype=np.int64)
+    np.maximum.at(edge_level, inverse.ravel(), np.repeat(level[split], 3))
+    vertex_normals = np.asarray(mesh.vertex_normals)
+    edge_normal = vertex_normals[edges].sum(axis=1)
     edge_normal /= np.maximum(np.linalg.norm(edge_normal, axis=1), 1e-12)[:, None]
-    ends = mesh.vertices[mesh.edges_unique]
-    for k in np.unique(edge_level[edge_level > 0]):
+    ends = np.asarray(mesh.vertices)[edges]
+    for k in np.unique(edge_level):
         n = 2 ** int(k)
         t = np.arange(1, n) / n
         chosen = np.flatnonzero(edge_level == k)

@@ -196,13 +196,15 @@ def _lowest_skin(
     """
     idx = np.flatnonzero(on)
     key = cell[idx, 0] * shape[1] + cell[idx, 1]
-    order = np.lexsort((points[idx, 2], key))
-    first = idx[order[np.r_[True, key[order][1:] != key[order][:-1]]]]
-    lowest = np.full(shape, np.nan)
-    facing = np.full(shape, np.nan)
-    lowest[cell[first, 0], cell[first, 1]] = points[first, 2]
-    facing[cell[first, 0], cell[first, 1]] = normals[first, 2]
-    return lowest, facing
+    z = points[idx, 2]
+    lowest = np.full(shape[0] * shape[1], np.inf)
+    np.minimum.at(lowest, key, z)
+    # Of the samples at a column's lowest height, the first in order (as a stable sort).
+    at = np.flatnonzero(z == lowest[key])[::-1]
+    facing = np.full(shape[0] * shape[1], np.nan)
+    facing[key[at]] = normals[idx[at], 2]
+    lowest[~np.isfinite(lowest)] = np.nan
+    return lowest.reshape(shape), facing.reshape(shape)
 
 
 def _floor_samples(looks_in: NDArray[np.bool_], height: Vec, origin: Vec, spacing_mm: float) -> Vec:
