@@ -1,19 +1,16 @@
-"""Pictures of the shell on the leg: flat-shaded orthographic views with matplotlib (no screen needed)."""
+"""Pictures of the shell on the leg: shaded orthographic views, z-buffered in numpy and laid
+out with Pillow (:mod:`afofit.report.canvas`); no screen needed."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.cm
 import matplotlib.colors
-import matplotlib.pyplot as plt
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from afofit.geometry.label import (
@@ -23,7 +20,18 @@ from afofit.geometry.label import (
     label_direction,
 )
 from afofit.geometry.topology import vertex_sums
-from afofit.report.plots import figure_png
+from afofit.report.canvas import (
+    LABEL_PX,
+    MARGIN_PX,
+    Placed,
+    colour_bar,
+    font,
+    grid,
+    labelled_point,
+    png_bytes,
+    scale_bar,
+    tile,
+)
 
 __all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views"]
 
@@ -131,19 +139,15 @@ def _view_image(
     cols = ((u - lo_u) / pixel_mm).astype(int)
     rows = ((v - lo_v) / pixel_mm).astype(int)
     shape = (rows.max() + 5, cols.max() + 5)
-    shade = _shade(nrm, col)
-    # Nearest point wins per pixel (one sort), then each splat covers 2 x 2
-    # pixels to close gaps: a pixel takes the nearest of the winners at itself
-    # and the three pixels above and to the left of it.
+    # Nearest point wins per pixel (a running maximum of the depth; of equals the last
+    # point), then each splat covers 2 x 2 pixels to close gaps: a pixel takes the
+    # nearest of the winners at itself and the three pixels above and to the left of it.
     flat = rows * shape[1] + cols
-    order = np.lexsort((-depth, flat))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = flat[order][1:] != flat[order][:-1]
-    win = order[first]
     near = np.full(shape, -np.inf)
-    near.reshape(-1)[flat[win]] = depth[win]
+    np.maximum.at(near.reshape(-1), flat, depth)
+    win = np.flatnonzero(depth >= near.reshape(-1)[flat])
     colour = np.ones((*shape, 3))
-    colour.reshape(-1, 3)[flat[win]] = shade[win]
+    colour.reshape(-1, 3)[flat[win]] = _shade(nrm[win], col[win])
     image = np.ones((*shape, 3))
     zbuf = np.full(shape, -np.inf)
     for dr in (0, 1):
@@ -175,22 +179,32 @@ _MARK = "#d62728"
 _FLAGGED = "#e67e00"
 
 
-def _draw_marks(ax: plt.Axes, marks: Marks, view: str, flagged: Collection[str] = ()) -> None:
+def _draw_marks(
+    picture: Image.Image, place: Placed, marks: Marks, view: str, flagged: Collection[str] = ()
+) -> None:
     """The ``marks`` seen in ``view`` as red dots with their names (orange, "check", for the
-    ``flagged`` ones), the two malleoli joined by a dashed line (the ankle axis's direction)."""
+    ``flagged`` ones), the two malleoli joined by a dashed line (the ankle axis's direction);
+    ``place`` is where the view's tile lies in ``picture``."""
     right, up, _ = VIEWS[view]
     seen = [(name, p) for name, (p, views) in marks.items() if view in views]
-    pair = [p for name, p in seen if name.endswith("malleolus")]
+    pair = [
+        place.at(float(p @ right), float(p @ up)) for name, p in seen if name.endswith("malleolus")
+    ]
     if len(pair) == 2:
-        a, b = pair
-        ax.plot([a @ right, b @ right], [a @ up, b @ up], "--", color=_MARK, lw=1.0)
+        (x0, y0), (x1, y1) = pair
+        draw = ImageDraw.Draw(picture)
+        for t in np.arange(0.0, 1.0, 0.1):  # dashes a tenth of the way long, half of it inked
+            draw.line((x0 + t * (x1 - x0), y0 + t * (y1 - y0),
+                       x0 + (t + 0.05) * (x1 - x0), y0 + (t + 0.05) * (y1 - y0)),
+                      fill=_MARK, width=2)  # fmt: skip
     for name, p in seen:
         colour = _FLAGGED if name in flagged else _MARK
-        ax.plot(p @ right, p @ up, "o", ms=6, mfc=colour, mec="white", mew=1.0)
         label = f"{name} (check)" if name in flagged else name
-        ax.annotate(label, (p @ right, p @ up), xytext=(6, 6), textcoords="offset points",
-                    fontsize=7, color=colour,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})  # fmt: skip
+        labelled_point(picture, place.at(float(p @ right), float(p @ up)), label, colour)
+
+
+#: Each rendered pixel is drawn this many times larger in the picture.
+UPSCALE = 2
 
 
 def render_views(
@@ -234,27 +248,19 @@ def render_views(
         points, normals, index = _splats(shell, pixel_mm)
         colours = _SHELL if face_colours is None else np.asarray(face_colours)[index]
         layers.append((points, normals, colours))
-    fig, axes = plt.subplots(1, len(views), figsize=(4.2 * len(views), 6.0), dpi=110)
-    for ax, view in zip(np.atleast_1d(axes), views, strict=True):
-        image, extent = _view_image(layers, view, pixel_mm)
-        ax.imshow(image, extent=extent, interpolation="nearest")
-        if marks:
-            _draw_marks(ax, marks, view, flagged)
-            ax.set_xlim(extent[0], extent[1])
-            ax.set_ylim(extent[2], extent[3])
-        ax.set_title(view)
-        ax.set_xlabel("mm", fontsize=7)
-        ax.tick_params(labelsize=7)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+    rendered = [_view_image(layers, view, pixel_mm) for view in views]
+    picture, corners = grid(
+        [[tile(image, UPSCALE) for image, _ in rendered]], [(view, "black") for view in views]
+    )
+    mm_per_px = pixel_mm / UPSCALE
+    if marks:
+        for (_, extent), view, (left, top) in zip(rendered, views, corners[0], strict=True):
+            _draw_marks(picture, Placed(left, top, extent, mm_per_px), marks, view, flagged)
+    scale_bar(picture, corners[0][0][0], picture.height - MARGIN_PX, mm_per_px)
     if colorbar is not None:
         label, cmap, norm = colorbar
-        mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-        fig.colorbar(mappable, ax=list(np.atleast_1d(axes)), shrink=0.6, label=label)
-    else:
-        fig.tight_layout()
-    png = figure_png(fig)
-    plt.close(fig)
+        picture = colour_bar(picture, label, cmap, norm)
+    png = png_bytes(picture)
     if key is not None:
         if len(_PICTURES) >= _PICTURES_KEPT:
             _PICTURES.pop(next(iter(_PICTURES)))
@@ -273,27 +279,15 @@ def render_side_by_side(
     is the leg drawn under every shell; ``views`` names the rows (as ``render_views``);
     ``pixel_mm`` is the picture's resolution. All meshes in the leg's local frame, mm."""
     skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
-    fig, axes = plt.subplots(
-        len(views), len(shells), figsize=(3.0 * len(shells), 4.6 * len(views)), dpi=100,
-        squeeze=False,
-    )  # fmt: skip
-    for column, (title, shell, colour) in enumerate(shells):
-        rgb = np.array(matplotlib.colors.to_rgb(colour))
-        layer = (*_splats(shell, pixel_mm)[:2], rgb)
-        for row, view in enumerate(views):
-            ax = axes[row, column]
-            image, extent = _view_image([skin_layer, layer], view, pixel_mm)
-            ax.imshow(image, extent=extent, interpolation="nearest")
-            ax.set_axis_off()
-            if row == 0:
-                ax.set_title(title, color=colour, fontsize=11, fontweight="bold")
-            if column == 0:
-                ax.text(-0.02, 0.5, view, transform=ax.transAxes, rotation=90, va="center",
-                        ha="right", fontsize=9, color="0.3")  # fmt: skip
-    fig.tight_layout()
-    png = figure_png(fig)
-    plt.close(fig)
-    return png
+    columns = []
+    for _, shell, colour in shells:
+        layer = (*_splats(shell, pixel_mm)[:2], np.array(matplotlib.colors.to_rgb(colour)))
+        columns.append([tile(_view_image([skin_layer, layer], view, pixel_mm)[0], UPSCALE)
+                        for view in views])  # fmt: skip
+    rows = [[column[r] for column in columns] for r in range(len(views))]
+    picture, corners = grid(rows, [(title, colour) for title, _, colour in shells], list(views))
+    scale_bar(picture, corners[-1][0][0], picture.height - MARGIN_PX, pixel_mm / UPSCALE)
+    return png_bytes(picture)
 
 
 def render_label(
@@ -339,14 +333,11 @@ def render_label(
     image = np.where(empty, filled, image)
     rgb = np.clip(image[:, :, None] * (0.55 + 0.45 * _SHELL[None, None, :]), 0.0, 1.0)
     rgb[image == 0.0] = 1.0
-    fig, ax = plt.subplots(figsize=(min(12.0, 0.09 * shape[1] * pixel_mm + 1.0), 1.6), dpi=110)
-    ax.imshow(rgb, extent=(-half_a, half_a, -half_u, half_u), interpolation="bilinear")
-    ax.set_xlabel("mm along the shank (reading upwards)", fontsize=7)
-    ax.tick_params(labelsize=7)
-    ax.set_yticks([])
-    for spine in ("top", "right", "left"):
-        ax.spines[spine].set_visible(False)
-    fig.tight_layout()
-    png = figure_png(fig)
-    plt.close(fig)
-    return png
+    picture, corners = grid([[tile(rgb, 1)]])
+    left = corners[0][0][0]
+    scale_bar(picture, left, picture.height - MARGIN_PX, pixel_mm)
+    ImageDraw.Draw(picture).text(
+        (picture.width - MARGIN_PX, picture.height - MARGIN_PX + 2), "unrolled: up the shank is to the right",
+        fill=(90, 90, 90), font=font(LABEL_PX), anchor="rb",
+    )  # fmt: skip
+    return png_bytes(picture)
