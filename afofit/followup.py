@@ -34,7 +34,7 @@ from afofit.fit import scan_legs
 from afofit.geometry.frames import LegFrame
 from afofit.geometry.measure import Sections
 from afofit.geometry.sole import boundary_edges
-from afofit.geometry.topology import vertex_sums
+from afofit.geometry.topology import fix_winding, vertex_sums
 from afofit.progress import Progress, silent
 from afofit.scan import file_sha256
 
@@ -348,7 +348,7 @@ def _outward(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
     """A copy of ``mesh`` with a consistent winding and its normals out of the leg (away
     from the shank axis over the shank's middle)."""
     fixed = mesh.copy()
-    trimesh.repair.fix_winding(fixed)
+    fix_winding(fixed)
     shank = frame.to_shank_local(np.asarray(fixed.triangles_center))
     normals = np.asarray(fixed.face_normals) @ frame.shank_rotation.T
     low, high = np.percentile(shank[:, 2], [40.0, 80.0])

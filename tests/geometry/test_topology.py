@@ -1,0 +1,36 @@
+"""Winding: a consistent mesh is recognised without trimesh's repair, a flipped face is not."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from afofit.geometry.topology import consistently_wound, fix_winding
+
+
+def test_a_closed_consistent_mesh_is_recognised_and_left_alone() -> None:
+    sphere = trimesh.creation.icosphere(3)
+    assert consistently_wound(sphere.faces)
+    before = sphere.faces.copy()
+    fix_winding(sphere)
+    assert np.array_equal(sphere.faces, before)
+
+
+def test_one_flipped_face_is_found_and_turned_back() -> None:
+    sphere = trimesh.creation.icosphere(3)
+    faces = sphere.faces.copy()
+    faces[17] = faces[17][::-1]
+    flipped = trimesh.Trimesh(sphere.vertices, faces, process=False)
+    assert not consistently_wound(flipped.faces)
+    fix_winding(flipped)
+    assert consistently_wound(flipped.faces) and flipped.is_winding_consistent
+    assert abs(flipped.volume) > 0.9 * 4.0 / 3.0 * np.pi  # one orientation throughout
+
+
+def test_an_open_patch_counts_its_inner_edges_only() -> None:
+    patch = trimesh.creation.icosphere(2)
+    half = trimesh.Trimesh(patch.vertices, patch.faces[patch.triangles_center[:, 2] > 0.0])
+    assert consistently_wound(half.faces)
+    faces = half.faces.copy()
+    faces[0] = faces[0][::-1]
+    assert not consistently_wound(faces)
