@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import io
 import uuid
 from typing import Any
 
@@ -68,4 +69,25 @@ def threemf_bytes(
     metadata.AddMetaData("", "Application", f"afofit {__version__}", "string", True)
     if description:
         metadata.AddMetaData("", "Description", description, "string", True)
-    return bytes(model.QueryWriter("3mf").WriteToBuffer())
+    return _written(model.QueryWriter("3mf"))
+
+
+def _written(writer: Any) -> bytes:
+    """The package ``writer`` writes, through its write and seek callbacks: the binding's
+    ``WriteToBuffer`` writes the package twice (once to size it) and hands the bytes back
+    as a Python list of ints, holding the interpreter (half a second for a 300k-face
+    shell, while the report is drawn beside it)."""
+    import lib3mf
+
+    buffer = io.BytesIO()
+
+    def write(data: int, count: int, _: Any) -> None:
+        buffer.write(ctypes.string_at(data, count))
+
+    def seek(position: int, _: Any) -> None:
+        buffer.seek(position)
+
+    # The callbacks must outlive the call: held here until it returns.
+    on_write, on_seek = lib3mf.WriteCallback(write), lib3mf.SeekCallback(seek)
+    writer.WriteToCallback(on_write, on_seek, None)
+    return buffer.getvalue()

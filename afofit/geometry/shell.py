@@ -213,7 +213,9 @@ def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
     # (a neighbour left whole has level 0).
     split = np.flatnonzero(level > 0)
     edges = np.sort(faces[split][:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
-    edges, inverse = np.unique(edges, axis=0, return_inverse=True)
+    key = edges[:, 0] * np.int64(len(mesh.vertices)) + edges[:, 1]
+    key, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    edges = edges[first]
     edge_level = np.zeros(len(edges), dtype=np.int64)
     np.maximum.at(edge_level, inverse.ravel(), np.repeat(level[split], 3))
     vertex_normals = np.asarray(mesh.vertex_normals)
