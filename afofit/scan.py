@@ -48,6 +48,10 @@ LIMB_AREA_FRACTION = 0.25
 MAX_SCAN_FACES, SIMPLIFIED_FACES = 500_000, 400_000
 #: Taubin iterations before a dense scan is simplified (:func:`simplified`).
 PRE_SIMPLIFY_SMOOTHING = 3
+#: fast-simplification's aggressiveness (0-10; its default 7): 9 decimates a 2M-face
+#: phantom to 400k in 3.2 s, not 3.9 s, the result within 0.14 mm of the original at the
+#: 99th percentile, not 0.13 mm (median 0.03 mm either way).
+SIMPLIFY_AGGRESSION = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +334,7 @@ def simplified(
     mesh = trimesh.Trimesh(vertices, faces, process=False)
     trimesh.smoothing.filter_taubin(mesh, iterations=PRE_SIMPLIFY_SMOOTHING)
     points, triangles = fast_simplification.simplify(
-        np.asarray(mesh.vertices), faces, target_count=target_faces
+        np.asarray(mesh.vertices), faces, target_count=target_faces, agg=SIMPLIFY_AGGRESSION
     )
     points = np.asarray(points, dtype=np.float64)
     triangles = np.asarray(triangles, dtype=np.int64)
