@@ -433,7 +433,10 @@ def compare(
     ] = False,
     workers: Annotated[
         int | None,
-        typer.Option(help="Candidates fitted at once, one process each (default: one per core)."),
+        typer.Option(
+            help="Candidates fitted at once, one process each (default: one per two cores; "
+            "each fit already keeps two cores busy)."
+        ),
     ] = None,
 ) -> None:
     """Fit two or more candidate designs to one leg and compare them side by side."""
@@ -458,7 +461,7 @@ def compare(
         )  # fmt: skip
     with _errors(), _Stages(err) as stages:
         comparison = compare_designs(
-            base, candidates, progress=stages, workers=workers or os.cpu_count() or 1
+            base, candidates, progress=stages, workers=workers or max(1, (os.cpu_count() or 1) // 2)
         )
         write_comparison(comparison, out_dir, progress=stages, info=info)
     data = comparison_json(comparison)
