@@ -333,9 +333,9 @@ def render_label(
     image = np.where(empty, filled, image)
     rgb = np.clip(image[:, :, None] * (0.55 + 0.45 * _SHELL[None, None, :]), 0.0, 1.0)
     rgb[image == 0.0] = 1.0
-    picture, corners = grid([[tile(rgb, 1)]])
+    picture, corners = grid([[tile(rgb, UPSCALE)]])
     left = corners[0][0][0]
-    scale_bar(picture, left, picture.height - MARGIN_PX, pixel_mm)
+    scale_bar(picture, left, picture.height - MARGIN_PX, pixel_mm / UPSCALE)
     ImageDraw.Draw(picture).text(
         (picture.width - MARGIN_PX, picture.height - MARGIN_PX + 2), "unrolled: up the shank is to the right",
         fill=(90, 90, 90), font=font(LABEL_PX), anchor="rb",
