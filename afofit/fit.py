@@ -399,13 +399,14 @@ def fit_leg(
     # distance to the scan is measured for them alone, up to FAR_MM beyond the wall (the
     # clearance map shows the loose parts too). The sample the build found for a
     # face's voxel lies at most a relief (and a smoothing) further than the skin itself,
-    # and seen from the face within a few degrees of the skin's nearest point: the outer
+    # and seen from the face within some 60 degrees of the skin's nearest point (a few
+    # degrees over most of the wall: measured, the statistics are the same): the outer
     # surface, which faces straight away from it, is left out.
     towards = geometry.samples[sample] - centres
     to_sample = np.linalg.norm(towards, axis=1)
     bound = params.clearance_mm + params.thickness_mm + FAR_MM + params.max_relief_mm + 2.0
     facing = np.einsum("ij,ij->i", np.asarray(mesh.face_normals), towards)
-    maybe_inner = (sample >= 0) & (to_sample < bound) & (facing > FACING_AWAY * to_sample)
+    maybe_inner = (sample >= 0) & (to_sample < bound) & (facing >= FACING_AWAY * to_sample)
     engraved = None
     if params.label is not None:
         # Behind an inner face the label lies a wall out, against the face's normal

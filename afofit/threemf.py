@@ -80,14 +80,23 @@ def _written(writer: Any) -> bytes:
     import lib3mf
 
     buffer = io.BytesIO()
+    failed: list[BaseException] = []  # ctypes prints a callback's error and carries on
 
     def write(data: int, count: int, _: Any) -> None:
-        buffer.write(ctypes.string_at(data, count))
+        try:
+            buffer.write(ctypes.string_at(data, count))
+        except BaseException as exc:
+            failed.append(exc)
 
     def seek(position: int, _: Any) -> None:
-        buffer.seek(position)
+        try:
+            buffer.seek(position)
+        except BaseException as exc:
+            failed.append(exc)
 
     # The callbacks must outlive the call: held here until it returns.
     on_write, on_seek = lib3mf.WriteCallback(write), lib3mf.SeekCallback(seek)
     writer.WriteToCallback(on_write, on_seek, None)
+    if failed:
+        raise failed[0]
     return buffer.getvalue()

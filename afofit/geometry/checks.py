@@ -258,11 +258,12 @@ def _measured(
     # be nearest to one within it: left out of the search.
     reach = clearance_mm + thickness_mm + FAR_MM
     corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
+    near = np.zeros(len(corners), dtype=bool)
     if measured.any():
         low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
         near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
-        measured = measured & near.any()
-    if measured.any():
+    if measured.any() and near.any():
+        # (The face indices igl returns count the kept faces alone: not used.)
         squared, _, closest = igl.point_mesh_squared_distance(
             centres[measured],
             np.asarray(skin.vertices, dtype=np.float64),

@@ -86,6 +86,9 @@ SMOOTHING_ITERATIONS = 10
 #: Skin faces with an edge longer than this many sample spacings are filled in with more
 #: samples than their corners and centres (:func:`face_lattice`).
 SUBDIVIDE_EDGES_OVER = 2.0
+#: A face is split at most 2^this times along each edge (:func:`face_lattice`): a 200 mm
+#: face (a scanner's flat cap) still gets samples 1.6 mm apart, and no more.
+MAX_LATTICE_LEVEL = 7
 #: The toe block (:func:`toe_block`) starts this far ahead of the metatarsal heads, × foot length.
 TOES_AHEAD_OF_HEADS = 0.03
 #: The toes' own skin is kept from at least this far behind the block's start, mm, and
@@ -174,14 +177,18 @@ def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
 
 
 def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
-    """Points (k, 3) and unit normals (k, 3) that fill in ``mesh``'s large faces: the
-    samples a face's corners and centre give once it is split into ``n × n`` equal
-    triangles (``n`` the least power of two that makes every edge at most
-    ``max_edge_mm``), less its own corners and centre; each split edge's points once.
+    """Points (k, 3) and normals (k, 3) that fill in ``mesh``'s large faces: the samples a
+    face's corners and centre give once it is split into ``n × n`` equal triangles (``n``
+    the least power of two that makes every edge at most ``max_edge_mm``, at most
+    2^:data:`MAX_LATTICE_LEVEL`), less its own corners and centre; each split edge's points
+    once, as finely as the finer of its faces.
 
-    What subdividing the mesh to that size (midpoint splits) and taking the fine mesh's
-    vertices and face centres would add, without building it. A point inside a face has
-    its face's normal; a point on an edge, the mean of its ends' vertex normals.
+    On a mesh whose faces all split alike these are the corners and centres that
+    subdividing it to that size (midpoint splits) would add (tested); where a split face
+    meets a whole one, the split edge's points are added, as a T-junction of the
+    subdivision's would. A point inside a face has its face's normal; a point on an edge,
+    the mean of its ends' vertex normals (unit; zero on a degenerate face, which the caller
+    drops).
     """
     faces = np.asarray(mesh.faces)
     triangles = mesh.triangles
@@ -189,7 +196,8 @@ def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
     longest = sides.max(axis=1)
     level = np.where(
         longest > max_edge_mm, np.ceil(np.log2(np.maximum(longest, 1e-12) / max_edge_mm)), 0.0
-    ).astype(np.int64)
+    )
+    level = np.minimum(level, MAX_LATTICE_LEVEL).astype(np.int64)
     if not level.any():
         return np.zeros((0, 3)), np.zeros((0, 3))
     face_normals = mesh.face_normals

@@ -200,7 +200,9 @@ def _lowest_skin(
     lowest = np.full(shape[0] * shape[1], np.inf)
     np.minimum.at(lowest, key, z)
     # Of the samples at a column's lowest height, the first in order (as a stable sort).
-    at = np.flatnonzero(z == lowest[key])[::-1]
+    at = np.flatnonzero(z == lowest[key])
+    _, first = np.unique(key[at], return_index=True)
+    at = at[first]
     facing = np.full(shape[0] * shape[1], np.nan)
     facing[key[at]] = normals[idx[at], 2]
     lowest[~np.isfinite(lowest)] = np.nan

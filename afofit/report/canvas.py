@@ -79,11 +79,13 @@ def grid(
     column_titles: list[tuple[str, str]] | None = None,
     row_titles: list[str] | None = None,
     footer: bool = True,
+    bold_titles: bool = False,
 ) -> tuple[Image.Image, list[list[tuple[int, int]]]]:
     """The ``tiles`` (rows of them) on a white picture, each column as wide as its widest,
-    titled over each column by ``column_titles`` (text, colour; bold: any colour but
-    black) and left of each row by ``row_titles`` (rotated), with a ``footer`` line below
-    for a :func:`scale_bar`. Returns the picture and each tile's top-left pixel."""
+    titled over each column by ``column_titles`` (text, colour; in bold with
+    ``bold_titles``; shortened with an ellipsis to the column's width) and left of each row
+    by ``row_titles`` (rotated), with a ``footer`` line below for a :func:`scale_bar`.
+    Returns the picture and each tile's top-left pixel."""
     columns = max(len(row) for row in tiles)
     widths = [max(row[c].width for row in tiles if c < len(row)) for c in range(columns)]
     heights = [max(t.height for t in row) for row in tiles]
@@ -114,9 +116,14 @@ def grid(
         top += heights[r] + GAP_PX
     if column_titles:
         left = MARGIN_PX + label_w
+        face = font(TITLE_PX, bold=bold_titles)
         for c, (title, colour) in enumerate(column_titles):
-            draw.text((left + widths[c] // 2, MARGIN_PX), title, fill=colour,
-                      font=font(TITLE_PX, bold=colour != "black"), anchor="mt")  # fmt: skip
+            room = widths[c] + GAP_PX - 4
+            shown = title
+            while len(shown) > 1 and face.getlength(shown) > room:
+                shown = shown[:-2] + "…"
+            draw.text((left + widths[c] // 2, MARGIN_PX), shown, fill=colour, font=face,
+                      anchor="mt")  # fmt: skip
             left += widths[c] + GAP_PX
     return picture, corners
 
@@ -179,9 +186,16 @@ def colour_bar(
         y = top + (1.0 - float(norm(value))) * (bar_h - 1)
         draw.line((left + bar_w, y, left + bar_w + 4, y), fill=_INK)
         draw.text((left + bar_w + 7, y), f"{value:g}", fill=_INK, font=font(SMALL_PX), anchor="lm")
-    words = Image.new("RGB", (bar_h, SMALL_PX + 6), "white")
-    ImageDraw.Draw(words).text((bar_h // 2, 0), label, fill=_INK, font=font(SMALL_PX), anchor="mt")
-    wide.paste(words.rotate(90, expand=True), (left + bar_w + text_w, top))
+    # The label runs up beside the bar, centred on it, in a smaller type where it is
+    # longer than the picture is tall.
+    room = picture.height - 2 * MARGIN_PX
+    size = SMALL_PX
+    while size > 7 and font(size).getlength(label) > room:
+        size -= 1
+    length = min(room, int(font(size).getlength(label)) + 4)
+    words = Image.new("RGB", (length, size + 6), "white")
+    ImageDraw.Draw(words).text((length // 2, 0), label, fill=_INK, font=font(size), anchor="mt")
+    wide.paste(words.rotate(90, expand=True), (left + bar_w + text_w, top + (bar_h - length) // 2))
     return wide
 
 

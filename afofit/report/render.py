@@ -139,13 +139,14 @@ def _view_image(
     cols = ((u - lo_u) / pixel_mm).astype(int)
     rows = ((v - lo_v) / pixel_mm).astype(int)
     shape = (rows.max() + 5, cols.max() + 5)
-    # Nearest point wins per pixel (a running maximum of the depth; of equals the last
+    # Nearest point wins per pixel (a running maximum of the depth; of equals the first
     # point), then each splat covers 2 x 2 pixels to close gaps: a pixel takes the
     # nearest of the winners at itself and the three pixels above and to the left of it.
     flat = rows * shape[1] + cols
     near = np.full(shape, -np.inf)
     np.maximum.at(near.reshape(-1), flat, depth)
     win = np.flatnonzero(depth >= near.reshape(-1)[flat])
+    win = win[np.unique(flat[win], return_index=True)[1]]
     colour = np.ones((*shape, 3))
     colour.reshape(-1, 3)[flat[win]] = _shade(nrm[win], col[win])
     image = np.ones((*shape, 3))
@@ -285,7 +286,9 @@ def render_side_by_side(
         columns.append([tile(_view_image([skin_layer, layer], view, pixel_mm)[0], UPSCALE)
                         for view in views])  # fmt: skip
     rows = [[column[r] for column in columns] for r in range(len(views))]
-    picture, corners = grid(rows, [(title, colour) for title, _, colour in shells], list(views))
+    picture, corners = grid(
+        rows, [(title, colour) for title, _, colour in shells], list(views), bold_titles=True
+    )
     scale_bar(picture, corners[-1][0][0], picture.height - MARGIN_PX, pixel_mm / UPSCALE)
     return png_bytes(picture)
 

@@ -12,6 +12,7 @@ import trimesh
 from PIL import Image
 
 from afofit.report.canvas import (
+    GAP_PX,
     MARGIN_PX,
     Placed,
     colour_bar,
@@ -103,3 +104,22 @@ def test_png_bytes_are_the_same_for_the_same_picture() -> None:
     picture = tile(np.random.default_rng(1).random((20, 30, 3)), 2)
     assert png_bytes(picture) == png_bytes(picture.copy())
     assert Image.open(io.BytesIO(png_bytes(picture))).size == (60, 40)
+
+
+def test_a_long_colour_bar_label_is_set_smaller_to_fit_a_short_picture() -> None:
+    picture = Image.new("RGB", (120, 180), "white")
+    label = "new skin from the old, mm (+ swelling, - wasting)"
+    wide = colour_bar(picture, label, matplotlib.colormaps["RdBu_r"],
+                      matplotlib.colors.Normalize(-5.0, 5.0))  # fmt: skip
+    column = np.asarray(wide)[:, -(MARGIN_PX + 20) :]  # the label's strip at the right
+    inked = np.flatnonzero((column < 128).any(axis=(1, 2)))
+    assert len(inked) and inked.min() >= MARGIN_PX - 1 and inked.max() <= 180 - MARGIN_PX
+
+
+def test_a_title_wider_than_its_column_is_shortened() -> None:
+    narrow = tile(np.ones((40, 30, 3)) * 0.5, 1)
+    picture, _ = grid([[narrow, narrow]], [("a very long candidate name indeed", "#ff0000"),
+                                          ("b", "#0000ff")], bold_titles=True)  # fmt: skip
+    strip = np.asarray(picture)[: MARGIN_PX + 20]
+    red = (strip[:, :, 0] > 150) & (strip[:, :, 1] < 100)
+    assert red.any() and np.flatnonzero(red.any(axis=0)).max() < MARGIN_PX + 30 + GAP_PX
