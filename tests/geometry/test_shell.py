@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import igl
@@ -254,3 +255,18 @@ def test_face_lattice_fills_large_faces_to_the_spacing() -> None:
     gap, _ = cKDTree(samples).query(surface)
     assert gap.max() <= 3.0
     assert len(face_lattice(box, 100.0)[0]) == 0  # nothing to fill in
+
+
+def test_skipping_the_faces_that_face_away_from_the_skin_changes_no_statistic(
+    closed_leg: Path, fits: dict[str, LegFit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fit_leg measures the exact skin distance only for faces that face their skin sample
+    # (FACING_AWAY): with every face measured, every check and every face's gap is the same.
+    fit_module = sys.modules["afofit.fit"]  # the package's `fit` names the function
+    anatomy, limbs = scan_legs(closed_leg)
+    leg, limb = anatomy.legs[0], limbs[0]
+    solid = fits["solid"]
+    monkeypatch.setattr(fit_module, "FACING_AWAY", -1.01)
+    every = fit_leg(limb, leg, solid.params, voxel_mm=VOXEL_MM)
+    assert [(c.name, c.value) for c in every.checks] == [(c.name, c.value) for c in solid.checks]
+    assert np.array_equal(every.stats.inner_gap_mm, solid.stats.inner_gap_mm, equal_nan=True)
