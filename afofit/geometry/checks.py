@@ -7,7 +7,7 @@ and never passes silently.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import igl
 import numpy as np
@@ -233,99 +233,82 @@ def measure_shell(
         crossing = pool.submit(
             _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces)
         )
-        stats = _measured(mesh, skin, clearance_mm, thickness_mm, edge_distance, relief_weight,
-                          maybe_inner, toes_from_mm, engraved_mm)  # fmt: skip
-        return replace(stats, self_intersections=crossing.result())
-
-
-def _measured(
-    mesh: trimesh.Trimesh,
-    skin: trimesh.Trimesh,
-    clearance_mm: float,
-    thickness_mm: float,
-    edge_distance: Vec,
-    relief_weight: Vec,
-    maybe_inner: NDArray[np.bool_] | None,
-    toes_from_mm: float | None,
-    engraved_mm: Vec | None,
-) -> ShellStats:
-    """:func:`measure_shell` but for the self-intersections (left at -1)."""
-    centres = mesh.triangles_center
-    measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
-    dist = np.full(len(centres), np.inf)
-    towards_skin = np.zeros(len(centres), dtype=bool)
-    # Skin further than the farthest distance that counts from every measured face cannot
-    # be nearest to one within it: left out of the search.
-    reach = clearance_mm + thickness_mm + FAR_MM
-    corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
-    near = np.zeros(len(corners), dtype=bool)
-    if measured.any():
-        low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
-        near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
-    if measured.any() and near.any():
-        # (The face indices igl returns count the kept faces alone: not used.)
-        squared, _, closest = igl.point_mesh_squared_distance(
-            centres[measured],
-            np.asarray(skin.vertices, dtype=np.float64),
-            np.asarray(skin.faces, dtype=np.int64)[near],
+        centres = mesh.triangles_center
+        measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
+        dist = np.full(len(centres), np.inf)
+        towards_skin = np.zeros(len(centres), dtype=bool)
+        # Skin further than the farthest distance that counts from every measured face cannot
+        # be nearest to one within it: left out of the search.
+        reach = clearance_mm + thickness_mm + FAR_MM
+        corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
+        near = np.zeros(len(corners), dtype=bool)
+        if measured.any():
+            low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
+            near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
+        if measured.any() and near.any():
+            # (The face indices igl returns count the kept faces alone: not used.)
+            squared, _, closest = igl.point_mesh_squared_distance(
+                centres[measured],
+                np.asarray(skin.vertices, dtype=np.float64),
+                np.asarray(skin.faces, dtype=np.int64)[near],
+            )
+            dist[measured] = np.sqrt(squared)
+            towards_skin[measured] = (
+                np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0
+            )
+        interior = edge_distance > thickness_mm + TOLERANCES.edge_margin_mm
+        inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
+        fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
+        gap = dist[fit] if fit.any() else np.array([np.nan])
+        # Per vertex. A face's wall is the middle of its corners' chords: a lone
+        # corner in a concave crease (where the inner surface folds, as at a step
+        # under the arch) aims its averaged normal along the fold and its ray
+        # grazes out at once, though the wall behind it is whole; a thin patch
+        # is thin at every corner.
+        every = chord_thickness(mesh)
+        per_face = np.median(every[mesh.faces], axis=1)
+        if engraved_mm is not None:
+            per_face = per_face + engraved_mm
+        walls = per_face[inner & np.isfinite(per_face)]
+        # A feature is thin where a vertex and all its neighbours are thin: the
+        # tip of a convex corner alone is not a feature a slicer drops.
+        edges = mesh.edges_unique
+        ring = np.where(np.isfinite(every), every, 0.0)
+        widest = ring.copy()
+        np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
+        np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
+        features = widest[widest > 0.0]
+        penetration_mm, skin_inside = skin_penetration(mesh, skin)
+        toe_min, toe_median = (
+            (float("nan"), float("nan"))
+            if toes_from_mm is None
+            else toe_clearance(mesh, skin, toes_from_mm, clearance_mm + thickness_mm)
         )
-        dist[measured] = np.sqrt(squared)
-        towards_skin[measured] = (
-            np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0
+        return ShellStats(
+            faces=len(mesh.faces),
+            volume_mm3=float(mesh.volume),
+            watertight=bool(mesh.is_watertight),
+            winding_consistent=bool(mesh.is_winding_consistent),
+            min_wall_mm=float(walls.min()) if len(walls) else float("nan"),
+            wall_p05_mm=float(np.percentile(walls, 5)) if len(walls) else float("nan"),
+            thinnest_feature_mm=float(features.min()) if len(features) else float("nan"),
+            clearance_median_mm=float(np.median(gap)),
+            clearance_p05_mm=float(np.percentile(gap, 5)),
+            clearance_p95_mm=float(np.percentile(gap, 95)),
+            clearance_within_0_8_fraction=float(
+                np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
+            ),
+            self_intersections=crossing.result(),
+            inner_gap_mm=np.where(
+                towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
+            ),
+            extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
+            penetration_mm=penetration_mm,
+            skin_inside=skin_inside,
+            toe_clearance_min_mm=toe_min,
+            toe_clearance_median_mm=toe_median,
+            hull_mm=np.asarray(mesh.convex_hull.vertices),
         )
-    interior = edge_distance > thickness_mm + TOLERANCES.edge_margin_mm
-    inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
-    fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
-    gap = dist[fit] if fit.any() else np.array([np.nan])
-    # Per vertex. A face's wall is the middle of its corners' chords: a lone
-    # corner in a concave crease (where the inner surface folds, as at a step
-    # under the arch) aims its averaged normal along the fold and its ray
-    # grazes out at once, though the wall behind it is whole; a thin patch
-    # is thin at every corner.
-    every = chord_thickness(mesh)
-    per_face = np.median(every[mesh.faces], axis=1)
-    if engraved_mm is not None:
-        per_face = per_face + engraved_mm
-    walls = per_face[inner & np.isfinite(per_face)]
-    # A feature is thin where a vertex and all its neighbours are thin: the
-    # tip of a convex corner alone is not a feature a slicer drops.
-    edges = mesh.edges_unique
-    ring = np.where(np.isfinite(every), every, 0.0)
-    widest = ring.copy()
-    np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
-    np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
-    features = widest[widest > 0.0]
-    penetration_mm, skin_inside = skin_penetration(mesh, skin)
-    toe_min, toe_median = (
-        (float("nan"), float("nan"))
-        if toes_from_mm is None
-        else toe_clearance(mesh, skin, toes_from_mm, clearance_mm + thickness_mm)
-    )
-    return ShellStats(
-        faces=len(mesh.faces),
-        volume_mm3=float(mesh.volume),
-        watertight=bool(mesh.is_watertight),
-        winding_consistent=bool(mesh.is_winding_consistent),
-        min_wall_mm=float(walls.min()) if len(walls) else float("nan"),
-        wall_p05_mm=float(np.percentile(walls, 5)) if len(walls) else float("nan"),
-        thinnest_feature_mm=float(features.min()) if len(features) else float("nan"),
-        clearance_median_mm=float(np.median(gap)),
-        clearance_p05_mm=float(np.percentile(gap, 5)),
-        clearance_p95_mm=float(np.percentile(gap, 95)),
-        clearance_within_0_8_fraction=float(
-            np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
-        ),
-        self_intersections=-1,
-        inner_gap_mm=np.where(
-            towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
-        ),
-        extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
-        penetration_mm=penetration_mm,
-        skin_inside=skin_inside,
-        toe_clearance_min_mm=toe_min,
-        toe_clearance_median_mm=toe_median,
-        hull_mm=np.asarray(mesh.convex_hull.vertices),
-    )
 
 
 def skin_penetration(mesh: trimesh.Trimesh, skin: trimesh.Trimesh) -> tuple[float, int]:
