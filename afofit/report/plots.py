@@ -20,12 +20,12 @@ from scipy.interpolate import PchipInterpolator
 
 from afofit.errors import GaitError, InputError
 from afofit.gait.model import SIDES, TrialGait
+from afofit.report.chart import SIDE_COLOURS
 from afofit.units import rad_to_deg
 
 __all__ = [
     "HEALTHY_ANKLE_BAND_DEG",
     "HEALTHY_ANKLE_DEG",
-    "SIDE_COLOURS",
     "ankle_cycle_plot",
     "figure_png",
     "healthy_ankle_deg",
@@ -53,8 +53,6 @@ HEALTHY_ANKLE_DEG: tuple[tuple[float, float], ...] = (
 #: Half-width of the healthy band drawn around that curve, deg.
 HEALTHY_ANKLE_BAND_DEG = 5.0
 HEALTHY_LABEL = "typical healthy (sketch after Perry; Podiapaedia)"
-#: One colour per side, everywhere in the report.
-SIDE_COLOURS: dict[str, str] = {"left": "#1f5fbf", "right": "#c8202a"}
 #: Line styles of the per-trial means, in trial order (the toe-off lines are dashed).
 _TRIAL_STYLES = ((0, (1, 1)), (0, (3, 1, 1, 1)), (0, (6, 2)), (0, (1, 2, 4, 2)), (0, (2, 3)))
 _PCT = np.linspace(0.0, 100.0, 101)
