@@ -29,8 +29,9 @@ Units: mm, N·mm inside; N·m/deg, N·m and degrees only in :class:`CandidateMet
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 
@@ -44,6 +45,7 @@ from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
+from afofit.threads import one_thread_each
 from afofit.units import mm3_to_cm3, nmm_to_nm, rad_to_deg
 
 __all__ = [
@@ -434,6 +436,10 @@ def candidate_request(base: FitRequest, candidate: Candidate) -> FitRequest:
     )
 
 
+def _started() -> None:
+    """Nothing: a task that starts a worker process (which imports afofit to run it)."""
+
+
 def _fitted(
     request: FitRequest, prepared: Prepared, progress: Progress = silent
 ) -> tuple[FitResult | None, str | None, int | None]:
@@ -449,6 +455,7 @@ def compare(
     candidates: Sequence[Candidate],
     progress: Progress = silent,
     workers: int = 1,
+    on_outcome: Callable[[CandidateOutcome], None] | None = None,
 ) -> Comparison:
     """Fit each of ``candidates`` on ``base``'s scan and gait (read once) and measure them.
 
@@ -458,7 +465,9 @@ def compare(
     be made) is recorded with its error; the others go on. ``progress`` is told each
     stage (:mod:`afofit.progress`). With ``workers`` > 1 the candidates are fitted in that
     many processes at once (spawned: a script that calls this needs the usual
-    ``if __name__ == "__main__":`` guard); the answer is the same either way.
+    ``if __name__ == "__main__":`` guard), one thread each; the answer is the same either
+    way. ``on_outcome`` is told each candidate's outcome as it comes (so that a writer can
+    write it while the others are fitted).
 
     Raises
     ------
@@ -471,46 +480,63 @@ def compare(
     check_candidates(candidates, base.material)
     if base.side == "both":
         raise InputError("afofit compare compares designs on one leg: choose --side left or right.")
-    prepared = prepare(base, progress)
-    side = prepared.anatomy.legs[0].side
-    load = _load(base, prepared, side)
-    prescription, source, prescribed = base.stiffness_nm_per_deg, None, None
-    given = prepared.gait.prescription.get(side) if prepared.gait is not None else None
-    if given is not None:
-        prescribed = given.afo_type
-    if prescription is not None:
-        source = "--stiffness"
-    elif given is not None and given.stiffness_nm_per_deg is not None:
-        prescription, source = given.stiffness_nm_per_deg, "gait prescription"
-    requests = [candidate_request(base, c) for c in candidates]
-    # The skin is sampled once, for the widest of the candidates' walls.
-    prepared = share_skin(prepared, requests, progress)
     workers = max(1, min(len(candidates), workers))
-    if workers > 1:
-        progress(f"fitting {len(candidates)} candidates in {workers} processes")
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_fitted, r, prepared) for r in requests]
-            fitted = []
-            for candidate, future in zip(candidates, futures, strict=True):
-                fitted.append(future.result())
-                progress(f"candidate {candidate.name} fitted")
-    else:
-        fitted = []
-        for i, (candidate, request) in enumerate(zip(candidates, requests, strict=True), 1):
-            progress(f"candidate {i}/{len(candidates)}: {candidate.name}")
-            fitted.append(_fitted(request, prepared, progress))
-    outcomes = []
-    for candidate, request, (result, error, code) in zip(candidates, requests, fitted, strict=True):
-        if result is None:
-            outcomes.append(CandidateOutcome(candidate, request, None, None, error, code))
-            continue
-        metrics = _metrics(result.legs[0], load, prescription)
-        outcomes.append(CandidateOutcome(candidate, request, result, metrics))
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1:
+            # The candidates' processes start now, and import afofit while the scan is read.
+            pool = stack.enter_context(ProcessPoolExecutor(
+                workers, mp_context=get_context("spawn"), initializer=one_thread_each
+            ))  # fmt: skip
+            for _ in range(workers):
+                pool.submit(_started)
+        prepared = prepare(base, progress)
+        side = prepared.anatomy.legs[0].side
+        load = _load(base, prepared, side)
+        prescription, source, prescribed = _prescription(base, prepared, side)
+        requests = [candidate_request(base, c) for c in candidates]
+        # The skin is sampled once, for the widest of the candidates' walls.
+        prepared = share_skin(prepared, requests, progress)
+
+        def outcome(i: int, answer: tuple[FitResult | None, str | None, int | None]) -> None:
+            result, error, code = answer
+            metrics = None if result is None else _metrics(result.legs[0], load, prescription)
+            done = CandidateOutcome(candidates[i], requests[i], result, metrics, error, code)
+            outcomes[i] = done
+            if on_outcome is not None:
+                on_outcome(done)
+
+        outcomes: list[CandidateOutcome | None] = [None] * len(candidates)
+        if pool is not None:
+            progress(f"fitting {len(candidates)} candidates in {workers} processes")
+            futures = {pool.submit(_fitted, r, prepared): i for i, r in enumerate(requests)}
+            for future in as_completed(futures):
+                progress(f"candidate {candidates[futures[future]].name} fitted")
+                outcome(futures[future], future.result())
+        else:
+            for i, (candidate, request) in enumerate(zip(candidates, requests, strict=True)):
+                progress(f"candidate {i + 1}/{len(candidates)}: {candidate.name}")
+                outcome(i, _fitted(request, prepared, progress))
     return Comparison(
-        prepared=prepared, side=side, outcomes=tuple(outcomes),
+        prepared=prepared, side=side, outcomes=tuple(o for o in outcomes if o is not None),
         prescription_nm_per_deg=prescription, prescription_source=source,
         prescribed_type=prescribed, load=load, stiffness_method=base.stiffness_method,
     )  # fmt: skip
+
+
+def _prescription(
+    base: FitRequest, prepared: Prepared, side: str
+) -> tuple[tuple[float, float] | None, str | None, str | None]:
+    """The stiffness range the candidates are judged against, where it comes from
+    (``--stiffness`` or the gait's prescription; None without either), and the AFO type
+    the gait prescribes (None without gait)."""
+    given = prepared.gait.prescription.get(side) if prepared.gait is not None else None
+    prescribed = None if given is None else given.afo_type
+    if base.stiffness_nm_per_deg is not None:
+        return base.stiffness_nm_per_deg, "--stiffness", prescribed
+    if given is not None and given.stiffness_nm_per_deg is not None:
+        return given.stiffness_nm_per_deg, "gait prescription", prescribed
+    return None, None, prescribed
 
 
 def swing_allowance_deg(load: SwingLoad) -> float | None:

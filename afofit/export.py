@@ -26,7 +26,7 @@ from afofit.progress import Progress, silent
 from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
-    from afofit.compare import Comparison
+    from afofit.compare import CandidateOutcome, Comparison
     from afofit.fit import FitResult, LegFit
     from afofit.followup import FollowUp
     from afofit.gait.analysis import GaitAnalysis
@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MESH_SUFFIXES",
     "SLICE_TIMEOUT_S",
+    "ComparisonWriter",
     "check_build_volume",
     "check_mesh_path",
     "check_out_dir",
     "check_plot_path",
+    "comparison_writer",
     "gcode_name",
     "slice_print",
     "staged_folder",
@@ -554,6 +556,58 @@ def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
     return lambda handle: handle.write(data)
 
 
+class ComparisonWriter:
+    """Writes a comparison into a staged folder (:func:`comparison_writer`): each built
+    candidate's fitting as it comes (:meth:`candidate`), then the comparison's own files
+    (:meth:`finish`). ``written`` lists the paths as they will be once in place."""
+
+    def __init__(
+        self, folder: Path, stage: Path, progress: Progress, info: ReportInfo | None
+    ) -> None:
+        self.folder, self.stage, self.progress, self.info = folder, stage, progress, info
+        self.written = [folder / "comparison.json", folder / "comparison.html"]
+
+    def candidate(self, outcome: CandidateOutcome) -> None:
+        """Write a built candidate's STLs, fitting.json and report.html (headed by the
+        writer's ``info``) in ``<folder>/<name>/``; nothing for one that was not built."""
+        if outcome.result is None:
+            return
+        name = outcome.candidate.name
+        (self.stage / name).mkdir()
+        names = write_fit_files(outcome.result, self.stage / name, progress=self.progress,
+                                label=str(self.folder / name), info=self.info)  # fmt: skip
+        self.written += [self.folder / name / n for n in names]
+
+    def finish(self, comparison: Comparison) -> None:
+        """Write ``comparison.json`` and ``comparison.html``."""
+        from afofit.report.comparison import comparison_html, comparison_json
+
+        data = comparison_json(comparison)
+        self.progress("drawing the comparison")
+        page = comparison_html(comparison, data)
+        write_json(data, self.stage / "comparison.json")
+        write_utf8(page, self.stage / "comparison.html")
+
+
+@contextmanager
+def comparison_writer(
+    folder: Path, progress: Progress = silent, info: ReportInfo | None = None
+) -> Iterator[ComparisonWriter]:
+    """A :class:`ComparisonWriter` for ``folder``: all or nothing, as :func:`write_fit` (the
+    folder is in place when the block ends, untouched if it fails); ``progress`` is told
+    each stage.
+
+    Raises
+    ------
+    ExportError
+        ``folder`` cannot be a folder, holds something else, or cannot be written.
+    """
+    folder = Path(folder)
+    check_out_dir(folder, "comparison.json")
+    with staged_folder(folder) as stage:
+        yield ComparisonWriter(folder, stage, progress, info)
+
+
 def write_comparison(
     comparison: Comparison,
     folder: Path,
@@ -572,26 +626,11 @@ def write_comparison(
     ExportError
         ``folder`` cannot be a folder, holds something else, or cannot be written.
     """
-    from afofit.report.comparison import comparison_html, comparison_json
-
-    folder = Path(folder)
-    check_out_dir(folder, "comparison.json")
-    data = comparison_json(comparison)
-    progress("drawing the comparison")
-    page = comparison_html(comparison, data)
-    written = [folder / "comparison.json", folder / "comparison.html"]
-    with staged_folder(folder) as stage:
-        write_json(data, stage / "comparison.json")
-        write_utf8(page, stage / "comparison.html")
+    with comparison_writer(folder, progress, info) as writer:
         for outcome in comparison.outcomes:
-            if outcome.result is None:
-                continue
-            name = outcome.candidate.name
-            (stage / name).mkdir()
-            names = write_fit_files(outcome.result, stage / name, progress=progress,
-                                    label=str(folder / name), info=info)  # fmt: skip
-            written += [folder / name / n for n in names]
-    return written
+            writer.candidate(outcome)
+        writer.finish(comparison)
+    return writer.written
 
 
 def write_followup(

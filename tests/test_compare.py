@@ -110,11 +110,18 @@ def three_designs(closed_leg: Path) -> tuple:
 def test_candidates_fitted_in_parallel_give_the_same_answer(
     closed_leg: Path, three_designs: tuple
 ) -> None:
-    """Two processes at once: the same shells and numbers as one after another."""
+    """Two processes at once: the same shells and numbers as one after another; each
+    outcome is told as it comes (in any order), and the comparison lists them in the
+    candidates' order."""
     _, serial, _ = three_designs
     base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
     candidates = [parse_candidate(t) for t in ("pls", "semi-rigid")]
-    parallel = compare(base, candidates, workers=2)
+    told: list[str] = []
+    parallel = compare(
+        base, candidates, workers=2, on_outcome=lambda o: told.append(o.candidate.name)
+    )
+    assert sorted(told) == ["pls", "semi-rigid"]
+    assert [o.candidate.name for o in parallel.outcomes] == ["pls", "semi-rigid"]
     for outcome, expected in zip(parallel.outcomes, serial["candidates"], strict=False):
         assert outcome.metrics is not None
         assert outcome.metrics.stiffness_nm_per_deg == pytest.approx(

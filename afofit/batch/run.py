@@ -21,10 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from threadpoolctl import threadpool_limits
-
 from afofit.batch.manifest import BatchCase
 from afofit.errors import AfofitError
+from afofit.threads import one_thread_each
 
 __all__ = [
     "CaseOutcome",
@@ -166,19 +165,9 @@ def _earlier_failures(out_dir: Path) -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
-#: The libraries' thread pools a case's process is held to when several run at once (one
-#: fit alone keeps about 1.2 cores busy: side by side they would only contend).
-THREAD_VARIABLES = ("IGL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
 def _child(case: BatchCase, out_dir: Path, command: str | None, single: bool, sender: Any) -> None:
-    if single:  # before the first parallel call reads them
-        for name in THREAD_VARIABLES:
-            os.environ.setdefault(name, "1")
-        # The server imported numpy's BLAS and the OpenMP of the nearest-sample search
-        # before the variables were set: their thread pools are limited as they stand.
-        # (Two cases on two cores with two threads each ran 10 % slower.)
-        threadpool_limits(1)
+    if single:  # (the server loaded the libraries: their pools are limited as they stand)
+        one_thread_each()
     os.chdir(case.base)  # the request's paths are the manifest's, relative to its folder
     sender.send(fit_case(case, out_dir, command))
     sender.close()

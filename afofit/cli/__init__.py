@@ -434,8 +434,8 @@ def compare(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Candidates fitted at once, one process each (default: one per two cores; "
-            "each fit already keeps two cores busy)."
+            help="Candidates fitted at once, one process each, one thread each (default: "
+            "every candidate at once on a machine of two cores or more, else one)."
         ),
     ] = None,
 ) -> None:
@@ -443,7 +443,7 @@ def compare(
     from afofit.cli.tables import compare_table
     from afofit.compare import check_candidates, parse_candidate
     from afofit.compare import compare as compare_designs
-    from afofit.export import check_out_dir, write_comparison
+    from afofit.export import check_out_dir, comparison_writer
     from afofit.report.comparison import comparison_json
     from afofit.request import FitRequest
 
@@ -459,11 +459,13 @@ def compare(
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
-    with _errors(), _Stages(err) as stages:
+    workers = workers or (len(candidates) if (os.cpu_count() or 1) > 1 else 1)
+    with _errors(), _Stages(err) as stages, comparison_writer(out_dir, stages, info) as writer:
+        # Each candidate is written as it comes, while the others are still being fitted.
         comparison = compare_designs(
-            base, candidates, progress=stages, workers=workers or max(1, (os.cpu_count() or 1) // 2)
+            base, candidates, progress=stages, workers=workers, on_outcome=writer.candidate
         )
-        write_comparison(comparison, out_dir, progress=stages, info=info)
+        writer.finish(comparison)
     data = comparison_json(comparison)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
