@@ -12,7 +12,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -562,9 +562,15 @@ class ComparisonWriter:
     (:meth:`finish`). ``written`` lists the paths as they will be once in place."""
 
     def __init__(
-        self, folder: Path, stage: Path, progress: Progress, info: ReportInfo | None
+        self,
+        folder: Path,
+        stage: Path,
+        progress: Progress,
+        info: ReportInfo | None,
+        names: Sequence[str] = (),
     ) -> None:
         self.folder, self.stage, self.progress, self.info = folder, stage, progress, info
+        self.names = list(names)
         self.written = [folder / "comparison.json", folder / "comparison.html"]
 
     def candidate(self, outcome: CandidateOutcome) -> None:
@@ -577,6 +583,10 @@ class ComparisonWriter:
         names = write_fit_files(outcome.result, self.stage / name, progress=self.progress,
                                 label=str(self.folder / name), info=self.info)  # fmt: skip
         self.written += [self.folder / name / n for n in names]
+        if name in self.names:  # its part of the page's picture, while others are fitted
+            from afofit.report.comparison import predraw_candidate
+
+            predraw_candidate(outcome, self.names.index(name))
 
     def finish(self, comparison: Comparison) -> None:
         """Write ``comparison.json`` and ``comparison.html``."""
@@ -591,11 +601,15 @@ class ComparisonWriter:
 
 @contextmanager
 def comparison_writer(
-    folder: Path, progress: Progress = silent, info: ReportInfo | None = None
+    folder: Path,
+    progress: Progress = silent,
+    info: ReportInfo | None = None,
+    names: Sequence[str] = (),
 ) -> Iterator[ComparisonWriter]:
     """A :class:`ComparisonWriter` for ``folder``: all or nothing, as :func:`write_fit` (the
     folder is in place when the block ends, untouched if it fails); ``progress`` is told
-    each stage.
+    each stage. ``names`` are the candidates' names in order: each one's part of the page's
+    pictures is then drawn as it is written.
 
     Raises
     ------
@@ -605,7 +619,7 @@ def comparison_writer(
     folder = Path(folder)
     check_out_dir(folder, "comparison.json")
     with staged_folder(folder) as stage:
-        yield ComparisonWriter(folder, stage, progress, info)
+        yield ComparisonWriter(folder, stage, progress, info, names)
 
 
 def write_comparison(
@@ -626,7 +640,8 @@ def write_comparison(
     ExportError
         ``folder`` cannot be a folder, holds something else, or cannot be written.
     """
-    with comparison_writer(folder, progress, info) as writer:
+    names = [o.candidate.name for o in comparison.outcomes]
+    with comparison_writer(folder, progress, info, names) as writer:
         for outcome in comparison.outcomes:
             writer.candidate(outcome)
         writer.finish(comparison)

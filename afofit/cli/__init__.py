@@ -460,7 +460,11 @@ def compare(
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
     workers = workers or (len(candidates) if (os.cpu_count() or 1) > 1 else 1)
-    with _errors(), _Stages(err) as stages, comparison_writer(out_dir, stages, info) as writer:
+    with (
+        _errors(),
+        _Stages(err) as stages,
+        comparison_writer(out_dir, stages, info, [c.name for c in candidates]) as writer,
+    ):
         # Each candidate is written as it comes, while the others are still being fitted.
         comparison = compare_designs(
             base, candidates, progress=stages, workers=workers, on_outcome=writer.candidate

@@ -44,7 +44,7 @@ def _rgba(colour: str, alpha: float = 1.0) -> tuple[int, int, int, int]:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    kind: str  # "band", "line", "vline", "hline" or "note"
+    kind: str  # "band", "span", "line", "vline", "hline", "point" or "note"
     x: NDArray[np.float64]
     y: NDArray[np.float64]
     y2: NDArray[np.float64] | None
@@ -54,6 +54,7 @@ class _Item:
     style: str = "solid"
     label: str | None = None
     text: str = ""
+    anchor: str = "lm"
 
 
 @dataclass
@@ -70,6 +71,10 @@ class Chart:
     items: list[_Item] = field(default_factory=list)
     x_range: tuple[float | None, float | None] = (None, None)
     y_range: tuple[float | None, float | None] = (0.0, None)
+    #: A logarithmic x axis (ticks at 1, 2 and 5 of each decade).
+    x_log: bool = False
+    #: Named y ticks (value, name) in place of numbered ones.
+    y_names: tuple[tuple[float, str], ...] | None = None
 
     def band(
         self, x: ArrayLike, low: ArrayLike, high: ArrayLike, colour: str, alpha: float = 1.0,
@@ -90,6 +95,18 @@ class Chart:
         ys = np.asarray(y, dtype=float) + 0 * xs
         self.items.append(_Item("line", xs, ys, None, colour, 1.0, width, style, label))
 
+    def span(self, low: float, high: float, colour: str, label: str | None = None) -> None:
+        """Shade the plot's whole height from x = ``low`` to ``high``."""
+        self.items.append(_Item("span", np.array([low, high]), np.array([]), None, colour,
+                                label=label))  # fmt: skip
+
+    def point(
+        self, x: float, y: float, colour: str, error: float = 0.0, label: str | None = None
+    ) -> None:
+        """A dot at (``x``, ``y``) with a bar ``error`` either side along x (none at 0)."""
+        self.items.append(_Item("point", np.array([x - error, x, x + error]), np.array([y]),
+                                None, colour, label=label))  # fmt: skip
+
     def vline(self, x: float, colour: str, width: float = 1.0, style: str = "solid",
               label: str | None = None) -> None:  # fmt: skip
         """A vertical line across the plot at ``x``."""
@@ -102,10 +119,11 @@ class Chart:
         self.items.append(_Item("hline", np.array([]), np.array([y]), None, colour, 1.0, width,
                                 style, label))  # fmt: skip
 
-    def note(self, x: float, y: float, text: str, colour: str = "0.3") -> None:
+    def note(self, x: float, y: float, text: str, colour: str = "0.3", above: bool = False) -> None:
         """``text`` (lines split at newlines) just right of the point (``x``, ``y``),
-        centred on it vertically."""
-        self.items.append(_Item("note", np.array([x]), np.array([y]), None, colour, text=text))
+        centred on it vertically; or centred just ``above`` it."""
+        self.items.append(_Item("note", np.array([x]), np.array([y]), None, colour, text=text,
+                                anchor="mb" if above else "lm"))  # fmt: skip
 
     def limits(
         self, x: tuple[float | None, float | None] | None = None,
@@ -118,18 +136,24 @@ class Chart:
             self.y_range = y
 
     def _extent(self) -> tuple[float, float, float, float]:
-        xs = [it.x for it in self.items if it.kind in ("band", "line", "vline")]
-        ys = [it.y for it in self.items if it.kind in ("band", "line", "hline")]
+        """The axes' ends (x in the axis's own scale: log10 on a log axis)."""
+        xs = [it.x for it in self.items if it.kind in ("band", "span", "line", "vline", "point")]
+        ys = [it.y for it in self.items if it.kind in ("band", "line", "hline", "point")]
         ys += [it.y2 for it in self.items if it.y2 is not None]
-        x_all = np.concatenate(xs) if xs else np.array([0.0, 1.0])
+        x_all = self._x(np.concatenate(xs)) if xs else np.array([0.0, 1.0])
         y_all = np.concatenate(ys) if ys else np.array([0.0, 1.0])
-        x0 = float(x_all.min()) if self.x_range[0] is None else self.x_range[0]
-        x1 = float(x_all.max()) if self.x_range[1] is None else self.x_range[1]
+        x0 = float(x_all.min()) if self.x_range[0] is None else float(self._x(self.x_range[0])[0])
+        x1 = float(x_all.max()) if self.x_range[1] is None else float(self._x(self.x_range[1])[0])
         y0 = float(y_all.min()) if self.y_range[0] is None else self.y_range[0]
         y1 = float(y_all.max()) if self.y_range[1] is None else self.y_range[1]
         if self.y_range[1] is None:  # a margin above the highest line, as plotting tools do
             y1 = y1 + 0.05 * (y1 - y0)
         return x0, (x1 if x1 > x0 else x0 + 1.0), y0, (y1 if y1 > y0 else y0 + 1.0)
+
+    def _x(self, x: ArrayLike) -> NDArray[np.float64]:
+        """``x`` in the axis's scale."""
+        xs = np.atleast_1d(np.asarray(x, dtype=float))
+        return np.log10(np.maximum(xs, 1e-300)) if self.x_log else xs
 
     def pixel(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
         """Where the data points (``x``, ``y``) lie in the picture, px (k, 2): right, down."""
@@ -137,10 +161,7 @@ class Chart:
         left, top = self.plot_box[0] * width, self.plot_box[1] * height
         right, bottom = self.plot_box[2] * width, self.plot_box[3] * height
         x0, x1, y0, y1 = self._extent()
-        xs, ys = (
-            np.atleast_1d(np.asarray(x, dtype=float)),
-            np.atleast_1d(np.asarray(y, dtype=float)),
-        )
+        xs, ys = self._x(x), np.atleast_1d(np.asarray(y, dtype=float))
         return np.column_stack([
             left + (xs - x0) / (x1 - x0) * (right - left),
             bottom - (ys - y0) / (y1 - y0) * (bottom - top),
@@ -162,19 +183,25 @@ class Chart:
         def at(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
             return s * self.pixel(x, y)
 
+        x0_data = 10.0**x0 if self.x_log else x0  # the axis's left end in data units
+
         # The grid, the bands and the lines are drawn on a picture of their own and only
         # the plot area of it kept: a line leaving the area is cut at its edge.
         plot = Image.new("RGB", (width, height), "white")
         draw = ImageDraw.Draw(plot)
         small, label_font = font(10 * s), font(11 * s)
-        x_ticks = _ticks(x0, x1)
-        y_ticks = _ticks(y0, y1)
+        x_ticks = _log_ticks(x0, x1) if self.x_log else _ticks(x0, x1)
+        y_ticks = [v for v, _ in self.y_names] if self.y_names is not None else _ticks(y0, y1)
         for v in x_ticks:
             px = at(np.array([v]), np.array([y0]))[0, 0]
             draw.line((px, top, px, bottom), fill=_GRID, width=s)
-        for v in y_ticks:
-            py = at(np.array([x0]), np.array([v]))[0, 1]
+        for v in y_ticks if self.y_names is None else []:
+            py = at(np.array([x0_data]), np.array([v]))[0, 1]
             draw.line((left, py, right, py), fill=_GRID, width=s)
+        for it in self.items:
+            if it.kind == "span":
+                (a, _), (b, _) = at(it.x, np.array([y0, y0]))
+                draw.rectangle((a, top, b, bottom), fill=_rgba(it.colour))
         for it in self.items:  # a band's alpha blends it with what lies under it
             if it.kind == "band" and it.y2 is not None:
                 layer = Image.new("RGBA", (width, height), (255, 255, 255, 0))
@@ -190,32 +217,44 @@ class Chart:
                 px = at(it.x, np.array([y0]))[0, 0]
                 _polyline(draw, np.array([[px, bottom], [px, top]]), _rgba(it.colour), w, it.style)
             elif it.kind == "hline":
-                py = at(np.array([x0]), it.y)[0, 1]
+                py = at(np.array([x0_data]), it.y)[0, 1]
                 _polyline(draw, np.array([[left, py], [right, py]]), _rgba(it.colour), w, it.style)
+            elif it.kind == "point":
+                (a, y), (px, _), (b, _) = at(it.x, np.repeat(it.y, 3))
+                ink = _rgba(it.colour)
+                if b > a:
+                    draw.line((a, y, b, y), fill=ink, width=w)
+                    for end in (a, b):
+                        draw.line((end, y - 4 * s, end, y + 4 * s), fill=ink, width=w)
+                draw.ellipse((px - 4 * s, y - 4 * s, px + 4 * s, y + 4 * s), fill=ink)
         box = (int(left), int(top), int(right) + 1, int(bottom) + 1)
         picture.paste(plot.crop(box), box[:2])
         draw = ImageDraw.Draw(picture)
         for it in self.items:
             if it.kind == "note":
                 px, py = at(it.x, it.y)[0]
-                draw.multiline_text((px + 6 * s, py), it.text, fill=_rgba(it.colour), font=small,
-                                    anchor="lm", spacing=2 * s)  # fmt: skip
+                at_text = (px + 6 * s, py) if it.anchor == "lm" else (px, py - 7 * s)
+                draw.multiline_text(at_text, it.text, fill=_rgba(it.colour), font=small,
+                                    anchor=it.anchor, spacing=2 * s)  # fmt: skip
         # The axes: a frame, ticks and their numbers, the labels and the title.
         draw.rectangle((left, top, right, bottom), outline=_INK, width=s)
         for v in x_ticks:
             px = at(np.array([v]), np.array([y0]))[0, 0]
             draw.line((px, bottom, px, bottom + 4 * s), fill=_INK, width=s)
             draw.text((px, bottom + 6 * s), _number(v), fill=_INK, font=small, anchor="mt")
+        names = dict(self.y_names) if self.y_names is not None else {}
         for v in y_ticks:
-            py = at(np.array([x0]), np.array([v]))[0, 1]
+            py = at(np.array([x0_data]), np.array([v]))[0, 1]
             draw.line((left - 4 * s, py, left, py), fill=_INK, width=s)
-            draw.text((left - 6 * s, py), _number(v), fill=_INK, font=small, anchor="rm")
+            draw.text((left - 6 * s, py), names.get(v, _number(v)), fill=_INK,
+                      font=label_font if names else small, anchor="rm")  # fmt: skip
         draw.text(((left + right) / 2, bottom + 22 * s), self.x_label, fill=_INK,
                   font=label_font, anchor="mt")  # fmt: skip
-        words = Image.new("RGB", (int(bottom - top), 16 * s), "white")
-        ImageDraw.Draw(words).text((words.width // 2, 0), self.y_label, fill=_INK,
-                                   font=label_font, anchor="mt")  # fmt: skip
-        picture.paste(words.rotate(90, expand=True), (int(left - 52 * s), int(top)))
+        if self.y_label:
+            words = Image.new("RGB", (int(bottom - top), 16 * s), "white")
+            ImageDraw.Draw(words).text((words.width // 2, 0), self.y_label, fill=_INK,
+                                       font=label_font, anchor="mt")  # fmt: skip
+            picture.paste(words.rotate(90, expand=True), (int(left - 52 * s), int(top)))
         draw.text((left - 40 * s, 12 * s), self.title, fill=_INK, font=font(13 * s), anchor="lt")
         self._legend(draw, right + 14 * s, top, s)
         return picture.reduce(s)
@@ -229,7 +268,7 @@ class Chart:
                 continue
             height = draw.multiline_textbbox((0, 0), it.label, font=small, spacing=2 * s)[3]
             middle = y + max(height, 12 * s) / 2
-            if it.kind == "band":
+            if it.kind in ("band", "span"):
                 draw.rectangle((left, middle - 5 * s, left + 26 * s, middle + 5 * s),
                                fill=_blend(it.colour, it.alpha))  # fmt: skip
             else:
@@ -251,6 +290,13 @@ def _ticks(low: float, high: float) -> list[float]:
     values = matplotlib.ticker.MaxNLocator(6).tick_values(low, high)
     span = high - low
     return [float(v) for v in values if low - 1e-9 * span <= v <= high + 1e-9 * span]
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Ticks at 1, 2 and 5 of each decade between 10^``low`` and 10^``high``."""
+    decades = range(int(np.floor(low)), int(np.ceil(high)) + 1)
+    values = [m * 10.0**d for d in decades for m in (1.0, 2.0, 5.0)]
+    return [v for v in values if 10.0**low * (1 - 1e-9) <= v <= 10.0**high * (1 + 1e-9)]
 
 
 def _number(value: float) -> str:

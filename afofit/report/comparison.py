@@ -9,19 +9,16 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-import matplotlib.style
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from afofit.anatomy import anatomy_to_dict
 from afofit.compare import ASSUMED_BODY_MASS_KG, STANCE_MOMENT_NM_PER_KG, swing_allowance_deg
 from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
 from afofit.printing import PRICE_PER_KG, PRINT_FLOW_MM3_PER_S
+from afofit.report.chart import Chart
 from afofit.report.html import CSS, html_number, png_base64
-from afofit.report.plots import figure_png
-from afofit.report.render import render_side_by_side
+from afofit.report.render import render_side_by_side, side_by_side_column
 from afofit.units import nmm_to_nm
 from afofit.version import __version__
 
@@ -33,6 +30,7 @@ __all__ = [
     "comparison_html",
     "comparison_json",
     "moment_angle_lines",
+    "predraw_candidate",
     "stiffness_chart",
 ]
 
@@ -230,32 +228,34 @@ def stiffness_chart(data: dict[str, Any]) -> bytes:
     """Each built candidate's predicted stiffness (log scale, with the fast model's median
     error as a bar) against the prescribed band, from comparison.json's ``data``: PNG."""
     built = [c for c in data["candidates"] if c["stiffness"] is not None]
-    with matplotlib.style.context("default"):
-        fig = Figure(figsize=(8.0, 0.9 + 0.55 * max(len(built), 2)), dpi=100)
-        FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.22, 0.22, 0.74, 0.66))
-        band = data["prescription"]
-        if band is not None:
-            low, high = band["stiffness_nm_per_deg"]
-            ax.axvspan(low, high, color="#c9e7d3", label=f"prescribed {low:.2f}-{high:.2f}")
-        for i, c in enumerate(built):
-            block = c["stiffness"]
-            k = block["predicted_nm_per_deg"]
-            error = (block["model"].get("error_vs_fe") or {}).get("median", 0.0)
-            colour = COLOURS[i % len(COLOURS)]
-            ax.errorbar(k, i, xerr=[[k * error], [k * error]], fmt="o", ms=8, color=colour,
-                        capsize=4)  # fmt: skip
-            ax.annotate(f"{k:.2f}", (k, i), xytext=(0, 8), textcoords="offset points",
-                        ha="center", fontsize=8)  # fmt: skip
-        ax.set_yticks(range(len(built)), [c["name"] for c in built])
-        ax.set_ylim(-0.7, len(built) - 0.3)
-        ax.set_xscale("log")
-        ax.set_xlabel("predicted dorsiflexion stiffness, N·m/deg (log scale)")
-        ax.grid(True, axis="x", color="0.9", which="both")
-        if band is not None:
-            ax.legend(loc="lower right", fontsize=8, frameon=False)
-        fig.suptitle("Stiffness against the prescription", x=0.02, ha="left", fontsize=11)
-        return figure_png(fig)
+    rows = max(len(built), 2)
+    height = round(100 * (0.9 + 0.55 * rows))
+    chart = Chart(
+        (800, height),
+        (0.2, 50 / height, 0.74 if data["prescription"] else 0.96, 1.0 - 42 / height),
+        "Stiffness against the prescription",
+        "predicted dorsiflexion stiffness, N·m/deg (log scale)", "",
+        x_log=True, y_names=tuple((float(i), c["name"]) for i, c in enumerate(built)),
+    )  # fmt: skip
+    band = data["prescription"]
+    if band is not None:
+        low, high = band["stiffness_nm_per_deg"]
+        chart.span(low, high, "#c9e7d3", label=f"prescribed {low:.2f}-{high:.2f}")
+    for i, c in enumerate(built):
+        block = c["stiffness"]
+        k = block["predicted_nm_per_deg"]
+        error = (block["model"].get("error_vs_fe") or {}).get("median", 0.0)
+        chart.point(k, i, COLOURS[i % len(COLOURS)], error=k * error)
+        chart.note(k, i, f"{k:.2f}", colour="0.15", above=True)
+    low_x = min((c["stiffness"]["predicted_nm_per_deg"] for c in built), default=1.0)
+    high_x = max((c["stiffness"]["predicted_nm_per_deg"] for c in built), default=1.0)
+    if band is not None:
+        low_x, high_x = (
+            min(low_x, band["stiffness_nm_per_deg"][0]),
+            max(high_x, band["stiffness_nm_per_deg"][1]),
+        )
+    chart.limits(x=(low_x / 1.6, high_x * 1.6), y=(-0.7, len(built) - 0.3))
+    return chart.png()
 
 
 def moment_angle_lines(data: dict[str, Any], max_angle_deg: float = 10.0) -> bytes:
@@ -265,37 +265,31 @@ def moment_angle_lines(data: dict[str, Any], max_angle_deg: float = 10.0) -> byt
     built = [c for c in data["candidates"] if c["stiffness"] is not None]
     angle = np.linspace(0.0, max_angle_deg, 60)
     loads = data["loads"]
-    with matplotlib.style.context("default"):
-        fig = Figure(figsize=(8.0, 4.6), dpi=100)
-        FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.09, 0.12, 0.56, 0.76))
-        band = data["prescription"]
-        if band is not None:
-            low, high = band["stiffness_nm_per_deg"]
-            ax.fill_between(angle, low * angle, high * angle, color="#c9e7d3",
-                            label="prescribed range")  # fmt: skip
-        top = 0.0
-        for i, c in enumerate(built):
-            k = c["stiffness"]["predicted_nm_per_deg"]
-            limit = c["stiffness"]["linear_to_deg"]
-            shown = angle if limit is None else angle[angle <= limit]
-            ax.plot(shown, k * shown, color=COLOURS[i % len(COLOURS)], lw=2,
-                    label=f"{c['name']}: {k:.2f} N·m/deg")  # fmt: skip
-            top = max(top, float(k * shown[-1]) if len(shown) else 0.0)
-        for name, moment, style in (
-            ("foot's weight in swing", loads["holding_moment_nm"], ":"),
-            ("stance moment", loads["stance_moment_nm"], "--"),
-        ):
-            ax.axhline(moment, color="0.35", lw=1, ls=style, label=f"{name} {moment:.2f} N·m")
-        ax.set_xlim(0.0, max_angle_deg)
-        ax.set_ylim(0.0, min(top, 3.0 * loads["stance_moment_nm"]) * 1.05 or None)
-        ax.set_xlabel("dorsiflexion of the cuff, deg")
-        ax.set_ylabel("ankle moment, N·m")
-        ax.grid(True, color="0.9")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
-        fig.suptitle("Moment against angle (linear): where each line crosses a moment, "
-                     "its angle", x=0.02, ha="left", fontsize=11)  # fmt: skip
-        return figure_png(fig)
+    chart = Chart(
+        (800, 460), (0.09, 0.12, 0.65, 0.88),
+        "Moment against angle (linear): where each line crosses a moment, its angle",
+        "dorsiflexion of the cuff, deg", "ankle moment, N·m",
+    )  # fmt: skip
+    band = data["prescription"]
+    if band is not None:
+        low, high = band["stiffness_nm_per_deg"]
+        chart.band(angle, low * angle, high * angle, "#c9e7d3", label="prescribed range")
+    top = 0.0
+    for i, c in enumerate(built):
+        k = c["stiffness"]["predicted_nm_per_deg"]
+        limit = c["stiffness"]["linear_to_deg"]
+        shown = angle if limit is None else angle[angle <= limit]
+        chart.line(shown, k * shown, COLOURS[i % len(COLOURS)], 2,
+                   label=f"{c['name']}: {k:.2f} N·m/deg")  # fmt: skip
+        top = max(top, float(k * shown[-1]) if len(shown) else 0.0)
+    for name, moment, style in (
+        ("foot's weight in swing", loads["holding_moment_nm"], "dotted"),
+        ("stance moment", loads["stance_moment_nm"], "dashed"),
+    ):
+        chart.hline(moment, "0.35", 1, style, label=f"{name} {moment:.2f} N·m")
+    ceiling = min(top, 3.0 * loads["stance_moment_nm"]) * 1.05
+    chart.limits(x=(0.0, max_angle_deg), y=(0.0, ceiling or None))
+    return chart.png()
 
 
 def _cell(value: Any, unit: str = "", digits: int = 1) -> str:
@@ -355,6 +349,16 @@ def _rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("files", [f"<a href='{escape(c['dir'])}/report.html'>{escape(c['dir'])}/</a>"
                    if c["error"] is None else "—" for c in cs]),
     ]  # fmt: skip
+
+
+def predraw_candidate(outcome: CandidateOutcome, index: int) -> None:
+    """Draw ``outcome``'s column of the comparison page's side-by-side picture now, in the
+    colour of its ``index`` among the candidates (the page then finds it drawn: a writer
+    calls this as each candidate comes, while the others are being fitted)."""
+    if outcome.fit is not None:
+        side_by_side_column(
+            outcome.fit.shell_local, outcome.fit.skin_local, COLOURS[index % len(COLOURS)]
+        )
 
 
 def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:

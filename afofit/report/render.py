@@ -269,6 +269,34 @@ def render_views(
     return png
 
 
+#: The last few columns of :func:`render_side_by_side`, by what they show.
+_COLUMNS: dict[tuple[Any, ...], list[Image.Image]] = {}
+_COLUMNS_KEPT = 8
+
+
+def side_by_side_column(
+    shell: trimesh.Trimesh,
+    skin: trimesh.Trimesh,
+    colour: str,
+    views: tuple[str, ...] = ("lateral", "posterior"),
+    pixel_mm: float = 1.5,
+) -> list[Image.Image]:
+    """One shell's column of :func:`render_side_by_side`: a tile per view of ``shell`` (in
+    ``colour``) on ``skin``. Kept by content (:data:`_COLUMNS`): a comparison's writer draws
+    each candidate's as it comes, and the page then finds them drawn."""
+    key = ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
+    found = _COLUMNS.get(key)
+    if found is not None:
+        return found
+    skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
+    layer = (*_splats(shell, pixel_mm)[:2], np.array(matplotlib.colors.to_rgb(colour)))
+    column = [tile(_view_image([skin_layer, layer], view, pixel_mm)[0], UPSCALE) for view in views]
+    if len(_COLUMNS) >= _COLUMNS_KEPT:
+        _COLUMNS.pop(next(iter(_COLUMNS)))
+    _COLUMNS[key] = column
+    return column
+
+
 def render_side_by_side(
     shells: list[tuple[str, trimesh.Trimesh, str]],
     skin: trimesh.Trimesh,
@@ -279,12 +307,9 @@ def render_side_by_side(
     column titled in its colour. ``shells`` are (title, shell, colour as '#rrggbb'); ``skin``
     is the leg drawn under every shell; ``views`` names the rows (as ``render_views``);
     ``pixel_mm`` is the picture's resolution. All meshes in the leg's local frame, mm."""
-    skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
-    columns = []
-    for _, shell, colour in shells:
-        layer = (*_splats(shell, pixel_mm)[:2], np.array(matplotlib.colors.to_rgb(colour)))
-        columns.append([tile(_view_image([skin_layer, layer], view, pixel_mm)[0], UPSCALE)
-                        for view in views])  # fmt: skip
+    columns = [
+        side_by_side_column(shell, skin, colour, views, pixel_mm) for _, shell, colour in shells
+    ]
     rows = [[column[r] for column in columns] for r in range(len(views))]
     picture, corners = grid(
         rows, [(title, colour) for title, _, colour in shells], list(views), bold_titles=True

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import matplotlib.colors
 import numpy as np
+import pytest
 from PIL import Image
 
 from afofit.report.chart import Chart
@@ -91,3 +92,18 @@ def test_the_moment_angle_plot_is_reproducible_and_draws_the_predicted_line() ->
     assert red.sum() > 500
     blue = np.all(np.abs(pixels(moment_angle_plot("left", block)) - rgb("#1f5fbf")) < 40, axis=2)
     assert blue.sum() > 500
+
+
+def test_a_log_axis_puts_each_decade_the_same_width_apart() -> None:
+    c = Chart((400, 200), (0.2, 0.1, 0.9, 0.8), "t", "k", "", x_log=True,
+              y_names=((0.0, "pls"), (1.0, "solid")))  # fmt: skip
+    c.point(2.0, 0.0, "#0072B2", error=0.2)
+    c.point(20.0, 1.0, "#009E73")
+    c.limits(x=(1.0, 100.0), y=(-0.5, 1.5))
+    (x1, _), (x10, _), (x100, _), (x2, y0) = c.pixel([1.0, 10.0, 100.0, 2.0], [0, 0, 0, 0])
+    assert x10 - x1 == x100 - x10
+    assert x2 - x1 == pytest.approx(np.log10(2.0) * (x10 - x1))
+    image = pixels(c.png())
+    assert np.abs(image[round(y0), round(x2)] - rgb("#0072B2")).max() < 40
+    x20, y1 = c.pixel(20.0, 1.0)[0]
+    assert np.abs(image[round(y1), round(x20)] - rgb("#009E73")).max() < 40
