@@ -608,8 +608,8 @@ def comparison_writer(
 ) -> Iterator[ComparisonWriter]:
     """A :class:`ComparisonWriter` for ``folder``: all or nothing, as :func:`write_fit` (the
     folder is in place when the block ends, untouched if it fails); ``progress`` is told
-    each stage. ``names`` are the candidates' names in order: each one's part of the page's
-    pictures is then drawn as it is written.
+    each stage, ``info`` heads each candidate's report. ``names`` are the candidates' names
+    in order: each one's part of the page's pictures is then drawn as it is written.
 
     Raises
     ------
