@@ -302,7 +302,7 @@ def run_batch(
         context = case_context(gait=any(case.request.gait for case in todo))
 
         def one(case: BatchCase) -> None:
-            outcome = run_in_process(context, case, out_dir, command, workers > 1)
+            outcome = run_in_process(context, case, out_dir, command, min(workers, len(todo)) > 1)
             with lock:
                 outcomes[case.case_id] = outcome
                 if on_outcome is not None:

@@ -435,7 +435,7 @@ def compare(
         int | None,
         typer.Option(
             help="Candidates fitted at once, one process each, one thread each (default: "
-            "every candidate at once on a machine of two cores or more, else one)."
+            "every candidate at once, up to two per core, on two cores or more; else one)."
         ),
     ] = None,
 ) -> None:
@@ -459,7 +459,8 @@ def compare(
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
         )  # fmt: skip
-    workers = workers or (len(candidates) if (os.cpu_count() or 1) > 1 else 1)
+    cores = os.cpu_count() or 1
+    workers = workers or (min(len(candidates), 2 * cores) if cores > 1 else 1)
     with (
         _errors(),
         _Stages(err) as stages,

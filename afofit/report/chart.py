@@ -60,8 +60,9 @@ class _Item:
 @dataclass
 class Chart:
     """A chart ``size_px`` (width, height) with its plot area at ``plot_box`` (left, top,
-    right, bottom as fractions of the picture), titled ``title`` at the top left; the legend
-    fills the room right of the plot area. Axes start at 0 unless :meth:`limits` says."""
+        right, bottom as fractions of the picture), titled ``title`` at the top left; the legend
+        fills the room right of the plot area. The y axis starts at 0 and the x axis is fitted to
+    what is drawn, unless :meth:`limits` says otherwise."""
 
     size_px: tuple[int, int]
     plot_box: tuple[float, float, float, float]
@@ -234,8 +235,8 @@ class Chart:
             if it.kind == "note":
                 px, py = at(it.x, it.y)[0]
                 at_text = (px + 6 * s, py) if it.anchor == "lm" else (px, py - 7 * s)
-                draw.multiline_text(at_text, it.text, fill=_rgba(it.colour), font=small,
-                                    anchor=it.anchor, spacing=2 * s)  # fmt: skip
+                draw.text(at_text, it.text, fill=_rgba(it.colour), font=small,
+                          anchor=it.anchor, spacing=2 * s)  # fmt: skip
         # The axes: a frame, ticks and their numbers, the labels and the title.
         draw.rectangle((left, top, right, bottom), outline=_INK, width=s)
         for v in x_ticks:

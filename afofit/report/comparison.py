@@ -224,6 +224,12 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def _colour(data: dict[str, Any], candidate: dict[str, Any]) -> str:
+    """A candidate's colour: by its place among all the candidates (as the table's and the
+    picture's), built or not."""
+    return COLOURS[data["candidates"].index(candidate) % len(COLOURS)]
+
+
 def stiffness_chart(data: dict[str, Any]) -> bytes:
     """Each built candidate's predicted stiffness (log scale, with the fast model's median
     error as a bar) against the prescribed band, from comparison.json's ``data``: PNG."""
@@ -245,7 +251,7 @@ def stiffness_chart(data: dict[str, Any]) -> bytes:
         block = c["stiffness"]
         k = block["predicted_nm_per_deg"]
         error = (block["model"].get("error_vs_fe") or {}).get("median", 0.0)
-        chart.point(k, i, COLOURS[i % len(COLOURS)], error=k * error)
+        chart.point(k, i, _colour(data, c), error=k * error)
         chart.note(k, i, f"{k:.2f}", colour="0.15", above=True)
     low_x = min((c["stiffness"]["predicted_nm_per_deg"] for c in built), default=1.0)
     high_x = max((c["stiffness"]["predicted_nm_per_deg"] for c in built), default=1.0)
@@ -275,11 +281,11 @@ def moment_angle_lines(data: dict[str, Any], max_angle_deg: float = 10.0) -> byt
         low, high = band["stiffness_nm_per_deg"]
         chart.band(angle, low * angle, high * angle, "#c9e7d3", label="prescribed range")
     top = 0.0
-    for i, c in enumerate(built):
+    for c in built:
         k = c["stiffness"]["predicted_nm_per_deg"]
         limit = c["stiffness"]["linear_to_deg"]
         shown = angle if limit is None else angle[angle <= limit]
-        chart.line(shown, k * shown, COLOURS[i % len(COLOURS)], 2,
+        chart.line(shown, k * shown, _colour(data, c), 2,
                    label=f"{c['name']}: {k:.2f} N·m/deg")  # fmt: skip
         top = max(top, float(k * shown[-1]) if len(shown) else 0.0)
     for name, moment, style in (

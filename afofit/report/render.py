@@ -33,7 +33,7 @@ from afofit.report.canvas import (
     tile,
 )
 
-__all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views"]
+__all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views", "side_by_side_column"]
 
 Vec = NDArray[np.float64]
 
@@ -281,8 +281,8 @@ def side_by_side_column(
     views: tuple[str, ...] = ("lateral", "posterior"),
     pixel_mm: float = 1.5,
 ) -> list[Image.Image]:
-    """One shell's column of :func:`render_side_by_side`: a tile per view of ``shell`` (in
-    ``colour``) on ``skin``. Kept by content (:data:`_COLUMNS`): a comparison's writer draws
+    """One shell's column of :func:`render_side_by_side`: a tile per view (of ``views``, at
+    ``pixel_mm``) of ``shell`` (in ``colour``) on ``skin``. Kept by content (:data:`_COLUMNS`): a comparison's writer draws
     each candidate's as it comes, and the page then finds them drawn."""
     key = ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
     found = _COLUMNS.get(key)
