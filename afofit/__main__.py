@@ -1,5 +1,6 @@
 """``python -m afofit`` runs the command line."""
 
-from afofit.cli import app
+from afofit.cli import run
 
-app(prog_name="afofit")
+if __name__ == "__main__":
+    run()

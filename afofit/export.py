@@ -23,6 +23,7 @@ import trimesh
 
 from afofit.errors import ExportError
 from afofit.progress import Progress, silent
+from afofit.threads import HERE, SpareCore
 from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
@@ -373,10 +374,12 @@ def write_fit(
     progress: Progress = silent,
     info: ReportInfo | None = None,
     pdf: bool = False,
+    spare: SpareCore = HERE,
 ) -> list[Path]:
     """Write a fitting ``result``'s STLs, ``fitting.json`` and ``report.html`` (and with
     ``pdf``, ``report.pdf``) as ``folder``; ``info`` heads the report (case, patient,
-    clinician, date, command).
+    clinician, date, command); ``spare`` a helper process that draws one of its pictures
+    (:func:`afofit.threads.spare_core`).
 
     Everything is rendered in memory, written into a temporary folder beside it, and
     moved into place at the end (:func:`staged_folder`): ``folder`` ends up holding the
@@ -398,7 +401,7 @@ def write_fit(
 
         check_pdf()
     with staged_folder(folder) as stage:
-        names = write_fit_files(result, stage, keep_failed, progress, str(folder), info, pdf)
+        names = write_fit_files(result, stage, keep_failed, progress, str(folder), info, pdf, spare)
     return [folder / name for name in names]
 
 
@@ -410,10 +413,11 @@ def write_fit_files(
     label: str | None = None,
     info: ReportInfo | None = None,
     pdf: bool = False,
+    spare: SpareCore = HERE,
 ) -> list[str]:
     """Write a fitting ``result``'s files into the existing, empty ``folder`` (a staged
     folder: :func:`write_fit` and the comparison's writer move it into place), as
-    :func:`write_fit` describes (``keep_failed``, ``info`` and ``pdf`` too); ``label``
+    :func:`write_fit` describes (``keep_failed``, ``info``, ``pdf`` and ``spare`` too); ``label``
     names the folder in ``progress``. Returns the names written."""
     import datetime
     from dataclasses import replace
@@ -457,7 +461,7 @@ def write_fit_files(
                     names.append(gcode)
         data = fitting_json(result, keep_failed, tuple(sliced))
         progress("drawing the report")
-        page = fitting_html(result, data, info)
+        page = fitting_html(result, data, info, spare)
         for part, package in packages:
             write_atomic(folder / part, _writer(package.result()))
     write_json(data, folder / "fitting.json")

@@ -52,12 +52,13 @@ from afofit.legs import check_options, find_legs
 from afofit.mechanics.fast import FastStiffness
 from afofit.mechanics.fe import FEStiffness
 from afofit.mechanics.fixture import Fixture, fixture_for_leg
-from afofit.mechanics.stiffness import LegStiffness, shell_stiffness
+from afofit.mechanics.stiffness import LegStiffness, fast_stiffness_of, shell_stiffness
 from afofit.profiles import builtin_profiles, load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
 from afofit.scan import load_landmarks, load_scan
 from afofit.slicing import slicing_for
+from afofit.threads import HERE, SpareCore
 from afofit.tuning import OutOfReachError, Tuning, joined, strut_width_mm, tune_design
 
 if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait is read
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait
     from afofit.gait.model import TrialGait
 
 __all__ = [
+    "SPARE_CORE_MODULES",
     "FitResult",
     "LegFit",
     "Prepared",
@@ -359,6 +361,7 @@ def fit_leg(
     voxel_mm: float = 1.25,
     skin_sampled: SkinSamples | None = None,
     geometry: ShellGeometry | None = None,
+    spare: SpareCore = HERE,
 ) -> LegFit:
     """Build and check the shell for one leg (the pipeline's geometry half).
 
@@ -370,6 +373,7 @@ def fit_leg(
     voxel_mm : the shell's grid spacing.
     skin_sampled : the skin's samples, when already taken (see :func:`sample_skin`).
     geometry : the shell, when already built for ``params`` (a tuning search's last).
+    spare : a helper process for part of the checks (:func:`afofit.threads.spare_core`).
     """
     frame = leg.frame
     skin, local, axis, foot = _leg_local(limb_mm, leg)
@@ -426,6 +430,7 @@ def fit_leg(
         maybe_inner,
         geometry.toes_from_mm,
         engraved,
+        spare,
     )
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm
@@ -464,9 +469,11 @@ def _fit_to_stiffness(
     request: FitRequest,
     progress: Progress = silent,
     shared: SkinSamples | None = None,
+    spare: SpareCore = HERE,
 ) -> LegFit:
     """One leg's shell, tuned to ``target`` (unless the thickness was given), and its stiffness;
-    ``shared`` is the leg's skin sampled already (:func:`share_skin`), used when it serves.
+    ``shared`` is the leg's skin sampled already (:func:`share_skin`), used when it serves;
+    ``spare`` a helper process for the final shell's fast stiffness and part of its checks.
 
     Tuning builds real shells and judges each by the fast model; with the ``fe`` method
     FE then judges the tuned shell, and if it reads outside the tolerance the search runs
@@ -505,10 +512,25 @@ def _fit_to_stiffness(
     def fitted(p: DesignParameters) -> tuple[LegFit, Fixture, FEStiffness | FastStiffness]:
         known = last.get("key") == (p.thickness_mm, p.ankle_trim_rad)
         geometry = last["geometry"] if known else None
-        progress(f"{'checking' if known else 'building and checking'} the {leg.side} shell")
-        leg_fit = fit_leg(limb, leg, p, voxel, skin_sampled=sampled, geometry=geometry)
         if known and method == "fast":
+            progress(f"checking the {leg.side} shell")
+            leg_fit = fit_leg(limb, leg, p, voxel, sampled, geometry, spare)
             return leg_fit, last["fixture"], last["result"]
+        if method == "fast" and spare.parallel:
+            # The fast stiffness needs the shell alone: worked out beside its checks.
+            progress(f"building the {leg.side} shell")
+            geometry = geometry or build_shell(skin, p, axis, local, foot, voxel, sampled)
+            shell = shell_in_scan(geometry.mesh, leg.frame)
+            fixture = fixture_for_leg(leg, np.asarray(shell.vertices))
+            stiffness = spare.submit(
+                fast_stiffness_of, np.asarray(shell.vertices), np.asarray(shell.faces),
+                fixture, material,
+            )  # fmt: skip
+            progress(f"checking the {leg.side} shell and its fast stiffness")
+            leg_fit = fit_leg(limb, leg, p, voxel, sampled, geometry, spare)
+            return leg_fit, fixture, stiffness.result()
+        progress(f"{'checking' if known else 'building and checking'} the {leg.side} shell")
+        leg_fit = fit_leg(limb, leg, p, voxel, sampled, geometry, spare)
         fixture = fixture_for_leg(leg, np.asarray(leg_fit.shell_scan.vertices))
         progress(f"{'FE' if method == 'fe' else 'fast'} stiffness of the {leg.side} shell")
         return leg_fit, fixture, shell_stiffness(leg_fit.shell_scan, fixture, material, method)
@@ -617,8 +639,16 @@ def _choose_design(
     )
 
 
+#: What a helper process (:func:`afofit.threads.spare_core`) imports to serve a fitting.
+SPARE_CORE_MODULES = ("afofit.geometry.checks", "afofit.mechanics.stiffness")
+
+
 def fit(
-    request: FitRequest | Path | str, /, progress: Progress = silent, **options: Any
+    request: FitRequest | Path | str,
+    /,
+    progress: Progress = silent,
+    spare: SpareCore = HERE,
+    **options: Any,
 ) -> FitResult:
     """Fit AFO shells to a scan: anatomy, design, shell and checks, in memory.
 
@@ -633,6 +663,9 @@ def fit(
     ----------
     request : the request, or the scan's path.
     progress : told each stage as it begins (:mod:`afofit.progress`).
+    spare : a helper process on the machine's other core
+        (:func:`afofit.threads.spare_core`): part of the checks and the fast stiffness
+        run there; the result is the same without one.
     options : with a path, the other :class:`~afofit.request.FitRequest` fields
         (``side``, ``design``, ``material``, ``thickness_mm``, ``gait``, ...).
 
@@ -654,7 +687,7 @@ def fit(
         slicing_for(material)  # so do --slice without PrusaSlicer or for a powder material
     if request.design is not None:
         load_design(request.design)
-    return fit_prepared(request, prepare(request, progress), progress)
+    return fit_prepared(request, prepare(request, progress), progress, spare)
 
 
 @dataclass(frozen=True, slots=True)
@@ -695,11 +728,13 @@ def prepare(request: FitRequest, progress: Progress = silent) -> Prepared:
     return Prepared(anatomy, tuple(limbs), analysis)
 
 
-def fit_prepared(request: FitRequest, prepared: Prepared, progress: Progress = silent) -> FitResult:
+def fit_prepared(
+    request: FitRequest, prepared: Prepared, progress: Progress = silent, spare: SpareCore = HERE
+) -> FitResult:
     """:func:`fit` of ``request`` on its scan and gait already read (``prepared`` from
     :func:`prepare` of a request with the same scan, side, units, landmarks, gait and
     clinical inputs): its design, shells, checks and stiffness; ``progress`` is told each
-    stage.
+    stage; ``spare`` as for :func:`fit`.
 
     Raises
     ------
@@ -711,7 +746,7 @@ def fit_prepared(request: FitRequest, prepared: Prepared, progress: Progress = s
     skins = prepared.skins or (None,) * len(jobs)
     legs = tuple(
         _fit_to_stiffness(
-            limb, leg, p, stiffness_target(targets[leg.side]), request, progress, skin
+            limb, leg, p, stiffness_target(targets[leg.side]), request, progress, skin, spare
         )
         for (limb, leg, p), skin in zip(jobs, skins, strict=True)
     )

@@ -1,18 +1,41 @@
-"""How many threads the numeric libraries use in a process that runs beside others.
+"""How afofit uses the machine's cores: the numeric libraries' threads, and a helper process.
 
 A fitting uses both cores of a small machine in places (numpy's BLAS, the OpenMP of the
-nearest-sample search, libigl's threads). Processes that each fit a case side by side
-(a batch's workers, a comparison's candidates) do better with one thread each: two cases
-on two cores with two threads each ran 10-16 % slower than with one.
+nearest-sample search, libigl's threads), but those threads gain little: a 400k-face fit
+took as long with one thread each (measured, 12.9-15.0 s either way). Processes that each
+fit a case side by side (a batch's workers, a comparison's candidates) do better with one
+thread each: two cases on two cores with two threads each ran 10-16 % slower than with one.
+
+A single fitting uses the second core better with a helper process (:func:`spare_core`):
+the parts of its work that need nothing but arrays and run beside the rest (the shell's
+self-intersection test and its fast stiffness beside the other checks, a report picture
+beside the others) are handed to it.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import Any, Generic, TypeVar
 
 from threadpoolctl import threadpool_limits
 
-__all__ = ["THREAD_VARIABLES", "one_thread_each"]
+__all__ = [
+    "HERE",
+    "THREAD_VARIABLES",
+    "Pending",
+    "SpareCore",
+    "one_thread_each",
+    "spare_core",
+    "usable_cores",
+]
+
+T = TypeVar("T")
 
 #: The variables the libraries read for their thread counts.
 THREAD_VARIABLES = ("IGL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -25,3 +48,93 @@ def one_thread_each() -> None:
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
     threadpool_limits(1)
+
+
+class Pending(Generic[T]):
+    """A call handed to a :class:`SpareCore`: :meth:`result` waits for its value."""
+
+    def __init__(self, future: Future[T], call: Callable[..., T], args: tuple[Any, ...]):
+        self._future, self._call, self._args = future, call, args
+
+    def result(self) -> T:
+        """The call's value (or its exception, raised here). If the helper process died
+        (killed for memory, say), the call runs again here."""
+        try:
+            return self._future.result()
+        except BrokenProcessPool:
+            return self._call(*self._args)
+
+
+class SpareCore:
+    """Runs calls in a helper process on the machine's other core, or, without one (a
+    single core, or ``pool`` None), here at once.
+
+    The calls and their arguments must pickle (module-level functions, arrays and
+    dataclasses): the helper is a fresh process (spawned, not forked: a fork of a process
+    that has run OpenMP code hangs in its next parallel loop). Results are the same
+    either way.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor | None = None):
+        self._pool = pool
+
+    @property
+    def parallel(self) -> bool:
+        """Whether calls run in a helper process (else here, as they are handed over)."""
+        return self._pool is not None
+
+    def submit(self, call: Callable[..., T], *args: Any) -> Pending[T]:
+        """Start ``call(*args)``; its :class:`Pending` gives the value."""
+        if self._pool is None:
+            future: Future[T] = Future()
+            try:
+                future.set_result(call(*args))
+            except Exception as error:  # handed back by result(), as a pool does
+                future.set_exception(error)
+            return Pending(future, call, args)
+        try:
+            return Pending(self._pool.submit(call, *args), call, args)
+        except BrokenProcessPool:
+            return SpareCore().submit(call, *args)
+
+
+#: A :class:`SpareCore` that runs everything here: the default of the functions that take one.
+HERE = SpareCore()
+
+
+def _helper_started(modules: tuple[str, ...]) -> None:
+    """The helper's start: one thread each (it shares the cores with its parent), and
+    ``modules`` imported while the parent reads the scan."""
+    one_thread_each()
+    for name in modules:
+        importlib.import_module(name)
+
+
+def usable_cores() -> int:
+    """How many cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def spare_core(wanted: bool = True, preload: tuple[str, ...] = ()) -> Iterator[SpareCore]:
+    """A :class:`SpareCore` with a helper process when ``wanted`` and this process may run
+    on two cores or more (else one that runs calls here), shut down on leaving.
+
+    The helper starts at once (a fresh interpreter, about a second of the other core's
+    time) and imports the ``preload`` modules, so that it is ready by the time work is
+    handed to it.
+    """
+    if not wanted or usable_cores() < 2:
+        yield HERE
+        return
+    pool = ProcessPoolExecutor(
+        1, mp_context=get_context("spawn"), initializer=_helper_started, initargs=(preload,)
+    )
+    try:
+        pool.submit(int)  # starts the helper now
+        yield SpareCore(pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

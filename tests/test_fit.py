@@ -17,6 +17,7 @@ from afofit.errors import FitError, LandmarkError, NotALegError, ScanError
 from afofit.export import write_phantom
 from afofit.fit import analyse_scan
 from afofit.phantom import PhantomSpec, random_specs
+from afofit.threads import usable_cores
 
 from .conftest import shared_scan, truth_of
 
@@ -197,9 +198,14 @@ def test_fit_writes_a_printable_stl_json_and_report(closed_leg: Path, tmp_path: 
     assert sorted(p.name for p in out.iterdir()) == names
     # not on a terminal: one line per stage on stderr, with the time since the start
     stages = [line.split(" s  ", 1)[1] for line in result.output.splitlines() if " s  " in line]
+    shell = (  # with a second core, the stiffness is worked out beside the checks
+        ["building the right shell", "checking the right shell and its fast stiffness"]
+        if usable_cores() > 1
+        else ["building and checking the right shell", "fast stiffness of the right shell"]
+    )
     assert stages == [
-        f"reading {closed_leg.name}", "choosing the design", "building and checking the right "
-        "shell", "fast stiffness of the right shell", f"writing {out}", "drawing the report", "done",
+        f"reading {closed_leg.name}", "choosing the design", *shell, f"writing {out}",
+        "drawing the report", "done",
     ], result.output  # fmt: skip
     data = json.loads((out / "fitting.json").read_text())
     for key in ("afofit_version", "inputs", "side", "frame", "landmarks_mm", "measurements_mm",
@@ -425,3 +431,25 @@ def test_fe_judges_a_target_the_fast_model_calls_out_of_reach(
     assert stiffness.fe_correction == pytest.approx(2.0) and "fe" in calls
     assert stiffness.tuning is not None and stiffness.tuning.target_nm_per_deg == 1.0
     assert stiffness.result.sagittal_nm_per_deg == pytest.approx(1.0, rel=0.1)
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="one core: no helper process")
+def test_a_helper_process_changes_no_byte(closed_leg: Path, tmp_path: Path) -> None:
+    from afofit.export import write_fit
+    from afofit.fit import SPARE_CORE_MODULES, fit
+    from afofit.threads import spare_core
+
+    alone = fit(closed_leg, thickness_mm=3.0)
+    write_fit(alone, tmp_path / "alone")
+    with spare_core(preload=(*SPARE_CORE_MODULES, "afofit.report.render")) as spare:
+        helped = fit(closed_leg, spare=spare, thickness_mm=3.0)
+        write_fit(helped, tmp_path / "helped", spare=spare)
+    leg, other = alone.legs[0], helped.legs[0]
+    assert other.stats.self_intersections == leg.stats.self_intersections
+    assert other.stiffness.result == leg.stiffness.result  # type: ignore[union-attr]
+    files = sorted(p.name for p in (tmp_path / "alone").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "helped").iterdir())
+    for name in files:  # the report's pictures too (one drawn by the helper)
+        assert (tmp_path / "alone" / name).read_bytes() == (
+            tmp_path / "helped" / name
+        ).read_bytes(), name

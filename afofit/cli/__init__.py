@@ -59,6 +59,25 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
+def run() -> None:
+    """The ``afofit`` command: :data:`app`, then a quick exit.
+
+    Every file is written and closed by the time a command returns; the interpreter's
+    tidying of a large fitting's arrays and modules would take another third of a
+    second, so the process ends at once with the command's exit code.
+    """
+    try:
+        app(prog_name="afofit")
+        code = 0
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            sys.stderr.write(done.code + "\n")
+        code = done.code if isinstance(done.code, int) else int(done.code is not None)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"afofit {__version__}")
@@ -341,8 +360,10 @@ def fit(
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.export import check_out_dir, write_fit
+    from afofit.fit import SPARE_CORE_MODULES
     from afofit.fit import fit as fit_afo
     from afofit.request import FitRequest
+    from afofit.threads import spare_core
 
     with _errors():
         check_out_dir(out_dir)  # before any work
@@ -356,9 +377,13 @@ def fit(
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
             case_id=case_id, label=label, slice_gcode=slice_gcode,
         )  # fmt: skip
-    with _errors(), _Stages(err) as stages:
-        result = fit_afo(request, progress=stages)
-        write_fit(result, out_dir, keep_failed, progress=stages, info=info, pdf=pdf)
+    with (
+        _errors(),
+        _Stages(err) as stages,
+        spare_core(preload=(*SPARE_CORE_MODULES, "afofit.report.render")) as spare,
+    ):
+        result = fit_afo(request, progress=stages, spare=spare)
+        write_fit(result, out_dir, keep_failed, stages, info, pdf, spare)
     data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

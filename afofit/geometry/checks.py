@@ -6,7 +6,7 @@ and never passes silently.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import igl
@@ -15,6 +15,7 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from afofit.threads import HERE, Pending, SpareCore
 from afofit.tolerances import TOLERANCES
 from afofit.units import deg_to_rad
 
@@ -23,6 +24,7 @@ __all__ = [
     "Check",
     "ShellStats",
     "chord_thickness",
+    "intersecting_pairs",
     "measure_shell",
     "run_checks",
     "self_intersecting_pairs",
@@ -139,6 +141,13 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
     return _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces))
 
 
+def intersecting_pairs(vertices: Vec, faces: NDArray[np.int64]) -> int:
+    """:func:`self_intersecting_pairs` of the mesh of ``vertices`` (n, 3) and ``faces``
+    (m, 3): plain arrays, so that a helper process can count them."""
+    faces = np.asarray(faces, dtype=np.int64)
+    return _intersecting_pairs(np.asarray(vertices, dtype=np.float64)[faces], faces)
+
+
 def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64]) -> int:
     """:func:`self_intersecting_pairs` of the mesh whose ``faces`` (m, 3) have corners ``tri``
     (m, 3, 3): plain arrays, so it can run in a thread beside work on the mesh itself."""
@@ -199,6 +208,7 @@ def measure_shell(
     maybe_inner: NDArray[np.bool_] | None = None,
     toes_from_mm: float | None = None,
     engraved_mm: Vec | None = None,
+    spare: SpareCore = HERE,
 ) -> ShellStats:
     """Measure a shell built around a skin (both in one frame, mm).
 
@@ -226,12 +236,19 @@ def measure_shell(
         each face on purpose (a label cut into the outer surface); the wall there is
         judged with it added back, so a label is not a thin wall while a wall thinner
         than the label leaves is.
+    spare : a helper process (:func:`afofit.threads.spare_core`): the self-intersection
+        test runs there, beside the rest; without one, it runs in a thread here.
     """
-    # The intersection test works on its own arrays, in a thread: it is numpy through and
-    # through (which lets go of the interpreter), so it runs beside the distances and rays.
+    # The intersection test works on its own arrays, beside the distances and rays: in the
+    # helper process, or in a thread (it is numpy through and through, which lets go of
+    # the interpreter, but the distances and rays beside it hold it much of the time).
     with ThreadPoolExecutor(1) as pool:
-        crossing = pool.submit(
-            _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces)
+        crossing: Pending[int] | Future[int] = (
+            spare.submit(intersecting_pairs, np.asarray(mesh.vertices), np.asarray(mesh.faces))
+            if spare.parallel
+            else pool.submit(
+                _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces)
+            )
         )
         centres = mesh.triangles_center
         measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner

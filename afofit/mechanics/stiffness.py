@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import trimesh
+from numpy.typing import NDArray
 
 from afofit.errors import InputError
 from afofit.jsonready import rounded
@@ -32,6 +33,7 @@ from afofit.tuning import TOLERANCE, Tuning
 __all__ = [
     "BraceStiffness",
     "LegStiffness",
+    "fast_stiffness_of",
     "fitted_brace_stiffness",
     "shell_stiffness",
     "stiffness_block",
@@ -69,6 +71,16 @@ def shell_stiffness(
         raise InputError(
             f"--stiffness-method fe needs {exc.name}: pip install 'afofit[fe]' (or use fast)."
         ) from exc
+
+
+def fast_stiffness_of(
+    vertices: NDArray[np.float64], faces: NDArray[np.int64], fixture: Fixture, material: Material
+) -> FastStiffness:
+    """:func:`shell_stiffness` by the fast method of the shell of ``vertices`` (n, 3) and
+    ``faces`` (m, 3) (scan frame, mm) in ``fixture``, for the ``material``'s modulus: plain
+    arrays, so that a helper process can work it out beside the shell's checks."""
+    shell = trimesh.Trimesh(vertices, faces, process=False)
+    return fast_stiffness(shell, fixture, material.modulus_gpa)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from afofit.anatomy import confidence_word, describe_ankle
@@ -26,8 +27,9 @@ from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
 from afofit.geometry.label import LABEL_DEPTH_MM, LabelPlacement, label_length_mm
 from afofit.printing import print_estimate
 from afofit.report.clearance import LOOSE_BEYOND_MM, PRESSURE_BELOW_MM, clearance_map
-from afofit.report.render import Marks, render_label, render_views
+from afofit.report.render import Marks, MeshArrays, render_label, render_views, render_views_of
 from afofit.scan import file_sha256
+from afofit.threads import HERE, SpareCore
 from afofit.tuning import describe_changes
 
 if TYPE_CHECKING:
@@ -375,12 +377,27 @@ def _clearance(fit: LegFit) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _leg(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
+def _arrays(mesh: Any) -> MeshArrays:
+    """A mesh's vertices and faces as plain arrays (to hand to a helper process)."""
+    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
+
+
+def _leg(fit: LegFit, leg: dict[str, Any], spare: SpareCore = HERE) -> dict[str, Any]:
     malleoli = ("lateral_malleolus", "medial_malleolus")
-    landmarks = render_views(
-        None, fit.skin_local, marks=_marks(fit, (*_LANDMARKS, "toe_tip")), flagged=_flagged(leg)
+    marks, flagged = _marks(fit, (*_LANDMARKS, "toe_tip")), _flagged(leg)
+    # The landmarks' picture needs the skin alone: drawn by the helper, beside the others.
+    drawing = (
+        spare.submit(render_views_of, None, _arrays(fit.skin_local), marks, flagged)
+        if spare.parallel
+        else None
     )
     shell = render_views(fit.shell_local, fit.skin_local, marks=_marks(fit, malleoli))
+    clearance = _clearance(fit)
+    landmarks = (
+        render_views(None, fit.skin_local, marks=marks, flagged=flagged)
+        if drawing is None
+        else drawing.result()
+    )
     ankle = leg["landmark_confidence"]["ankle_axis_centre"]
     failed = [c["name"] for c in leg["checks"] if not c["passed"]]
     label, text = None, fit.params.label
@@ -411,7 +428,7 @@ def _leg(fit: LegFit, leg: dict[str, Any]) -> dict[str, Any]:
         "measurements": _measurements(leg["measurements_mm"]),
         "params": _params(fit, leg["design"]),
         "stats": _stats(leg["shell"]),
-        "clearance": _clearance(fit),
+        "clearance": clearance,
         "stiffness": _stiffness(leg),
         "printing": _printing(fit, leg),
         "checks": leg["checks"],
@@ -472,13 +489,19 @@ def environment() -> jinja2.Environment:
     )
 
 
-def fitting_html(result: FitResult, data: dict[str, Any], info: ReportInfo | None = None) -> str:
+def fitting_html(
+    result: FitResult,
+    data: dict[str, Any],
+    info: ReportInfo | None = None,
+    spare: SpareCore = HERE,
+) -> str:
     """The report page for a fitting ``result`` and its fitting.json ``data``, headed by
-    ``info`` (None: no case, patient or clinician; today's date)."""
+    ``info`` (None: no case, patient or clinician; today's date); ``spare`` a helper
+    process that draws a picture beside the others (:func:`afofit.threads.spare_core`)."""
     info = info or ReportInfo()
     date = info.date or datetime.date.today().isoformat()
     inputs = data["inputs"]
-    legs = [_leg(fit, leg) for fit, leg in zip(result.legs, data["legs"], strict=True)]
+    legs = [_leg(fit, leg, spare) for fit, leg in zip(result.legs, data["legs"], strict=True)]
     request = data["request"]
     files = [(inputs["scan"], inputs["sha256"])]
     reproducibility: list[tuple[str, Any]] = [

@@ -33,7 +33,15 @@ from afofit.report.canvas import (
     tile,
 )
 
-__all__ = ["VIEWS", "Marks", "render_side_by_side", "render_views", "side_by_side_column"]
+__all__ = [
+    "VIEWS",
+    "Marks",
+    "MeshArrays",
+    "render_side_by_side",
+    "render_views",
+    "render_views_of",
+    "side_by_side_column",
+]
 
 Vec = NDArray[np.float64]
 
@@ -206,6 +214,24 @@ def _draw_marks(
 
 #: Each rendered pixel is drawn this many times larger in the picture.
 UPSCALE = 2
+
+#: A mesh as plain arrays: its vertices (n, 3) and faces (m, 3).
+MeshArrays = tuple[NDArray[np.float64], NDArray[np.int64]]
+
+
+def render_views_of(
+    shell: MeshArrays | None,
+    skin: MeshArrays | None,
+    marks: Marks | None = None,
+    flagged: Collection[str] = (),
+) -> bytes:
+    """:func:`render_views` (default views and resolution) of meshes given as plain
+    arrays, so that a helper process can draw them (:mod:`afofit.threads`)."""
+
+    def mesh(arrays: MeshArrays | None) -> trimesh.Trimesh | None:
+        return None if arrays is None else trimesh.Trimesh(*arrays, process=False)
+
+    return render_views(mesh(shell), mesh(skin), marks=marks, flagged=flagged)
 
 
 def render_views(

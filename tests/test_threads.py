@@ -1,0 +1,67 @@
+"""The helper process: the same answers as here, errors handed back, a dead helper survived."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from afofit.geometry.checks import intersecting_pairs, self_intersecting_pairs
+from afofit.threads import HERE, SpareCore, spare_core, usable_cores
+
+needs_two_cores = pytest.mark.skipif(usable_cores() < 2, reason="one core: no helper process")
+
+
+def _die_unless_in(pid: int) -> int:
+    """Kills the process it runs in unless that is ``pid``; there, returns 7."""
+    if os.getpid() != pid:
+        os._exit(3)
+    return 7
+
+
+def _fail() -> None:
+    raise ValueError("bad input")
+
+
+def test_here_runs_at_once_and_keeps_the_error_for_result() -> None:
+    assert not HERE.parallel
+    assert HERE.submit(sum, [1, 2, 3]).result() == 6
+    pending = HERE.submit(_fail)  # no raise yet: as from a pool
+    with pytest.raises(ValueError, match="bad input"):
+        pending.result()
+
+
+def test_without_wanting_one_there_is_no_helper() -> None:
+    with spare_core(wanted=False) as spare:
+        assert spare is HERE
+
+
+@needs_two_cores
+def test_the_helper_gives_the_same_answers_and_errors() -> None:
+    # Two crossed triangles and a lone one: one intersecting pair, counted there as here.
+    vertices = np.array(
+        [[0, 0, 0], [2, 0, 0], [0, 2, 0], [0.5, 0.5, -1], [0.5, 0.5, 1], [1.5, 0.2, 0],
+         [9, 9, 9], [10, 9, 9], [9, 10, 9]], dtype=np.float64,
+    )  # fmt: skip
+    faces = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]], dtype=np.int64)
+    with spare_core(preload=("afofit.geometry.checks",)) as spare:
+        assert spare.parallel
+        there = spare.submit(intersecting_pairs, vertices, faces).result()
+        with pytest.raises(ValueError, match="bad input"):
+            spare.submit(_fail).result()
+    import trimesh
+
+    assert there == self_intersecting_pairs(trimesh.Trimesh(vertices, faces, process=False)) == 1
+
+
+@needs_two_cores
+def test_a_helper_that_dies_is_not_the_end() -> None:
+    with spare_core() as spare:
+        first = spare.submit(_die_unless_in, os.getpid())
+        assert first.result() == 7  # the helper died: the call ran again here
+        assert spare.submit(sum, [4, 5]).result() == 9  # and later calls too
+
+
+def test_a_spare_core_without_a_pool_runs_here() -> None:
+    assert SpareCore().submit(max, 3, 8).result() == 8
