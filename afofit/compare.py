@@ -45,7 +45,7 @@ from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
-from afofit.threads import one_thread_each
+from afofit.threads import worker_started
 from afofit.units import mm3_to_cm3, nmm_to_nm, rad_to_deg
 
 __all__ = [
@@ -486,7 +486,7 @@ def compare(
         if workers > 1:
             # The candidates' processes start now, and import afofit while the scan is read.
             pool = stack.enter_context(ProcessPoolExecutor(
-                workers, mp_context=get_context("spawn"), initializer=one_thread_each
+                workers, mp_context=get_context("spawn"), initializer=worker_started
             ))  # fmt: skip
             for _ in range(workers):
                 pool.submit(_started)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +34,7 @@ __all__ = [
     "one_thread_each",
     "spare_core",
     "usable_cores",
+    "worker_started",
 ]
 
 T = TypeVar("T")
@@ -102,10 +104,18 @@ class SpareCore:
 HERE = SpareCore()
 
 
-def _helper_started(modules: tuple[str, ...]) -> None:
-    """The helper's start: one thread each (it shares the cores with its parent), and
-    ``modules`` imported while the parent reads the scan."""
+def worker_started() -> None:
+    """The start of a process that works for another (a helper, a comparison's candidate):
+    one thread each, as :func:`one_thread_each`, and Ctrl-C left to the parent, which
+    stops the work (the worker then ends quietly, without a traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_thread_each()
+
+
+def _helper_started(modules: tuple[str, ...]) -> None:
+    """The helper's start (:func:`worker_started`: it shares the cores with its parent),
+    and ``modules`` imported while the parent reads the scan."""
+    worker_started()
     for name in modules:
         importlib.import_module(name)
 

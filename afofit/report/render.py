@@ -225,8 +225,9 @@ def render_views_of(
     marks: Marks | None = None,
     flagged: Collection[str] = (),
 ) -> bytes:
-    """:func:`render_views` (default views and resolution) of meshes given as plain
-    arrays, so that a helper process can draw them (:mod:`afofit.threads`)."""
+    """:func:`render_views` (default views and resolution) of the ``shell`` and the
+    ``skin`` given as plain arrays (either may be None), with its ``marks`` and
+    ``flagged`` names: what a helper process can draw (:mod:`afofit.threads`)."""
 
     def mesh(arrays: MeshArrays | None) -> trimesh.Trimesh | None:
         return None if arrays is None else trimesh.Trimesh(*arrays, process=False)
