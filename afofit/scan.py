@@ -23,6 +23,7 @@ from afofit.errors import LandmarkError, ScanError
 from afofit.geometry.polygons import triangulate_polygons
 from afofit.geometry.topology import compact_mesh, face_components
 from afofit.objfile import read_obj
+from afofit.threads import SpareCore, separate_process
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -46,6 +47,10 @@ LIMB_AREA_FRACTION = 0.25
 #: 0.4 mm edges, and the shell is built on a 1.25 mm grid from skin samples 0.6 mm apart;
 #: 400k faces of a lower leg are edges of about 1 mm.
 MAX_SCAN_FACES, SIMPLIFIED_FACES = 500_000, 400_000
+
+#: About how many bytes a face takes in a scan file (binary STL 50; binary PLY about 19
+#: with its vertices; OBJ text 30 or more): a file's size guesses whether it is dense.
+BYTES_PER_FACE = {".stl": 50, ".ply": 19, ".obj": 30}
 #: Taubin iterations before a dense scan is simplified (:func:`simplified`).
 PRE_SIMPLIFY_SMOOTHING = 3
 #: fast-simplification's aggressiveness (0-10; its default 7): 9 decimates a 2M-face
@@ -283,6 +288,17 @@ def load_scan(path: Path | str) -> RawScan:
         )
     if path.stat().st_size == 0:
         raise ScanError(f"{path.name}: the file is empty (0 bytes). Export the scan again.")
+    # fast-simplification keeps its working memory (half a gigabyte for a 2M-face scan) for
+    # the life of its process: a dense scan is decimated in a process of its own, a copy of
+    # this one made before the file is read (the file's size says whether it is dense).
+    # It links OpenMP but runs no parallel loop, so a copy may call it.
+    faces_guess = path.stat().st_size / BYTES_PER_FACE.get(path.suffix.lower(), 50)
+    with separate_process(faces_guess > MAX_SCAN_FACES, start="fork") as own:
+        return _cleaned(path, own)
+
+
+def _cleaned(path: Path, own: SpareCore) -> RawScan:
+    """:func:`load_scan`'s reading and cleaning; a dense scan is decimated by ``own``."""
     vertices, faces, notes = _read_mesh(path)
     faces_in_file = len(faces)
     if faces_in_file == 0 or len(vertices) < 3:
@@ -303,7 +319,7 @@ def load_scan(path: Path | str) -> RawScan:
         raise ScanError(f"{path.name}: every triangle is degenerate; the file is corrupt.")
     if len(faces) > MAX_SCAN_FACES:
         before = len(faces)
-        vertices, faces = simplified(vertices, faces, SIMPLIFIED_FACES)
+        vertices, faces = own.submit(simplified, vertices, faces, SIMPLIFIED_FACES).result()
         warnings.append(
             f"simplified the scan from {before} to {len(faces)} faces (quadric decimation; "
             "the shell is built on a 1.25 mm grid, which a finer skin does not change)"

@@ -17,11 +17,12 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from multiprocessing import get_context
+from contextlib import AbstractContextManager, contextmanager
+from multiprocessing import current_process, get_context
 from typing import Any, Generic, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -32,6 +33,7 @@ __all__ = [
     "Pending",
     "SpareCore",
     "one_thread_each",
+    "separate_process",
     "spare_core",
     "usable_cores",
     "worker_started",
@@ -112,10 +114,14 @@ def worker_started() -> None:
     one_thread_each()
 
 
-def _helper_started(modules: tuple[str, ...]) -> None:
-    """The helper's start (:func:`worker_started`: it shares the cores with its parent),
-    and ``modules`` imported while the parent reads the scan."""
-    worker_started()
+def _helper_started(modules: tuple[str, ...], one_thread: bool) -> None:
+    """A helper's start: Ctrl-C left to the parent, one thread each when it shares the
+    cores with its parent (:func:`worker_started`), and ``modules`` imported while the
+    parent reads the scan."""
+    if one_thread:
+        worker_started()
+    else:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in modules:
         importlib.import_module(name)
 
@@ -129,22 +135,44 @@ def usable_cores() -> int:
 
 
 @contextmanager
-def spare_core(wanted: bool = True, preload: tuple[str, ...] = ()) -> Iterator[SpareCore]:
-    """A :class:`SpareCore` with a helper process when ``wanted`` and this process may run
-    on two cores or more (else one that runs calls here), shut down on leaving.
+def separate_process(
+    wanted: bool = True,
+    preload: tuple[str, ...] = (),
+    one_thread: bool = False,
+    start: str = "spawn",
+) -> Iterator[SpareCore]:
+    """A :class:`SpareCore` with a process of its own when ``wanted`` (else, or in a
+    daemonic process, which may not start one, one that runs calls here), shut down on
+    leaving: its memory goes with it.
 
-    The helper starts at once (a fresh interpreter, about a second of the other core's
-    time) and imports the ``preload`` modules, so that it is ready by the time work is
-    handed to it.
+    The process starts at once and imports the ``preload`` modules, so that it is ready by
+    the time work is handed to it; with ``one_thread`` its numeric libraries use one thread
+    each (:func:`worker_started`). ``start`` is how: ``spawn``, a fresh interpreter (about a
+    second of a core's time), or ``fork``, a copy of this process as it stands (at once; on
+    Linux only, else the calls run here), for calls that use no OpenMP or thread pool this
+    process may have started (a copy's next parallel loop would hang).
     """
-    if not wanted or usable_cores() < 2:
+    forked = start == "fork"
+    if not wanted or current_process().daemon or (forked and not sys.platform.startswith("linux")):
         yield HERE
         return
     pool = ProcessPoolExecutor(
-        1, mp_context=get_context("spawn"), initializer=_helper_started, initargs=(preload,)
+        1,
+        mp_context=get_context(start),
+        initializer=_helper_started,
+        initargs=(preload, one_thread),
     )
     try:
-        pool.submit(int)  # starts the helper now
+        pool.submit(int)  # starts the process now
         yield SpareCore(pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def spare_core(
+    wanted: bool = True, preload: tuple[str, ...] = ()
+) -> AbstractContextManager[SpareCore]:
+    """A :func:`separate_process` on the machine's other core, held to one thread (it works
+    beside its parent), when ``wanted`` and this process may run on two cores or more;
+    else a :class:`SpareCore` that runs calls here."""
+    return separate_process(wanted and usable_cores() >= 2, preload, one_thread=True)
