@@ -173,6 +173,7 @@ def spare_core(
     wanted: bool = True, preload: tuple[str, ...] = ()
 ) -> AbstractContextManager[SpareCore]:
     """A :func:`separate_process` on the machine's other core, held to one thread (it works
-    beside its parent), when ``wanted`` and this process may run on two cores or more;
-    else a :class:`SpareCore` that runs calls here."""
+    beside its parent) and importing the ``preload`` modules as it starts, when ``wanted``
+    and this process may run on two cores or more; else a :class:`SpareCore` that runs
+    calls here."""
     return separate_process(wanted and usable_cores() >= 2, preload, one_thread=True)
