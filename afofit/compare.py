@@ -45,7 +45,7 @@ from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
-from afofit.threads import worker_started
+from afofit.threads import Shipped, ship, worker_started
 from afofit.units import mm3_to_cm3, nmm_to_nm, rad_to_deg
 
 __all__ = [
@@ -450,6 +450,36 @@ def _fitted(
         return None, str(exc), exc.exit_code
 
 
+def _fitted_shipped(
+    request: FitRequest, prepared: Shipped[Prepared]
+) -> tuple[FitResult | None, str | None, int | None]:
+    """:func:`_fitted` on the shared ``prepared`` (put in shared memory once for all the
+    candidates' processes), its meshes handed back bare (:func:`_bare_mesh`): run in a
+    worker process."""
+    result, error, code = _fitted(request, prepared.value())
+    if result is not None:
+        legs = tuple(
+            replace(leg, shell_scan=_bare_mesh(leg.shell_scan),
+                    shell_local=_bare_mesh(leg.shell_local), skin_local=_bare_mesh(leg.skin_local))
+            for leg in result.legs
+        )  # fmt: skip
+        result = replace(result, legs=legs)
+    return result, error, code
+
+
+def _bare_mesh(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """``mesh``'s vertices and faces alone, without the arrays a mesh keeps once it has
+    computed them (a checked shell's are ten times its own bytes): what goes between
+    processes, which recompute what they need."""
+    return trimesh.Trimesh(np.asarray(mesh.vertices), np.asarray(mesh.faces), process=False)
+
+
+def _bare(prepared: Prepared) -> Prepared:
+    """``prepared`` with its legs as bare meshes (:func:`_bare_mesh`): what the
+    candidates' processes are handed."""
+    return replace(prepared, limbs=tuple(_bare_mesh(m) for m in prepared.limbs))
+
+
 def compare(
     base: FitRequest,
     candidates: Sequence[Candidate],
@@ -509,7 +539,8 @@ def compare(
         outcomes: list[CandidateOutcome | None] = [None] * len(candidates)
         if pool is not None:
             progress(f"fitting {len(candidates)} candidates in {workers} processes")
-            futures = {pool.submit(_fitted, r, prepared): i for i, r in enumerate(requests)}
+            shared = stack.enter_context(ship(_bare(prepared)))
+            futures = {pool.submit(_fitted_shipped, r, shared): i for i, r in enumerate(requests)}
             for future in as_completed(futures):
                 progress(f"candidate {candidates[futures[future]].name} fitted")
                 outcome(futures[future], future.result())

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from multiprocessing import current_process, get_context
+from multiprocessing.shared_memory import SharedMemory
 from typing import Any, Generic, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -31,9 +34,11 @@ __all__ = [
     "HERE",
     "THREAD_VARIABLES",
     "Pending",
+    "Shipped",
     "SpareCore",
     "one_thread_each",
     "separate_process",
+    "ship",
     "spare_core",
     "usable_cores",
     "worker_started",
@@ -177,3 +182,63 @@ def spare_core(
     and this process may run on two cores or more; else a :class:`SpareCore` that runs
     calls here."""
     return separate_process(wanted and usable_cores() >= 2, preload, one_thread=True)
+
+
+#: The value a worker last took out of a :class:`Shipped` (by its block's name): a worker
+#: that runs several tasks on the same value unpacks it once.
+_UNPACKED: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Shipped(Generic[T]):
+    """A value put once in shared memory for worker processes (:func:`ship`): what a task
+    carries instead of the value (the block's ``name``, the value's pickle ``outline``
+    without its arrays' bytes, and where in the block each array's bytes lie)."""
+
+    name: str
+    outline: bytes
+    spans: tuple[tuple[int, int], ...]
+
+    def value(self) -> T:
+        """The value, a copy of its own for this process (taken out once per process)."""
+        found = _UNPACKED.get(self.name)
+        if found is None:
+            block = SharedMemory(self.name)
+            try:
+                buf = block.buf
+                assert buf is not None  # an open block has its buffer
+                buffers = [bytearray(buf[at : at + size]) for at, size in self.spans]
+            finally:
+                block.close()
+            found = pickle.loads(self.outline, buffers=buffers)
+            _UNPACKED.clear()
+            _UNPACKED[self.name] = found
+        return found
+
+
+@contextmanager
+def ship(value: T) -> Iterator[Shipped[T]]:
+    """``value`` put in shared memory (its arrays' bytes; the rest pickled beside them) for
+    as long as the block is open, to be handed to worker processes: each task then carries
+    a few bytes, not the value, and each worker copies it out once (:meth:`Shipped.value`).
+
+    A comparison's shared scan, legs and skin samples are 120 MB: pickled through a
+    process pool's pipe for each of three candidates they held the candidates back for
+    two seconds (measured); copied out of shared memory, a tenth of a second.
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    outline = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    raw = [buffer.raw() for buffer in buffers]
+    block = SharedMemory(create=True, size=max(1, sum(r.nbytes for r in raw)))
+    try:
+        buf = block.buf
+        assert buf is not None  # an open block has its buffer
+        spans, at = [], 0
+        for r in raw:
+            buf[at : at + r.nbytes] = r
+            spans.append((at, r.nbytes))
+            at += r.nbytes
+        yield Shipped(block.name, outline, tuple(spans))
+    finally:
+        block.close()
+        block.unlink()

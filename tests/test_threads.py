@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import numpy as np
 import pytest
 
 from afofit.geometry.checks import intersecting_pairs, self_intersecting_pairs
-from afofit.threads import HERE, SpareCore, spare_core, usable_cores
+from afofit.threads import (
+    HERE,
+    Shipped,
+    SpareCore,
+    separate_process,
+    ship,
+    spare_core,
+    usable_cores,
+)
 
 needs_two_cores = pytest.mark.skipif(usable_cores() < 2, reason="one core: no helper process")
 
@@ -65,3 +74,27 @@ def test_a_helper_that_dies_is_not_the_end() -> None:
 
 def test_a_spare_core_without_a_pool_runs_here() -> None:
     assert SpareCore().submit(max, 3, 8).result() == 8
+
+
+def _unshipped(shipped: Shipped[dict[str, np.ndarray]]) -> tuple[float, int]:
+    """In a worker: the sum of the shipped array but its first value (which it changes)
+    and the length of the shipped text."""
+    value = shipped.value()
+    again = shipped.value()  # taken out once: the same object
+    assert again is value
+    value["a"][0] = -1.0  # a copy of its own: the sender's stays as it was
+    return float(value["a"][1:].sum()), len(value["b"])
+
+
+def test_a_shipped_value_reaches_a_worker_whole_and_its_block_is_freed() -> None:
+    from multiprocessing.shared_memory import SharedMemory
+
+    value = {"a": np.arange(100_000, dtype=np.float64), "b": "text", "c": None}
+    with ship(value) as shipped:
+        assert len(pickle.dumps(shipped)) < 10_000  # the arrays' bytes are not in the task
+        with separate_process(True, one_thread=True) as there:
+            total, length = there.submit(_unshipped, shipped).result()
+        assert (total, length) == (float(np.arange(1, 100_000).sum()), 4)
+        assert value["a"][0] == 0.0
+    with pytest.raises(FileNotFoundError):
+        SharedMemory(shipped.name)

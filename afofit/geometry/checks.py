@@ -295,11 +295,8 @@ def measure_shell(
         np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
         np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
         features = widest[widest > 0.0]
-        penetration_mm, skin_inside = skin_penetration(mesh, skin)
-        toe_min, toe_median = (
-            (float("nan"), float("nan"))
-            if toes_from_mm is None
-            else toe_clearance(mesh, skin, toes_from_mm, clearance_mm + thickness_mm)
+        penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
+            mesh, skin, toes_from_mm, clearance_mm + thickness_mm
         )
         return ShellStats(
             faces=len(mesh.faces),
@@ -336,18 +333,7 @@ def skin_penetration(mesh: trimesh.Trimesh, skin: trimesh.Trimesh) -> tuple[floa
     shell is a closed solid); its depth is its distance to the shell's surface. Only
     vertices within the shell's bounding box are tested.
     """
-    vertices = np.asarray(mesh.vertices, dtype=np.float64)
-    faces = np.asarray(mesh.faces, dtype=np.int64)
-    points = np.asarray(skin.vertices, dtype=np.float64)
-    low, high = vertices.min(axis=0), vertices.max(axis=0)
-    points = points[np.all((points >= low) & (points <= high), axis=1)]
-    if not len(points) or not len(faces):
-        return 0.0, 0
-    inside = points[igl.fast_winding_number(vertices, faces, points) > 0.5]
-    if not len(inside):
-        return 0.0, 0
-    squared, _, _ = igl.point_mesh_squared_distance(inside, vertices, faces)
-    return float(np.sqrt(squared.max())), len(inside)
+    return _skin_against_shell(mesh, skin, None, 0.0)[:2]
 
 
 def toe_clearance(
@@ -359,21 +345,50 @@ def toe_clearance(
     shell and within ``reach_mm`` of it (the skin the toe block wraps; the toes' tops
     above a low toe wall are far from it). NaN when no toe skin is that near.
     """
+    return _skin_against_shell(mesh, skin, toes_from_mm, reach_mm)[2:]
+
+
+def _skin_against_shell(
+    mesh: trimesh.Trimesh, skin: trimesh.Trimesh, toes_from_mm: float | None, reach_mm: float
+) -> tuple[float, int, float, float]:
+    """:func:`skin_penetration` and (with ``toes_from_mm``; else NaN) :func:`toe_clearance`
+    at once: the shell's winding number is asked of both sets of skin points in one call
+    (its tree over the shell's faces is most of the cost: 0.3 s of 0.6 s on a 400k-face
+    shell). The toes' gaps are measured to the shell's faces that reach within
+    ``reach_mm`` behind ``toes_from_mm`` alone: a face nearer than ``reach_mm`` to a point
+    ahead of it has a corner there, and a point further than that from every face is not
+    counted (the same gaps, a sixth of the time)."""
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
     points = np.asarray(skin.vertices, dtype=np.float64)
-    low, high = vertices.min(axis=0) - reach_mm, vertices.max(axis=0) + reach_mm
-    points = points[(points[:, 1] > toes_from_mm) & np.all((points >= low) & (points <= high), 1)]
-    if not len(points) or not len(faces):
-        return float("nan"), float("nan")
-    gap = np.sqrt(igl.point_mesh_squared_distance(points, vertices, faces)[0])
-    near = gap < reach_mm
-    # Only the near ones can be inside: the winding number is asked of them alone.
-    outside = igl.fast_winding_number(vertices, faces, points[near]) <= 0.5
-    gap = gap[near][outside]
-    if not len(gap):
-        return float("nan"), float("nan")
-    return float(gap.min()), float(np.median(gap))
+    nothing = (0.0, 0, float("nan"), float("nan"))
+    if not len(faces):
+        return nothing
+    low, high = vertices.min(axis=0), vertices.max(axis=0)
+    boxed = points[np.all((points >= low) & (points <= high), axis=1)]
+    toes, gap = np.zeros((0, 3)), np.zeros(0)
+    if toes_from_mm is not None:
+        ahead = (points[:, 1] > toes_from_mm) & np.all(
+            (points >= low - reach_mm) & (points <= high + reach_mm), axis=1
+        )
+        near_faces = vertices[faces][:, :, 1].max(axis=1) > toes_from_mm - reach_mm
+        if ahead.any() and near_faces.any():
+            toes = points[ahead]
+            gap = np.sqrt(igl.point_mesh_squared_distance(toes, vertices, faces[near_faces])[0])
+            toes, gap = toes[gap < reach_mm], gap[gap < reach_mm]
+    asked = np.vstack([boxed, toes])
+    if not len(asked):
+        return nothing
+    winding = igl.fast_winding_number(vertices, faces, asked)
+    inside = boxed[winding[: len(boxed)] > 0.5]
+    deepest = 0.0
+    if len(inside):
+        deepest = float(np.sqrt(igl.point_mesh_squared_distance(inside, vertices, faces)[0].max()))
+    outside = gap[winding[len(boxed) :] <= 0.5]
+    toe_min, toe_median = (
+        (float(outside.min()), float(np.median(outside))) if len(outside) else nothing[2:]
+    )
+    return deepest, len(inside), toe_min, toe_median
 
 
 def printer_placement(hull: Vec, build_volume_mm: tuple[float, float, float]) -> str | None:
