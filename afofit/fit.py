@@ -431,6 +431,7 @@ def fit_leg(
         geometry.toes_from_mm,
         engraved,
         spare,
+        (geometry.grid_origin, geometry.voxel_mm),
     )
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm

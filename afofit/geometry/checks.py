@@ -22,6 +22,7 @@ from afofit.units import deg_to_rad
 __all__ = [
     "BUILD_VOLUME_MM",
     "Check",
+    "Grid",
     "ShellStats",
     "chord_thickness",
     "intersecting_pairs",
@@ -129,44 +130,76 @@ def _sat_axis(a: Vec, b: Vec, k: int) -> Vec:
     return np.cross(_edge(a, i), _edge(b, kind - 2))
 
 
-def self_intersecting_pairs(mesh: trimesh.Trimesh) -> int:
+def self_intersecting_pairs(mesh: trimesh.Trimesh, grid: Grid | None = None) -> int:
     """Count pairs of non-adjacent triangles of ``mesh`` that intersect.
 
-    Candidate pairs come from a k-d tree on the centres of the triangles'
-    bounding boxes (within the largest box's diagonal), then those whose boxes
-    overlap; each pair is tested exactly with the separating-axis theorem
-    (2 face normals, 9 edge-edge directions and, for coplanar pairs, the 6
-    in-plane edge normals); touching is not crossing.
+    Candidate pairs are those whose bounding boxes overlap by more than
+    :data:`TOUCH_MM` (boxes that only touch hold triangles that only touch): on a mesh
+    whose every triangle lies in one cell of ``grid`` (marching cubes' mesh on its own
+    grid: (origin (3,), spacing) mm) they are pairs in one cell, as no two cells
+    overlap; otherwise they come from a k-d tree on the boxes' centres (within the
+    largest box's diagonal). Each is tested exactly with the separating-axis theorem (2
+    face normals, 9 edge-edge directions and, for coplanar pairs, the 6 in-plane edge
+    normals); touching is not crossing.
     """
-    return _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces))
+    return _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
 
 
-def intersecting_pairs(vertices: Vec, faces: NDArray[np.int64]) -> int:
+#: A grid of cells: its origin (3,) and spacing, mm (:func:`self_intersecting_pairs`).
+Grid = tuple[Vec, float]
+
+
+def intersecting_pairs(vertices: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
     """:func:`self_intersecting_pairs` of the mesh of ``vertices`` (n, 3) and ``faces``
     (m, 3): plain arrays, so that a helper process can count them."""
     faces = np.asarray(faces, dtype=np.int64)
-    return _intersecting_pairs(np.asarray(vertices, dtype=np.float64)[faces], faces)
+    return _intersecting_pairs(np.asarray(vertices, dtype=np.float64)[faces], faces, grid)
 
 
-def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64]) -> int:
+def _pairs_in_cells(lo: Vec, hi: Vec, grid: Grid) -> NDArray[np.int64] | None:
+    """Every pair (k, 2) of boxes (corners ``lo``, ``hi`` (m, 3)) that lie in one cell of
+    ``grid``, when each box lies in a cell (to within a quarter of :data:`TOUCH_MM`, so
+    that boxes in two cells overlap by less than it); None when one does not."""
+    origin, h = grid
+    cell = np.floor((0.5 * (lo + hi) - origin) / h)
+    corner = origin + cell * h
+    slack = 0.25 * TOUCH_MM
+    if not (np.all(lo >= corner - slack) and np.all(hi <= corner + h + slack)):
+        return None
+    index = (cell - cell.min(axis=0)).astype(np.int64)
+    key = np.ravel_multi_index(index.T, tuple(index.max(axis=0) + 1))
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.diff(np.r_[starts, len(key)])
+    pairs = [np.zeros((0, 2), dtype=np.int64)]
+    for n in np.unique(counts[counts > 1]):
+        first = starts[counts == n][:, None]
+        i, j = np.triu_indices(int(n), 1)
+        pairs.append(np.stack([order[first + i], order[first + j]], axis=-1).reshape(-1, 2))
+    return np.concatenate(pairs)
+
+
+def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
     """:func:`self_intersecting_pairs` of the mesh whose ``faces`` (m, 3) have corners ``tri``
     (m, 3, 3): plain arrays, so it can run in a thread beside work on the mesh itself."""
     lo, hi = tri.min(axis=1), tri.max(axis=1)
-    # Boxes' centres and half-diagonals give half the candidates the
-    # triangles' centroids and circumradii do (a marching-cubes triangle's box
-    # lies in one voxel).
-    half_diagonal = 0.5 * float(np.linalg.norm(hi - lo, axis=1).max())
-    tree = cKDTree(0.5 * (lo + hi), leafsize=32, balanced_tree=False, compact_nodes=False)
-    pairs = tree.query_pairs(2.0 * half_diagonal, output_type="ndarray")
+    pairs = None if grid is None else _pairs_in_cells(lo, hi, grid)
+    if pairs is None:
+        # Boxes' centres and half-diagonals give half the candidates the
+        # triangles' centroids and circumradii do (a marching-cubes triangle's box
+        # lies in one voxel).
+        half_diagonal = 0.5 * float(np.linalg.norm(hi - lo, axis=1).max())
+        tree = cKDTree(0.5 * (lo + hi), leafsize=32, balanced_tree=False, compact_nodes=False)
+        pairs = tree.query_pairs(2.0 * half_diagonal, output_type="ndarray")
     if len(pairs) == 0:
         return 0
-    lo, hi = lo.astype(np.float32), hi.astype(np.float32)
     kept = []
     for start in range(0, len(pairs), 1_000_000):  # in chunks: bounded memory
         chunk = pairs[start : start + 1_000_000]
-        for axis in range(3):  # bounding boxes overlap, one axis at a time (each prunes)
+        for axis in range(3):  # the boxes overlap (not just touch), one axis at a time
             a, b = chunk[:, 0], chunk[:, 1]
-            meet = (lo[a, axis] <= hi[b, axis] + TOUCH_MM) & (lo[b, axis] <= hi[a, axis] + TOUCH_MM)
+            meet = (lo[a, axis] < hi[b, axis] - TOUCH_MM) & (lo[b, axis] < hi[a, axis] - TOUCH_MM)
             chunk = chunk[meet]
         fa, fb = faces[chunk[:, 0]], faces[chunk[:, 1]]
         shared = (fa[:, :, None] == fb[:, None, :]).any(axis=(1, 2))
@@ -209,6 +242,7 @@ def measure_shell(
     toes_from_mm: float | None = None,
     engraved_mm: Vec | None = None,
     spare: SpareCore = HERE,
+    grid: Grid | None = None,
 ) -> ShellStats:
     """Measure a shell built around a skin (both in one frame, mm).
 
@@ -238,16 +272,21 @@ def measure_shell(
         than the label leaves is.
     spare : a helper process (:func:`afofit.threads.spare_core`): the self-intersection
         test runs there, beside the rest; without one, it runs in a thread here.
+    grid : the grid ``mesh`` was meshed on (origin (3,), spacing; mm), which makes the
+        self-intersection test's search for candidate pairs cheap
+        (:func:`self_intersecting_pairs`).
     """
     # The intersection test works on its own arrays, beside the distances and rays: in the
     # helper process, or in a thread (it is numpy through and through, which lets go of
     # the interpreter, but the distances and rays beside it hold it much of the time).
     with ThreadPoolExecutor(1) as pool:
         crossing: Pending[int] | Future[int] = (
-            spare.submit(intersecting_pairs, np.asarray(mesh.vertices), np.asarray(mesh.faces))
+            spare.submit(
+                intersecting_pairs, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid
+            )
             if spare.parallel
             else pool.submit(
-                _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces)
+                _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces), grid
             )
         )
         centres = mesh.triangles_center

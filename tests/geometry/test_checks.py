@@ -17,6 +17,7 @@ from afofit.geometry.checks import (
     skin_penetration,
     toe_clearance,
 )
+from afofit.geometry.meshing import mesh_level_set
 from afofit.tolerances import TOLERANCES as TOL
 
 
@@ -49,6 +50,28 @@ def test_self_intersections_found_only_where_solids_cross() -> None:
     apart = one.copy()
     apart.apply_translation([20.0, 0.0, 0.0])
     assert self_intersecting_pairs(trimesh.util.concatenate([one, apart])) == 0
+
+
+def _ball_on_grid(centre: tuple[float, float, float], radius: float) -> trimesh.Trimesh:
+    """A ball marching cubes meshes on a 1.25 mm grid whose origin is (-20, -20, -20)."""
+    h, origin = 1.25, np.full(3, -20.0)
+    axes = [origin[0] + h * np.arange(33)] * 3
+    x, y, z = np.meshgrid(*axes, indexing="ij")
+    field = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2) - radius
+    return mesh_level_set(field.astype(np.float32), origin, h)[0]
+
+
+def test_self_intersections_on_a_marching_cubes_grid_are_those_the_tree_finds() -> None:
+    grid = (np.full(3, -20.0), 1.25)
+    one = _ball_on_grid((0.0, 0.0, 0.0), 10.0)
+    assert self_intersecting_pairs(one, grid) == self_intersecting_pairs(one) == 0
+    # Two balls crossing: every crossing pair lies in one cell, and both searches count them.
+    two = trimesh.util.concatenate([one, _ball_on_grid((6.3, 1.1, 0.4), 9.0)])
+    crossing = self_intersecting_pairs(two)
+    assert crossing > 50
+    assert self_intersecting_pairs(two, grid) == crossing
+    # A grid the mesh was not meshed on (shifted half a cell) is not trusted: the tree decides.
+    assert self_intersecting_pairs(two, (grid[0] + 0.625, 1.25)) == crossing
 
 
 def _corners(x: float, y: float, z: float) -> np.ndarray:
