@@ -6,7 +6,6 @@ and never passes silently.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import igl
@@ -276,92 +275,92 @@ def measure_shell(
         self-intersection test's search for candidate pairs cheap
         (:func:`self_intersecting_pairs`).
     """
-    # The intersection test works on its own arrays, beside the distances and rays: in the
-    # helper process, or in a thread (it is numpy through and through, which lets go of
-    # the interpreter, but the distances and rays beside it hold it much of the time).
-    with ThreadPoolExecutor(1) as pool:
-        crossing: Pending[int] | Future[int] = (
-            spare.submit(
-                intersecting_pairs, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid
-            )
-            if spare.parallel
-            else pool.submit(
-                _intersecting_pairs, np.asarray(mesh.triangles), np.asarray(mesh.faces), grid
-            )
+    # The intersection test works on its own arrays, beside the distances and rays, in the
+    # helper process when there is one; here, it is cheap on the shell's own grid (a fifth
+    # of a second on 300k faces), and a thread beside igl's calls, which hold the
+    # interpreter, took ten times as long (measured).
+    crossing: Pending[int] | None = (
+        spare.submit(intersecting_pairs, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid)
+        if spare.parallel
+        else None
+    )
+    centres = mesh.triangles_center
+    measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
+    dist = np.full(len(centres), np.inf)
+    towards_skin = np.zeros(len(centres), dtype=bool)
+    # Skin further than the farthest distance that counts from every measured face cannot
+    # be nearest to one within it: left out of the search.
+    reach = clearance_mm + thickness_mm + FAR_MM
+    corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
+    near = np.zeros(len(corners), dtype=bool)
+    if measured.any():
+        low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
+        near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
+    if measured.any() and near.any():
+        # (The face indices igl returns count the kept faces alone: not used.)
+        squared, _, closest = igl.point_mesh_squared_distance(
+            centres[measured],
+            np.asarray(skin.vertices, dtype=np.float64),
+            np.asarray(skin.faces, dtype=np.int64)[near],
         )
-        centres = mesh.triangles_center
-        measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
-        dist = np.full(len(centres), np.inf)
-        towards_skin = np.zeros(len(centres), dtype=bool)
-        # Skin further than the farthest distance that counts from every measured face cannot
-        # be nearest to one within it: left out of the search.
-        reach = clearance_mm + thickness_mm + FAR_MM
-        corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
-        near = np.zeros(len(corners), dtype=bool)
-        if measured.any():
-            low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
-            near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
-        if measured.any() and near.any():
-            # (The face indices igl returns count the kept faces alone: not used.)
-            squared, _, closest = igl.point_mesh_squared_distance(
-                centres[measured],
-                np.asarray(skin.vertices, dtype=np.float64),
-                np.asarray(skin.faces, dtype=np.int64)[near],
-            )
-            dist[measured] = np.sqrt(squared)
-            towards_skin[measured] = (
-                np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0
-            )
-        interior = edge_distance > thickness_mm + TOLERANCES.edge_margin_mm
-        inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
-        fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
-        gap = dist[fit] if fit.any() else np.array([np.nan])
-        # Per vertex. A face's wall is the middle of its corners' chords: a lone
-        # corner in a concave crease (where the inner surface folds, as at a step
-        # under the arch) aims its averaged normal along the fold and its ray
-        # grazes out at once, though the wall behind it is whole; a thin patch
-        # is thin at every corner.
-        every = chord_thickness(mesh)
-        per_face = np.median(every[mesh.faces], axis=1)
-        if engraved_mm is not None:
-            per_face = per_face + engraved_mm
-        walls = per_face[inner & np.isfinite(per_face)]
-        # A feature is thin where a vertex and all its neighbours are thin: the
-        # tip of a convex corner alone is not a feature a slicer drops.
-        edges = mesh.edges_unique
-        ring = np.where(np.isfinite(every), every, 0.0)
-        widest = ring.copy()
-        np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
-        np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
-        features = widest[widest > 0.0]
-        penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
-            mesh, skin, toes_from_mm, clearance_mm + thickness_mm
+        dist[measured] = np.sqrt(squared)
+        towards_skin[measured] = (
+            np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0
         )
-        return ShellStats(
-            faces=len(mesh.faces),
-            volume_mm3=float(mesh.volume),
-            watertight=bool(mesh.is_watertight),
-            winding_consistent=bool(mesh.is_winding_consistent),
-            min_wall_mm=float(walls.min()) if len(walls) else float("nan"),
-            wall_p05_mm=float(np.percentile(walls, 5)) if len(walls) else float("nan"),
-            thinnest_feature_mm=float(features.min()) if len(features) else float("nan"),
-            clearance_median_mm=float(np.median(gap)),
-            clearance_p05_mm=float(np.percentile(gap, 5)),
-            clearance_p95_mm=float(np.percentile(gap, 95)),
-            clearance_within_0_8_fraction=float(
-                np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
-            ),
-            self_intersections=crossing.result(),
-            inner_gap_mm=np.where(
-                towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
-            ),
-            extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
-            penetration_mm=penetration_mm,
-            skin_inside=skin_inside,
-            toe_clearance_min_mm=toe_min,
-            toe_clearance_median_mm=toe_median,
-            hull_mm=np.asarray(mesh.convex_hull.vertices),
-        )
+    interior = edge_distance > thickness_mm + TOLERANCES.edge_margin_mm
+    inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
+    fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
+    gap = dist[fit] if fit.any() else np.array([np.nan])
+    # Per vertex. A face's wall is the middle of its corners' chords: a lone
+    # corner in a concave crease (where the inner surface folds, as at a step
+    # under the arch) aims its averaged normal along the fold and its ray
+    # grazes out at once, though the wall behind it is whole; a thin patch
+    # is thin at every corner.
+    every = chord_thickness(mesh)
+    per_face = np.median(every[mesh.faces], axis=1)
+    if engraved_mm is not None:
+        per_face = per_face + engraved_mm
+    walls = per_face[inner & np.isfinite(per_face)]
+    # A feature is thin where a vertex and all its neighbours are thin: the
+    # tip of a convex corner alone is not a feature a slicer drops.
+    edges = mesh.edges_unique
+    ring = np.where(np.isfinite(every), every, 0.0)
+    widest = ring.copy()
+    np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
+    np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
+    features = widest[widest > 0.0]
+    penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
+        mesh, skin, toes_from_mm, clearance_mm + thickness_mm
+    )
+    return ShellStats(
+        faces=len(mesh.faces),
+        volume_mm3=float(mesh.volume),
+        watertight=bool(mesh.is_watertight),
+        winding_consistent=bool(mesh.is_winding_consistent),
+        min_wall_mm=float(walls.min()) if len(walls) else float("nan"),
+        wall_p05_mm=float(np.percentile(walls, 5)) if len(walls) else float("nan"),
+        thinnest_feature_mm=float(features.min()) if len(features) else float("nan"),
+        clearance_median_mm=float(np.median(gap)),
+        clearance_p05_mm=float(np.percentile(gap, 5)),
+        clearance_p95_mm=float(np.percentile(gap, 95)),
+        clearance_within_0_8_fraction=float(
+            np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
+        ),
+        self_intersections=(
+            crossing.result()
+            if crossing is not None
+            else _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
+        ),
+        inner_gap_mm=np.where(
+            towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
+        ),
+        extents_mm=tuple(float(v) for v in np.sort(mesh.extents)[::-1]),  # type: ignore[arg-type]
+        penetration_mm=penetration_mm,
+        skin_inside=skin_inside,
+        toe_clearance_min_mm=toe_min,
+        toe_clearance_median_mm=toe_median,
+        hull_mm=np.asarray(mesh.convex_hull.vertices),
+    )
 
 
 def skin_penetration(mesh: trimesh.Trimesh, skin: trimesh.Trimesh) -> tuple[float, int]:
