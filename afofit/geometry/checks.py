@@ -150,7 +150,8 @@ Grid = tuple[Vec, float]
 
 def intersecting_pairs(vertices: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
     """:func:`self_intersecting_pairs` of the mesh of ``vertices`` (n, 3) and ``faces``
-    (m, 3): plain arrays, so that a helper process can count them."""
+    (m, 3) (meshed on ``grid``, when given): plain arrays, so that a helper process can
+    count them."""
     faces = np.asarray(faces, dtype=np.int64)
     return _intersecting_pairs(np.asarray(vertices, dtype=np.float64)[faces], faces, grid)
 
