@@ -183,6 +183,8 @@ def _pairs_in_cells(lo: Vec, hi: Vec, grid: Grid) -> NDArray[np.int64] | None:
 def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
     """:func:`self_intersecting_pairs` of the mesh whose ``faces`` (m, 3) have corners ``tri``
     (m, 3, 3): plain arrays, so it can run in a thread beside work on the mesh itself."""
+    if len(tri) < 2:
+        return 0
     lo, hi = tri.min(axis=1), tri.max(axis=1)
     pairs = None if grid is None else _pairs_in_cells(lo, hi, grid)
     if pairs is None:

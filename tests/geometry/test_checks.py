@@ -72,6 +72,11 @@ def test_self_intersections_on_a_marching_cubes_grid_are_those_the_tree_finds() 
     assert self_intersecting_pairs(two, grid) == crossing
     # A grid the mesh was not meshed on (shifted half a cell) is not trusted: the tree decides.
     assert self_intersecting_pairs(two, (grid[0] + 0.625, 1.25)) == crossing
+    # Nothing to cross: no faces, or one.
+    one_face = trimesh.Trimesh(one.vertices, one.faces[:1], process=False)
+    assert self_intersecting_pairs(one_face, grid) == self_intersecting_pairs(one_face) == 0
+    nothing = trimesh.Trimesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), process=False)
+    assert self_intersecting_pairs(nothing, grid) == 0
 
 
 def _corners(x: float, y: float, z: float) -> np.ndarray:
