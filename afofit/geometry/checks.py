@@ -129,6 +129,10 @@ def _sat_axis(a: Vec, b: Vec, k: int) -> Vec:
     return np.cross(_edge(a, i), _edge(b, kind - 2))
 
 
+#: A grid of cells: its origin (3,) and spacing, mm (:func:`self_intersecting_pairs`).
+Grid = tuple[Vec, float]
+
+
 def self_intersecting_pairs(mesh: trimesh.Trimesh, grid: Grid | None = None) -> int:
     """Count pairs of non-adjacent triangles of ``mesh`` that intersect.
 
@@ -142,10 +146,6 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh, grid: Grid | None = None) -> 
     normals); touching is not crossing.
     """
     return _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
-
-
-#: A grid of cells: its origin (3,) and spacing, mm (:func:`self_intersecting_pairs`).
-Grid = tuple[Vec, float]
 
 
 def intersecting_pairs(vertices: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
@@ -182,7 +182,7 @@ def _pairs_in_cells(lo: Vec, hi: Vec, grid: Grid) -> NDArray[np.int64] | None:
 
 def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
     """:func:`self_intersecting_pairs` of the mesh whose ``faces`` (m, 3) have corners ``tri``
-    (m, 3, 3): plain arrays, so it can run in a thread beside work on the mesh itself."""
+    (m, 3, 3), meshed on ``grid`` when given: the plain arrays both of them hand on."""
     if len(tri) < 2:
         return 0
     lo, hi = tri.min(axis=1), tri.max(axis=1)
@@ -273,7 +273,7 @@ def measure_shell(
         judged with it added back, so a label is not a thin wall while a wall thinner
         than the label leaves is.
     spare : a helper process (:func:`afofit.threads.spare_core`): the self-intersection
-        test runs there, beside the rest; without one, it runs in a thread here.
+        test runs there, beside the rest; without one, it runs here.
     grid : the grid ``mesh`` was meshed on (origin (3,), spacing; mm), which makes the
         self-intersection test's search for candidate pairs cheap
         (:func:`self_intersecting_pairs`).
