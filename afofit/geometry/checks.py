@@ -14,6 +14,7 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from afofit.geometry.topology import signed_volume
 from afofit.threads import HERE, Pending, SpareCore
 from afofit.tolerances import TOLERANCES
 from afofit.units import deg_to_rad
@@ -337,7 +338,7 @@ def measure_shell(
     )
     return ShellStats(
         faces=len(mesh.faces),
-        volume_mm3=float(mesh.volume),
+        volume_mm3=abs(signed_volume(mesh.vertices, mesh.faces)),
         watertight=bool(mesh.is_watertight),
         winding_consistent=bool(mesh.is_winding_consistent),
         min_wall_mm=float(walls.min()) if len(walls) else float("nan"),

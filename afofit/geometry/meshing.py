@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from skimage.measure import marching_cubes
 
 from afofit.errors import FitError
-from afofit.geometry.topology import face_components
+from afofit.geometry.topology import face_components, signed_volume
 
 __all__ = ["OUTSIDE_VALUE", "field_on_grid", "largest_piece", "mesh_level_set"]
 
@@ -104,6 +104,6 @@ def mesh_level_set(
     # Marching cubes shares each edge's vertex between its faces already.
     mesh = trimesh.Trimesh(verts + origin, faces, process=False)
     mesh, removed = largest_piece(mesh)
-    if mesh.volume < 0:
+    if signed_volume(mesh.vertices, mesh.faces) < 0:
         mesh.invert()
     return mesh, removed

@@ -526,11 +526,30 @@ def _wall_band(
     wall (1.5 voxels each side) in half-voxel steps.
     """
     c, t, h = clearance_mm, thickness_mm, grid.h
-    band = np.zeros(grid.shape, dtype=bool)
+    shape = np.asarray(grid.shape, dtype=np.int64)
+    band = np.zeros(int(np.prod(shape)), dtype=bool)
+    # grid_cells(moved + s * normals, nearest=True) at each step, the same arithmetic, one
+    # coordinate at a time in buffers of its own, each voxel marked by its flat index
+    # (exact in float64): twice as fast.
+    along, out = np.ascontiguousarray(moved.T), np.ascontiguousarray(normals.T)
+    cells = np.empty_like(along)
+    flat = np.empty(len(moved))
+    strides = (float(shape[1] * shape[2]), float(shape[2]), 1.0)
     for s in np.arange(max(c - 1.5 * h, 0.0), c + t + 1.5 * h, 0.5 * h):
-        idx, ok = grid_cells(moved + s * normals, grid.origin, h, grid.shape, nearest=True)
-        band[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = True
-    return band
+        for k in range(3):
+            np.multiply(out[k], s, out=cells[k])
+            cells[k] += along[k]
+            cells[k] -= grid.origin[k]
+            cells[k] /= h
+        np.rint(cells, out=cells)
+        np.multiply(cells[0], strides[0], out=flat)
+        flat += cells[1] * strides[1]
+        flat += cells[2]
+        inside = None
+        if cells.min() < 0.0 or (cells.max(axis=1) > shape - 1).any():  # (the grid holds all)
+            inside = np.all((cells >= 0.0) & (cells <= (shape - 1)[:, None]), axis=0)
+        band[(flat if inside is None else flat[inside]).astype(np.int64)] = True
+    return band.reshape(tuple(shape))
 
 
 def _signed_distance(

@@ -15,6 +15,7 @@ __all__ = [
     "edge_components",
     "face_components",
     "fix_winding",
+    "signed_volume",
     "vertex_sums",
 ]
 
@@ -47,6 +48,17 @@ def compact_mesh(
     used[faces] = True
     new_index = np.cumsum(used) - 1
     return vertices[used], new_index[faces]
+
+
+def signed_volume(vertices: NDArray[np.float64], faces: NDArray[np.int64]) -> float:
+    """The volume a closed mesh encloses, mm³ (for mm input): positive when its faces wind
+    outward, negative when inward. The divergence theorem over its faces' tetrahedra from
+    the origin, the vertices first moved to their centroid's (less cancellation): trimesh's
+    ``volume`` computes the whole mass properties (a quarter of a second on 300k faces)."""
+    points = np.asarray(vertices, dtype=np.float64)
+    points = points - points.mean(axis=0)
+    a, b, c = (points[faces[:, k]] for k in range(3))
+    return float(np.einsum("ij,ij->", a, np.cross(b, c)) / 6.0)
 
 
 def vertex_sums(

@@ -1,11 +1,12 @@
-"""Winding: a consistent mesh is recognised without trimesh's repair, a flipped face is not."""
+"""Winding: a consistent mesh is recognised without trimesh's repair, a flipped face is not;
+the enclosed volume and its sign."""
 
 from __future__ import annotations
 
 import numpy as np
 import trimesh
 
-from afofit.geometry.topology import consistently_wound, fix_winding
+from afofit.geometry.topology import consistently_wound, fix_winding, signed_volume
 
 
 def test_a_closed_consistent_mesh_is_recognised_and_left_alone() -> None:
@@ -34,3 +35,10 @@ def test_an_open_patch_counts_its_inner_edges_only() -> None:
     faces = half.faces.copy()
     faces[0] = faces[0][::-1]
     assert not consistently_wound(faces)
+
+
+def test_signed_volume_is_a_boxs_volume_far_from_the_origin_and_turns_with_the_winding() -> None:
+    box = trimesh.creation.box(extents=(20.0, 30.0, 40.0))
+    box.apply_translation((1e5, -2e5, 3e5))  # far off: no cancellation from the offset
+    assert np.isclose(signed_volume(box.vertices, box.faces), 24000.0, rtol=1e-9)
+    assert np.isclose(signed_volume(box.vertices, box.faces[:, ::-1]), -24000.0, rtol=1e-9)
