@@ -31,6 +31,7 @@ __all__ = [
     "self_intersecting_pairs",
     "skin_penetration",
     "toe_clearance",
+    "walls_and_crossings",
 ]
 
 Vec = NDArray[np.float64]
@@ -217,6 +218,16 @@ def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = 
     return len(a)
 
 
+def walls_and_crossings(
+    vertices: Vec, faces: NDArray[np.int64], grid: Grid | None = None
+) -> tuple[Vec, int]:
+    """:func:`chord_thickness` and :func:`intersecting_pairs` of the mesh of ``vertices``
+    (n, 3) and ``faces`` (m, 3): plain arrays, so that a helper process can measure both."""
+    mesh = trimesh.Trimesh(np.asarray(vertices, np.float64), np.asarray(faces, np.int64),
+                           process=False)  # fmt: skip
+    return chord_thickness(mesh), intersecting_pairs(vertices, faces, grid)
+
+
 def chord_thickness(mesh: trimesh.Trimesh) -> Vec:
     """For every vertex of ``mesh``, the length of the ray from it inward along its normal, mm.
 
@@ -273,18 +284,21 @@ def measure_shell(
         each face on purpose (a label cut into the outer surface); the wall there is
         judged with it added back, so a label is not a thin wall while a wall thinner
         than the label leaves is.
-    spare : a helper process (:func:`afofit.threads.spare_core`): the self-intersection
-        test runs there, beside the rest; without one, it runs here.
+    spare : a helper process (:func:`afofit.threads.spare_core`): the wall's rays and the
+        self-intersection test run there (:func:`walls_and_crossings`), beside the rest;
+        without one, here.
     grid : the grid ``mesh`` was meshed on (origin (3,), spacing; mm), which makes the
         self-intersection test's search for candidate pairs cheap
         (:func:`self_intersecting_pairs`).
     """
-    # The intersection test works on its own arrays, beside the distances and rays, in the
-    # helper process when there is one; here, it is cheap on the shell's own grid (a fifth
-    # of a second on 300k faces), and a thread beside igl's calls, which hold the
-    # interpreter, took ten times as long (measured).
-    crossing: Pending[int] | None = (
-        spare.submit(intersecting_pairs, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid)
+    # The wall's rays and the intersection test work on their own arrays, beside the
+    # distances to the skin, in the helper process when there is one (0.6 s on 300k faces,
+    # about what the helper has free beside the distances); here, after them. (A thread
+    # beside igl's calls, which hold the interpreter, took ten times as long: measured.)
+    helped: Pending[tuple[Vec, int]] | None = (
+        spare.submit(
+            walls_and_crossings, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid
+        )
         if spare.parallel
         else None
     )
@@ -315,12 +329,22 @@ def measure_shell(
     inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
     fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
     gap = dist[fit] if fit.any() else np.array([np.nan])
+    penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
+        mesh, skin, toes_from_mm, clearance_mm + thickness_mm
+    )
+    every, crossings = (
+        helped.result()
+        if helped is not None
+        else (
+            chord_thickness(mesh),
+            _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid),
+        )
+    )
     # Per vertex. A face's wall is the middle of its corners' chords: a lone
     # corner in a concave crease (where the inner surface folds, as at a step
     # under the arch) aims its averaged normal along the fold and its ray
     # grazes out at once, though the wall behind it is whole; a thin patch
     # is thin at every corner.
-    every = chord_thickness(mesh)
     per_face = np.median(every[mesh.faces], axis=1)
     if engraved_mm is not None:
         per_face = per_face + engraved_mm
@@ -333,9 +357,6 @@ def measure_shell(
     np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
     np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
     features = widest[widest > 0.0]
-    penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
-        mesh, skin, toes_from_mm, clearance_mm + thickness_mm
-    )
     return ShellStats(
         faces=len(mesh.faces),
         volume_mm3=abs(signed_volume(mesh.vertices, mesh.faces)),
@@ -350,11 +371,7 @@ def measure_shell(
         clearance_within_0_8_fraction=float(
             np.mean(np.abs(gap - clearance_mm) <= TOLERANCES.clearance_band_mm)
         ),
-        self_intersections=(
-            crossing.result()
-            if crossing is not None
-            else _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
-        ),
+        self_intersections=crossings,
         inner_gap_mm=np.where(
             towards_skin & (dist < clearance_mm + thickness_mm + FAR_MM), dist, np.nan
         ),

