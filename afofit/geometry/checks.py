@@ -309,17 +309,21 @@ def measure_shell(
     # Skin further than the farthest distance that counts from every measured face cannot
     # be nearest to one within it: left out of the search.
     reach = clearance_mm + thickness_mm + FAR_MM
-    corners = np.asarray(skin.vertices)[np.asarray(skin.faces)]
-    near = np.zeros(len(corners), dtype=bool)
+    skin_faces = np.asarray(skin.faces)
+    near = np.zeros(len(skin_faces), dtype=bool)
     if measured.any():
+        # A face's box meets the box when, along each axis, a corner lies above its low
+        # side and a corner below its high side (judged per vertex, then per face).
         low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
-        near = np.all((corners.max(axis=1) >= low) & (corners.min(axis=1) <= high), axis=1)
+        points = np.asarray(skin.vertices)
+        above, below = (points >= low)[skin_faces], (points <= high)[skin_faces]
+        near = np.all(above.any(axis=1) & below.any(axis=1), axis=1)
     if measured.any() and near.any():
         # (The face indices igl returns count the kept faces alone: not used.)
         squared, _, closest = igl.point_mesh_squared_distance(
             centres[measured],
             np.asarray(skin.vertices, dtype=np.float64),
-            np.asarray(skin.faces, dtype=np.int64)[near],
+            np.asarray(skin_faces, dtype=np.int64)[near],
         )
         dist[measured] = np.sqrt(squared)
         towards_skin[measured] = (
@@ -351,7 +355,9 @@ def measure_shell(
     walls = per_face[inner & np.isfinite(per_face)]
     # A feature is thin where a vertex and all its neighbours are thin: the
     # tip of a convex corner alone is not a feature a slicer drops.
-    edges = mesh.edges_unique
+    # (Each face's sides both ways: an edge's second face repeats it, which a maximum
+    # does not mind, and no sorting out of the unique edges.)
+    edges = np.asarray(mesh.faces)[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
     ring = np.where(np.isfinite(every), every, 0.0)
     widest = ring.copy()
     np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])

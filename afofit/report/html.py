@@ -385,19 +385,23 @@ def _arrays(mesh: Any) -> MeshArrays:
 def _leg(fit: LegFit, leg: dict[str, Any], spare: SpareCore = HERE) -> dict[str, Any]:
     malleoli = ("lateral_malleolus", "medial_malleolus")
     marks, flagged = _marks(fit, (*_LANDMARKS, "toe_tip")), _flagged(leg)
-    # The landmarks' picture needs the skin alone: drawn by the helper, beside the others.
+    # The shell's and the landmarks' pictures are drawn by the helper (the skin's splats
+    # once for both), beside the clearance map here and the 3MF package being written.
+    skin, shell_marks = _arrays(fit.skin_local), _marks(fit, malleoli)
     drawing = (
-        spare.submit(render_views_of, None, _arrays(fit.skin_local), marks, flagged)
+        (
+            spare.submit(render_views_of, _arrays(fit.shell_local), skin, shell_marks),
+            spare.submit(render_views_of, None, skin, marks, flagged),
+        )
         if spare.parallel
         else None
     )
-    shell = render_views(fit.shell_local, fit.skin_local, marks=_marks(fit, malleoli))
     clearance = _clearance(fit)
-    landmarks = (
-        render_views(None, fit.skin_local, marks=marks, flagged=flagged)
-        if drawing is None
-        else drawing.result()
-    )
+    if drawing is None:
+        shell = render_views(fit.shell_local, fit.skin_local, marks=shell_marks)
+        landmarks = render_views(None, fit.skin_local, marks=marks, flagged=flagged)
+    else:
+        shell, landmarks = (job.result() for job in drawing)
     ankle = leg["landmark_confidence"]["ankle_axis_centre"]
     failed = [c["name"] for c in leg["checks"] if not c["passed"]]
     label, text = None, fit.params.label

@@ -89,12 +89,16 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
     vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
     # Smooth normals: each vertex's faces' normals weighted by their areas (their cross
     # products), summed by bincount (trimesh's angle-weighted normals take 0.25 s on 400k).
-    sides = vertices[faces[:, [1, 2, 0]]] - vertices[faces]
-    normals = vertex_sums(faces, np.cross(sides[:, 0], -sides[:, 2]), len(vertices))
+    # (Corner by corner, not by fancy indexing with reductions over the middle axis: the
+    # same numbers in half the time.)
+    a, b, c = (vertices[faces[:, k]] for k in range(3))
+    sides = (b - a, c - b, a - c)
+    normals = vertex_sums(faces, np.cross(sides[0], -sides[2]), len(vertices))
     normals /= np.maximum(np.linalg.norm(normals, axis=1), 1e-12)[:, None]
     # The edges' median length, from each face's three (on a closed mesh each edge twice:
     # the same median as the unique edges', without sorting them out).
-    if np.median(np.sqrt(np.einsum("fij,fij->fi", sides, sides))) >= 1.5 * pixel_mm:
+    lengths = np.sqrt(np.concatenate([np.einsum("ij,ij->i", s, s) for s in sides]))
+    if np.median(lengths) >= 1.5 * pixel_mm:
         vertices, faces, info = trimesh.remesh.subdivide_to_size(
             vertices, faces, max_edge=1.5 * pixel_mm, max_iter=8, return_index=True
         )
@@ -106,8 +110,8 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
         smooth = np.einsum("ij,ijk->ik", weights, normals[parent])
     else:  # each face is its own splat: its centre weighs its corners alike
         index = np.arange(len(faces))
-        centres = vertices[faces].mean(axis=1)
-        smooth = normals[faces].sum(axis=1)
+        centres = (a + b + c) / 3.0
+        smooth = normals[faces[:, 0]] + normals[faces[:, 1]] + normals[faces[:, 2]]
     smooth /= np.maximum(np.linalg.norm(smooth, axis=1), 1e-12)[:, None]
     if len(_SPLATS) >= _SPLATS_KEPT:
         _SPLATS.pop(next(iter(_SPLATS)))
