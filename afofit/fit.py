@@ -649,6 +649,7 @@ def fit(
     /,
     progress: Progress = silent,
     spare: SpareCore = HERE,
+    ahead: Callable[[Prepared], object] | None = None,
     **options: Any,
 ) -> FitResult:
     """Fit AFO shells to a scan: anatomy, design, shell and checks, in memory.
@@ -667,6 +668,9 @@ def fit(
     spare : a helper process on the machine's other core
         (:func:`afofit.threads.spare_core`): part of the checks and the fast stiffness
         run there; the result is the same without one.
+    ahead : called with the scan as read (:class:`Prepared`) before the shells are built:
+        a caller may start work of its own on it (the command line has the helper draw
+        the scan's pictures for the report, :func:`afofit.report.html.draw_ahead`).
     options : with a path, the other :class:`~afofit.request.FitRequest` fields
         (``side``, ``design``, ``material``, ``thickness_mm``, ``gait``, ...).
 
@@ -688,7 +692,10 @@ def fit(
         slicing_for(material)  # so do --slice without PrusaSlicer or for a powder material
     if request.design is not None:
         load_design(request.design)
-    return fit_prepared(request, prepare(request, progress), progress, spare)
+    prepared = prepare(request, progress)
+    if ahead is not None:
+        ahead(prepared)
+    return fit_prepared(request, prepared, progress, spare)
 
 
 @dataclass(frozen=True, slots=True)

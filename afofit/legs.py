@@ -30,6 +30,7 @@ from afofit.anthropometry import TYPICAL_FOOT_LENGTH_MM, TYPICAL_SCAN_LENGTH_MM
 from afofit.clinical import SIDES
 from afofit.errors import InputError, LandmarkError, NotALegError, ScanError
 from afofit.geometry.frames import FOOT_ZONE_MM, LegFrame, estimate_frame
+from afofit.geometry.topology import face_centres_and_areas
 from afofit.scan import LandmarkOverrides, RawScan, split_limbs
 from afofit.units import SCALE_TO_MM
 
@@ -118,7 +119,7 @@ def _in_mm(limbs: list[trimesh.Trimesh], unit: str) -> list[trimesh.Trimesh]:
 
 def _frame(mesh: trimesh.Trimesh, name: str) -> LegFrame:
     try:
-        return estimate_frame(mesh.triangles_center, mesh.area_faces)
+        return estimate_frame(*face_centres_and_areas(mesh.vertices, mesh.faces))
     except (QhullError, ValueError, np.linalg.LinAlgError) as exc:
         raise NotALegError(
             f"{name}: not a lower leg with a foot: the surface has no leg's shape "

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -362,6 +363,7 @@ def fit(
     from afofit.export import check_out_dir, write_fit
     from afofit.fit import SPARE_CORE_MODULES
     from afofit.fit import fit as fit_afo
+    from afofit.report.html import draw_ahead
     from afofit.request import FitRequest
     from afofit.threads import spare_core
 
@@ -382,7 +384,9 @@ def fit(
         _Stages(err) as stages,
         spare_core(preload=(*SPARE_CORE_MODULES, "afofit.report.render")) as spare,
     ):
-        result = fit_afo(request, progress=stages, spare=spare)
+        result = fit_afo(
+            request, progress=stages, spare=spare, ahead=partial(draw_ahead, spare=spare)
+        )
         write_fit(result, out_dir, keep_failed, stages, info, pdf, spare)
     data = json.loads((out_dir / "fitting.json").read_text(encoding="utf-8"))
     if as_json:

@@ -296,9 +296,7 @@ def measure_shell(
     # about what the helper has free beside the distances); here, after them. (A thread
     # beside igl's calls, which hold the interpreter, took ten times as long: measured.)
     helped: Pending[tuple[Vec, int]] | None = (
-        spare.submit(
-            walls_and_crossings, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid
-        )
+        spare.submit(walls_and_crossings, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid)
         if spare.parallel
         else None
     )

@@ -29,8 +29,8 @@ samples the skin, builds the band and the distance, and runs the stages in order
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 import numpy as np
 import trimesh

@@ -22,7 +22,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from afofit.anatomy import confidence_word, describe_ankle
+from afofit.anatomy import anatomy_to_dict, confidence_word, describe_ankle
 from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
 from afofit.geometry.label import LABEL_DEPTH_MM, LabelPlacement, label_length_mm
 from afofit.printing import print_estimate
@@ -33,16 +33,19 @@ from afofit.threads import HERE, SpareCore
 from afofit.tuning import describe_changes
 
 if TYPE_CHECKING:
-    from afofit.fit import FitResult, LegFit
+    from afofit.anatomy import LegAnatomy
+    from afofit.fit import FitResult, LegFit, Prepared
 
 __all__ = [
     "CSS",
     "ReportInfo",
+    "draw_ahead",
     "environment",
     "fitting_html",
     "html_number",
     "html_table",
     "png_base64",
+    "trimesh_arrays",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,6 +55,8 @@ CSS = (TEMPLATES / "report.css").read_text(encoding="utf-8")
 #: The landmarks the report lists and draws: those the shell is built from, and the knee's.
 _LANDMARKS = ("lateral_malleolus", "medial_malleolus", "ankle_axis_centre", "heel", "mtp1",
               "mtp5", "fibular_head")  # fmt: skip
+#: The landmarks drawn on the scan's picture.
+_DRAWN = (*_LANDMARKS, "toe_tip")
 #: Where each landmark is drawn (the views it is seen in).
 _SEEN = {"lateral_malleolus": ("lateral", "posterior"), "medial_malleolus": ("medial", "posterior"),
          "heel": ("lateral", "medial", "posterior"), "mtp1": ("medial",), "mtp5": ("lateral",),
@@ -116,14 +121,14 @@ def png_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _marks(fit: LegFit, names: tuple[str, ...]) -> Marks:
+def _marks(leg: LegAnatomy, names: tuple[str, ...]) -> Marks:
     """Landmarks ``names`` in the leg's local frame, with the views they are drawn in."""
     marks: Marks = {}
     for name in names:
-        point = fit.leg.landmarks_mm.get(name)
+        point = leg.landmarks_mm.get(name)
         if point is not None:
             label = name.replace("_", " ")
-            marks[label] = (fit.leg.frame.to_local(point[None, :])[0], _SEEN.get(name, ()))
+            marks[label] = (leg.frame.to_local(point[None, :])[0], _SEEN.get(name, ()))
     return marks
 
 
@@ -144,15 +149,33 @@ def _landmark_rows(leg: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def _flagged(leg: dict[str, Any]) -> set[str]:
-    """The landmark labels to check: low confidence, not given."""
+def _flagged(
+    landmarks: dict[str, Any], source: dict[str, str], confidence: dict[str, float]
+) -> set[str]:
+    """The landmark labels to check: low confidence, not given (a leg's fitting.json
+    ``landmarks_mm``, ``landmark_source`` and ``landmark_confidence``)."""
     return {
         name.replace("_", " ")
         for name in _LANDMARKS
-        if leg["landmarks_mm"].get(name) is not None
-        and leg["landmark_source"][name] != "given"
-        and confidence_word(leg["landmark_confidence"][name]) == "low"
+        if landmarks.get(name) is not None
+        and source[name] != "given"
+        and confidence_word(confidence[name]) == "low"
     }
+
+
+def draw_ahead(prepared: Prepared, spare: SpareCore) -> None:
+    """Start each leg's landmarks picture of the scan ``prepared`` (:func:`afofit.fit.prepare`)
+    in the helper ``spare`` while the shells are built (the helper waits then): the report
+    asks it for the same picture (:func:`fitting_html`), which the helper keeps
+    (:func:`render_views`) and hands back at once, and the skin's splats it made serve the
+    shell's picture too. Nothing without a helper process."""
+    if not spare.parallel:
+        return
+    legs = anatomy_to_dict(prepared.anatomy)["legs"]
+    for limb, leg, data in zip(prepared.limbs, prepared.anatomy.legs, legs, strict=True):
+        skin = trimesh_arrays(leg.frame.to_local(np.asarray(limb.vertices)), limb.faces)
+        flagged = _flagged(data["landmarks_mm"], data["landmark_source"], data["confidence"])
+        spare.submit(render_views_of, None, skin, _marks(leg, _DRAWN), flagged)
 
 
 def _params(fit: LegFit, design: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -379,15 +402,22 @@ def _clearance(fit: LegFit) -> dict[str, Any]:
 
 def _arrays(mesh: Any) -> MeshArrays:
     """A mesh's vertices and faces as plain arrays (to hand to a helper process)."""
-    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
+    return trimesh_arrays(mesh.vertices, mesh.faces)
+
+
+def trimesh_arrays(vertices: Any, faces: Any) -> MeshArrays:
+    """``vertices`` and ``faces`` as the plain float64 and int64 arrays a helper is given."""
+    return np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64)
 
 
 def _leg(fit: LegFit, leg: dict[str, Any], spare: SpareCore = HERE) -> dict[str, Any]:
     malleoli = ("lateral_malleolus", "medial_malleolus")
-    marks, flagged = _marks(fit, (*_LANDMARKS, "toe_tip")), _flagged(leg)
+    marks = _marks(fit.leg, _DRAWN)
+    flagged = _flagged(leg["landmarks_mm"], leg["landmark_source"], leg["landmark_confidence"])
     # The shell's and the landmarks' pictures are drawn by the helper (the skin's splats
-    # once for both), beside the clearance map here and the 3MF package being written.
-    skin, shell_marks = _arrays(fit.skin_local), _marks(fit, malleoli)
+    # once for both; the landmarks' maybe already, :func:`draw_ahead`), beside the
+    # clearance map here and the 3MF package being written.
+    skin, shell_marks = _arrays(fit.skin_local), _marks(fit.leg, malleoli)
     drawing = (
         (
             spare.submit(render_views_of, _arrays(fit.shell_local), skin, shell_marks),

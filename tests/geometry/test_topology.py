@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from afofit.geometry.topology import consistently_wound, fix_winding, signed_volume
+from afofit.geometry.topology import (
+    consistently_wound,
+    face_centres_and_areas,
+    fix_winding,
+    signed_volume,
+)
 
 
 def test_a_closed_consistent_mesh_is_recognised_and_left_alone() -> None:
@@ -42,3 +47,11 @@ def test_signed_volume_is_a_boxs_volume_far_from_the_origin_and_turns_with_the_w
     box.apply_translation((1e5, -2e5, 3e5))  # far off: no cancellation from the offset
     assert np.isclose(signed_volume(box.vertices, box.faces), 24000.0, rtol=1e-9)
     assert np.isclose(signed_volume(box.vertices, box.faces[:, ::-1]), -24000.0, rtol=1e-9)
+
+
+def test_face_centres_and_areas_are_trimeshs_bit_for_bit() -> None:
+    mesh = trimesh.creation.icosphere(4)
+    mesh.vertices = mesh.vertices * (3.0, 1.0, 0.5) + (100.0, -20.0, 7.0)
+    centres, areas = face_centres_and_areas(mesh.vertices, mesh.faces)
+    assert np.array_equal(centres, mesh.triangles_center)
+    assert np.array_equal(areas, mesh.area_faces)

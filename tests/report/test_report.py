@@ -18,10 +18,12 @@ from typer.testing import CliRunner
 from afofit.cli import app
 from afofit.errors import ExportError
 from afofit.export import write_fit
-from afofit.fit import FitResult, fit
+from afofit.fit import FitResult, fit, fit_prepared, prepare
 from afofit.report.clearance import PRESSURE_BELOW_MM, clearance_map
-from afofit.report.html import ReportInfo, external_references, fitting_html
+from afofit.report.html import ReportInfo, draw_ahead, external_references, fitting_html
 from afofit.report.json import fitting_json
+from afofit.request import FitRequest
+from afofit.threads import SpareCore
 from tests.conftest import error_text
 
 runner = CliRunner()
@@ -141,3 +143,50 @@ def test_external_references_finds_what_a_page_would_fetch() -> None:
     assert external_references(fetching) == [
         "http://x/y.png", "style.css", "https://f/a.png", "b.css", "//cdn/x.js"
     ]  # fmt: skip
+
+
+class _Recorder(SpareCore):
+    """A helper that runs each call here, as handed over, and keeps the calls: it says
+    it works in parallel, so the report hands its pictures over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[Any, tuple[Any, ...]]] = []
+
+    @property
+    def parallel(self) -> bool:
+        return True
+
+    def submit(self, call: Any, *args: Any) -> Any:
+        self.calls.append((call, args))
+        return SpareCore().submit(call, *args)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, arrays element by element, through tuples and dicts."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def test_the_landmarks_picture_drawn_ahead_is_the_one_the_report_asks_for(
+    closed_leg: Path,
+) -> None:
+    # The helper keeps its last pictures by what they show: the picture started while the
+    # shell is built is only found again if the report asks with the same skin and marks.
+    request = FitRequest(closed_leg)
+    prepared = prepare(request)
+    ahead = _Recorder()
+    draw_ahead(prepared, ahead)
+    assert len(ahead.calls) == len(prepared.anatomy.legs) == 1
+    result = fit_prepared(request, prepared)
+    later = _Recorder()
+    fitting_html(result, fitting_json(result), ReportInfo(date="2026-12-04"), later)
+    skin_only = [args for _, args in later.calls if args[0] is None]
+    assert len(skin_only) == 1
+    assert _same(ahead.calls[0][1], skin_only[0])
+    assert not _same(ahead.calls[0][1][2], {})  # the marks are there to compare
