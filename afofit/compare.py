@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 
 import numpy as np
 import trimesh
@@ -45,12 +44,13 @@ from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
-from afofit.threads import Shipped, ship, worker_started
+from afofit.threads import Shipped, preloaded_context, ship, worker_started
 from afofit.units import mm3_to_cm3, nmm_to_nm, rad_to_deg
 
 __all__ = [
     "ASSUMED_BODY_MASS_KG",
     "STANCE_MOMENT_NM_PER_KG",
+    "WORKER_MODULES",
     "Candidate",
     "CandidateMetrics",
     "CandidateOutcome",
@@ -69,6 +69,9 @@ ASSUMED_BODY_MASS_KG = 75.0
 #: articulated AFO applied to hold the ankle dorsiflexed over the whole gait cycle after
 #: stroke (Kobayashi et al. 2017, §2.2 [S12], V).
 STANCE_MOMENT_NM_PER_KG = 0.062
+#: What the candidates' processes import before they are forked (the fitting, and this
+#: module, which runs it there).
+WORKER_MODULES = ("afofit.fit", "afofit.compare")
 #: The keys a candidate's text may set after its design: ``pls,thickness=3,material=petg``.
 _KEYS = ("thickness", "material", "name")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -514,9 +517,10 @@ def compare(
     with ExitStack() as stack:
         pool = None
         if workers > 1:
-            # The candidates' processes start now, and import afofit while the scan is read.
+            # The candidates' processes start now, forked from a server that imports afofit
+            # (once for all of them) while the scan is read.
             pool = stack.enter_context(ProcessPoolExecutor(
-                workers, mp_context=get_context("spawn"), initializer=worker_started
+                workers, mp_context=preloaded_context(WORKER_MODULES), initializer=worker_started
             ))  # fmt: skip
             for _ in range(workers):
                 pool.submit(_started)

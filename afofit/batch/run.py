@@ -23,7 +23,7 @@ from typing import Any
 
 from afofit.batch.manifest import BatchCase
 from afofit.errors import AfofitError
-from afofit.threads import one_thread_each
+from afofit.threads import one_thread_each, preloaded_context
 
 __all__ = [
     "CaseOutcome",
@@ -178,12 +178,10 @@ def case_context(gait: bool = True) -> multiprocessing.context.BaseContext:
     case starts at once, with nothing left to import); the gait plots too when ``gait``
     (cases with gait draw them; importing their plotting library takes the server half a
     second). The server is started once per process, by the first batch that runs."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([
+    return preloaded_context([
         "afofit.fit", "afofit.export", "afofit.batch.run", "afofit.report.html",
         "afofit.report.render", *(["afofit.report.plots"] if gait else []),
     ])  # fmt: skip
-    return context
 
 
 def run_in_process(
