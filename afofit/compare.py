@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import numpy as np
 import trimesh
@@ -61,6 +62,8 @@ __all__ = [
     "parse_candidate",
     "swing_allowance_deg",
 ]
+
+R = TypeVar("R")
 
 #: Body mass assumed when neither --mass nor a gait file gives one, kg (the reference's
 #: worked example, §2.2): the swing and stance numbers then say so.
@@ -446,28 +449,52 @@ def _started() -> None:
 def _fitted(
     request: FitRequest, prepared: Prepared, progress: Progress = silent
 ) -> tuple[FitResult | None, str | None, int | None]:
-    """One candidate's fit, or (None, its error, its exit code): run in a worker process."""
+    """One candidate's fit, or (None, its error, its exit code)."""
     try:
         return fit_prepared(request, prepared, progress), None, None
     except AfofitError as exc:
         return None, str(exc), exc.exit_code
 
 
-def _fitted_shipped(
-    request: FitRequest, prepared: Shipped[Prepared]
-) -> tuple[FitResult | None, str | None, int | None]:
-    """:func:`_fitted` on the shared ``prepared`` (put in shared memory once for all the
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What a candidate's fitting needs besides the scan: its place among the candidates
+    (``index``), the candidate, its request, the loads and prescription its metrics use,
+    and the caller's ``finish`` (see :func:`compare`)."""
+
+    index: int
+    candidate: Candidate
+    request: FitRequest
+    load: SwingLoad
+    prescription: tuple[float, float] | None
+    finish: Callable[[CandidateOutcome, int], Any] | None
+
+
+def _candidate(
+    job: _Job, prepared: Prepared, progress: Progress = silent
+) -> tuple[CandidateOutcome, Any]:
+    """A candidate fitted and measured, and the caller's ``finish`` of it (where it was
+    fitted: in a worker process, beside the others)."""
+    result, error, code = _fitted(job.request, prepared, progress)
+    metrics = None if result is None else _metrics(result.legs[0], job.load, job.prescription)
+    done = CandidateOutcome(job.candidate, job.request, result, metrics, error, code)
+    finished = None if job.finish is None or result is None else job.finish(done, job.index)
+    return done, finished
+
+
+def _candidate_shipped(job: _Job, prepared: Shipped[Prepared]) -> tuple[CandidateOutcome, Any]:
+    """:func:`_candidate` on the shared ``prepared`` (put in shared memory once for all the
     candidates' processes), its meshes handed back bare (:func:`_bare_mesh`): run in a
     worker process."""
-    result, error, code = _fitted(request, prepared.value())
-    if result is not None:
+    done, finished = _candidate(job, prepared.value())
+    if done.result is not None:
         legs = tuple(
             replace(leg, shell_scan=_bare_mesh(leg.shell_scan),
                     shell_local=_bare_mesh(leg.shell_local), skin_local=_bare_mesh(leg.skin_local))
-            for leg in result.legs
+            for leg in done.result.legs
         )  # fmt: skip
-        result = replace(result, legs=legs)
-    return result, error, code
+        done = replace(done, result=replace(done.result, legs=legs))
+    return done, finished
 
 
 def _bare_mesh(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
@@ -488,7 +515,8 @@ def compare(
     candidates: Sequence[Candidate],
     progress: Progress = silent,
     workers: int = 1,
-    on_outcome: Callable[[CandidateOutcome], None] | None = None,
+    on_outcome: Callable[[CandidateOutcome, R | None], None] | None = None,
+    finish: Callable[[CandidateOutcome, int], R] | None = None,
 ) -> Comparison:
     """Fit each of ``candidates`` on ``base``'s scan and gait (read once) and measure them.
 
@@ -497,10 +525,14 @@ def compare(
     used. A candidate that cannot be built (its target out of reach, a shell that cannot
     be made) is recorded with its error; the others go on. ``progress`` is told each
     stage (:mod:`afofit.progress`). With ``workers`` > 1 the candidates are fitted in that
-    many processes at once (spawned: a script that calls this needs the usual
-    ``if __name__ == "__main__":`` guard), one thread each; the answer is the same either
-    way. ``on_outcome`` is told each candidate's outcome as it comes (so that a writer can
-    write it while the others are fitted).
+    many processes at once (forked from a server that imports afofit: a script that calls
+    this needs the usual ``if __name__ == "__main__":`` guard), one thread each; the answer
+    is the same either way. ``finish`` (a module-level function, or a ``partial`` of one: it
+    must pickle) is called with each built candidate's outcome and its place among the
+    candidates where it was fitted, in its worker process, so that the heavy part of a
+    writer runs beside the other candidates' fitting; ``on_outcome`` is told each
+    candidate's outcome as it comes, with what ``finish`` gave (None without it, or for a
+    candidate not built).
 
     Raises
     ------
@@ -531,27 +563,28 @@ def compare(
         requests = [candidate_request(base, c) for c in candidates]
         # The skin is sampled once, for the widest of the candidates' walls.
         prepared = share_skin(prepared, requests, progress)
-
-        def outcome(i: int, answer: tuple[FitResult | None, str | None, int | None]) -> None:
-            result, error, code = answer
-            metrics = None if result is None else _metrics(result.legs[0], load, prescription)
-            done = CandidateOutcome(candidates[i], requests[i], result, metrics, error, code)
-            outcomes[i] = done
-            if on_outcome is not None:
-                on_outcome(done)
-
+        jobs = [
+            _Job(i, c, r, load, prescription, finish)
+            for i, (c, r) in enumerate(zip(candidates, requests, strict=True))
+        ]
         outcomes: list[CandidateOutcome | None] = [None] * len(candidates)
+
+        def outcome(index: int, done: CandidateOutcome, finished: R | None) -> None:
+            outcomes[index] = done
+            if on_outcome is not None:
+                on_outcome(done, finished)
+
         if pool is not None:
             progress(f"fitting {len(candidates)} candidates in {workers} processes")
             shared = stack.enter_context(ship(_bare(prepared)))
-            futures = {pool.submit(_fitted_shipped, r, shared): i for i, r in enumerate(requests)}
+            futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
             for future in as_completed(futures):
-                progress(f"candidate {candidates[futures[future]].name} fitted")
-                outcome(futures[future], future.result())
+                progress(f"candidate {futures[future].candidate.name} fitted")
+                outcome(futures[future].index, *future.result())
         else:
-            for i, (candidate, request) in enumerate(zip(candidates, requests, strict=True)):
-                progress(f"candidate {i + 1}/{len(candidates)}: {candidate.name}")
-                outcome(i, _fitted(request, prepared, progress))
+            for job in jobs:
+                progress(f"candidate {job.index + 1}/{len(candidates)}: {job.candidate.name}")
+                outcome(job.index, *_candidate(job, prepared, progress))
     return Comparison(
         prepared=prepared, side=side, outcomes=tuple(o for o in outcomes if o is not None),
         prescription_nm_per_deg=prescription, prescription_source=source,

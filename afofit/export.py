@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MESH_SUFFIXES",
     "SLICE_TIMEOUT_S",
+    "CandidateFiles",
     "ComparisonWriter",
     "check_build_volume",
     "check_mesh_path",
@@ -50,6 +53,7 @@ __all__ = [
     "staged_folder",
     "standing_shell",
     "write_atomic",
+    "write_candidate",
     "write_comparison",
     "write_fit",
     "write_fit_files",
@@ -560,6 +564,53 @@ def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
     return lambda handle: handle.write(data)
 
 
+@dataclass(frozen=True, slots=True)
+class CandidateFiles:
+    """What writing a candidate's fitting gives back (:func:`write_candidate`): the names
+    written in its folder, and its column of the comparison page's side-by-side picture
+    (PIL images; empty when the page does not show it)."""
+
+    names: tuple[str, ...]
+    column: tuple[Any, ...] = ()
+
+
+def write_candidate(
+    outcome: CandidateOutcome,
+    index: int,
+    stage: Path,
+    folder: Path,
+    info: ReportInfo | None,
+    progress: Progress = silent,
+) -> CandidateFiles:
+    """Write the built candidate ``outcome``'s STLs, fitting.json and report.html (headed
+    by ``info``) in ``stage/<name>/`` (a staged comparison folder that becomes ``folder``),
+    and draw its column of the page's picture in the colour of its ``index`` among the
+    candidates (none for -1); ``progress`` is told each stage."""
+    from afofit.report.comparison import predraw_candidate
+
+    assert outcome.result is not None  # the caller writes built candidates alone
+    name = outcome.candidate.name
+    (stage / name).mkdir()
+    names = write_fit_files(outcome.result, stage / name, progress=progress,
+                            label=str(folder / name), info=info)  # fmt: skip
+    column = predraw_candidate(outcome, index) if index >= 0 else []
+    return CandidateFiles(tuple(names), tuple(column))
+
+
+def _write_candidate_at(
+    outcome: CandidateOutcome,
+    index: int,
+    stage: Path,
+    folder: Path,
+    info: ReportInfo | None,
+    drawn: tuple[str, ...],
+) -> CandidateFiles:
+    """:func:`write_candidate` as :meth:`ComparisonWriter.in_worker` calls it: the column
+    drawn when the page shows the candidate (``drawn`` names those it shows)."""
+    shown = index if outcome.candidate.name in drawn else -1
+    return write_candidate(outcome, shown, stage, folder, info)
+
+
 class ComparisonWriter:
     """Writes a comparison into a staged folder (:func:`comparison_writer`): each built
     candidate's fitting as it comes (:meth:`candidate`), then the comparison's own files
@@ -577,20 +628,31 @@ class ComparisonWriter:
         self.names = list(names)
         self.written = [folder / "comparison.json", folder / "comparison.html"]
 
-    def candidate(self, outcome: CandidateOutcome) -> None:
+    def candidate(self, outcome: CandidateOutcome, files: CandidateFiles | None = None) -> None:
         """Write a built candidate's STLs, fitting.json and report.html (headed by the
-        writer's ``info``) in ``<folder>/<name>/``; nothing for one that was not built."""
+        writer's ``info``) in ``<folder>/<name>/``, and draw its part of the page's picture;
+        nothing for one that was not built. With ``files``, they were written where it was
+        fitted (:meth:`in_worker`): only recorded here."""
         if outcome.result is None:
             return
         name = outcome.candidate.name
-        (self.stage / name).mkdir()
-        names = write_fit_files(outcome.result, self.stage / name, progress=self.progress,
-                                label=str(self.folder / name), info=self.info)  # fmt: skip
-        self.written += [self.folder / name / n for n in names]
-        if name in self.names:  # its part of the page's picture, while others are fitted
-            from afofit.report.comparison import predraw_candidate
+        if files is None:
+            files = write_candidate(outcome, self.names.index(name) if name in self.names else -1,
+                                    self.stage, self.folder, self.info, self.progress)  # fmt: skip
+        elif files.column:
+            from afofit.report.comparison import keep_candidate_column
 
-            predraw_candidate(outcome, self.names.index(name))
+            keep_candidate_column(outcome, self.names.index(name), list(files.column))
+        self.written += [self.folder / name / n for n in files.names]
+
+    def in_worker(self) -> Callable[[CandidateOutcome, int], CandidateFiles]:
+        """:func:`write_candidate` into this writer's folder, for
+        :func:`afofit.compare.compare` to call where each candidate is fitted (it pickles);
+        :meth:`candidate` then records what it wrote."""
+        return partial(
+            _write_candidate_at, stage=self.stage, folder=self.folder, info=self.info,
+            drawn=tuple(self.names),
+        )  # fmt: skip
 
     def finish(self, comparison: Comparison) -> None:
         """Write ``comparison.json`` and ``comparison.html``."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -107,6 +109,11 @@ def three_designs(closed_leg: Path) -> tuple:
     return comparison, comparison_json(comparison), calls
 
 
+def _where_finished(outcome: Any, index: int) -> tuple[str, int, int]:
+    """A comparison's ``finish``: which candidate, its place, and the process it ran in."""
+    return outcome.candidate.name, index, os.getpid()
+
+
 def test_candidates_fitted_in_parallel_give_the_same_answer(
     closed_leg: Path, three_designs: tuple
 ) -> None:
@@ -116,11 +123,17 @@ def test_candidates_fitted_in_parallel_give_the_same_answer(
     _, serial, _ = three_designs
     base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
     candidates = [parse_candidate(t) for t in ("pls", "semi-rigid")]
-    told: list[str] = []
+    told: list[tuple[str, Any]] = []
     parallel = compare(
-        base, candidates, workers=2, on_outcome=lambda o: told.append(o.candidate.name)
-    )
-    assert sorted(told) == ["pls", "semi-rigid"]
+        base, candidates, workers=2, finish=_where_finished,
+        on_outcome=lambda o, finished: told.append((o.candidate.name, finished)),
+    )  # fmt: skip
+    # Each built candidate was finished where it was fitted, in a process of its own, and
+    # what that gave came with its outcome.
+    assert sorted(name for name, _ in told) == ["pls", "semi-rigid"]
+    for name, (finished_name, index, pid) in told:
+        assert finished_name == name and index == ["pls", "semi-rigid"].index(name)
+        assert pid != os.getpid()
     assert [o.candidate.name for o in parallel.outcomes] == ["pls", "semi-rigid"]
     for outcome, expected in zip(parallel.outcomes, serial["candidates"], strict=False):
         assert outcome.metrics is not None

@@ -495,10 +495,12 @@ def compare(
         _Stages(err) as stages,
         comparison_writer(out_dir, stages, info, [c.name for c in candidates]) as writer,
     ):
-        # Each candidate is written as it comes, while the others are still being fitted.
+        # Each candidate is written where it is fitted, while the others are still being
+        # fitted (its process writes its folder in the staged one), and recorded here.
         comparison = compare_designs(
-            base, candidates, progress=stages, workers=workers, on_outcome=writer.candidate
-        )
+            base, candidates, progress=stages, workers=workers,
+            on_outcome=writer.candidate, finish=writer.in_worker(),
+        )  # fmt: skip
         writer.finish(comparison)
     data = comparison_json(comparison)
     if as_json:

@@ -18,17 +18,20 @@ from afofit.mechanics.stiffness import stiffness_block
 from afofit.printing import PRICE_PER_KG, PRINT_FLOW_MM3_PER_S
 from afofit.report.chart import Chart
 from afofit.report.html import CSS, html_number, png_base64
-from afofit.report.render import render_side_by_side, side_by_side_column
+from afofit.report.render import keep_column, render_side_by_side, side_by_side_column
 from afofit.units import nmm_to_nm
 from afofit.version import __version__
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from afofit.compare import CandidateOutcome, Comparison
 
 __all__ = [
     "COMPARISON_SCHEMA",
     "comparison_html",
     "comparison_json",
+    "keep_candidate_column",
     "moment_angle_lines",
     "predraw_candidate",
     "stiffness_chart",
@@ -357,14 +360,26 @@ def _rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
-def predraw_candidate(outcome: CandidateOutcome, index: int) -> None:
+def predraw_candidate(outcome: CandidateOutcome, index: int) -> list[Image.Image]:
     """Draw ``outcome``'s column of the comparison page's side-by-side picture now, in the
     colour of its ``index`` among the candidates (the page then finds it drawn: a writer
-    calls this as each candidate comes, while the others are being fitted)."""
-    if outcome.fit is not None:
-        side_by_side_column(
-            outcome.fit.shell_local, outcome.fit.skin_local, COLOURS[index % len(COLOURS)]
-        )
+    calls this as each candidate comes, while the others are being fitted), and return it
+    (empty for a candidate not built) for :func:`keep_candidate_column` elsewhere."""
+    if outcome.fit is None:
+        return []
+    return side_by_side_column(
+        outcome.fit.shell_local, outcome.fit.skin_local, COLOURS[index % len(COLOURS)]
+    )
+
+
+def keep_candidate_column(outcome: CandidateOutcome, index: int, column: list[Image.Image]) -> None:
+    """Keep ``outcome``'s column as :func:`predraw_candidate` drew it in another process
+    (a candidate's worker), so that the page here finds it drawn."""
+    if outcome.fit is not None and column:
+        keep_column(
+            outcome.fit.shell_local, outcome.fit.skin_local, COLOURS[index % len(COLOURS)],
+            column,
+        )  # fmt: skip
 
 
 def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:

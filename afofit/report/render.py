@@ -37,6 +37,7 @@ __all__ = [
     "VIEWS",
     "Marks",
     "MeshArrays",
+    "keep_column",
     "render_side_by_side",
     "render_views",
     "render_views_of",
@@ -326,6 +327,22 @@ def side_by_side_column(
         _COLUMNS.pop(next(iter(_COLUMNS)))
     _COLUMNS[key] = column
     return column
+
+
+def keep_column(
+    shell: trimesh.Trimesh,
+    skin: trimesh.Trimesh,
+    colour: str,
+    column: list[Image.Image],
+    views: tuple[str, ...] = ("lateral", "posterior"),
+    pixel_mm: float = 1.5,
+) -> None:
+    """Keep ``column``, drawn elsewhere (a worker process) by :func:`side_by_side_column` with
+    the same arguments, as if drawn here."""
+    key = ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
+    if len(_COLUMNS) >= _COLUMNS_KEPT:
+        _COLUMNS.pop(next(iter(_COLUMNS)))
+    _COLUMNS[key] = column
 
 
 def render_side_by_side(
