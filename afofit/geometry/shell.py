@@ -41,7 +41,7 @@ from scipy import ndimage, sparse
 from afofit.design import DesignParameters
 from afofit.errors import FitError
 from afofit.geometry.frames import LegFrame
-from afofit.geometry.grid import grid_cells
+from afofit.geometry.grid import grid_cells, spatial_order
 from afofit.geometry.label import LabelPlacement, label_depth
 from afofit.geometry.meshing import field_on_grid, mesh_level_set
 from afofit.geometry.plate import PLATE_FILL_MM, plate_field, plate_maps
@@ -104,6 +104,9 @@ TOE_SKIN_MARGIN_MM = 5.0
 TRIM_SMOOTHING_VOXELS = 1.0
 #: The toes' skin this close above their lowest counts as their floor edge, mm.
 TOE_FLOOR_MM = 3.0
+#: The cells that order the samples and voxels for the nearest-sample search, mm
+#: (:func:`~afofit.geometry.grid.spatial_order`; 1.25 and 2.5 measured alike).
+ORDER_CELL_MM = 2.5
 #: Width of a relief bump (Gaussian sd), mm.
 RELIEF_SIGMA_MM = 10.0
 
@@ -571,11 +574,17 @@ def _signed_distance(
     # thirds (600k voxels, 780k samples, two cores: 0.7 s, not 1.1 s), the same nearest
     # samples. A bounded search is many times faster for the voxels deep inside the foot
     # or the plate.
-    tree = KDTree(np.ascontiguousarray(moved, dtype=np.float64), leafsize=16)
-    dist, nearest = tree.query(
-        np.ascontiguousarray(points, dtype=np.float64), k=1, distance_upper_bound=bound
+    # Samples and voxels both in a spatial order (spatial_order): the same nearest samples,
+    # found faster. A search that comes back empty reports the sample count as its index.
+    by_place, asked = spatial_order(moved, ORDER_CELL_MM), spatial_order(points, ORDER_CELL_MM)
+    tree = KDTree(np.ascontiguousarray(moved[by_place], dtype=np.float64), leafsize=16)
+    found, index = tree.query(
+        np.ascontiguousarray(points[asked], dtype=np.float64), k=1, distance_upper_bound=bound
     )
-    nearest = nearest.astype(np.int64)
+    dist = np.empty(len(points))
+    dist[asked] = found
+    nearest = np.empty(len(points), dtype=np.int64)
+    nearest[asked] = by_place[np.minimum(index.astype(np.int64), len(moved) - 1)]
     far = ~np.isfinite(dist)
     nearest[far] = 0
     sign = np.sign(np.einsum("ij,ij->i", points - moved[nearest], normals[nearest]))
