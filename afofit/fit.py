@@ -432,6 +432,7 @@ def fit_leg(
         engraved,
         spare,
         (geometry.grid_origin, geometry.voxel_mm),
+        geometry.in_material,
     )
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm

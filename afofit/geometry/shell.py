@@ -128,6 +128,8 @@ class ShellGeometry:
         field was computed.
     band_sample : for each of ``band``, the index of its nearest skin sample, or -1
         if none lies within the wall's reach.
+    band_field : for each of ``band``, the field meshed there (mm, < 0 in the material);
+        every other voxel holds :data:`~afofit.geometry.meshing.OUTSIDE_VALUE`.
     """
 
     mesh: trimesh.Trimesh
@@ -141,6 +143,44 @@ class ShellGeometry:
     grid_shape: tuple[int, int, int]
     band: NDArray[np.int64]
     band_sample: NDArray[np.int64]
+    band_field: NDArray[np.float32]
+
+    def in_material(self, points: Vec) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Which of ``points`` (k, 3, local mm) lie in the shell's material, told from the
+        grid it was meshed on: (``known``, ``inside``), ``inside`` meaning something only
+        where ``known``.
+
+        Marching cubes puts the surface only in cells whose corners differ in sign, and
+        each of its triangles in one cell: a point in a cell whose eight grid points are
+        all outside (all inside) is outside (inside); in a mixed cell, a segment from the
+        point to one of the cell's grid points crosses the surface as often as the
+        triangles near the cell say, and its parity with that grid point's side gives the
+        point's. Unknown: a segment that grazes a triangle's edge, and every point inside
+        when the build dropped loose pieces (their grid points are inside, their faces
+        gone): the winding number settles those (:func:`~afofit.geometry.checks.measure_shell`).
+        """
+        h, shape = self.voxel_mm, np.asarray(self.grid_shape)
+        cell = np.floor((points - self.grid_origin) / h).astype(np.int64)
+        within = np.all((cell >= 0) & (cell < shape - 1), axis=1)
+        known = np.ones(len(points), dtype=bool)  # off the grid: outside
+        inside = np.zeros(len(points), dtype=bool)
+        at, cell = np.flatnonzero(within), cell[within]
+        # The grid points inside (the band's negative ones; off the band all are outside),
+        # and each cell's count of them by its first grid point's flat index.
+        negative = np.zeros(int(np.prod(shape)), dtype=bool)
+        negative[self.band[self.band_field < 0.0]] = True
+        first = (cell[:, 0] * shape[1] + cell[:, 1]) * shape[2] + cell[:, 2]
+        count = np.zeros(len(cell), dtype=np.int64)
+        for di, dj, dk in np.ndindex(2, 2, 2):
+            count += negative[first + (di * shape[1] + dj) * shape[2] + dk]
+        inside[at] = count == 8
+        known[at] = (count == 0) | ((count == 8) & (self.removed_pieces == 0))
+        mixed = at[(count > 0) & (count < 8)]
+        if len(mixed) and self.removed_pieces == 0:
+            crossed, clean = _crossings(self.mesh, self.grid_origin, h, points[mixed])
+            inside[mixed] = negative[first[(count > 0) & (count < 8)]] ^ (crossed % 2 == 1)
+            known[mixed] = clean
+        return known, inside
 
     def nearest_sample(self, points: Vec) -> NDArray[np.int64]:
         """The skin sample the build found nearest the voxel holding each of ``points``, or -1."""
@@ -161,6 +201,61 @@ class ShellGeometry:
         """
         sample = self.nearest_sample(points) if sample is None else sample
         return trim_judged_at(points, self.samples, sample, self.toes_from_mm)
+
+
+#: A segment that meets a triangle this close to its edge (barycentric) or to its own ends
+#: (a fraction of it) may count the crossing twice or not at all: the point stays unknown.
+_GRAZE = 1e-7
+
+
+def _crossings(
+    mesh: trimesh.Trimesh, origin: Vec, h: float, points: Vec
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """How many of the marching-cubes ``mesh``'s triangles the segment from each of
+    ``points`` (k, 3) to its cell's first grid point crosses, and whether every crossing
+    was clean (see :data:`_GRAZE`). Only triangles whose centroid lies in the cell or one
+    next to it can meet a segment inside the cell: those alone are tried."""
+    triangles = np.asarray(mesh.triangles)
+    shape_cells = np.floor((triangles.mean(axis=1) - origin) / h).astype(np.int64)
+    cell = np.floor((points - origin) / h).astype(np.int64)
+    low = np.minimum(shape_cells.min(axis=0), cell.min(axis=0)) - 1
+    size = np.maximum(shape_cells.max(axis=0), cell.max(axis=0)) - low + 2
+    key = np.ravel_multi_index((shape_cells - low).T, tuple(size))
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    pairs_point, pairs_face = [], []
+    for step in np.ndindex(3, 3, 3):
+        near = np.ravel_multi_index((cell - low + np.asarray(step) - 1).T, tuple(size))
+        start, stop = np.searchsorted(key, near, "left"), np.searchsorted(key, near, "right")
+        counts = stop - start
+        # Every index of every range start..stop, at once.
+        offsets = np.repeat(start - (np.cumsum(counts) - counts), counts)
+        pairs_point.append(np.repeat(np.arange(len(points)), counts))
+        pairs_face.append(order[np.arange(int(counts.sum())) + offsets])
+    which, face = np.concatenate(pairs_point), np.concatenate(pairs_face).astype(np.int64)
+    start_at = points[which]
+    direction = origin + h * cell[which] - start_at
+    a, b, c = triangles[face, 0], triangles[face, 1], triangles[face, 2]
+    # Moller-Trumbore: start + t * direction = a + u (b - a) + v (c - a).
+    e1, e2 = b - a, c - a
+    pvec = np.cross(direction, e2)
+    det = np.einsum("ij,ij->i", e1, pvec)
+    ok = np.abs(det) > 1e-12
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    tvec = start_at - a
+    u = np.einsum("ij,ij->i", tvec, pvec) * inv
+    qvec = np.cross(tvec, e1)
+    v = np.einsum("ij,ij->i", direction, qvec) * inv
+    t = np.einsum("ij,ij->i", e2, qvec) * inv
+    hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t >= 0) & (t <= 1)
+    # Near a hit (within _GRAZE of the triangle and the segment) and near an edge or an end.
+    near = (u > -_GRAZE) & (v > -_GRAZE) & (u + v < 1 + _GRAZE) & (t > -_GRAZE) & (t < 1 + _GRAZE)
+    edge = np.minimum(np.minimum(u, v), 1 - u - v) < _GRAZE
+    graze = ok & near & (edge | (np.minimum(t, 1 - t) < _GRAZE))
+    graze |= ~ok & (np.abs(np.einsum("ij,ij->i", tvec, np.cross(e1, e2))) < 1e-12)
+    crossed = np.bincount(which[hit], minlength=len(points))
+    clean = np.bincount(which[graze], minlength=len(points)) == 0
+    return crossed, clean
 
 
 def _oriented(mesh: trimesh.Trimesh, inside: Vec) -> trimesh.Trimesh:
@@ -701,10 +796,10 @@ def build_shell(
     value = smooth_max(solid, trim, params.edge_radius_mm)
     field = field_on_grid(value, idx, grid.shape, h)
     mesh, removed = mesh_level_set(field, grid.origin, h)
+    band_flat = np.asarray(np.ravel_multi_index(idx.T, grid.shape), dtype=np.int64)
     return ShellGeometry(
         mesh=mesh, voxel_mm=h, samples=samples, normals=normals, open_sole=open_sole,
         removed_pieces=removed, toes_from_mm=toes_from, grid_origin=grid.origin,
         grid_shape=(int(grid.shape[0]), int(grid.shape[1]), int(grid.shape[2])),
-        band=np.asarray(np.ravel_multi_index(idx.T, grid.shape), dtype=np.int64),
-        band_sample=band_sample,
+        band=band_flat, band_sample=band_sample, band_field=field.reshape(-1)[band_flat],
     )  # fmt: skip
