@@ -32,7 +32,7 @@ __all__ = [
     "self_intersecting_pairs",
     "skin_penetration",
     "toe_clearance",
-    "walls_and_crossings",
+    "wall_chords",
 ]
 
 Vec = NDArray[np.float64]
@@ -219,14 +219,12 @@ def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = 
     return len(a)
 
 
-def walls_and_crossings(
-    vertices: Vec, faces: NDArray[np.int64], grid: Grid | None = None
-) -> tuple[Vec, int]:
-    """:func:`chord_thickness` and :func:`intersecting_pairs` of the mesh of ``vertices``
-    (n, 3) and ``faces`` (m, 3): plain arrays, so that a helper process can measure both."""
+def wall_chords(vertices: Vec, faces: NDArray[np.int64]) -> Vec:
+    """:func:`chord_thickness` of the mesh of ``vertices`` (n, 3) and ``faces`` (m, 3):
+    plain arrays, so that a helper process can measure it."""
     mesh = trimesh.Trimesh(np.asarray(vertices, np.float64), np.asarray(faces, np.int64),
                            process=False)  # fmt: skip
-    return chord_thickness(mesh), intersecting_pairs(vertices, faces, grid)
+    return chord_thickness(mesh)
 
 
 def chord_thickness(mesh: trimesh.Trimesh) -> Vec:
@@ -286,9 +284,8 @@ def measure_shell(
         each face on purpose (a label cut into the outer surface); the wall there is
         judged with it added back, so a label is not a thin wall while a wall thinner
         than the label leaves is.
-    spare : a helper process (:func:`afofit.threads.spare_core`): the wall's rays and the
-        self-intersection test run there (:func:`walls_and_crossings`), beside the rest;
-        without one, here.
+    spare : a helper process (:func:`afofit.threads.spare_core`): the wall's rays are cast
+        there (:func:`wall_chords`), beside the rest; without one, here.
     grid : the grid ``mesh`` was meshed on (origin (3,), spacing; mm), which makes the
         self-intersection test's search for candidate pairs cheap
         (:func:`self_intersecting_pairs`).
@@ -297,12 +294,11 @@ def measure_shell(
         :meth:`~afofit.geometry.shell.ShellGeometry.in_material`); the winding number is
         asked of the others alone (of none, most often: no tree over the shell).
     """
-    # The wall's rays and the intersection test work on their own arrays, beside the
-    # distances to the skin, in the helper process when there is one (0.6 s on 300k faces,
-    # about what the helper has free beside the distances); here, after them. (A thread
-    # beside igl's calls, which hold the interpreter, took ten times as long: measured.)
-    helped: Pending[tuple[Vec, int]] | None = (
-        spare.submit(walls_and_crossings, np.asarray(mesh.vertices), np.asarray(mesh.faces), grid)
+    # The wall's rays are cast on their own arrays in the helper process when there is one
+    # (0.6 s on 300k faces, about what the helper has free beside the fast stiffness while
+    # the distances to the skin and the intersection test run here); else here, after them.
+    helped: Pending[Vec] | None = (
+        spare.submit(wall_chords, np.asarray(mesh.vertices), np.asarray(mesh.faces))
         if spare.parallel
         else None
     )
@@ -340,14 +336,8 @@ def measure_shell(
     penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
         mesh, skin, toes_from_mm, clearance_mm + thickness_mm, in_material
     )
-    every, crossings = (
-        helped.result()
-        if helped is not None
-        else (
-            chord_thickness(mesh),
-            _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid),
-        )
-    )
+    crossings = _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
+    every = helped.result() if helped is not None else chord_thickness(mesh)
     # Per vertex. A face's wall is the middle of its corners' chords: a lone
     # corner in a concave crease (where the inner surface folds, as at a step
     # under the arch) aims its averaged normal along the fold and its ray

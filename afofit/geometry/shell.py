@@ -291,8 +291,12 @@ def face_lattice(mesh: trimesh.Trimesh, max_edge_mm: float) -> tuple[Vec, Vec]:
     """
     faces = np.asarray(mesh.faces)
     triangles = mesh.triangles
-    sides = np.linalg.norm(triangles[:, [1, 2, 0]] - triangles, axis=2)  # (m, 3): edge i -> i+1
-    longest = sides.max(axis=1)
+    # Each face's longest side (edge i -> i + 1), corner by corner (no fancy-indexed copy).
+    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
+    longest = np.maximum(
+        np.maximum(np.linalg.norm(b - a, axis=1), np.linalg.norm(c - b, axis=1)),
+        np.linalg.norm(a - c, axis=1),
+    )
     level = np.where(
         longest > max_edge_mm, np.ceil(np.log2(np.maximum(longest, 1e-12) / max_edge_mm)), 0.0
     )
@@ -380,7 +384,9 @@ def skin_samples(
     extra, extra_normals = face_lattice(skin, SUBDIVIDE_EDGES_OVER * spacing_mm)
     points = np.vstack([skin.vertices, skin.triangles_center, extra])
     normals = np.vstack([skin.vertex_normals, skin.face_normals, extra_normals])
-    ok = np.isfinite(normals).all(axis=1) & (np.linalg.norm(normals, axis=1) > 0.5)
+    # Finite and longer than a half (a NaN or an infinity makes the squared length so).
+    squared = np.einsum("ij,ij->i", normals, normals)
+    ok = np.isfinite(squared) & (squared > 0.25)
     points, normals = points[ok], normals[ok]
     sole_mm = SOLE_RIM_BELOW_FRACTION * foot_length
     # Points along the sole's rims (as smoothed), closer than the samples.
