@@ -14,6 +14,7 @@ beside the others) are handed to it.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import pickle
@@ -136,14 +137,24 @@ def preloaded_context(modules: Sequence[str]) -> BaseContext:
 
 def _helper_started(modules: tuple[str, ...], one_thread: bool) -> None:
     """A helper's start: Ctrl-C left to the parent, one thread each when it shares the
-    cores with its parent (:func:`worker_started`), and ``modules`` imported while the
-    parent reads the scan."""
+    cores with its parent (:func:`worker_started`), ``modules`` imported while the
+    parent reads the scan, and a quick end (:func:`_end_at_once`)."""
     if one_thread:
         worker_started()
     else:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit.register(_end_at_once)
     for name in modules:
         importlib.import_module(name)
+
+
+def _end_at_once() -> None:
+    """A helper's last act: its answers are all handed back by the time it is told to stop,
+    and its parent waits for it to end; the interpreter's tidying of its modules and arrays
+    would take a sixth of a second (measured), so it ends here, its output flushed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def usable_cores() -> int:
