@@ -33,7 +33,15 @@ from afofit.anatomy import LegAnatomy, ScanAnatomy
 from afofit.clinical import SIDES, ClinicalInputs
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import AfofitError, InputError, LandmarkError
-from afofit.geometry.checks import FAR_MM, Check, ShellStats, measure_shell, run_checks
+from afofit.geometry.checks import (
+    FAR_MM,
+    Check,
+    ShellStats,
+    keep_skin_tree,
+    measure_shell,
+    run_checks,
+    skin_key,
+)
 from afofit.geometry.label import LABEL_ALLOWANCE_MM, LabelPlacement, label_depth
 from afofit.geometry.required import required
 from afofit.geometry.shell import (
@@ -433,6 +441,7 @@ def fit_leg(
         spare,
         (geometry.grid_origin, geometry.voxel_mm),
         geometry.in_material,
+        skin_key(skin) if spare.parallel else None,
     )
     checks = run_checks(
         stats, params.clearance_mm, params.thickness_mm, params.material.min_wall_mm
@@ -488,6 +497,9 @@ def _fit_to_stiffness(
     """
     material, method, voxel = params.material, request.stiffness_method, request.voxel_mm
     skin, local, axis, foot = _leg_local(limb, leg)
+    if spare.parallel:  # the checks' tree over the skin, built by the helper meanwhile
+        spare.submit(keep_skin_tree, skin_key(skin), np.asarray(skin.vertices),
+                     np.asarray(skin.faces))  # fmt: skip
     radius = leg.measurements.ankle_girth_mm / (2.0 * math.pi)
     # The search's last shell: its design's key, the shell, its fixture and fast stiffness.
     # The tuned design is the last one measured, so its shell is not built (or, with the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import igl
 import numpy as np
@@ -27,12 +28,14 @@ __all__ = [
     "ShellStats",
     "chord_thickness",
     "intersecting_pairs",
+    "keep_skin_tree",
     "measure_shell",
     "run_checks",
     "self_intersecting_pairs",
+    "skin_distances",
+    "skin_key",
     "skin_penetration",
     "toe_clearance",
-    "wall_chords",
 ]
 
 Vec = NDArray[np.float64]
@@ -219,12 +222,42 @@ def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = 
     return len(a)
 
 
-def wall_chords(vertices: Vec, faces: NDArray[np.int64]) -> Vec:
-    """:func:`chord_thickness` of the mesh of ``vertices`` (n, 3) and ``faces`` (m, 3):
-    plain arrays, so that a helper process can measure it."""
-    mesh = trimesh.Trimesh(np.asarray(vertices, np.float64), np.asarray(faces, np.int64),
-                           process=False)  # fmt: skip
-    return chord_thickness(mesh)
+#: Trees over skins kept in this process (a helper's, :func:`keep_skin_tree`), by
+#: :func:`skin_key`: (the tree, the skin's vertices and faces). The last few.
+_SKIN_TREES: dict[int, tuple[Any, Vec, NDArray[np.int64]]] = {}
+_SKIN_TREES_KEPT = 2
+
+
+def skin_key(skin: trimesh.Trimesh) -> int:
+    """A key to ``skin``'s tree (:func:`keep_skin_tree`): from its content."""
+    return hash((hash(skin), len(skin.faces)))
+
+
+def keep_skin_tree(key: int, vertices: Vec, faces: NDArray[np.int64]) -> None:
+    """Build the search tree over the skin of ``vertices`` (n, 3) and ``faces`` (m, 3) and
+    keep it by ``key`` (:func:`skin_key`): a helper process builds it while the shell is
+    built, and then answers :func:`skin_distances` at once (the tree is most of their cost:
+    0.4 s of 0.6 s on a 400k-face scan)."""
+    if key in _SKIN_TREES:
+        return
+    vertices = np.ascontiguousarray(vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(faces, dtype=np.int64)
+    tree = igl.AABB()
+    tree.init(vertices, faces)
+    if len(_SKIN_TREES) >= _SKIN_TREES_KEPT:
+        _SKIN_TREES.pop(next(iter(_SKIN_TREES)))
+    _SKIN_TREES[key] = (tree, vertices, faces)
+
+
+def skin_distances(
+    key: int, points: Vec, vertices: Vec, faces: NDArray[np.int64]
+) -> tuple[Vec, Vec]:
+    """Squared distances (k,) from ``points`` (k, 3) to the skin kept by ``key`` (built from
+    ``vertices`` and ``faces`` if it is not), and the nearest skin points (k, 3): exact."""
+    keep_skin_tree(key, vertices, faces)
+    tree, v, f = _SKIN_TREES[key]
+    squared, _, closest = tree.squared_distance(v, f, np.ascontiguousarray(points, np.float64))
+    return np.asarray(squared), np.asarray(closest)
 
 
 def chord_thickness(mesh: trimesh.Trimesh) -> Vec:
@@ -257,6 +290,7 @@ def measure_shell(
     spare: SpareCore = HERE,
     grid: Grid | None = None,
     in_material: Callable[[Vec], tuple[NDArray[np.bool_], NDArray[np.bool_]]] | None = None,
+    skin_tree: int | None = None,
 ) -> ShellStats:
     """Measure a shell built around a skin (both in one frame, mm).
 
@@ -284,8 +318,8 @@ def measure_shell(
         each face on purpose (a label cut into the outer surface); the wall there is
         judged with it added back, so a label is not a thin wall while a wall thinner
         than the label leaves is.
-    spare : a helper process (:func:`afofit.threads.spare_core`): the wall's rays are cast
-        there (:func:`wall_chords`), beside the rest; without one, here.
+    spare : a helper process (:func:`afofit.threads.spare_core`), which measures the
+        distances to the skin when it keeps its tree (``skin_tree``).
     grid : the grid ``mesh`` was meshed on (origin (3,), spacing; mm), which makes the
         self-intersection test's search for candidate pairs cheap
         (:func:`self_intersecting_pairs`).
@@ -293,15 +327,11 @@ def measure_shell(
         the shell's material (from the grid it was meshed on:
         :meth:`~afofit.geometry.shell.ShellGeometry.in_material`); the winding number is
         asked of the others alone (of none, most often: no tree over the shell).
+    skin_tree : the :func:`skin_key` of ``skin``'s tree kept in the ``spare`` helper
+        (:func:`keep_skin_tree`, asked while the shell was built): the distances to the skin
+        are then measured there, beside the rest here; without it, here, over the skin near
+        the shell alone (the same distances).
     """
-    # The wall's rays are cast on their own arrays in the helper process when there is one
-    # (0.6 s on 300k faces, about what the helper has free beside the fast stiffness while
-    # the distances to the skin and the intersection test run here); else here, after them.
-    helped: Pending[Vec] | None = (
-        spare.submit(wall_chords, np.asarray(mesh.vertices), np.asarray(mesh.faces))
-        if spare.parallel
-        else None
-    )
     centres = mesh.triangles_center
     measured = np.ones(len(centres), dtype=bool) if maybe_inner is None else maybe_inner
     dist = np.full(len(centres), np.inf)
@@ -318,12 +348,31 @@ def measure_shell(
         points = np.asarray(skin.vertices)
         above, below = (points >= low)[skin_faces], (points <= high)[skin_faces]
         near = np.all(above.any(axis=1) & below.any(axis=1), axis=1)
-    if measured.any() and near.any():
+    asked = measured.any() and near.any()
+    distances: Pending[tuple[Vec, Vec]] | None = None
+    if asked and skin_tree is not None and spare.parallel:
+        # (The whole skin's tree: the faces left out above are never nearest within reach,
+        # and the faces further away decide nothing, so the answers are the same.)
+        distances = spare.submit(
+            skin_distances, skin_tree, centres[measured],
+            np.asarray(skin.vertices, dtype=np.float64), np.asarray(skin_faces, dtype=np.int64),
+        )  # fmt: skip
+    # Meanwhile, the wall's rays, the skin in the material and the intersection test here.
+    every = chord_thickness(mesh)
+    penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
+        mesh, skin, toes_from_mm, clearance_mm + thickness_mm, in_material
+    )
+    crossings = _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
+    if asked:
         # (The face indices igl returns count the kept faces alone: not used.)
-        squared, _, closest = igl.point_mesh_squared_distance(
-            centres[measured],
-            np.asarray(skin.vertices, dtype=np.float64),
-            np.asarray(skin_faces, dtype=np.int64)[near],
+        squared, closest = (
+            distances.result()
+            if distances is not None
+            else igl.point_mesh_squared_distance(
+                centres[measured],
+                np.asarray(skin.vertices, dtype=np.float64),
+                np.asarray(skin_faces, dtype=np.int64)[near],
+            )[::2]
         )
         dist[measured] = np.sqrt(squared)
         towards_skin[measured] = (
@@ -333,11 +382,6 @@ def measure_shell(
     inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
     fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
     gap = dist[fit] if fit.any() else np.array([np.nan])
-    penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
-        mesh, skin, toes_from_mm, clearance_mm + thickness_mm, in_material
-    )
-    crossings = _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
-    every = helped.result() if helped is not None else chord_thickness(mesh)
     # Per vertex. A face's wall is the middle of its corners' chords: a lone
     # corner in a concave crease (where the inner surface folds, as at a step
     # under the arch) aims its averaged normal along the fold and its ray
