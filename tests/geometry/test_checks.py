@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import igl
 import numpy as np
 import pytest
 import trimesh
@@ -11,9 +12,12 @@ import trimesh
 from afofit.geometry.checks import (
     ShellStats,
     chord_thickness,
+    keep_skin_tree,
     printer_placement,
     run_checks,
     self_intersecting_pairs,
+    skin_distances,
+    skin_key,
     skin_penetration,
     toe_clearance,
 )
@@ -194,3 +198,20 @@ def test_toe_clearance_is_the_gap_from_the_toes_skin_to_the_shell(
     assert median == pytest.approx(2.0, abs=0.02)
     # Skin farther than the reach is not wrapped by the shell: no gap to report.
     assert np.isnan(toe_clearance(plate, sheet, toes_from_mm=0.0, reach_mm=0.5)[0])
+
+
+def test_a_kept_skin_tree_answers_as_a_fresh_search() -> None:
+    # A sphere of radius 50: a point's distance is | |p| - 50 | to within the facets' sag.
+    skin = trimesh.creation.icosphere(5, radius=50.0)
+    points = np.random.default_rng(2).normal(size=(500, 3)) * 40.0
+    vertices, faces = np.asarray(skin.vertices), np.asarray(skin.faces, dtype=np.int64)
+    key = skin_key(skin)
+    assert key == skin_key(trimesh.Trimesh(vertices.copy(), faces.copy(), process=False))
+    keep_skin_tree(key, vertices, faces)
+    squared, closest = skin_distances(key, points, vertices, faces)
+    fresh = igl.point_mesh_squared_distance(points, vertices, faces)
+    assert np.array_equal(squared, fresh[0]) and np.array_equal(closest, fresh[2])
+    assert np.allclose(np.sqrt(squared), np.abs(np.linalg.norm(points, axis=1) - 50.0), atol=0.05)
+    # A key not kept (another process's) is built from the arrays given.
+    again, _ = skin_distances(key + 1, points, vertices, faces)
+    assert np.array_equal(again, squared)
