@@ -132,7 +132,7 @@ def test_a_failed_brace_exits_7_and_writes_nothing_printable(
     import importlib
 
     fit_module = importlib.import_module("afofit.fit")
-    monkeypatch.setattr(fit_module, "fit", lambda request, progress, spare: failed(fitted))
+    monkeypatch.setattr(fit_module, "fit", lambda request, progress, spare, ahead: failed(fitted))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["fit", "leg.stl", "-o", str(out)])
     assert result.exit_code == 7, result.output

@@ -54,8 +54,9 @@ def compact_mesh(
 def face_centres_and_areas(
     vertices: NDArray[np.float64], faces: NDArray[np.int64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each face's centroid (m, 3) and area (m,): the numbers trimesh's ``triangles_center``
-    and ``area_faces`` give, bit for bit, corner by corner (a third of their time)."""
+    """Each of ``faces``' (m, 3) centroid (m, 3) and area (m,) on ``vertices`` (n, 3): the
+    numbers trimesh's ``triangles_center`` and ``area_faces`` give, bit for bit, corner by
+    corner (a third of their time)."""
     points = np.asarray(vertices, dtype=np.float64)
     a, b, c = (points[faces[:, k]] for k in range(3))
     crosses = np.cross(b - a, c - b)

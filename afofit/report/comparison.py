@@ -373,8 +373,9 @@ def predraw_candidate(outcome: CandidateOutcome, index: int) -> list[Image.Image
 
 
 def keep_candidate_column(outcome: CandidateOutcome, index: int, column: list[Image.Image]) -> None:
-    """Keep ``outcome``'s column as :func:`predraw_candidate` drew it in another process
-    (a candidate's worker), so that the page here finds it drawn."""
+    """Keep ``outcome``'s ``column`` as :func:`predraw_candidate` drew it (for its ``index``
+    among the candidates) in another process (a candidate's worker), so that the page here
+    finds it drawn."""
     if outcome.fit is not None and column:
         keep_column(
             outcome.fit.shell_local, outcome.fit.skin_local, COLOURS[index % len(COLOURS)],

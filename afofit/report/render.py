@@ -337,8 +337,8 @@ def keep_column(
     views: tuple[str, ...] = ("lateral", "posterior"),
     pixel_mm: float = 1.5,
 ) -> None:
-    """Keep ``column``, drawn elsewhere (a worker process) by :func:`side_by_side_column` with
-    the same arguments, as if drawn here."""
+    """Keep ``column``, drawn elsewhere (a worker process) by :func:`side_by_side_column` of
+    ``shell``, ``skin``, ``colour``, ``views`` and ``pixel_mm``, as if drawn here."""
     key = ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
     if len(_COLUMNS) >= _COLUMNS_KEPT:
         _COLUMNS.pop(next(iter(_COLUMNS)))
