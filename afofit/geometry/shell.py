@@ -216,11 +216,11 @@ def _crossings(
     was clean (see :data:`_GRAZE`). Only triangles whose centroid lies in the cell or one
     next to it can meet a segment inside the cell: those alone are tried."""
     triangles = np.asarray(mesh.triangles)
-    shape_cells = np.floor((triangles.mean(axis=1) - origin) / h).astype(np.int64)
+    face_cells = np.floor((triangles.mean(axis=1) - origin) / h).astype(np.int64)
     cell = np.floor((points - origin) / h).astype(np.int64)
-    low = np.minimum(shape_cells.min(axis=0), cell.min(axis=0)) - 1
-    size = np.maximum(shape_cells.max(axis=0), cell.max(axis=0)) - low + 2
-    key = np.ravel_multi_index((shape_cells - low).T, tuple(size))
+    low = np.minimum(face_cells.min(axis=0), cell.min(axis=0)) - 1
+    size = np.maximum(face_cells.max(axis=0), cell.max(axis=0)) - low + 2
+    key = np.ravel_multi_index((face_cells - low).T, tuple(size))
     order = np.argsort(key, kind="stable")
     key = key[order]
     pairs_point, pairs_face = [], []
