@@ -7,8 +7,9 @@ import pickle
 
 import numpy as np
 import pytest
+import trimesh
 
-from afofit.geometry.checks import intersecting_pairs, self_intersecting_pairs
+from afofit.geometry.checks import self_intersecting_pairs
 from afofit.threads import (
     HERE,
     Shipped,
@@ -56,12 +57,12 @@ def test_the_helper_gives_the_same_answers_and_errors() -> None:
     faces = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]], dtype=np.int64)
     with spare_core(preload=("afofit.geometry.checks",)) as spare:
         assert spare.parallel
-        there = spare.submit(intersecting_pairs, vertices, faces).result()
+        mesh = trimesh.Trimesh(vertices, faces, process=False)
+        there = spare.submit(self_intersecting_pairs, mesh).result()
         with pytest.raises(ValueError, match="bad input"):
             spare.submit(_fail).result()
-    import trimesh
 
-    assert there == self_intersecting_pairs(trimesh.Trimesh(vertices, faces, process=False)) == 1
+    assert there == self_intersecting_pairs(mesh) == 1
 
 
 @needs_two_cores

@@ -27,7 +27,6 @@ __all__ = [
     "Grid",
     "ShellStats",
     "chord_thickness",
-    "intersecting_pairs",
     "keep_skin_tree",
     "measure_shell",
     "run_checks",
@@ -154,14 +153,6 @@ def self_intersecting_pairs(mesh: trimesh.Trimesh, grid: Grid | None = None) -> 
     return _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
 
 
-def intersecting_pairs(vertices: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
-    """:func:`self_intersecting_pairs` of the mesh of ``vertices`` (n, 3) and ``faces``
-    (m, 3) (meshed on ``grid``, when given): plain arrays, so that a helper process can
-    count them."""
-    faces = np.asarray(faces, dtype=np.int64)
-    return _intersecting_pairs(np.asarray(vertices, dtype=np.float64)[faces], faces, grid)
-
-
 def _pairs_in_cells(lo: Vec, hi: Vec, grid: Grid) -> NDArray[np.int64] | None:
     """Every pair (k, 2) of boxes (corners ``lo``, ``hi`` (m, 3)) that lie in one cell of
     ``grid``, when each box lies in a cell (to within a quarter of :data:`TOUCH_MM`, so
@@ -188,7 +179,7 @@ def _pairs_in_cells(lo: Vec, hi: Vec, grid: Grid) -> NDArray[np.int64] | None:
 
 def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = None) -> int:
     """:func:`self_intersecting_pairs` of the mesh whose ``faces`` (m, 3) have corners ``tri``
-    (m, 3, 3), meshed on ``grid`` when given: the plain arrays both of them hand on."""
+    (m, 3, 3), meshed on ``grid`` when given."""
     if len(tri) < 2:
         return 0
     lo, hi = tri.min(axis=1), tri.max(axis=1)
@@ -341,14 +332,14 @@ def measure_shell(
     # Skin further than the farthest distance that counts from every measured face cannot
     # be nearest to one within it: left out of the search.
     reach = clearance_mm + thickness_mm + FAR_MM
-    skin_faces = np.asarray(skin.faces)
+    skin_points = np.asarray(skin.vertices, dtype=np.float64)
+    skin_faces = np.asarray(skin.faces, dtype=np.int64)
     near = np.zeros(len(skin_faces), dtype=bool)
     if measured.any():
         # A face's box meets the box when, along each axis, a corner lies above its low
         # side and a corner below its high side (judged per vertex, then per face).
         low, high = centres[measured].min(axis=0) - reach, centres[measured].max(axis=0) + reach
-        points = np.asarray(skin.vertices)
-        above, below = (points >= low)[skin_faces], (points <= high)[skin_faces]
+        above, below = (skin_points >= low)[skin_faces], (skin_points <= high)[skin_faces]
         near = np.all(above.any(axis=1) & below.any(axis=1), axis=1)
     asked = measured.any() and near.any()
     distances: Pending[tuple[Vec, Vec]] | None = None
@@ -356,26 +347,21 @@ def measure_shell(
         # (The whole skin's tree: the faces left out above are never nearest within reach,
         # and the faces further away decide nothing, so the answers are the same.)
         distances = spare.submit(
-            skin_distances, skin_tree, centres[measured],
-            np.asarray(skin.vertices, dtype=np.float64), np.asarray(skin_faces, dtype=np.int64),
-        )  # fmt: skip
+            skin_distances, skin_tree, centres[measured], skin_points, skin_faces
+        )
     # Meanwhile, the wall's rays, the skin in the material and the intersection test here.
     every = chord_thickness(mesh)
     penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
         mesh, skin, toes_from_mm, clearance_mm + thickness_mm, in_material
     )
-    crossings = _intersecting_pairs(np.asarray(mesh.triangles), np.asarray(mesh.faces), grid)
+    crossings = self_intersecting_pairs(mesh, grid)
     if asked:
-        # (The face indices igl returns count the kept faces alone: not used.)
-        squared, closest = (
-            distances.result()
-            if distances is not None
-            else igl.point_mesh_squared_distance(
-                centres[measured],
-                np.asarray(skin.vertices, dtype=np.float64),
-                np.asarray(skin_faces, dtype=np.int64)[near],
-            )[::2]
-        )
+        if distances is not None:
+            squared, closest = distances.result()
+        else:  # (the face indices igl returns count the kept faces alone: not used)
+            squared, _, closest = igl.point_mesh_squared_distance(
+                centres[measured], skin_points, skin_faces[near]
+            )
         dist[measured] = np.sqrt(squared)
         towards_skin[measured] = (
             np.einsum("ij,ij->i", mesh.face_normals[measured], closest - centres[measured]) > 0

@@ -175,10 +175,11 @@ class ShellGeometry:
             count += negative[first + (di * shape[1] + dj) * shape[2] + dk]
         inside[at] = count == 8
         known[at] = (count == 0) | ((count == 8) & (self.removed_pieces == 0))
-        mixed = at[(count > 0) & (count < 8)]
+        surface = (count > 0) & (count < 8)
+        mixed = at[surface]
         if len(mixed) and self.removed_pieces == 0:
             crossed, clean = _crossings(self.mesh, self.grid_origin, h, points[mixed])
-            inside[mixed] = negative[first[(count > 0) & (count < 8)]] ^ (crossed % 2 == 1)
+            inside[mixed] = negative[first[surface]] ^ (crossed % 2 == 1)
             known[mixed] = clean
         return known, inside
 
@@ -225,8 +226,9 @@ def _crossings(
     key = key[order]
     pairs_point, pairs_face = [], []
     for step in np.ndindex(3, 3, 3):
-        near = np.ravel_multi_index((cell - low + np.asarray(step) - 1).T, tuple(size))
-        start, stop = np.searchsorted(key, near, "left"), np.searchsorted(key, near, "right")
+        neighbour = np.ravel_multi_index((cell - low + np.asarray(step) - 1).T, tuple(size))
+        start = np.searchsorted(key, neighbour, "left")
+        stop = np.searchsorted(key, neighbour, "right")
         counts = stop - start
         # Every index of every range start..stop, at once.
         offsets = np.repeat(start - (np.cumsum(counts) - counts), counts)

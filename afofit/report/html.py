@@ -45,7 +45,6 @@ __all__ = [
     "html_number",
     "html_table",
     "png_base64",
-    "trimesh_arrays",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -173,7 +172,7 @@ def draw_ahead(prepared: Prepared, spare: SpareCore) -> None:
         return
     legs = anatomy_to_dict(prepared.anatomy)["legs"]
     for limb, leg, data in zip(prepared.limbs, prepared.anatomy.legs, legs, strict=True):
-        skin = trimesh_arrays(leg.frame.to_local(np.asarray(limb.vertices)), limb.faces)
+        skin = _plain_arrays(leg.frame.to_local(np.asarray(limb.vertices)), limb.faces)
         flagged = _flagged(data["landmarks_mm"], data["landmark_source"], data["confidence"])
         spare.submit(render_views_of, None, skin, _marks(leg, _DRAWN), flagged)
 
@@ -402,10 +401,10 @@ def _clearance(fit: LegFit) -> dict[str, Any]:
 
 def _arrays(mesh: Any) -> MeshArrays:
     """A mesh's vertices and faces as plain arrays (to hand to a helper process)."""
-    return trimesh_arrays(mesh.vertices, mesh.faces)
+    return _plain_arrays(mesh.vertices, mesh.faces)
 
 
-def trimesh_arrays(vertices: Any, faces: Any) -> MeshArrays:
+def _plain_arrays(vertices: Any, faces: Any) -> MeshArrays:
     """``vertices`` and ``faces`` as the plain float64 and int64 arrays a helper is given."""
     return np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64)
 

@@ -316,17 +316,26 @@ def side_by_side_column(
     """One shell's column of :func:`render_side_by_side`: a tile per view (of ``views``, at
     ``pixel_mm``) of ``shell`` (in ``colour``) on ``skin``. Kept by content (:data:`_COLUMNS`): a comparison's writer draws
     each candidate's as it comes, and the page then finds them drawn."""
-    key = ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
-    found = _COLUMNS.get(key)
+    found = _COLUMNS.get(_column_key(shell, skin, colour, views, pixel_mm))
     if found is not None:
         return found
     skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
     layer = (*_splats(shell, pixel_mm)[:2], np.array(matplotlib.colors.to_rgb(colour)))
     column = [tile(_view_image([skin_layer, layer], view, pixel_mm)[0], UPSCALE) for view in views]
-    if len(_COLUMNS) >= _COLUMNS_KEPT:
-        _COLUMNS.pop(next(iter(_COLUMNS)))
-    _COLUMNS[key] = column
+    keep_column(shell, skin, colour, column, views, pixel_mm)
     return column
+
+
+def _column_key(
+    shell: trimesh.Trimesh,
+    skin: trimesh.Trimesh,
+    colour: str,
+    views: tuple[str, ...],
+    pixel_mm: float,
+) -> tuple[Any, ...]:
+    """What a side-by-side column is kept by (:data:`_COLUMNS`): its meshes' content and
+    how it is drawn."""
+    return ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
 
 
 def keep_column(
@@ -339,10 +348,9 @@ def keep_column(
 ) -> None:
     """Keep ``column``, drawn elsewhere (a worker process) by :func:`side_by_side_column` of
     ``shell``, ``skin``, ``colour``, ``views`` and ``pixel_mm``, as if drawn here."""
-    key = ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
     if len(_COLUMNS) >= _COLUMNS_KEPT:
         _COLUMNS.pop(next(iter(_COLUMNS)))
-    _COLUMNS[key] = column
+    _COLUMNS[_column_key(shell, skin, colour, views, pixel_mm)] = column
 
 
 def render_side_by_side(
