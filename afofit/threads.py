@@ -204,10 +204,23 @@ def spare_core(
     wanted: bool = True, preload: tuple[str, ...] = ()
 ) -> AbstractContextManager[SpareCore]:
     """A :func:`separate_process` on the machine's other core, held to one thread (it works
-    beside its parent) and importing the ``preload`` modules as it starts, when ``wanted``
-    and this process may run on two cores or more; else a :class:`SpareCore` that runs
-    calls here."""
-    return separate_process(wanted and usable_cores() >= 2, preload, one_thread=True)
+    beside its parent), when ``wanted`` and this process may run on two cores or more; else
+    a :class:`SpareCore` that runs calls here.
+
+    On Linux the helper is a fork of this process once it has imported the ``preload``
+    modules (which it needs next in any case): it is ready at once and imports nothing.
+    A spawned helper imported them for a second of a core's time while its parent read
+    the scan, and slowed that reading by a third (the two cores share a cache; measured on
+    a 400k-face fit: 1.9 -> 1.3 s to read and analyse the scan, 1.3 s of processor time
+    less in all). Its calls (geometry checks, fast stiffness, pictures) use no OpenMP: a
+    fork is safe for them wherever it is taken. Elsewhere a fresh interpreter that imports
+    ``preload`` as it starts."""
+    wanted = wanted and usable_cores() >= 2
+    if not (wanted and sys.platform.startswith("linux")):
+        return separate_process(wanted, preload, one_thread=True)
+    for name in preload:
+        importlib.import_module(name)
+    return separate_process(wanted, preload, one_thread=True, start="fork")
 
 
 #: The value a worker last took out of a :class:`Shipped` (by its block's name): a worker
