@@ -16,7 +16,7 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from afofit.geometry.topology import signed_volume
+from afofit.geometry.topology import signed_volume, watertight_and_wound
 from afofit.threads import HERE, Pending, SpareCore
 from afofit.tolerances import TOLERANCES
 from afofit.units import deg_to_rad
@@ -349,12 +349,34 @@ def measure_shell(
         distances = spare.submit(
             skin_distances, skin_tree, centres[measured], skin_points, skin_faces
         )
-    # Meanwhile, the wall's rays, the skin in the material and the intersection test here.
+    # Meanwhile, the wall's rays, the skin in the material, the intersection test and what
+    # else owes nothing to the distances here.
     every = chord_thickness(mesh)
     penetration_mm, skin_inside, toe_min, toe_median = _skin_against_shell(
         mesh, skin, toes_from_mm, clearance_mm + thickness_mm, in_material
     )
     crossings = self_intersecting_pairs(mesh, grid)
+    # Per vertex. A face's wall is the middle of its corners' chords: a lone
+    # corner in a concave crease (where the inner surface folds, as at a step
+    # under the arch) aims its averaged normal along the fold and its ray
+    # grazes out at once, though the wall behind it is whole; a thin patch
+    # is thin at every corner.
+    per_face = np.median(every[mesh.faces], axis=1)
+    if engraved_mm is not None:
+        per_face = per_face + engraved_mm
+    # A feature is thin where a vertex and all its neighbours are thin: the
+    # tip of a convex corner alone is not a feature a slicer drops.
+    # (Each face's sides both ways: an edge's second face repeats it, which a maximum
+    # does not mind, and no sorting out of the unique edges.)
+    edges = np.asarray(mesh.faces)[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    ring = np.where(np.isfinite(every), every, 0.0)
+    widest = ring.copy()
+    np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
+    np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
+    features = widest[widest > 0.0]
+    watertight, wound = watertight_and_wound(mesh.faces)
+    volume_mm3 = abs(signed_volume(mesh.vertices, mesh.faces))
+    hull_mm = np.asarray(mesh.convex_hull.vertices)
     if asked:
         if distances is not None:
             squared, closest = distances.result()
@@ -370,30 +392,12 @@ def measure_shell(
     inner = towards_skin & interior & (dist < clearance_mm + 0.5 * thickness_mm)
     fit = inner & (relief_weight < TOLERANCES.relief_weight_excluded)
     gap = dist[fit] if fit.any() else np.array([np.nan])
-    # Per vertex. A face's wall is the middle of its corners' chords: a lone
-    # corner in a concave crease (where the inner surface folds, as at a step
-    # under the arch) aims its averaged normal along the fold and its ray
-    # grazes out at once, though the wall behind it is whole; a thin patch
-    # is thin at every corner.
-    per_face = np.median(every[mesh.faces], axis=1)
-    if engraved_mm is not None:
-        per_face = per_face + engraved_mm
     walls = per_face[inner & np.isfinite(per_face)]
-    # A feature is thin where a vertex and all its neighbours are thin: the
-    # tip of a convex corner alone is not a feature a slicer drops.
-    # (Each face's sides both ways: an edge's second face repeats it, which a maximum
-    # does not mind, and no sorting out of the unique edges.)
-    edges = np.asarray(mesh.faces)[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
-    ring = np.where(np.isfinite(every), every, 0.0)
-    widest = ring.copy()
-    np.maximum.at(widest, edges[:, 0], ring[edges[:, 1]])
-    np.maximum.at(widest, edges[:, 1], ring[edges[:, 0]])
-    features = widest[widest > 0.0]
     return ShellStats(
         faces=len(mesh.faces),
-        volume_mm3=abs(signed_volume(mesh.vertices, mesh.faces)),
-        watertight=bool(mesh.is_watertight),
-        winding_consistent=bool(mesh.is_winding_consistent),
+        volume_mm3=volume_mm3,
+        watertight=watertight,
+        winding_consistent=wound,
         min_wall_mm=float(walls.min()) if len(walls) else float("nan"),
         wall_p05_mm=float(np.percentile(walls, 5)) if len(walls) else float("nan"),
         thinnest_feature_mm=float(features.min()) if len(features) else float("nan"),
@@ -412,7 +416,7 @@ def measure_shell(
         skin_inside=skin_inside,
         toe_clearance_min_mm=toe_min,
         toe_clearance_median_mm=toe_median,
-        hull_mm=np.asarray(mesh.convex_hull.vertices),
+        hull_mm=hull_mm,
     )
 
 

@@ -1,5 +1,5 @@
 """Winding: a consistent mesh is recognised without trimesh's repair, a flipped face is not;
-the enclosed volume and its sign."""
+the enclosed volume and its sign; closed and wound as trimesh judges them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from afofit.geometry.topology import (
     face_centres_and_areas,
     fix_winding,
     signed_volume,
+    watertight_and_wound,
 )
 
 
@@ -55,3 +56,24 @@ def test_face_centres_and_areas_are_trimeshs_bit_for_bit() -> None:
     centres, areas = face_centres_and_areas(mesh.vertices, mesh.faces)
     assert np.array_equal(centres, mesh.triangles_center)
     assert np.array_equal(areas, mesh.area_faces)
+
+
+def test_watertight_and_wound_judge_as_trimesh_does() -> None:
+    sphere = trimesh.creation.icosphere(3)
+    faces = sphere.faces
+    flipped = faces.copy()
+    flipped[17] = flipped[17][::-1]
+    cases = {
+        "closed": (faces, (True, True)),
+        "a face missing": (faces[1:], (False, True)),
+        "a face twice": (np.vstack([faces, faces[:1]]), (False, True)),
+        "a face flipped": (flipped, (True, False)),
+        "a face flipped, another missing": (flipped[:-1], (False, False)),
+        "a degenerate face": (np.vstack([faces, [[0, 0, 1]]]), (False, True)),
+        "no faces": (faces[:0], (False, False)),
+    }
+    for name, (case, expected) in cases.items():
+        mesh = trimesh.Trimesh(sphere.vertices, case, process=False)
+        assert watertight_and_wound(case) == expected, name
+        if len(case):
+            assert (mesh.is_watertight, mesh.is_winding_consistent) == expected, name
