@@ -442,10 +442,6 @@ def candidate_request(base: FitRequest, candidate: Candidate) -> FitRequest:
     )
 
 
-def _started() -> None:
-    """Nothing: a task that starts a worker process (which imports afofit to run it)."""
-
-
 def _fitted(
     request: FitRequest, prepared: Prepared, progress: Progress = silent
 ) -> tuple[FitResult | None, str | None, int | None]:
@@ -517,6 +513,7 @@ def compare(
     workers: int = 1,
     on_outcome: Callable[[CandidateOutcome, R | None], None] | None = None,
     finish: Callable[[CandidateOutcome, int], R] | None = None,
+    preload: Sequence[str] = (),
 ) -> Comparison:
     """Fit each of ``candidates`` on ``base``'s scan and gait (read once) and measure them.
 
@@ -532,7 +529,8 @@ def compare(
     candidates where it was fitted, in its worker process, so that the heavy part of a
     writer runs beside the other candidates' fitting; ``on_outcome`` is told each
     candidate's outcome as it comes, with what ``finish`` gave (None without it, or for a
-    candidate not built).
+    candidate not built). ``preload`` names the modules ``finish`` needs: the candidates'
+    processes have them imported before they are forked (once, not once each).
 
     Raises
     ------
@@ -549,13 +547,15 @@ def compare(
     with ExitStack() as stack:
         pool = None
         if workers > 1:
-            # The candidates' processes start now, forked from a server that imports afofit
-            # (once for all of them) while the scan is read.
+            # The candidates' processes are forked from a server that imports afofit (once
+            # for all of them) while the scan is read here: asked for a process at once, this
+            # process waited a second for those imports (measured), so the first is asked
+            # for when the skin is sampled.
             pool = stack.enter_context(ProcessPoolExecutor(
-                workers, mp_context=preloaded_context(WORKER_MODULES), initializer=worker_started
+                workers,
+                mp_context=preloaded_context([*WORKER_MODULES, *preload]),
+                initializer=worker_started,
             ))  # fmt: skip
-            for _ in range(workers):
-                pool.submit(_started)
         prepared = prepare(base, progress)
         side = prepared.anatomy.legs[0].side
         load = _load(base, prepared, side)

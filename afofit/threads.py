@@ -125,13 +125,17 @@ def worker_started() -> None:
 def preloaded_context(modules: Sequence[str]) -> BaseContext:
     """Processes forked from a server that has imported ``modules`` (each starts at once,
     with nothing left to import: a comparison's three candidates or a batch's cases import
-    afofit once, not each, a second of a core's time apiece). The server is started once per
-    process, by the first pool or process that uses it, with the modules asked for by then.
+    afofit once, not each, a second of a core's time apiece). The server is started here,
+    once per process (later calls reuse it, with the modules it was first asked for), and
+    imports them while its caller goes on; the first process asked of it waits for that.
     Where there is no fork server (Windows), fresh interpreters (spawn)."""
     if "forkserver" not in get_all_start_methods():
         return get_context("spawn")
+    from multiprocessing import forkserver  # (not on every platform)
+
     context = get_context("forkserver")
     context.set_forkserver_preload(list(modules))
+    forkserver.ensure_running()  # starts the server and returns: it does not wait for it
     return context
 
 

@@ -500,6 +500,7 @@ def compare(
         comparison = compare_designs(
             base, candidates, progress=stages, workers=workers,
             on_outcome=writer.candidate, finish=writer.in_worker(),
+            preload=writer.worker_modules(bool(base.gait)),
         )  # fmt: skip
         writer.finish(comparison)
     data = comparison_json(comparison)
