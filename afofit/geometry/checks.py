@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from afofit.geometry.topology import signed_volume, watertight_and_wound
+from afofit.kept import Kept
 from afofit.threads import HERE, Pending, SpareCore
 from afofit.tolerances import TOLERANCES
 from afofit.units import deg_to_rad
@@ -215,8 +216,7 @@ def _intersecting_pairs(tri: Vec, faces: NDArray[np.int64], grid: Grid | None = 
 
 #: Trees over skins kept in this process (a helper's, :func:`keep_skin_tree`), by
 #: :func:`skin_key`: (the tree, the skin's vertices and faces). The last few.
-_SKIN_TREES: dict[int, tuple[Any, Vec, NDArray[np.int64]]] = {}
-_SKIN_TREES_KEPT = 2
+_SKIN_TREES: Kept[int, tuple[Any, Vec, NDArray[np.int64]]] = Kept(2)
 
 
 def skin_key(skin: trimesh.Trimesh) -> int:
@@ -235,9 +235,7 @@ def keep_skin_tree(key: int, vertices: Vec, faces: NDArray[np.int64]) -> None:
     faces = np.ascontiguousarray(faces, dtype=np.int64)
     tree = igl.AABB()
     tree.init(vertices, faces)
-    if len(_SKIN_TREES) >= _SKIN_TREES_KEPT:
-        _SKIN_TREES.pop(next(iter(_SKIN_TREES)))
-    _SKIN_TREES[key] = (tree, vertices, faces)
+    _SKIN_TREES.keep(key, (tree, vertices, faces))
 
 
 def skin_distances(

@@ -122,8 +122,8 @@ def watertight_and_wound(faces: NDArray[np.int64]) -> tuple[bool, bool]:
     ordered = key[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     counts = np.diff(np.r_[starts, len(ordered)])
-    first = order[starts[counts == 2]]
-    second = order[starts[counts == 2] + 1]
+    pairs = starts[counts == 2]  # the edges two faces share
+    first, second = order[pairs], order[pairs + 1]
     watertight = bool(np.all(counts == 2))
     wound = bool(np.all(directed[first, 1] == directed[second, 0]))
     return watertight, wound

@@ -20,6 +20,7 @@ from afofit.geometry.label import (
     label_direction,
 )
 from afofit.geometry.topology import vertex_sums
+from afofit.kept import Kept
 from afofit.report.canvas import (
     LABEL_PX,
     MARGIN_PX,
@@ -71,11 +72,9 @@ _SHELL = np.array([0.25, 0.50, 0.85])
 
 #: The last few meshes' splats, by content and pixel size: a report draws the same skin
 #: in several pictures, and a comparison the same leg under each candidate.
-_SPLATS: dict[tuple[int, int, float], tuple[NDArray, NDArray, NDArray]] = {}
-_SPLATS_KEPT = 4
+_SPLATS: Kept[tuple[int, int, float], tuple[NDArray, NDArray, NDArray]] = Kept(4)
 #: The last few pictures without per-face colours, by what they show (their PNG bytes).
-_PICTURES: dict[tuple[Any, ...], bytes] = {}
-_PICTURES_KEPT = 4
+_PICTURES: Kept[tuple[Any, ...], bytes] = Kept(4)
 
 
 def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, NDArray]:
@@ -114,9 +113,7 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
         centres = (a + b + c) / 3.0
         smooth = normals[faces[:, 0]] + normals[faces[:, 1]] + normals[faces[:, 2]]
     smooth /= np.maximum(np.linalg.norm(smooth, axis=1), 1e-12)[:, None]
-    if len(_SPLATS) >= _SPLATS_KEPT:
-        _SPLATS.pop(next(iter(_SPLATS)))
-    _SPLATS[key] = (centres, smooth, index)
+    _SPLATS.keep(key, (centres, smooth, index))
     return centres, smooth, index
 
 
@@ -295,23 +292,23 @@ def render_views(
         picture = colour_bar(picture, label, cmap, norm)
     png = png_bytes(picture)
     if key is not None:
-        if len(_PICTURES) >= _PICTURES_KEPT:
-            _PICTURES.pop(next(iter(_PICTURES)))
-        _PICTURES[key] = png
+        _PICTURES.keep(key, png)
     return png
 
 
 #: The last few columns of :func:`render_side_by_side`, by what they show.
-_COLUMNS: dict[tuple[Any, ...], list[Image.Image]] = {}
-_COLUMNS_KEPT = 8
+_COLUMNS: Kept[tuple[Any, ...], list[Image.Image]] = Kept(8)
+#: The side-by-side picture's views and pixel size unless asked otherwise (mm).
+_SIDE_BY_SIDE_VIEWS = ("lateral", "posterior")
+_SIDE_BY_SIDE_PIXEL_MM = 1.5
 
 
 def side_by_side_column(
     shell: trimesh.Trimesh,
     skin: trimesh.Trimesh,
     colour: str,
-    views: tuple[str, ...] = ("lateral", "posterior"),
-    pixel_mm: float = 1.5,
+    views: tuple[str, ...] = _SIDE_BY_SIDE_VIEWS,
+    pixel_mm: float = _SIDE_BY_SIDE_PIXEL_MM,
 ) -> list[Image.Image]:
     """One shell's column of :func:`render_side_by_side`: a tile per view (of ``views``, at
     ``pixel_mm``) of ``shell`` (in ``colour``) on ``skin``. Kept by content (:data:`_COLUMNS`): a comparison's writer draws
@@ -343,21 +340,19 @@ def keep_column(
     skin: trimesh.Trimesh,
     colour: str,
     column: list[Image.Image],
-    views: tuple[str, ...] = ("lateral", "posterior"),
-    pixel_mm: float = 1.5,
+    views: tuple[str, ...] = _SIDE_BY_SIDE_VIEWS,
+    pixel_mm: float = _SIDE_BY_SIDE_PIXEL_MM,
 ) -> None:
     """Keep ``column``, drawn elsewhere (a worker process) by :func:`side_by_side_column` of
     ``shell``, ``skin``, ``colour``, ``views`` and ``pixel_mm``, as if drawn here."""
-    if len(_COLUMNS) >= _COLUMNS_KEPT:
-        _COLUMNS.pop(next(iter(_COLUMNS)))
-    _COLUMNS[_column_key(shell, skin, colour, views, pixel_mm)] = column
+    _COLUMNS.keep(_column_key(shell, skin, colour, views, pixel_mm), column)
 
 
 def render_side_by_side(
     shells: list[tuple[str, trimesh.Trimesh, str]],
     skin: trimesh.Trimesh,
-    views: tuple[str, ...] = ("lateral", "posterior"),
-    pixel_mm: float = 1.5,
+    views: tuple[str, ...] = _SIDE_BY_SIDE_VIEWS,
+    pixel_mm: float = _SIDE_BY_SIDE_PIXEL_MM,
 ) -> bytes:
     """PNG of several shells on the same leg: a row per view, a column per shell, each
     column titled in its colour. ``shells`` are (title, shell, colour as '#rrggbb'); ``skin``
