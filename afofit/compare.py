@@ -39,7 +39,7 @@ import numpy as np
 import trimesh
 
 from afofit.errors import AfofitError, InputError
-from afofit.fit import FitResult, LegFit, Prepared, fit_prepared, prepare, share_skin
+from afofit.fit import MALLEOLI, FitResult, LegFit, Prepared, fit_prepared, prepare, share_skin
 from afofit.gait.holding import MTC_MM_PER_RAD, body_mass, body_numbers
 from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
@@ -394,10 +394,9 @@ def _metrics(
     # The shell as it stands on the printer's bed (afo-print.stl).
     standing = trimesh.transform_points(np.asarray(fit.shell_scan.vertices), fit.print_transform)
     extent = standing.max(axis=0) - standing.min(axis=0)
-    malleoli = ("lateral_malleolus", "medial_malleolus")
-    known = [name for name in malleoli if fit.leg.landmarks_mm.get(name) is not None]
+    known = [name for name in MALLEOLI if fit.leg.landmarks_mm.get(name) is not None]
     found = fit.covering(known)
-    covers: dict[str, bool | None] = {n.split("_")[0]: found.get(n) for n in malleoli}
+    covers: dict[str, bool | None] = {n.split("_")[0]: found.get(n) for n in MALLEOLI}
     return CandidateMetrics(
         stiffness_nm_per_deg=k,
         lower_bound_nm_per_deg=r.lower_bound_nm_per_deg,

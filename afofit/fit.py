@@ -42,6 +42,8 @@ from afofit.geometry.checks import (
     run_checks,
     skin_key,
 )
+from afofit.geometry.frames import LegFrame
+from afofit.geometry.grid import squared_distances
 from afofit.geometry.label import LABEL_ALLOWANCE_MM, LabelPlacement, label_depth
 from afofit.geometry.required import required
 from afofit.geometry.shell import (
@@ -74,6 +76,7 @@ if TYPE_CHECKING:  # the gait stack (scipy.signal, ezc3d) loads only when a gait
     from afofit.gait.model import TrialGait
 
 __all__ = [
+    "MALLEOLI",
     "SPARE_CORE_MODULES",
     "FitResult",
     "LegFit",
@@ -86,6 +89,7 @@ __all__ = [
     "prepare",
     "scan_legs",
     "stl_name",
+    "wall_probes",
 ]
 
 log = logging.getLogger(__name__)
@@ -233,6 +237,8 @@ class LegFit:
     print_transform : (4, 4) rigid motion, mm, from the scan's frame to the same shell
         standing on its flat footplate on z = 0, centred (how it is printed).
     stiffness : its predicted ankle stiffness in the standard fixture (and the tuning).
+    covered : whether the wall lies over each of the leg's :data:`MALLEOLI` (as
+        :meth:`covers`), found as the shell was built; None when not looked for.
     """
 
     leg: LegAnatomy
@@ -245,6 +251,7 @@ class LegFit:
     warnings: tuple[str, ...]
     print_transform: NDArray[np.float64]
     stiffness: LegStiffness | None = None
+    covered: dict[str, bool] | None = None
 
     @property
     def passed(self) -> bool:
@@ -268,39 +275,78 @@ class LegFit:
         return self.covering((name,))[name]
 
     def covering(self, names: Sequence[str]) -> dict[str, bool]:
-        """:meth:`covers` for each of ``names`` at once (one pass over the shell).
+        """:meth:`covers` for each of ``names`` at once: as found when the shell was built
+        (:data:`MALLEOLI`, from its grid), else by the winding number of the shell at each
+        probe (one pass over the shell).
 
         Raises
         ------
         LandmarkError
             The leg lacks one of the landmarks.
         """
-        skin = self.skin_local
-        vertices, faces = np.asarray(skin.vertices), np.asarray(skin.faces)
-        axis = self.leg.frame.rotation @ self.leg.frame.shank_up
-        probes = []
-        for name in names:
-            landmark = self.leg.landmarks_mm.get(name)
-            if landmark is None:
-                raise LandmarkError(f"the leg has no {name.replace('_', ' ')} to look for.")
-            point = self.leg.frame.to_local(landmark[None, :])[0]
-            nearest = int(np.argmin(np.sum((vertices - point) ** 2, axis=1)))
-            around = vertices[faces[(faces == nearest).any(axis=1)]]
-            normal = np.cross(around[:, 1] - around[:, 0], around[:, 2] - around[:, 0]).sum(axis=0)
-            normal /= max(float(np.linalg.norm(normal)), 1e-12)
-            radial = point - axis * (point @ axis)
-            if normal @ radial < 0.0:
-                normal = -normal
-            relief = self.params.reliefs.get(name, (None, 0.0))[1]
-            depth = self.params.clearance_mm + relief + 0.5 * self.params.thickness_mm
-            probes.append(vertices[nearest] + depth * normal)
-        mesh = self.shell_local
-        winding = igl.fast_winding_number(
-            np.asarray(mesh.vertices, dtype=np.float64),
-            np.asarray(mesh.faces, dtype=np.int64),
-            np.asarray(probes, dtype=np.float64).reshape(-1, 3),
-        )
-        return {name: bool(w > 0.5) for name, w in zip(names, winding, strict=True)}
+        if self.covered is not None and all(name in self.covered for name in names):
+            return {name: self.covered[name] for name in names}
+        local = {name: self._local(name) for name in names}
+        probes = wall_probes(self.skin_local, local, self.leg.frame, self.params)
+        return _winding_inside(self.shell_local, probes)
+
+    def _local(self, name: str) -> Vec:
+        landmark = self.leg.landmarks_mm.get(name)
+        if landmark is None:
+            raise LandmarkError(f"the leg has no {name.replace('_', ' ')} to look for.")
+        return self.leg.frame.to_local(landmark[None, :])[0]
+
+
+#: The landmarks whose coverage a fit finds as it builds the shell (:attr:`LegFit.covered`).
+MALLEOLI = ("lateral_malleolus", "medial_malleolus")
+
+
+def wall_probes(
+    skin: trimesh.Trimesh, local: dict[str, Vec], frame: LegFrame, params: DesignParameters
+) -> dict[str, Vec]:
+    """Where :meth:`LegFit.covers` probes for each of the ``local`` landmarks (name → local
+    point on the leg's ``skin``, local mm): the middle of the wall (clearance, the
+    landmark's relief and half the thickness) out from the skin vertex nearest the
+    landmark, along the skin's normal there (its faces' area-weighted normal), taken
+    pointing away from the shank axis."""
+    vertices, faces = np.asarray(skin.vertices), np.asarray(skin.faces)
+    axis = frame.rotation @ frame.shank_up
+    probes = {}
+    for name, point in local.items():
+        nearest = int(np.argmin(squared_distances(vertices, point)))
+        around = vertices[faces[(faces == nearest).any(axis=1)]]
+        normal = np.cross(around[:, 1] - around[:, 0], around[:, 2] - around[:, 0]).sum(axis=0)
+        normal /= max(float(np.linalg.norm(normal)), 1e-12)
+        radial = point - axis * (point @ axis)
+        if normal @ radial < 0.0:
+            normal = -normal
+        relief = params.reliefs.get(name, (None, 0.0))[1]
+        depth = params.clearance_mm + relief + 0.5 * params.thickness_mm
+        probes[name] = vertices[nearest] + depth * normal
+    return probes
+
+
+def _winding_inside(mesh: trimesh.Trimesh, probes: dict[str, Vec]) -> dict[str, bool]:
+    """Whether each of ``probes`` (name → local point) lies inside the closed ``mesh``."""
+    if not probes:
+        return {}
+    winding = igl.fast_winding_number(
+        np.asarray(mesh.vertices, dtype=np.float64),
+        np.asarray(mesh.faces, dtype=np.int64),
+        np.asarray(list(probes.values()), dtype=np.float64).reshape(-1, 3),
+    )
+    return {name: bool(w > 0.5) for name, w in zip(probes, winding, strict=True)}
+
+
+def _covered(geometry: ShellGeometry, probes: dict[str, Vec]) -> dict[str, bool]:
+    """Whether each of ``probes`` lies in ``geometry``'s material: told from its grid
+    (:meth:`ShellGeometry.in_material`), the winding number settling what that leaves
+    unknown (the same answers, measured, at a fraction of the cost)."""
+    points = np.asarray(list(probes.values()), dtype=np.float64).reshape(-1, 3)
+    known, inside = geometry.in_material(points)
+    found = {name: bool(i) for name, k, i in zip(probes, known, inside, strict=True) if k}
+    unknown = {name: q for name, q in probes.items() if name not in found}
+    return {**found, **_winding_inside(geometry.mesh, unknown)}
 
 
 def threemf_name(stl: str) -> str:
@@ -452,10 +498,12 @@ def fit_leg(
             f"dropped {geometry.removed_pieces} faces of loose fragments from the shell"
         )
     shell_scan = shell_in_scan(mesh, frame)
+    found = {name: local[name] for name in MALLEOLI if local.get(name) is not None}
     return LegFit(
         leg=leg, params=params, shell_scan=shell_scan, shell_local=mesh, skin_local=skin,
         stats=stats, checks=tuple(checks), warnings=tuple(warnings),
         print_transform=frame.standing(np.asarray(shell_scan.vertices)),
+        covered=_covered(geometry, wall_probes(skin, found, frame, params)),
     )  # fmt: skip
 
 

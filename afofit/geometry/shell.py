@@ -41,7 +41,7 @@ from scipy import ndimage, sparse
 from afofit.design import DesignParameters
 from afofit.errors import FitError
 from afofit.geometry.frames import LegFrame
-from afofit.geometry.grid import grid_cells, spatial_order
+from afofit.geometry.grid import grid_cells, spatial_order, squared_distances
 from afofit.geometry.label import LabelPlacement, label_depth
 from afofit.geometry.meshing import field_on_grid, mesh_level_set
 from afofit.geometry.plate import PLATE_FILL_MM, plate_field, plate_maps
@@ -503,14 +503,14 @@ def skin_envelope(params: DesignParameters, thickness_mm: float | None = None) -
 def relief_sites(samples: Vec, params: DesignParameters) -> list[tuple[Vec, float]]:
     """Each relief of ``params``: its centre snapped to the nearest of ``samples``, its mm."""
     return [
-        (samples[np.argmin(np.sum((samples - centre) ** 2, axis=1))], amount)
+        (samples[np.argmin(squared_distances(samples, centre))], amount)
         for centre, amount in params.reliefs.values()
     ]
 
 
 def relief_bump(points: Vec, site: Vec) -> Vec:
     """0..1 weight of a relief at ``site`` for each of ``points`` (Gaussian, RELIEF_SIGMA_MM)."""
-    return np.exp(-np.sum((points - site) ** 2, axis=1) / (2.0 * RELIEF_SIGMA_MM**2))
+    return np.exp(-squared_distances(points, site) / (2.0 * RELIEF_SIGMA_MM**2))
 
 
 def _relief(samples: Vec, params: DesignParameters) -> Vec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import igl
@@ -18,7 +19,7 @@ from afofit.design import (
     about_shank,
     resolve_design,
 )
-from afofit.fit import LegFit, fit_leg, scan_legs
+from afofit.fit import MALLEOLI, LegFit, fit_leg, scan_legs
 from afofit.geometry.shell import build_shell, face_lattice, skin_envelope
 from afofit.geometry.trimline import trim_half_angle
 from afofit.profiles import load_design, load_material
@@ -59,6 +60,17 @@ def test_pls_leaves_the_malleoli_free_and_solid_covers_them(fits: dict[str, LegF
     for name in ("lateral_malleolus", "medial_malleolus"):
         assert not fits["pls"].covers(name)
         assert fits["solid"].covers(name)
+
+
+@pytest.mark.parametrize("design", ["pls", "semi-rigid", "solid"])
+def test_coverage_found_at_the_build_is_the_winding_numbers(
+    fits: dict[str, LegFit], design: str
+) -> None:
+    # The fit tells coverage from the shell's grid; asked afresh (nothing found at the
+    # build), the winding number of the shell at the same probes answers.
+    fit = fits[design]
+    assert fit.covered is not None and set(fit.covered) == set(MALLEOLI)
+    assert replace(fit, covered=None).covering(MALLEOLI) == fit.covered
 
 
 def _inside(fit: LegFit, points: np.ndarray) -> np.ndarray:
