@@ -39,13 +39,29 @@ import numpy as np
 import trimesh
 
 from afofit.errors import AfofitError, InputError
-from afofit.fit import MALLEOLI, FitResult, LegFit, Prepared, fit_prepared, prepare, share_skin
+from afofit.fit import (
+    MALLEOLI,
+    FitResult,
+    LegFit,
+    Prepared,
+    fit_prepared,
+    prepare,
+    share_skin,
+    shell_efforts,
+)
 from afofit.gait.holding import MTC_MM_PER_RAD, body_mass, body_numbers
 from afofit.printing import print_estimate
 from afofit.profiles import load_design, load_material
 from afofit.progress import Progress, silent
 from afofit.request import FitRequest
-from afofit.threads import Shipped, preloaded_context, ship, worker_started
+from afofit.threads import (
+    Shipped,
+    preloaded_context,
+    ship,
+    usable_cores,
+    worker_started,
+    yield_cores,
+)
 from afofit.units import mm3_to_cm3, nmm_to_nm, rad_to_deg
 
 __all__ = [
@@ -455,7 +471,8 @@ def _fitted(
 class _Job:
     """What a candidate's fitting needs besides the scan: its place among the candidates
     (``index``), the candidate, its request, the loads and prescription its metrics use,
-    and the caller's ``finish`` (see :func:`compare`)."""
+    the caller's ``finish`` (see :func:`compare`), and whether its process ``yields`` the
+    cores to the heavier candidates' (:func:`afofit.threads.yield_cores`)."""
 
     index: int
     candidate: Candidate
@@ -463,6 +480,7 @@ class _Job:
     load: SwingLoad
     prescription: tuple[float, float] | None
     finish: Callable[[CandidateOutcome, int], Any] | None
+    yields: bool = False
 
 
 def _candidate(
@@ -480,7 +498,10 @@ def _candidate(
 def _candidate_shipped(job: _Job, prepared: Shipped[Prepared]) -> tuple[CandidateOutcome, Any]:
     """:func:`_candidate` on the shared ``prepared`` (put in shared memory once for all the
     candidates' processes), its meshes handed back bare (:func:`_bare_mesh`): run in a
-    worker process."""
+    worker process. (A process that yields the cores stays yielding: a candidate it takes
+    after its first is one of the lighter ones, which yield too, as they come last.)"""
+    if job.yields:
+        yield_cores()
     done, finished = _candidate(job, prepared.value())
     if done.result is not None:
         legs = tuple(
@@ -562,9 +583,15 @@ def compare(
         requests = [candidate_request(base, c) for c in candidates]
         # The skin is sampled once, for the widest of the candidates' walls.
         prepared = share_skin(prepared, requests, progress)
+        # The heaviest first, and with more candidates at once than cores, each core but
+        # one keeps one of the heaviest to itself while the others yield it and share the
+        # last: the same work, ending together rather than the heaviest alone at the end.
+        efforts = shell_efforts(prepared, requests) if pool is not None else [0.0] * len(requests)
+        order = sorted(range(len(candidates)), key=lambda i: -efforts[i])
+        keeping = set(order[: usable_cores() - 1]) if workers > usable_cores() else set(order)
         jobs = [
-            _Job(i, c, r, load, prescription, finish)
-            for i, (c, r) in enumerate(zip(candidates, requests, strict=True))
+            _Job(i, candidates[i], requests[i], load, prescription, finish, i not in keeping)
+            for i in order
         ]
         outcomes: list[CandidateOutcome | None] = [None] * len(candidates)
 

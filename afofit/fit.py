@@ -54,6 +54,7 @@ from afofit.geometry.shell import (
     relief_bump,
     relief_sites,
     sample_skin,
+    shell_extent,
     shell_in_scan,
     skin_envelope,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "fit_prepared",
     "prepare",
     "scan_legs",
+    "shell_efforts",
     "stl_name",
     "wall_probes",
 ]
@@ -880,6 +882,33 @@ def share_skin(
         params, envelope = wanted[i]
         skins.append(sample_skin(skin, params, axis, local, foot, envelope=envelope))
     return replace(prepared, skins=tuple(skins))
+
+
+def shell_efforts(prepared: Prepared, requests: Sequence[FitRequest]) -> list[float]:
+    """How much work each of ``requests`` will be, roughly (mm³ of shell over all its legs,
+    :func:`~afofit.geometry.shell.shell_extent`; its design's own thickness), on
+    ``prepared`` with its skins shared (:func:`share_skin`): to start the heaviest first.
+    0 for a request whose design cannot be resolved (its fitting fails at once), and for
+    all without shared skins."""
+    if not prepared.skins:
+        return [0.0] * len(requests)
+    legs = [
+        _leg_local(limb, leg)
+        for limb, leg in zip(prepared.limbs, prepared.anatomy.legs, strict=True)
+    ]
+    efforts = []
+    for request in requests:
+        try:
+            jobs, _ = design_jobs(request, prepared)
+        except AfofitError:
+            efforts.append(0.0)
+            continue
+        pairs = zip(prepared.skins, jobs, legs, strict=True)
+        efforts.append(sum(
+            shell_extent(sampled, params, axis, local)
+            for sampled, (_, _, params), (_, local, axis, _) in pairs
+        ))  # fmt: skip
+    return efforts
 
 
 def _fitted_legs(request: FitRequest) -> tuple[ScanAnatomy, list[trimesh.Trimesh]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,12 @@ from afofit.compare import (
     parse_candidate,
 )
 from afofit.errors import InputError, ProfileError
-from afofit.fit import fit
+from afofit.fit import fit, shell_efforts
 from afofit.gait.holding import MTC_MM_PER_RAD
 from afofit.report.comparison import COMPARISON_SCHEMA, comparison_json
 from afofit.report.html import external_references
 from afofit.request import FitRequest
+from afofit.threads import YIELD_NICENESS, usable_cores
 from tests.conftest import error_text
 
 runner = CliRunner()
@@ -109,38 +111,59 @@ def three_designs(closed_leg: Path) -> tuple:
     return comparison, comparison_json(comparison), calls
 
 
-def _where_finished(outcome: Any, index: int) -> tuple[str, int, int]:
-    """A comparison's ``finish``: which candidate, its place, and the process it ran in."""
-    return outcome.candidate.name, index, os.getpid()
+def _where_finished(outcome: Any, index: int) -> tuple[str, int, int, int]:
+    """A comparison's ``finish``: which candidate, its place, the process it ran in and that
+    process's priority (niceness)."""
+    return outcome.candidate.name, index, os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_candidates_fitted_in_parallel_give_the_same_answer(
     closed_leg: Path, three_designs: tuple
 ) -> None:
-    """Two processes at once: the same shells and numbers as one after another; each
+    """A process each at once: the same shells and numbers as one after another; each
     outcome is told as it comes (in any order), and the comparison lists them in the
-    candidates' order."""
+    candidates' order. With more processes than cores, the heaviest candidates (by their
+    shells' extent) keep a core each but one, and the others yield them the cores."""
     _, serial, _ = three_designs
     base = FitRequest(closed_leg, stiffness_nm_per_deg=(0.3, 1.0))
-    candidates = [parse_candidate(t) for t in ("pls", "semi-rigid")]
+    names = ["pls", "semi-rigid", "solid"]
+    candidates = [parse_candidate(t) for t in names]
     told: list[tuple[str, Any]] = []
     parallel = compare(
-        base, candidates, workers=2, finish=_where_finished,
+        base, candidates, workers=3, finish=_where_finished,
         on_outcome=lambda o, finished: told.append((o.candidate.name, finished)),
     )  # fmt: skip
     # Each built candidate was finished where it was fitted, in a process of its own, and
     # what that gave came with its outcome.
-    assert sorted(name for name, _ in told) == ["pls", "semi-rigid"]
-    for name, (finished_name, index, pid) in told:
-        assert finished_name == name and index == ["pls", "semi-rigid"].index(name)
+    assert sorted(name for name, _ in told) == names
+    niceness = {}
+    for name, (finished_name, index, pid, priority) in told:
+        assert finished_name == name and index == names.index(name)
         assert pid != os.getpid()
-    assert [o.candidate.name for o in parallel.outcomes] == ["pls", "semi-rigid"]
-    for outcome, expected in zip(parallel.outcomes, serial["candidates"], strict=False):
+        niceness[name] = priority
+    assert [o.candidate.name for o in parallel.outcomes] == names
+    for outcome, expected in zip(parallel.outcomes, serial["candidates"], strict=True):
         assert outcome.metrics is not None
         assert outcome.metrics.stiffness_nm_per_deg == pytest.approx(
             expected["stiffness"]["predicted_nm_per_deg"], abs=5e-5
         )
         assert outcome.metrics.mass_g == pytest.approx(expected["mass_g"], abs=0.05)
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    keeping = names[::-1][: usable_cores() - 1] if usable_cores() < 3 else names
+    assert niceness == {n: here if n in keeping else max(here, YIELD_NICENESS) for n in names}
+
+
+def test_the_heaviest_candidate_is_the_largest_shell(three_designs: tuple) -> None:
+    """The work a candidate is expected to be (its shell's extent, from the shared skin
+    samples alone) ranks the candidates as their shells' sizes do."""
+    comparison, _, _ = three_designs
+    requests = [o.request for o in comparison.outcomes]
+    efforts = shell_efforts(comparison.prepared, requests)
+    volumes = [o.result.legs[0].shell_local.volume for o in comparison.outcomes]
+    faces = [len(o.result.legs[0].shell_local.faces) for o in comparison.outcomes]
+    assert efforts[0] < efforts[1] < efforts[2]
+    assert volumes[0] < volumes[1] < volumes[2] and faces[0] < faces[1] < faces[2]
+    assert shell_efforts(replace(comparison.prepared, skins=()), requests) == [0.0] * 3
 
 
 def test_the_scan_is_read_once_for_all_candidates(three_designs: tuple) -> None:

@@ -12,12 +12,14 @@ import trimesh
 from afofit.geometry.checks import self_intersecting_pairs
 from afofit.threads import (
     HERE,
+    YIELD_NICENESS,
     Shipped,
     SpareCore,
     separate_process,
     ship,
     spare_core,
     usable_cores,
+    yield_cores,
 )
 
 needs_two_cores = pytest.mark.skipif(usable_cores() < 2, reason="one core: no helper process")
@@ -99,3 +101,20 @@ def test_a_shipped_value_reaches_a_worker_whole_and_its_block_is_freed() -> None
         assert value["a"][0] == 0.0
     with pytest.raises(FileNotFoundError):
         SharedMemory(shipped.name)
+
+
+def _yielded() -> tuple[int, int, int]:
+    """The priority of the process it runs in before and after yielding the cores, and after
+    yielding again."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    yield_cores()
+    once = os.getpriority(os.PRIO_PROCESS, 0)
+    yield_cores()
+    return before, once, os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_process_that_yields_the_cores_runs_at_the_yielding_priority() -> None:
+    # In a process of its own: this one's priority stays as it is.
+    with separate_process() as helper:
+        before, once, twice = helper.submit(_yielded).result()
+    assert once == twice == max(before, YIELD_NICENESS)

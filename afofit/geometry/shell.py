@@ -66,6 +66,7 @@ __all__ = [
     "relief_bump",
     "relief_sites",
     "sample_skin",
+    "shell_extent",
     "shell_in_scan",
     "skin_samples",
     "toe_block_start",
@@ -590,6 +591,32 @@ def sample_skin(
 def _serves(sampled: SkinSamples, params: DesignParameters) -> bool:
     """Whether ``sampled`` holds all the skin ``params``'s shell needs."""
     return sampled.envelope is None or sampled.envelope.covers(skin_envelope(params))
+
+
+def shell_extent(
+    sampled: SkinSamples,
+    params: DesignParameters,
+    shank_axis: Vec,
+    landmarks: dict[str, Vec | None],
+    every: int = 16,
+) -> float:
+    """Roughly how much shell ``params`` makes of the skin ``sampled`` (mm³; to rank builds
+    by their work): the skin inside its trim lines (one sample in ``every``, each taken to
+    stand for SAMPLE_SPACING_MM² of skin) times the depth of the layer the build computes
+    there (clearance, wall and three sample spacings). The shell's band of voxels, its
+    faces and their checks all grow with it.
+
+    ``shank_axis`` and ``landmarks`` as for :func:`build_shell`.
+    """
+    ankle, heel = required(landmarks, "ankle_axis_centre", "heel")
+    c, t = params.clearance_mm, params.thickness_mm
+    points, normals = sampled.points[::every], sampled.normals[::every]
+    inside = trim_field(
+        points + (c + 0.5 * t) * normals, params, shank_axis, float(ankle[2]), float(heel[1]),
+        sampled.toes_from_mm,
+    ) <= 0.0  # fmt: skip
+    area_mm2 = every * SAMPLE_SPACING_MM**2 * float(np.count_nonzero(inside))
+    return area_mm2 * (c + t + 3.0 * SAMPLE_SPACING_MM)
 
 
 def shell_in_scan(mesh: trimesh.Trimesh, frame: LegFrame) -> trimesh.Trimesh:
