@@ -534,6 +534,7 @@ def compare(
     on_outcome: Callable[[CandidateOutcome, R | None], None] | None = None,
     finish: Callable[[CandidateOutcome, int], R] | None = None,
     preload: Sequence[str] = (),
+    started: Callable[[Prepared], None] | None = None,
 ) -> Comparison:
     """Fit each of ``candidates`` on ``base``'s scan and gait (read once) and measure them.
 
@@ -551,6 +552,8 @@ def compare(
     candidate's outcome as it comes, with what ``finish`` gave (None without it, or for a
     candidate not built). ``preload`` names the modules ``finish`` needs: the candidates'
     processes have them imported before they are forked (once, not once each).
+    ``started`` is called with the scan as read once the candidates are under way (beside
+    them, with more than one worker): a writer draws there what every candidate shows.
 
     Raises
     ------
@@ -604,10 +607,14 @@ def compare(
             progress(f"fitting {len(candidates)} candidates in {workers} processes")
             shared = stack.enter_context(ship(_bare(prepared)))
             futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
+            if started is not None:
+                started(prepared)
             for future in as_completed(futures):
                 progress(f"candidate {futures[future].candidate.name} fitted")
                 outcome(futures[future].index, *future.result())
         else:
+            if started is not None:
+                started(prepared)
             for job in jobs:
                 progress(f"candidate {job.index + 1}/{len(candidates)}: {job.candidate.name}")
                 outcome(job.index, *_candidate(job, prepared, progress))

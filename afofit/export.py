@@ -12,7 +12,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
     from afofit.compare import CandidateOutcome, Comparison
-    from afofit.fit import FitResult, LegFit
+    from afofit.fit import FitResult, LegFit, Prepared
     from afofit.followup import FollowUp
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
@@ -418,16 +418,18 @@ def write_fit_files(
     info: ReportInfo | None = None,
     pdf: bool = False,
     spare: SpareCore = HERE,
+    drawn: Mapping[str, bytes] | None = None,
 ) -> list[str]:
     """Write a fitting ``result``'s files into the existing, empty ``folder`` (a staged
     folder: :func:`write_fit` and the comparison's writer move it into place), as
     :func:`write_fit` describes (``keep_failed``, ``info``, ``pdf`` and ``spare`` too); ``label``
-    names the folder in ``progress``. Returns the names written."""
+    names the folder in ``progress``; ``drawn`` holds the report's pictures drawn already
+    (:func:`afofit.report.html.shared_pictures`). Returns the names written."""
     import datetime
     from dataclasses import replace
 
     from afofit.fit import threemf_name
-    from afofit.report.html import ReportInfo, fitting_html
+    from afofit.report.html import NOTHING_DRAWN, ReportInfo, fitting_html
     from afofit.report.json import fitting_json
 
     info = info or ReportInfo()
@@ -465,7 +467,7 @@ def write_fit_files(
                     names.append(gcode)
         data = fitting_json(result, keep_failed, tuple(sliced))
         progress("drawing the report")
-        page = fitting_html(result, data, info, spare)
+        page = fitting_html(result, data, info, spare, drawn or NOTHING_DRAWN)
         for part, package in packages:
             write_atomic(folder / part, _writer(package.result()))
     write_json(data, folder / "fitting.json")
@@ -581,18 +583,20 @@ def write_candidate(
     folder: Path,
     info: ReportInfo | None,
     progress: Progress = silent,
+    drawn: Mapping[str, bytes] | None = None,
 ) -> CandidateFiles:
     """Write the built candidate ``outcome``'s STLs, fitting.json and report.html (headed
-    by ``info``) in ``stage/<name>/`` (a staged comparison folder that becomes ``folder``),
-    and draw its column of the page's picture in the colour of its ``index`` among the
-    candidates (none for -1); ``progress`` is told each stage."""
+    by ``info``; with the pictures every candidate shows, ``drawn`` once for all when given)
+    in ``stage/<name>/`` (a staged comparison folder that becomes ``folder``), and draw its
+    column of the page's picture in the colour of its ``index`` among the candidates (none
+    for -1); ``progress`` is told each stage."""
     from afofit.report.comparison import predraw_candidate
 
     assert outcome.result is not None  # the caller writes built candidates alone
     name = outcome.candidate.name
     (stage / name).mkdir()
     names = write_fit_files(outcome.result, stage / name, progress=progress,
-                            label=str(folder / name), info=info)  # fmt: skip
+                            label=str(folder / name), info=info, drawn=drawn)  # fmt: skip
     column = predraw_candidate(outcome, index) if index >= 0 else []
     return CandidateFiles(tuple(names), tuple(column))
 
@@ -603,12 +607,16 @@ def _write_candidate_at(
     stage: Path,
     folder: Path,
     info: ReportInfo | None,
-    drawn: tuple[str, ...],
+    shown: tuple[str, ...],
+    pictures: Path,
 ) -> CandidateFiles:
     """:func:`write_candidate` as :meth:`ComparisonWriter.in_worker` calls it: the column
-    drawn when the page shows the candidate (``drawn`` names those it shows)."""
-    shown = index if outcome.candidate.name in drawn else -1
-    return write_candidate(outcome, shown, stage, folder, info)
+    drawn when the page shows the candidate (``shown`` names those it shows), and the
+    pictures every candidate shows taken from the folder ``pictures`` (those the
+    comparison has drawn into it by now: :meth:`ComparisonWriter.started`)."""
+    index = index if outcome.candidate.name in shown else -1
+    drawn = {path.stem: path.read_bytes() for path in sorted(pictures.glob("*.png"))}
+    return write_candidate(outcome, index, stage, folder, info, drawn=drawn)
 
 
 class ComparisonWriter:
@@ -627,6 +635,22 @@ class ComparisonWriter:
         self.folder, self.stage, self.progress, self.info = folder, stage, progress, info
         self.names = list(names)
         self.written = [folder / "comparison.json", folder / "comparison.html"]
+        #: The pictures every candidate's report shows (:meth:`started`), and the folder
+        #: they are put in for the candidates' processes (gone once the comparison is).
+        self.drawn: dict[str, bytes] = {}
+        self.pictures = stage / ".shared-pictures"
+        self.pictures.mkdir()
+
+    def started(self, prepared: Prepared) -> None:
+        """Draw the pictures every candidate's report shows alike, once (each leg's
+        landmarks, the gait plot: :func:`afofit.report.html.shared_pictures`), while the
+        candidates are being fitted: each candidate's report takes them instead of drawing
+        its own (a candidate written before they are here draws them: the same bytes)."""
+        from afofit.report.html import shared_pictures
+
+        self.drawn = shared_pictures(prepared)
+        for key, png in self.drawn.items():
+            write_atomic(self.pictures / f"{key}.png", _writer(png))
 
     def candidate(self, outcome: CandidateOutcome, files: CandidateFiles | None = None) -> None:
         """Write a built candidate's STLs, fitting.json and report.html (headed by the
@@ -638,7 +662,8 @@ class ComparisonWriter:
         name = outcome.candidate.name
         if files is None:
             files = write_candidate(outcome, self.names.index(name) if name in self.names else -1,
-                                    self.stage, self.folder, self.info, self.progress)  # fmt: skip
+                                    self.stage, self.folder, self.info, self.progress,
+                                    self.drawn)  # fmt: skip
         elif files.column:
             from afofit.report.comparison import keep_candidate_column
 
@@ -651,7 +676,7 @@ class ComparisonWriter:
         :meth:`candidate` then records what it wrote."""
         return partial(
             _write_candidate_at, stage=self.stage, folder=self.folder, info=self.info,
-            drawn=tuple(self.names),
+            shown=tuple(self.names), pictures=self.pictures,
         )  # fmt: skip
 
     def worker_modules(self, gait: bool) -> tuple[str, ...]:
@@ -665,6 +690,7 @@ class ComparisonWriter:
         """Write ``comparison.json`` and ``comparison.html``."""
         from afofit.report.comparison import comparison_html, comparison_json
 
+        shutil.rmtree(self.pictures)
         data = comparison_json(comparison)
         self.progress("drawing the comparison")
         page = comparison_html(comparison, data)
@@ -715,6 +741,7 @@ def write_comparison(
     """
     names = [o.candidate.name for o in comparison.outcomes]
     with comparison_writer(folder, progress, info, names) as writer:
+        writer.started(comparison.prepared)
         for outcome in comparison.outcomes:
             writer.candidate(outcome)
         writer.finish(comparison)

@@ -499,7 +499,7 @@ def compare(
         # fitted (its process writes its folder in the staged one), and recorded here.
         comparison = compare_designs(
             base, candidates, progress=stages, workers=workers,
-            on_outcome=writer.candidate, finish=writer.in_worker(),
+            on_outcome=writer.candidate, finish=writer.in_worker(), started=writer.started,
             preload=writer.worker_modules(bool(base.gait)),
         )  # fmt: skip
         writer.finish(comparison)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import base64
 import datetime
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from html import escape
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CSS",
+    "NOTHING_DRAWN",
     "ReportInfo",
     "draw_ahead",
     "environment",
@@ -45,6 +48,7 @@ __all__ = [
     "html_number",
     "html_table",
     "png_base64",
+    "shared_pictures",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,6 +58,10 @@ CSS = (TEMPLATES / "report.css").read_text(encoding="utf-8")
 #: The landmarks the report lists and draws: those the shell is built from, and the knee's.
 _LANDMARKS = ("lateral_malleolus", "medial_malleolus", "ankle_axis_centre", "heel", "mtp1",
               "mtp5", "fibular_head")  # fmt: skip
+#: The landmarks drawn on the shell's picture.
+_MALLEOLI = ("lateral_malleolus", "medial_malleolus")
+#: No picture drawn ahead (:func:`fitting_html`'s ``drawn``).
+NOTHING_DRAWN: Mapping[str, bytes] = MappingProxyType({})
 #: The landmarks drawn on the scan's picture.
 _DRAWN = (*_LANDMARKS, "toe_tip")
 #: Where each landmark is drawn (the views it is seen in).
@@ -168,13 +176,34 @@ def draw_ahead(prepared: Prepared, spare: SpareCore) -> None:
     asks it for the same picture (:func:`fitting_html`), which the helper keeps
     (:func:`render_views`) and hands back at once, and the skin's splats it made serve the
     shell's picture too. Nothing without a helper process."""
-    if not spare.parallel:
-        return
+    if spare.parallel:
+        for _, args in _landmark_pictures(prepared):
+            spare.submit(render_views_of, *args)
+
+
+def shared_pictures(prepared: Prepared) -> dict[str, bytes]:
+    """The pictures every fitting of the scan ``prepared`` shows alike (PNG): each leg's
+    landmarks on its scan (``landmarks <side>``) and, with gait trials, the ankle plot
+    (``gait``): drawn once for a comparison's candidates, whose reports take them
+    (:func:`fitting_html`'s ``drawn``)."""
+    drawn = {
+        f"landmarks {side}": render_views_of(*args) for side, args in _landmark_pictures(prepared)
+    }
+    if prepared.gait is not None:
+        from afofit.report.plots import ankle_cycle_plot
+
+        drawn["gait"] = ankle_cycle_plot(prepared.gait.trials)
+    return drawn
+
+
+def _landmark_pictures(prepared: Prepared) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Each leg's side and the arguments of :func:`render_views_of` that draw its landmarks
+    on its scan, as the report does (:func:`_leg`)."""
     legs = anatomy_to_dict(prepared.anatomy)["legs"]
     for limb, leg, data in zip(prepared.limbs, prepared.anatomy.legs, legs, strict=True):
         skin = _plain_arrays(leg.frame.to_local(np.asarray(limb.vertices)), limb.faces)
         flagged = _flagged(data["landmarks_mm"], data["landmark_source"], data["confidence"])
-        spare.submit(render_views_of, None, skin, _marks(leg, _DRAWN), flagged)
+        yield leg.side, (None, skin, _marks(leg, _DRAWN), flagged)
 
 
 def _params(fit: LegFit, design: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -409,18 +438,24 @@ def _plain_arrays(vertices: Any, faces: Any) -> MeshArrays:
     return np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64)
 
 
-def _leg(fit: LegFit, leg: dict[str, Any], spare: SpareCore = HERE) -> dict[str, Any]:
-    malleoli = ("lateral_malleolus", "medial_malleolus")
+def _leg(
+    fit: LegFit,
+    leg: dict[str, Any],
+    spare: SpareCore = HERE,
+    drawn: Mapping[str, bytes] = NOTHING_DRAWN,
+) -> dict[str, Any]:
     marks = _marks(fit.leg, _DRAWN)
     flagged = _flagged(leg["landmarks_mm"], leg["landmark_source"], leg["landmark_confidence"])
     # The shell's and the landmarks' pictures are drawn by the helper (the skin's splats
     # once for both; the landmarks' maybe already, :func:`draw_ahead`), beside the
-    # clearance map here and the 3MF package being written.
-    skin, shell_marks = _arrays(fit.skin_local), _marks(fit.leg, malleoli)
+    # clearance map here and the 3MF package being written; the landmarks' not at all when
+    # given (``drawn``, :func:`shared_pictures`).
+    skin, shell_marks = _arrays(fit.skin_local), _marks(fit.leg, _MALLEOLI)
+    landmarks = drawn.get(f"landmarks {fit.leg.side}")
     drawing = (
         (
             spare.submit(render_views_of, _arrays(fit.shell_local), skin, shell_marks),
-            spare.submit(render_views_of, None, skin, marks, flagged),
+            None if landmarks else spare.submit(render_views_of, None, skin, marks, flagged),
         )
         if spare.parallel
         else None
@@ -428,9 +463,11 @@ def _leg(fit: LegFit, leg: dict[str, Any], spare: SpareCore = HERE) -> dict[str,
     clearance = _clearance(fit)
     if drawing is None:
         shell = render_views(fit.shell_local, fit.skin_local, marks=shell_marks)
-        landmarks = render_views(None, fit.skin_local, marks=marks, flagged=flagged)
+        if landmarks is None:
+            landmarks = render_views(None, fit.skin_local, marks=marks, flagged=flagged)
     else:
-        shell, landmarks = (job.result() for job in drawing)
+        shell = drawing[0].result()
+        landmarks = landmarks or drawing[1].result()
     ankle = leg["landmark_confidence"]["ankle_axis_centre"]
     failed = [c["name"] for c in leg["checks"] if not c["passed"]]
     label, text = None, fit.params.label
@@ -468,8 +505,11 @@ def _leg(fit: LegFit, leg: dict[str, Any], spare: SpareCore = HERE) -> dict[str,
     }
 
 
-def _gait(analysis: Any, gait: dict[str, Any]) -> dict[str, Any]:
-    """The ankle plot, the metrics against normal, the flags and the prescription's reasons."""
+def _gait(
+    analysis: Any, gait: dict[str, Any], drawn: Mapping[str, bytes] = NOTHING_DRAWN
+) -> dict[str, Any]:
+    """The ankle plot (``drawn`` already, or drawn here), the metrics against normal, the
+    flags and the prescription's reasons."""
     from afofit.report.plots import ankle_cycle_plot
 
     count = len(gait["trials"])
@@ -492,7 +532,7 @@ def _gait(analysis: Any, gait: dict[str, Any]) -> dict[str, Any]:
             "reasons": rx["rationale"],
         })  # fmt: skip
     return {
-        "picture": png_base64(ankle_cycle_plot(analysis.trials)),
+        "picture": png_base64(drawn.get("gait") or ankle_cycle_plot(analysis.trials)),
         "trials_text": f"{count} trial(s): "
         + ", ".join(f"{t['file']} ({t['events_source']} events)" for t in gait["trials"]),
         "convention": gait["convention"],
@@ -527,14 +567,19 @@ def fitting_html(
     data: dict[str, Any],
     info: ReportInfo | None = None,
     spare: SpareCore = HERE,
+    drawn: Mapping[str, bytes] = NOTHING_DRAWN,
 ) -> str:
     """The report page for a fitting ``result`` and its fitting.json ``data``, headed by
     ``info`` (None: no case, patient or clinician; today's date); ``spare`` a helper
-    process that draws a picture beside the others (:func:`afofit.threads.spare_core`)."""
+    process that draws a picture beside the others (:func:`afofit.threads.spare_core`);
+    ``drawn`` the pictures of :func:`shared_pictures` when already drawn (the rest are
+    drawn here)."""
     info = info or ReportInfo()
     date = info.date or datetime.date.today().isoformat()
     inputs = data["inputs"]
-    legs = [_leg(fit, leg, spare) for fit, leg in zip(result.legs, data["legs"], strict=True)]
+    legs = [
+        _leg(fit, leg, spare, drawn) for fit, leg in zip(result.legs, data["legs"], strict=True)
+    ]
     request = data["request"]
     files = [(inputs["scan"], inputs["sha256"])]
     reproducibility: list[tuple[str, Any]] = [
@@ -554,7 +599,7 @@ def fitting_html(
         css=Markup(CSS), info={**_info(info), "date": date},
         scan={"file": inputs["scan"]}, version=data["afofit_version"], sides_text=sides,
         legs=legs, warnings=data["warnings"], reproducibility=reproducibility,
-        gait=_gait(result.gait, data["gait"]) if result.gait is not None else None,
+        gait=_gait(result.gait, data["gait"], drawn) if result.gait is not None else None,
     )  # fmt: skip
     return page if page.endswith("\n") else page + "\n"
 

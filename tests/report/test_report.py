@@ -20,7 +20,13 @@ from afofit.errors import ExportError
 from afofit.export import write_fit
 from afofit.fit import FitResult, fit, fit_prepared, prepare
 from afofit.report.clearance import PRESSURE_BELOW_MM, clearance_map
-from afofit.report.html import ReportInfo, draw_ahead, external_references, fitting_html
+from afofit.report.html import (
+    ReportInfo,
+    draw_ahead,
+    external_references,
+    fitting_html,
+    shared_pictures,
+)
 from afofit.report.json import fitting_json
 from afofit.request import FitRequest
 from afofit.threads import SpareCore
@@ -190,3 +196,23 @@ def test_the_landmarks_picture_drawn_ahead_is_the_one_the_report_asks_for(
     assert len(skin_only) == 1
     assert _same(ahead.calls[0][1], skin_only[0])
     assert not _same(ahead.calls[0][1][2], {})  # the marks are there to compare
+
+
+def test_pictures_drawn_once_for_every_candidate_are_the_ones_each_would_draw(
+    closed_leg: Path,
+) -> None:
+    """A comparison draws the landmarks picture and the gait plot once (shared_pictures),
+    and each candidate's report takes them: the same page as drawing its own, without
+    asking for them again."""
+    gait = Path(__file__).resolve().parents[2] / "examples" / "demo_gait_fatigued.csv"
+    request = FitRequest(closed_leg, gait=(gait,), design="pls", thickness_mm=3.0)
+    prepared = prepare(request)
+    drawn = shared_pictures(prepared)
+    assert set(drawn) == {f"landmarks {leg.side}" for leg in prepared.anatomy.legs} | {"gait"}
+    result = fit_prepared(request, prepared)
+    data, info = fitting_json(result), ReportInfo(date="2026-12-04")
+    own, given = _Recorder(), _Recorder()
+    page = fitting_html(result, data, info, own)
+    assert fitting_html(result, data, info, given, drawn) == page
+    assert sum(args[0] is None for _, args in own.calls) == 1  # its own landmarks picture
+    assert sum(args[0] is None for _, args in given.calls) == 0  # none: it was given
