@@ -500,7 +500,7 @@ def fit_leg(
             f"dropped {geometry.removed_pieces} faces of loose fragments from the shell"
         )
     shell_scan = shell_in_scan(mesh, frame)
-    found = {name: local[name] for name in MALLEOLI if local.get(name) is not None}
+    found = {name: point for name in MALLEOLI if (point := local.get(name)) is not None}
     return LegFit(
         leg=leg, params=params, shell_scan=shell_scan, shell_local=mesh, skin_local=skin,
         stats=stats, checks=tuple(checks), warnings=tuple(warnings),

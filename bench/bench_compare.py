@@ -90,8 +90,10 @@ def main() -> None:
             print(f"{'':27}rounds: fit {' '.join(f'{v:.1f}' for v in fits)} s, compare "
                   f"{' '.join(f'{v:.1f}' for v in compares)} s, ratio "
                   f"{' '.join(f'{v:.2f}' for v in ratios)} (medians above)")  # fmt: skip
-    print(f"budget: compare <= {BUDGET_RATIO} x fit (median of {ROUNDS} paired rounds); "
-          f"machine: {os.cpu_count()} cores")
+    print(
+        f"budget: compare <= {BUDGET_RATIO} x fit (median of {ROUNDS} paired rounds); "
+        f"machine: {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -466,8 +466,10 @@ def _leg(
         if landmarks is None:
             landmarks = render_views(None, fit.skin_local, marks=marks, flagged=flagged)
     else:
-        shell = drawing[0].result()
-        landmarks = landmarks or drawing[1].result()
+        shell, pending = drawing[0].result(), drawing[1]
+        if pending is not None:
+            landmarks = pending.result()
+    assert landmarks is not None  # given, or drawn above
     ankle = leg["landmark_confidence"]["ankle_axis_centre"]
     failed = [c["name"] for c in leg["checks"] if not c["passed"]]
     label, text = None, fit.params.label
