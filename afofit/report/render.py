@@ -4,6 +4,7 @@ out with Pillow (:mod:`afofit.report.canvas`); no screen needed."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.colors
@@ -130,35 +131,90 @@ def _shade(normals: Vec, colours: Vec) -> Vec:
     return np.clip(lit, 0.0, 1.0)
 
 
-def _view_image(
-    layers: list[tuple[NDArray, NDArray, NDArray]], view: str, pixel_mm: float
-) -> tuple[NDArray, tuple[float, float, float, float]]:
-    """Z-buffered splat image (rows, cols, 3) of several coloured point layers (each colour
-    (3,) or one per point (n, 3)), with outlines where the depth jumps, and its extent."""
+@dataclass(frozen=True, slots=True)
+class _Visible:
+    """What one view of some point layers shows, whatever their colours (:func:`_visible`):
+    the depth image ``near`` (rows, cols; -inf where nothing is), and for each pixel a
+    point won, its flat index ``pixel``, the point's index ``point`` among the layers'
+    points (concatenated) and its normal ``normal`` in the viewer's frame; the image's
+    ``extent`` (left, right, bottom, top, mm)."""
+
+    near: NDArray[np.float64]
+    pixel: NDArray[np.int64]
+    point: NDArray[np.int64]
+    normal: NDArray[np.float64]
+    extent: tuple[float, float, float, float]
+
+
+def _visible(points: NDArray, normals: NDArray, view: str, pixel_mm: float) -> _Visible:
+    """Which of ``points`` (n, 3, with their ``normals``) each pixel of ``view`` shows.
+
+    Nearest point wins per pixel (a running maximum of the depth; of equals the first
+    point); points facing away are left out."""
     right, up, toward = VIEWS[view]
     frame = np.array([right, up, toward])
-    pts = np.concatenate([layer[0] for layer in layers])
-    nrm = np.concatenate([layer[1] for layer in layers]) @ frame.T  # viewer's frame
-    col = np.concatenate(
-        [np.broadcast_to(layer[2], (len(layer[0]), 3)) for layer in layers]
-    ).astype(np.float64)
-    u, v, depth = pts @ right, pts @ up, pts @ toward
-    facing = nrm[:, 2] > -0.05
-    u, v, depth, nrm, col = u[facing], v[facing], depth[facing], nrm[facing], col[facing]
+    nrm = normals @ frame.T  # viewer's frame
+    u, v, depth = points @ right, points @ up, points @ toward
+    facing = np.flatnonzero(nrm[:, 2] > -0.05)
+    u, v, depth, nrm = u[facing], v[facing], depth[facing], nrm[facing]
     lo_u, lo_v = u.min() - 4 * pixel_mm, v.min() - 4 * pixel_mm
     cols = ((u - lo_u) / pixel_mm).astype(int)
     rows = ((v - lo_v) / pixel_mm).astype(int)
     shape = (rows.max() + 5, cols.max() + 5)
-    # Nearest point wins per pixel (a running maximum of the depth; of equals the first
-    # point), then each splat covers 2 x 2 pixels to close gaps: a pixel takes the
-    # nearest of the winners at itself and the three pixels above and to the left of it.
     flat = rows * shape[1] + cols
     near = np.full(shape, -np.inf)
     np.maximum.at(near.reshape(-1), flat, depth)
     win = np.flatnonzero(depth >= near.reshape(-1)[flat])
     win = win[np.unique(flat[win], return_index=True)[1]]
+    extent = (lo_u, lo_u + shape[1] * pixel_mm, lo_v, lo_v + shape[0] * pixel_mm)
+    return _Visible(near, flat[win], facing[win], nrm[win], extent)
+
+
+#: The last few views' visibility (:func:`_visible`), by the meshes drawn, the view and
+#: the pixel size: a comparison's side-by-side picture shows a candidate's shell on the leg
+#: from two of the views its report's picture does, in another colour.
+_VISIBLE: Kept[tuple[Any, ...], _Visible] = Kept(6)
+
+
+def _layers_key(skin: trimesh.Trimesh | None, shell: trimesh.Trimesh | None) -> tuple[Any, ...]:
+    """What the layers of a picture of ``skin`` under ``shell`` (either may be None) are
+    kept by (:data:`_VISIBLE`): their meshes' content."""
+    return tuple(None if m is None else (hash(m), len(m.faces)) for m in (skin, shell))
+
+
+def _view_image(
+    layers: list[tuple[NDArray, NDArray, NDArray]],
+    view: str,
+    pixel_mm: float,
+    key: tuple[Any, ...] | None = None,
+) -> tuple[NDArray, tuple[float, float, float, float]]:
+    """Z-buffered splat image (rows, cols, 3) of several coloured point layers (each colour
+    (3,) or one per point (n, 3)), with outlines where the depth jumps, and its extent.
+    ``key`` names the layers' points (not their colours): what they show is then kept
+    (:data:`_VISIBLE`) for another picture of the same points in other colours."""
+    found = None if key is None else _VISIBLE.get((key, view, pixel_mm))
+    if found is None:
+        found = _visible(
+            np.concatenate([layer[0] for layer in layers]),
+            np.concatenate([layer[1] for layer in layers]),
+            view,
+            pixel_mm,
+        )
+        if key is not None:
+            _VISIBLE.keep((key, view, pixel_mm), found)
+    near, shape = found.near, found.near.shape
+    # Each winner's colour, taken from its own layer.
+    starts = np.cumsum([0] + [len(layer[0]) for layer in layers])
+    which = np.searchsorted(starts, found.point, side="right") - 1
+    col = np.empty((len(found.point), 3))
+    for k, layer in enumerate(layers):
+        mine = which == k
+        colour = np.asarray(layer[2], dtype=np.float64)
+        col[mine] = colour if colour.ndim == 1 else colour[found.point[mine] - starts[k]]
     colour = np.ones((*shape, 3))
-    colour.reshape(-1, 3)[flat[win]] = _shade(nrm[win], col[win])
+    colour.reshape(-1, 3)[found.pixel] = _shade(found.normal, col)
+    # Each splat covers 2 x 2 pixels to close gaps: a pixel takes the nearest of the
+    # winners at itself and the three pixels above and to the left of it.
     image = np.ones((*shape, 3))
     zbuf = np.full(shape, -np.inf)
     for dr in (0, 1):
@@ -179,8 +235,7 @@ def _view_image(
         behind = np.where(np.isfinite(other), other, zbuf - 2.0 * _EDGE_MM)
         jump |= seen & (np.where(seen, zbuf, 0.0) - np.where(seen, behind, 0.0) > _EDGE_MM)
     image[jump] *= 0.55
-    extent = (lo_u, lo_u + shape[1] * pixel_mm, lo_v, lo_v + shape[0] * pixel_mm)
-    return image[::-1], extent
+    return image[::-1], found.extent
 
 
 #: Marked points: name → (local point (3,), the views it is drawn in).
@@ -278,7 +333,8 @@ def render_views(
         points, normals, index = _splats(shell, pixel_mm)
         colours = _SHELL if face_colours is None else np.asarray(face_colours)[index]
         layers.append((points, normals, colours))
-    rendered = [_view_image(layers, view, pixel_mm) for view in views]
+    shown = _layers_key(skin, shell)
+    rendered = [_view_image(layers, view, pixel_mm, shown) for view in views]
     picture, corners = grid(
         [[tile(image, UPSCALE) for image, _ in rendered]], [(view, "black") for view in views]
     )
@@ -298,9 +354,11 @@ def render_views(
 
 #: The last few columns of :func:`render_side_by_side`, by what they show.
 _COLUMNS: Kept[tuple[Any, ...], list[Image.Image]] = Kept(8)
-#: The side-by-side picture's views and pixel size unless asked otherwise (mm).
+#: The side-by-side picture's views and pixel size unless asked otherwise (mm): two of the
+#: views of a report's shell picture, at its pixel size, so that a comparison draws each
+#: candidate's column from what its report's picture showed (:data:`_VISIBLE`).
 _SIDE_BY_SIDE_VIEWS = ("lateral", "posterior")
-_SIDE_BY_SIDE_PIXEL_MM = 1.5
+_SIDE_BY_SIDE_PIXEL_MM = 1.25
 
 
 def side_by_side_column(
@@ -318,7 +376,10 @@ def side_by_side_column(
         return found
     skin_layer = (*_splats(skin, pixel_mm)[:2], _SKIN)
     layer = (*_splats(shell, pixel_mm)[:2], np.array(matplotlib.colors.to_rgb(colour)))
-    column = [tile(_view_image([skin_layer, layer], view, pixel_mm)[0], UPSCALE) for view in views]
+    shown = _layers_key(skin, shell)
+    column = [
+        tile(_view_image([skin_layer, layer], view, pixel_mm, shown)[0], UPSCALE) for view in views
+    ]
     keep_column(shell, skin, colour, column, views, pixel_mm)
     return column
 

@@ -11,6 +11,7 @@ import numpy as np
 import trimesh
 from PIL import Image
 
+from afofit.report import render
 from afofit.report.canvas import (
     GAP_PX,
     MARGIN_PX,
@@ -123,3 +124,26 @@ def test_a_title_wider_than_its_column_is_shortened() -> None:
     strip = np.asarray(picture)[: MARGIN_PX + 20]
     red = (strip[:, :, 0] > 150) & (strip[:, :, 1] < 100)
     assert red.any() and np.flatnonzero(red.any(axis=0)).max() < MARGIN_PX + 30 + GAP_PX
+
+
+def test_a_side_by_side_column_drawn_from_a_kept_view_is_the_one_drawn_afresh() -> None:
+    """What a view shows is kept by the meshes drawn: a comparison's column of a shell (in
+    its candidate's colour) drawn after the report's picture of the same shell and leg is
+    the column drawn with nothing kept, and in its colour where the shell shows."""
+    leg = trimesh.creation.cylinder(radius=40.0, height=200.0, sections=64)
+    shell = trimesh.creation.annulus(r_min=43.0, r_max=46.0, height=120.0, sections=64)
+    shell.apply_translation((0.0, 0.0, -30.0))
+    render.side_by_side_column(shell, leg, "#2ca02c")  # (in the kept columns now)
+    render._COLUMNS.clear()
+    render._VISIBLE.clear()
+    afresh = render.side_by_side_column(shell.copy(), leg.copy(), "#2ca02c")
+    render._COLUMNS.clear()
+    render._VISIBLE.clear()
+    render_views(shell, leg)  # the report's picture: its views kept
+    assert len(render._VISIBLE) == 3
+    kept = render.side_by_side_column(shell, leg, "#2ca02c")
+    assert len(render._VISIBLE) == 3  # the column's two views were among them
+    for a, b in zip(afresh, kept, strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    pixels = np.asarray(kept[0].convert("RGB")).reshape(-1, 3).astype(int)
+    assert (np.abs(pixels - np.array(rgb("#2ca02c"))).sum(axis=1) < 60).sum() > 100
