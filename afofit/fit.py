@@ -307,10 +307,10 @@ def wall_probes(
     skin: trimesh.Trimesh, local: dict[str, Vec], frame: LegFrame, params: DesignParameters
 ) -> dict[str, Vec]:
     """Where :meth:`LegFit.covers` probes for each of the ``local`` landmarks (name → local
-    point on the leg's ``skin``, local mm): the middle of the wall (clearance, the
-    landmark's relief and half the thickness) out from the skin vertex nearest the
-    landmark, along the skin's normal there (its faces' area-weighted normal), taken
-    pointing away from the shank axis."""
+    point on the leg's ``skin``, local mm): the middle of the wall of the design ``params``
+    (clearance, the landmark's relief and half the thickness) out from the skin vertex
+    nearest the landmark, along the skin's normal there (its faces' area-weighted normal),
+    taken pointing away from the shank axis (the leg ``frame``'s)."""
     vertices, faces = np.asarray(skin.vertices), np.asarray(skin.faces)
     axis = frame.rotation @ frame.shank_up
     probes = {}
