@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -80,6 +80,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+D = TypeVar("D")
 
 #: Body mass assumed when neither --mass nor a gait file gives one, kg (the reference's
 #: worked example, §2.2): the swing and stance numbers then say so.
@@ -513,6 +514,11 @@ def _candidate_shipped(job: _Job, prepared: Shipped[Prepared]) -> tuple[Candidat
     return done, finished
 
 
+def _draw_shipped(draw: Callable[[Prepared], D], prepared: Shipped[Prepared]) -> D:
+    """``draw`` of the shared ``prepared``: run in a worker process."""
+    return draw(prepared.value())
+
+
 def _bare_mesh(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     """``mesh``'s vertices and faces alone, without the arrays a mesh keeps once it has
     computed them (a checked shell's are ten times its own bytes): what goes between
@@ -534,7 +540,8 @@ def compare(
     on_outcome: Callable[[CandidateOutcome, R | None], None] | None = None,
     finish: Callable[[CandidateOutcome, int], R] | None = None,
     preload: Sequence[str] = (),
-    started: Callable[[Prepared], None] | None = None,
+    draw: Callable[[Prepared], D] | None = None,
+    drawn: Callable[[D], None] | None = None,
 ) -> Comparison:
     """Fit each of ``candidates`` on ``base``'s scan and gait (read once) and measure them.
 
@@ -552,8 +559,10 @@ def compare(
     candidate's outcome as it comes, with what ``finish`` gave (None without it, or for a
     candidate not built). ``preload`` names the modules ``finish`` needs: the candidates'
     processes have them imported before they are forked (once, not once each).
-    ``started`` is called with the scan as read once the candidates are under way (beside
-    them, with more than one worker): a writer draws there what every candidate shows.
+    ``draw`` (a module-level function: it must pickle) is run on the scan as read beside the
+    skin's sampling, in one of the candidates' processes before it takes a candidate (here,
+    without them), and ``drawn`` is given what it gave once the candidates are under way:
+    a writer draws there what every candidate shows alike, once.
 
     Raises
     ------
@@ -584,6 +593,10 @@ def compare(
         load = _load(base, prepared, side)
         prescription, source, prescribed = _prescription(base, prepared, side)
         requests = [candidate_request(base, c) for c in candidates]
+        drawing: Future[D] | None = None
+        if draw is not None and pool is not None:  # on the core the sampling leaves idle
+            read = stack.enter_context(ship(_bare(prepared)))
+            drawing = pool.submit(_draw_shipped, draw, read)
         # The skin is sampled once, for the widest of the candidates' walls.
         prepared = share_skin(prepared, requests, progress)
         # The heaviest first, and with more candidates at once than cores, each core but
@@ -607,14 +620,14 @@ def compare(
             progress(f"fitting {len(candidates)} candidates in {workers} processes")
             shared = stack.enter_context(ship(_bare(prepared)))
             futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
-            if started is not None:
-                started(prepared)
+            if drawing is not None and drawn is not None:
+                drawn(drawing.result())
             for future in as_completed(futures):
                 progress(f"candidate {futures[future].candidate.name} fitted")
                 outcome(futures[future].index, *future.result())
         else:
-            if started is not None:
-                started(prepared)
+            if draw is not None and drawn is not None:
+                drawn(draw(prepared))
             for job in jobs:
                 progress(f"candidate {job.index + 1}/{len(candidates)}: {job.candidate.name}")
                 outcome(job.index, *_candidate(job, prepared, progress))

@@ -30,7 +30,7 @@ from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
     from afofit.compare import CandidateOutcome, Comparison
-    from afofit.fit import FitResult, LegFit, Prepared
+    from afofit.fit import FitResult, LegFit
     from afofit.followup import FollowUp
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
@@ -613,7 +613,7 @@ def _write_candidate_at(
     """:func:`write_candidate` as :meth:`ComparisonWriter.in_worker` calls it: the column
     drawn when the page shows the candidate (``shown`` names those it shows), and the
     pictures every candidate shows taken from the folder ``pictures`` (those the
-    comparison has drawn into it by now: :meth:`ComparisonWriter.started`)."""
+    comparison has put in it by now: :meth:`ComparisonWriter.shared`)."""
     index = index if outcome.candidate.name in shown else -1
     drawn = {path.stem: path.read_bytes() for path in sorted(pictures.glob("*.png"))}
     return write_candidate(outcome, index, stage, folder, info, drawn=drawn)
@@ -635,20 +635,19 @@ class ComparisonWriter:
         self.folder, self.stage, self.progress, self.info = folder, stage, progress, info
         self.names = list(names)
         self.written = [folder / "comparison.json", folder / "comparison.html"]
-        #: The pictures every candidate's report shows (:meth:`started`), and the folder
+        #: The pictures every candidate's report shows (:meth:`shared`), and the folder
         #: they are put in for the candidates' processes (gone once the comparison is).
         self.drawn: dict[str, bytes] = {}
         self.pictures = stage / ".shared-pictures"
         self.pictures.mkdir()
 
-    def started(self, prepared: Prepared) -> None:
-        """Draw the pictures every candidate's report shows alike, once (each leg's
-        landmarks, the gait plot: :func:`afofit.report.html.shared_pictures`), while the
-        candidates are being fitted: each candidate's report takes them instead of drawing
-        its own (a candidate written before they are here draws them: the same bytes)."""
-        from afofit.report.html import shared_pictures
-
-        self.drawn = shared_pictures(prepared)
+    def shared(self, drawn: dict[str, bytes]) -> None:
+        """Keep the pictures every candidate's report shows alike, ``drawn`` once (each leg's
+        landmarks, the gait plot: :func:`afofit.report.html.shared_pictures`, which
+        :func:`afofit.compare.compare` runs as ``draw``), for the candidates' reports to take
+        instead of drawing their own (a candidate written before they are here draws them:
+        the same bytes)."""
+        self.drawn = dict(drawn)
         for key, png in self.drawn.items():
             write_atomic(self.pictures / f"{key}.png", _writer(png))
 
@@ -741,7 +740,9 @@ def write_comparison(
     """
     names = [o.candidate.name for o in comparison.outcomes]
     with comparison_writer(folder, progress, info, names) as writer:
-        writer.started(comparison.prepared)
+        from afofit.report.html import shared_pictures
+
+        writer.shared(shared_pictures(comparison.prepared))
         for outcome in comparison.outcomes:
             writer.candidate(outcome)
         writer.finish(comparison)

@@ -260,6 +260,15 @@ def test_the_command_writes_every_candidate_and_a_self_contained_page(
         }  # fmt: skip
         fitting = json.loads((out / name / "fitting.json").read_text())
         assert fitting["design"]["thickness_mm"] == float(name[4])
+    # Nothing else in the folder: the pictures drawn once for every candidate's report
+    # were kept beside them while they were written, and are gone.
+    assert {p.name for p in out.iterdir()} == {
+        "comparison.json", "comparison.html", "pls-3mm", "pls-4mm"
+    }  # fmt: skip
+    reports = [(out / name / "report.html").read_text() for name in ("pls-3mm", "pls-4mm")]
+    alt = 'alt="the scanned leg with its landmarks" src="data:image/png;base64,'
+    landmarks = [r.split(alt)[1].split('"')[0] for r in reports]
+    assert len(landmarks[0]) > 1000 and landmarks[0] == landmarks[1]
     page = (out / "comparison.html").read_text()
     assert external_references(page) == []
     assert page.count("data:image/png;base64,") == 3  # chart, lines, the candidates on the leg

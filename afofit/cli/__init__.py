@@ -474,6 +474,7 @@ def compare(
     from afofit.compare import compare as compare_designs
     from afofit.export import check_out_dir, comparison_writer
     from afofit.report.comparison import comparison_json
+    from afofit.report.html import shared_pictures
     from afofit.request import FitRequest
 
     with _errors():
@@ -499,7 +500,8 @@ def compare(
         # fitted (its process writes its folder in the staged one), and recorded here.
         comparison = compare_designs(
             base, candidates, progress=stages, workers=workers,
-            on_outcome=writer.candidate, finish=writer.in_worker(), started=writer.started,
+            on_outcome=writer.candidate, finish=writer.in_worker(),
+            draw=shared_pictures, drawn=writer.shared,
             preload=writer.worker_modules(bool(base.gait)),
         )  # fmt: skip
         writer.finish(comparison)
