@@ -689,7 +689,7 @@ class ComparisonWriter:
         """Write ``comparison.json`` and ``comparison.html``."""
         from afofit.report.comparison import comparison_html, comparison_json
 
-        shutil.rmtree(self.pictures)
+        shutil.rmtree(self.pictures, ignore_errors=True)
         data = comparison_json(comparison)
         self.progress("drawing the comparison")
         page = comparison_html(comparison, data)
@@ -717,7 +717,9 @@ def comparison_writer(
     folder = Path(folder)
     check_out_dir(folder, "comparison.json")
     with staged_folder(folder) as stage:
-        yield ComparisonWriter(folder, stage, progress, info, names)
+        writer = ComparisonWriter(folder, stage, progress, info, names)
+        yield writer
+        shutil.rmtree(writer.pictures, ignore_errors=True)  # (if finish was not called)
 
 
 def write_comparison(

@@ -11,7 +11,7 @@ import pytest
 import trimesh
 
 from afofit.errors import ExportError
-from afofit.export import write_atomic, write_mesh
+from afofit.export import comparison_writer, write_atomic, write_mesh
 
 
 def test_stl_round_trip_at_float32(tmp_path: Path) -> None:
@@ -66,3 +66,13 @@ def test_prusa_slicer_slices_the_shell_without_repairs(closed_leg: Path, tmp_pat
         assert gcode.stat().st_size > 100_000
         for word in ("repair", "manifold", "auto-repaired", "open edges", "errors"):
             assert word not in log, f"slicer said '{word}' of {name}"
+
+
+def test_a_comparison_folder_keeps_no_shared_pictures(tmp_path: Path) -> None:
+    """The pictures kept for the candidates' reports while they are written are gone once
+    the folder is in place, even when the comparison's own files were never written."""
+    out = tmp_path / "cmp"
+    with comparison_writer(out) as writer:
+        writer.shared({"landmarks right": b"\x89PNG"})
+        assert (writer.pictures / "landmarks right.png").read_bytes() == b"\x89PNG"
+    assert out.is_dir() and list(out.iterdir()) == []
