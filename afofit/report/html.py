@@ -25,6 +25,7 @@ import numpy as np
 from markupsafe import Markup
 
 from afofit.anatomy import anatomy_to_dict, confidence_word, describe_ankle
+from afofit.fit import MALLEOLI
 from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
 from afofit.geometry.label import LABEL_DEPTH_MM, LabelPlacement, label_length_mm
 from afofit.printing import print_estimate
@@ -58,8 +59,6 @@ CSS = (TEMPLATES / "report.css").read_text(encoding="utf-8")
 #: The landmarks the report lists and draws: those the shell is built from, and the knee's.
 _LANDMARKS = ("lateral_malleolus", "medial_malleolus", "ankle_axis_centre", "heel", "mtp1",
               "mtp5", "fibular_head")  # fmt: skip
-#: The landmarks drawn on the shell's picture.
-_MALLEOLI = ("lateral_malleolus", "medial_malleolus")
 #: No picture drawn ahead (:func:`fitting_html`'s ``drawn``).
 NOTHING_DRAWN: Mapping[str, bytes] = MappingProxyType({})
 #: The landmarks drawn on the scan's picture.
@@ -450,7 +449,7 @@ def _leg(
     # once for both; the landmarks' maybe already, :func:`draw_ahead`), beside the
     # clearance map here and the 3MF package being written; the landmarks' not at all when
     # given (``drawn``, :func:`shared_pictures`).
-    skin, shell_marks = _arrays(fit.skin_local), _marks(fit.leg, _MALLEOLI)
+    skin, shell_marks = _arrays(fit.skin_local), _marks(fit.leg, MALLEOLI)
     landmarks = drawn.get(f"landmarks {fit.leg.side}")
     drawing = (
         (

@@ -73,9 +73,14 @@ _SHELL = np.array([0.25, 0.50, 0.85])
 
 #: The last few meshes' splats, by content and pixel size: a report draws the same skin
 #: in several pictures, and a comparison the same leg under each candidate.
-_SPLATS: Kept[tuple[int, int, float], tuple[NDArray, NDArray, NDArray]] = Kept(4)
+_SPLATS: Kept[tuple[Any, float], tuple[NDArray, NDArray, NDArray]] = Kept(4)
 #: The last few pictures without per-face colours, by what they show (their PNG bytes).
 _PICTURES: Kept[tuple[Any, ...], bytes] = Kept(4)
+
+
+def _mesh_key(mesh: trimesh.Trimesh | None) -> tuple[int, int] | None:
+    """What a mesh is kept by in this module's caches: its content (None for no mesh)."""
+    return None if mesh is None else (hash(mesh), len(mesh.faces))
 
 
 def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, NDArray]:
@@ -83,7 +88,7 @@ def _splats(mesh: trimesh.Trimesh, pixel_mm: float) -> tuple[NDArray, NDArray, N
     (area-weighted vertex normals interpolated at each centre) and, for each, the index of the
     input face it came from (so per-face colours follow the subdivision). Cached by the
     mesh's content (:data:`_SPLATS`)."""
-    key = (hash(mesh), len(mesh.faces), pixel_mm)
+    key = (_mesh_key(mesh), pixel_mm)
     found = _SPLATS.get(key)
     if found is not None:
         return found
@@ -179,7 +184,7 @@ _VISIBLE: Kept[tuple[Any, ...], _Visible] = Kept(6)
 def _layers_key(skin: trimesh.Trimesh | None, shell: trimesh.Trimesh | None) -> tuple[Any, ...]:
     """What the layers of a picture of ``skin`` under ``shell`` (either may be None) are
     kept by (:data:`_VISIBLE`): their meshes' content."""
-    return tuple(None if m is None else (hash(m), len(m.faces)) for m in (skin, shell))
+    return _mesh_key(skin), _mesh_key(shell)
 
 
 def _view_image(
@@ -314,12 +319,10 @@ def render_views(
     scale. A picture without per-face colours is kept (:data:`_PICTURES`): each candidate
     of a comparison shows the same leg's landmarks.
     """
-    key = None
+    shown, key = _layers_key(skin, shell), None
     if face_colours is None and colorbar is None:
         key = (
-            None if shell is None else (hash(shell), len(shell.faces)),
-            None if skin is None else (hash(skin), len(skin.faces)),
-            views, pixel_mm, tuple(sorted(flagged)),
+            shown, views, pixel_mm, tuple(sorted(flagged)),
             None if marks is None else tuple(
                 (name, np.asarray(point).tobytes(), seen) for name, (point, seen) in marks.items()
             ),
@@ -333,7 +336,6 @@ def render_views(
         points, normals, index = _splats(shell, pixel_mm)
         colours = _SHELL if face_colours is None else np.asarray(face_colours)[index]
         layers.append((points, normals, colours))
-    shown = _layers_key(skin, shell)
     rendered = [_view_image(layers, view, pixel_mm, shown) for view in views]
     picture, corners = grid(
         [[tile(image, UPSCALE) for image, _ in rendered]], [(view, "black") for view in views]
@@ -393,7 +395,7 @@ def _column_key(
 ) -> tuple[Any, ...]:
     """What a side-by-side column is kept by (:data:`_COLUMNS`): its meshes' content and
     how it is drawn."""
-    return ((hash(shell), len(shell.faces)), (hash(skin), len(skin.faces)), colour, views, pixel_mm)
+    return _layers_key(skin, shell), colour, views, pixel_mm
 
 
 def keep_column(
