@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -593,10 +593,13 @@ def compare(
         load = _load(base, prepared, side)
         prescription, source, prescribed = _prescription(base, prepared, side)
         requests = [candidate_request(base, c) for c in candidates]
-        drawing: Future[D] | None = None
+        drawing: Future[Future[D]] | None = None
         if draw is not None and pool is not None:  # on the core the sampling leaves idle
             read = stack.enter_context(ship(_bare(prepared)))
-            drawing = pool.submit(_draw_shipped, draw, read)
+            # Asked from a thread: the first process waits for the server's imports (a
+            # quarter of a second, measured), which the sampling need not wait for.
+            asking = stack.enter_context(ThreadPoolExecutor(1))
+            drawing = asking.submit(pool.submit, _draw_shipped, draw, read)
         # The skin is sampled once, for the widest of the candidates' walls.
         prepared = share_skin(prepared, requests, progress)
         # The heaviest first, and with more candidates at once than cores, each core but
@@ -621,7 +624,7 @@ def compare(
             shared = stack.enter_context(ship(_bare(prepared)))
             futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
             if drawing is not None and drawn is not None:
-                drawn(drawing.result())
+                drawn(drawing.result().result())
             for future in as_completed(futures):
                 progress(f"candidate {futures[future].candidate.name} fitted")
                 outcome(futures[future].index, *future.result())
