@@ -594,8 +594,9 @@ def compare(
         prescription, source, prescribed = _prescription(base, prepared, side)
         requests = [candidate_request(base, c) for c in candidates]
         drawing: Future[Future[D]] | None = None
+        reading = stack.enter_context(ExitStack())  # the scan shipped to be drawn, until it is
         if draw is not None and pool is not None:  # on the core the sampling leaves idle
-            read = stack.enter_context(ship(_bare(prepared)))
+            read = reading.enter_context(ship(_bare(prepared)))
             # Asked from a thread: the first process waits for the server's imports (a
             # quarter of a second, measured), which the sampling need not wait for.
             asking = stack.enter_context(ThreadPoolExecutor(1))
@@ -623,8 +624,11 @@ def compare(
             progress(f"fitting {len(candidates)} candidates in {workers} processes")
             shared = stack.enter_context(ship(_bare(prepared)))
             futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
-            if drawing is not None and drawn is not None:
-                drawn(drawing.result().result())
+            if drawing is not None:
+                pictures = drawing.result().result()
+                reading.close()  # (its block let go of: the candidates have theirs)
+                if drawn is not None:
+                    drawn(pictures)
             for future in as_completed(futures):
                 progress(f"candidate {futures[future].candidate.name} fitted")
                 outcome(futures[future].index, *future.result())
