@@ -40,7 +40,6 @@ import trimesh
 
 from afofit.errors import AfofitError, InputError
 from afofit.fit import (
-    MALLEOLI,
     FitResult,
     LegFit,
     Prepared,
@@ -411,9 +410,6 @@ def _metrics(
     # The shell as it stands on the printer's bed (afo-print.stl).
     standing = trimesh.transform_points(np.asarray(fit.shell_scan.vertices), fit.print_transform)
     extent = standing.max(axis=0) - standing.min(axis=0)
-    known = [name for name in MALLEOLI if fit.leg.landmarks_mm.get(name) is not None]
-    found = fit.covering(known)
-    covers: dict[str, bool | None] = {n.split("_")[0]: found.get(n) for n in MALLEOLI}
     return CandidateMetrics(
         stiffness_nm_per_deg=k,
         lower_bound_nm_per_deg=r.lower_bound_nm_per_deg,
@@ -437,7 +433,7 @@ def _metrics(
         thickness_mm=fit.params.thickness_mm,
         material=material.name,
         footplate=fit.params.footplate,
-        covers_malleoli=covers,
+        covers_malleoli=fit.malleoli_covered(),
         checks_passed=fit.passed,
         failed_checks=tuple(c.name for c in fit.checks if not c.passed),
     )

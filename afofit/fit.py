@@ -292,6 +292,13 @@ class LegFit:
         probes = wall_probes(self.skin_local, local, self.leg.frame, self.params)
         return _winding_inside(self.shell_local, probes)
 
+    def malleoli_covered(self) -> dict[str, bool | None]:
+        """Whether the wall lies over each malleolus (:meth:`covers`), keyed ``lateral`` and
+        ``medial``; None for one the leg has no landmark for."""
+        known = [name for name in MALLEOLI if self.leg.landmarks_mm.get(name) is not None]
+        found = self.covering(known)
+        return {name.split("_")[0]: found.get(name) for name in MALLEOLI}
+
     def _local(self, name: str) -> Vec:
         landmark = self.leg.landmarks_mm.get(name)
         if landmark is None:

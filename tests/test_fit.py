@@ -389,8 +389,11 @@ def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_p
     assert block["predicted_nm_per_deg"] == round(again.sagittal_nm_per_deg, 4)
     assert block["fixture"]["cuff_constraint"] == "guided"
     assert block["lower_bound_nm_per_deg"] <= block["predicted_nm_per_deg"]
+    # A posterior leaf spring leaves both malleoli bare, and the file and page say so.
+    assert data["shell"]["covers_malleoli"] == {"lateral": False, "medial": False}
     page = (tmp_path / "out" / "report.html").read_text()
     assert "Ankle stiffness" in page and "moment against dorsiflexion angle" in page
+    assert "malleoli under the wall (lateral / medial)</td><td>no / no" in page
 
 
 def test_a_stiffness_out_of_reach_fails_before_any_output(closed_leg: Path, tmp_path: Path) -> None:

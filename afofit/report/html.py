@@ -221,6 +221,8 @@ def _params(fit: LegFit, design: dict[str, Any]) -> list[tuple[str, Any]]:
         ("footplate", design["footplate"]),
         ("trim half-angle at the ankle / calf",
          f"{trim['ankle_half_angle_deg']:.0f}° / {trim['calf_half_angle_deg']:.0f}° from the posterior midline"),
+        ("malleoli under the wall (lateral / medial)",
+         " / ".join({True: "yes", False: "no", None: "—"}[c] for c in fit.malleoli_covered().values())),
         ("top edge", f"{design['proximal_height_mm']:.0f} mm above the sole (from {design['proximal_height_from']})"),
         ("side walls", f"{trim['heel_wall_height_mm']:.0f} mm at the heel to "
                        f"{trim['toe_wall_height_mm']:.0f} mm at the footplate's end"),

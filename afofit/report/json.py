@@ -69,6 +69,8 @@ def _leg(
                 "within_0_8_mm_fraction": rounded(s.clearance_within_0_8_fraction),
             },
             "extents_mm": [rounded(e, 1) for e in s.extents_mm],
+            # Whether the wall lies over each malleolus (null without its landmark).
+            "covers_malleoli": fit.malleoli_covered(),
         },
         "stiffness": None if fit.stiffness is None else stiffness_block(fit.stiffness),
         "checks": [

@@ -60,6 +60,9 @@ def test_pls_leaves_the_malleoli_free_and_solid_covers_them(fits: dict[str, LegF
     for name in ("lateral_malleolus", "medial_malleolus"):
         assert not fits["pls"].covers(name)
         assert fits["solid"].covers(name)
+    # As fitting.json and the comparison say it (by side of the ankle).
+    assert fits["pls"].malleoli_covered() == {"lateral": False, "medial": False}
+    assert fits["solid"].malleoli_covered() == {"lateral": True, "medial": True}
 
 
 @pytest.mark.parametrize("design", ["pls", "semi-rigid", "solid"])
