@@ -32,6 +32,8 @@ from typing import Any, Generic, TypeVar
 
 from threadpoolctl import threadpool_limits
 
+from afofit.kept import Kept
+
 __all__ = [
     "HERE",
     "THREAD_VARIABLES",
@@ -253,7 +255,7 @@ def spare_core(
 
 #: The value a worker last took out of a :class:`Shipped` (by its block's name): a worker
 #: that runs several tasks on the same value unpacks it once.
-_UNPACKED: dict[str, Any] = {}
+_UNPACKED: Kept[str, Any] = Kept(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +280,7 @@ class Shipped(Generic[T]):
             finally:
                 block.close()
             found = pickle.loads(self.outline, buffers=buffers)
-            _UNPACKED.clear()
-            _UNPACKED[self.name] = found
+            _UNPACKED.keep(self.name, found)
         return found
 
 
