@@ -1,7 +1,7 @@
 """Anatomy of one or two legs in a scan: frame, side, landmarks, measurements, units.
 
 Pure functions on meshes in mm; the pipeline that reads files and calls them
-is :func:`afofit.fit.analyse_scan`.
+is :func:`afofit.fitting.analyse_scan`.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ import numpy as np
 import trimesh
 
 from afofit.errors import AfofitError, InputError
-from afofit.fit import (
+from afofit.fitting import (
     FitResult,
     LegFit,
     Prepared,
@@ -90,7 +90,7 @@ ASSUMED_BODY_MASS_KG = 75.0
 STANCE_MOMENT_NM_PER_KG = 0.062
 #: What the candidates' processes import before they are forked (the fitting, and this
 #: module, which runs it there).
-WORKER_MODULES = ("afofit.fit", "afofit.compare")
+WORKER_MODULES = ("afofit.fitting", "afofit.compare")
 #: The keys a candidate's text may set after its design: ``pls,thickness=3,material=petg``.
 _KEYS = ("thickness", "material", "name")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

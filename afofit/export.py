@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import trimesh
 
+from afofit.atomic import current_umask, write_atomic, write_json, write_utf8
 from afofit.errors import ExportError
 from afofit.progress import Progress, silent
 from afofit.threads import HERE, SpareCore
@@ -30,7 +31,7 @@ from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
     from afofit.compare import CandidateOutcome, Comparison
-    from afofit.fit import FitResult, LegFit
+    from afofit.fitting import FitResult, LegFit
     from afofit.followup import FollowUp
     from afofit.gait.analysis import GaitAnalysis
     from afofit.gait.model import GaitTrial
@@ -52,7 +53,6 @@ __all__ = [
     "slice_print",
     "staged_folder",
     "standing_shell",
-    "write_atomic",
     "write_candidate",
     "write_comparison",
     "write_fit",
@@ -60,56 +60,13 @@ __all__ = [
     "write_followup",
     "write_gait_csv",
     "write_gait_plot",
-    "write_json",
     "write_mesh",
     "write_phantom",
-    "write_utf8",
 ]
 
 MESH_SUFFIXES = (".stl", ".ply", ".obj")
 #: The longest PrusaSlicer may take over one shell (a 300k-face shell takes ~30 s here).
 SLICE_TIMEOUT_S = 900.0
-
-
-def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Write ``path`` through ``write(handle)`` into a temp file, then rename it in place.
-
-    Raises
-    ------
-    ExportError
-        The folder does not exist or is not writable, or ``path`` is a folder.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name to write.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"{folder}: no such folder; create it first or write elsewhere.")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ExportError(f"{folder}: cannot write here ({exc.strerror}).") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        # mkstemp makes the file private (0600); give it the usual mode for
-        # a new file (0666 less the umask) so the lab can share it.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_utf8(text: str, path: Path) -> Path:
-    """Write ``text`` to ``path`` as UTF-8, atomically (:func:`write_atomic`)."""
-    return write_atomic(Path(path), lambda h: h.write(text.encode("utf-8")))
-
-
-def write_json(data: Any, path: Path) -> Path:
-    """Write ``data`` to ``path`` as indented, key-stable JSON (UTF-8, newline at the end)."""
-    return write_utf8(json.dumps(data, indent=2, ensure_ascii=False) + "\n", path)
 
 
 def _stl_bytes(vertices: np.ndarray, faces: np.ndarray, units: str) -> Callable[[IO[bytes]], None]:
@@ -275,7 +232,7 @@ def staged_folder(folder: Path) -> Iterator[Path]:
         with _sigint_deferred():  # a Ctrl-C here waits until ``stage`` names what to remove
             stage = _mkdtemp(parent, folder.name)
         yield stage
-        stage.chmod(0o777 & ~_umask())  # mkdtemp makes it private: the usual mode instead
+        stage.chmod(0o777 & ~current_umask())  # mkdtemp makes it private: the usual mode instead
         with _sigint_deferred():  # a Ctrl-C waits for the swap and the old folder's removal
             old = None
             if folder.exists():
@@ -308,13 +265,6 @@ def _mkdtemp(parent: Path, name: str) -> Path:
 def _writable(folder: Path) -> bool:
     """Whether this process may create files in ``folder``."""
     return os.access(folder, os.W_OK | os.X_OK)
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it: set it back at once)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def standing_shell(fit: LegFit) -> tuple[trimesh.Trimesh, np.ndarray]:
@@ -428,7 +378,7 @@ def write_fit_files(
     import datetime
     from dataclasses import replace
 
-    from afofit.fit import threemf_name
+    from afofit.fitting import threemf_name
     from afofit.report.html import NOTHING_DRAWN, ReportInfo, fitting_html
     from afofit.report.json import fitting_json
 

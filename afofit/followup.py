@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from afofit.anatomy import LegAnatomy, ScanAnatomy
 from afofit.errors import InputError
-from afofit.fit import scan_legs
+from afofit.fitting import scan_legs
 from afofit.geometry.frames import LegFrame
 from afofit.geometry.measure import Sections
 from afofit.geometry.sole import boundary_edges

@@ -1,7 +1,7 @@
 """What a fitting is asked to do: :class:`FitRequest`, every option of one fitting.
 
 The command line, the Python API and (later) a batch manifest's rows all build one;
-:func:`afofit.fit.fit` takes it and returns a :class:`~afofit.fit.FitResult`. A request
+:func:`afofit.fitting.fit` takes it and returns a :class:`~afofit.fitting.FitResult`. A request
 is plain data: it reads no file until :meth:`FitRequest.key` hashes the inputs.
 """
 
@@ -16,8 +16,6 @@ from typing import Any
 
 from afofit.clinical import ClinicalInputs
 from afofit.errors import InputError
-from afofit.geometry.label import check_label
-from afofit.scan import file_sha256
 from afofit.version import __version__
 
 __all__ = [
@@ -128,6 +126,8 @@ class FitRequest:
                 f"{', '.join(STIFFNESS_METHODS)}."
             )
         if self.label is not None:
+            from afofit.geometry.label import check_label  # (numpy, scipy: when needed)
+
             object.__setattr__(self, "label", check_label(self.label))
         if not self.voxel_mm > 0.0:
             raise InputError(f"voxel_mm={self.voxel_mm}: the grid spacing must be > 0 mm.")
@@ -179,6 +179,8 @@ class FitRequest:
         InputError
             An input file cannot be read.
         """
+        from afofit.scan import file_sha256  # (trimesh: not for the command line's start)
+
         options = {k: v for k, v in self.to_dict().items() if k not in _FILE_FIELDS}
         digest = hashlib.sha256(f"afofit {__version__}\n".encode())
         digest.update(json.dumps(options, sort_keys=True).encode())

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import SHARED
 
 from afofit.export import write_phantom
-from afofit.fit import analyse_scan
+from afofit.fitting import analyse_scan
 from afofit.phantom import random_specs
 
 

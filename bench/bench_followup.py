@@ -23,7 +23,7 @@ import trimesh
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import AFOFIT, run
 
-from afofit.fit import scan_legs
+from afofit.fitting import scan_legs
 from afofit.phantom import PhantomSpec, make_phantom
 
 BUDGET_S = 10.0

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import SHARED
 
 from afofit.errors import FitError
-from afofit.fit import fit
+from afofit.fitting import fit
 from afofit.request import FitRequest
 
 SCANS = {"male": "anny_male_right.stl", "female": "anny_female_left.ply"}

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import SHARED
 
 from afofit.design import resolve_design
-from afofit.fit import fit_leg, scan_legs
+from afofit.fitting import fit_leg, scan_legs
 from afofit.mechanics.fast import shell_model
 from afofit.mechanics.fe import fe_stiffness
 from afofit.mechanics.fixture import Fixture, fixture_for_leg

@@ -25,7 +25,7 @@ import numpy as np
 
 from afofit.design import resolve_design
 from afofit.export import standing_shell, write_mesh, write_phantom
-from afofit.fit import LegFit, fit_leg, scan_legs
+from afofit.fitting import LegFit, fit_leg, scan_legs
 from afofit.phantom import PhantomSpec
 from afofit.profiles import load_design, load_material
 from afofit.tolerances import TOLERANCES

@@ -68,7 +68,7 @@ def test_units_are_recognised_from_anatomy(leg: trimesh.Trimesh, unit: str) -> N
 @pytest.mark.parametrize("unit", ["cm", "m", "in"])
 def test_landmarks_in_mm_do_not_depend_on_the_files_units(tmp_path, unit: str) -> None:
     from afofit.export import write_phantom
-    from afofit.fit import analyse_scan
+    from afofit.fitting import analyse_scan
 
     spec = PhantomSpec(seed=8, faces=12000, noise_mm=0.1, pose="random")
     reference = tmp_path / "mm.ply"

@@ -39,7 +39,7 @@ def test_sources_read_as_citations(source: str, expected: str) -> None:
 
 
 def test_the_gait_json_names_no_reference_file() -> None:
-    from afofit.fit import analyse_gait
+    from afofit.fitting import analyse_gait
     from afofit.gait.analysis import gait_to_dict
 
     examples = Path(__file__).resolve().parents[1] / "examples"

@@ -26,7 +26,7 @@ from afofit.compare import (
     parse_candidate,
 )
 from afofit.errors import InputError, ProfileError
-from afofit.fit import fit, shell_efforts
+from afofit.fitting import fit, shell_efforts
 from afofit.gait.holding import MTC_MM_PER_RAD
 from afofit.report.comparison import COMPARISON_SCHEMA, comparison_json
 from afofit.report.html import external_references

@@ -15,7 +15,7 @@ from afofit.design import (
     resolve_design,
 )
 from afofit.errors import FitError, InputError
-from afofit.fit import analyse_scan
+from afofit.fitting import analyse_scan
 from afofit.profiles import load_design, load_material
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import trimesh
 
+from afofit.atomic import write_atomic
 from afofit.errors import ExportError
-from afofit.export import comparison_writer, write_atomic, write_mesh
+from afofit.export import comparison_writer, write_mesh
 
 
 def test_stl_round_trip_at_float32(tmp_path: Path) -> None:
@@ -49,7 +50,7 @@ def test_bad_targets(tmp_path: Path) -> None:
 )
 def test_prusa_slicer_slices_the_shell_without_repairs(closed_leg: Path, tmp_path: Path) -> None:
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
 
     write_fit(fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5), tmp_path)
     # The standing copy, which goes to the printer, as 3MF (afo-print.stl is sliced by

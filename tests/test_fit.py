@@ -15,7 +15,7 @@ import pytest
 
 from afofit.errors import FitError, LandmarkError, NotALegError, ScanError
 from afofit.export import write_phantom
-from afofit.fit import analyse_scan
+from afofit.fitting import analyse_scan
 from afofit.phantom import PhantomSpec, random_specs
 from afofit.threads import usable_cores
 
@@ -304,7 +304,7 @@ def test_an_output_folder_that_is_a_file_is_refused(closed_leg: Path, tmp_path: 
 def test_the_package_offers_the_pipeline() -> None:
     import afofit
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
     from afofit.request import FitRequest
 
     assert afofit.fit is fit
@@ -320,7 +320,7 @@ def test_fit_with_gait_takes_the_design_and_stiffness_from_the_prescription(
     closed_leg: Path, tmp_path: Path
 ) -> None:
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
 
     out = tmp_path / "out"
     gait = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]
@@ -343,7 +343,7 @@ def test_fit_with_gait_takes_the_design_and_stiffness_from_the_prescription(
 def test_fit_stiffness_and_design_override_the_prescription(
     closed_leg: Path, tmp_path: Path
 ) -> None:
-    from afofit.fit import fit
+    from afofit.fitting import fit
     from afofit.report.json import fitting_json
 
     gait = [EXAMPLES / "demo_gait_fatigued.csv"]
@@ -367,7 +367,7 @@ def test_fit_stiffness_and_design_override_the_prescription(
 
 def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_path: Path) -> None:
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
     from afofit.mechanics.fast import fast_stiffness
 
     gait = [EXAMPLES / "demo_gait_rested.csv", EXAMPLES / "demo_gait_fatigued.csv"]
@@ -397,7 +397,7 @@ def test_fit_tunes_the_brace_to_the_prescribed_stiffness(closed_leg: Path, tmp_p
 
 
 def test_a_stiffness_out_of_reach_fails_before_any_output(closed_leg: Path, tmp_path: Path) -> None:
-    from afofit.fit import fit
+    from afofit.fitting import fit
 
     with pytest.raises(FitError, match=r"out of reach for pls.*stiffest shell it reaches"):
         fit(closed_leg, design="pls", stiffness_nm_per_deg=(15.0, 15.0), voxel_mm=1.5)
@@ -411,7 +411,7 @@ def test_fe_judges_a_target_the_fast_model_calls_out_of_reach(
     import importlib
     from dataclasses import replace
 
-    fit_module = importlib.import_module("afofit.fit")  # the module, not afofit.fit()
+    fit_module = importlib.import_module("afofit.fitting")  # the module, not afofit.fit()
 
     real = fit_module.shell_stiffness
     calls = []
@@ -439,7 +439,7 @@ def test_fe_judges_a_target_the_fast_model_calls_out_of_reach(
 @pytest.mark.skipif(usable_cores() < 2, reason="one core: no helper process")
 def test_a_helper_process_changes_no_byte(closed_leg: Path, tmp_path: Path) -> None:
     from afofit.export import write_fit
-    from afofit.fit import SPARE_CORE_MODULES, fit
+    from afofit.fitting import SPARE_CORE_MODULES, fit
     from afofit.threads import spare_core
 
     alone = fit(closed_leg, thickness_mm=3.0)

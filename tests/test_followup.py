@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from afofit.cli import app
 from afofit.errors import InputError
-from afofit.fit import scan_legs
+from afofit.fitting import scan_legs
 from afofit.followup import follow_up
 from afofit.phantom import PhantomSpec, make_phantom
 from afofit.report.html import external_references
@@ -46,7 +46,7 @@ def visits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The old scan and its fitting, the same leg re-meshed and moved into cm, and that
     leg with its calf swollen (girths × 1.05 over 200-300 mm, in the old leg's frame)."""
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
 
     folder = tmp_path_factory.mktemp("followup")
     old = folder / "old.stl"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from afofit.cli import app
 from afofit.errors import ExportError
 from afofit.export import write_fit
-from afofit.fit import FitResult, fit
+from afofit.fitting import FitResult, fit
 from afofit.geometry.checks import Check
 
 
@@ -83,12 +83,13 @@ def test_an_interruption_while_writing_leaves_the_previous_state(
     fitted: FitResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
 ) -> None:
     """Ctrl-C at the first, second or third file: the earlier result stays whole."""
+    import afofit.atomic as atomic
     import afofit.export as export
 
     out = tmp_path / "out"
     write_fit(fitted, out)
     before = snapshot(out)
-    real, calls = export.write_atomic, []
+    real, calls = atomic.write_atomic, []
 
     def interrupted(path: Path, write):  # type: ignore[no-untyped-def]
         calls.append(path)
@@ -96,7 +97,8 @@ def test_an_interruption_while_writing_leaves_the_previous_state(
             raise KeyboardInterrupt
         return real(path, write)
 
-    monkeypatch.setattr(export, "write_atomic", interrupted)
+    monkeypatch.setattr(export, "write_atomic", interrupted)  # the STLs, 3MF, pictures
+    monkeypatch.setattr(atomic, "write_atomic", interrupted)  # the JSON and the page
     with pytest.raises(KeyboardInterrupt):
         write_fit(fitted, out)
     assert snapshot(out) == before and leftovers(tmp_path) == []
@@ -131,7 +133,7 @@ def test_a_failed_brace_exits_7_and_writes_nothing_printable(
 ) -> None:
     import importlib
 
-    fit_module = importlib.import_module("afofit.fit")
+    fit_module = importlib.import_module("afofit.fitting")
     monkeypatch.setattr(fit_module, "fit", lambda request, progress, spare, ahead: failed(fitted))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["fit", "leg.stl", "-o", str(out)])
@@ -154,7 +156,7 @@ def test_the_place_is_checked_before_any_work(
 
     import afofit.export as export
 
-    fit_module = importlib.import_module("afofit.fit")
+    fit_module = importlib.import_module("afofit.fitting")
     monkeypatch.setattr(export, "_writable", lambda folder: False)
     monkeypatch.setattr(
         fit_module, "fit", lambda request, progress: pytest.fail("work before the check")

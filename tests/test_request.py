@@ -75,7 +75,7 @@ def test_fit_is_pure_and_its_result_carries_the_request(
     closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
     from afofit.report.json import fitting_json
 
     work = tmp_path / "work"

@@ -144,7 +144,7 @@ def test_no_slicer_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 
 def test_fit_refuses_slice_before_any_work(closed_leg: Path) -> None:
-    from afofit.fit import fit
+    from afofit.fitting import fit
 
     with pytest.raises(ProfileError, match="MJF"):
         fit(closed_leg, material="pa12", slice_gcode=True)
@@ -155,7 +155,7 @@ def test_fit_refuses_slice_before_any_work(closed_leg: Path) -> None:
 )
 def test_slice_writes_gcode_and_its_estimate(closed_leg: Path, tmp_path: Path) -> None:
     from afofit.export import slice_print, write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
 
     result = fit(
         closed_leg, design="pls", material="petg", thickness_mm=3.0, voxel_mm=1.5, slice_gcode=True

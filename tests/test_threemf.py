@@ -11,7 +11,7 @@ import pytest
 import trimesh
 
 from afofit.export import write_fit
-from afofit.fit import FitResult, fit
+from afofit.fitting import FitResult, fit
 from afofit.report.html import ReportInfo
 from afofit.threemf import threemf_bytes
 

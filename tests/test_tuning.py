@@ -11,7 +11,7 @@ import pytest
 
 from afofit.design import DesignParameters, resolve_design
 from afofit.errors import FitError
-from afofit.fit import scan_legs
+from afofit.fitting import scan_legs
 from afofit.profiles import load_design, load_material
 from afofit.tuning import (
     STRUT_WIDTH_RANGE_MM,

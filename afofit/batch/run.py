@@ -118,7 +118,7 @@ def fit_case(case: BatchCase, out_dir: Path, command: str | None = None) -> Case
     import resource
 
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
     from afofit.report.html import ReportInfo
 
     started = time.perf_counter()
@@ -179,7 +179,7 @@ def case_context(gait: bool = True) -> multiprocessing.context.BaseContext:
     (cases with gait draw them; importing their plotting library takes the server half a
     second). The server is started once per process, by the first batch that runs."""
     return preloaded_context([
-        "afofit.fit", "afofit.export", "afofit.batch.run", "afofit.report.html",
+        "afofit.fitting", "afofit.export", "afofit.batch.run", "afofit.report.html",
         "afofit.report.render", *(["afofit.report.plots"] if gait else []),
     ])  # fmt: skip
 

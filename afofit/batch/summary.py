@@ -11,8 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from afofit.atomic import write_json, write_utf8
 from afofit.batch.run import STATUSES, CaseOutcome
-from afofit.export import write_json, write_utf8
 from afofit.version import __version__
 
 __all__ = ["CSV_COLUMNS", "summary_csv", "summary_html", "summary_json", "write_summary"]

@@ -248,7 +248,7 @@ def scan(
 ) -> None:
     """Find the side, frame, landmarks and measurements of the leg(s) in a scan."""
     from afofit.anatomy import anatomy_to_dict
-    from afofit.fit import analyse_scan
+    from afofit.fitting import analyse_scan
 
     result = _busy(
         f"Reading {scan_path.name}…",
@@ -361,8 +361,8 @@ def fit(
 ) -> None:
     """Fit a parametric AFO shell to a scan; write a printable STL, fitting.json and report.html."""
     from afofit.export import check_out_dir, write_fit
-    from afofit.fit import SPARE_CORE_MODULES
-    from afofit.fit import fit as fit_afo
+    from afofit.fitting import SPARE_CORE_MODULES
+    from afofit.fitting import fit as fit_afo
     from afofit.report.html import draw_ahead
     from afofit.request import FitRequest
     from afofit.threads import spare_core
@@ -671,7 +671,7 @@ def gait(
 ) -> None:
     """Read gait trials, find the signs of foot drop and prescribe an AFO type and stiffness."""
     from afofit.export import check_plot_path, write_gait_plot
-    from afofit.fit import analyse_gait
+    from afofit.fitting import analyse_gait
     from afofit.gait.analysis import gait_to_dict
 
     with _errors():

@@ -9,8 +9,6 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from afofit.tuning import describe_changes
-
 __all__ = [
     "batch_table",
     "compare_table",
@@ -183,6 +181,8 @@ def _stiffness_cell(block: dict[str, Any] | None) -> str:
         text += f"\n{mark} target {_fmt_range(target, 'N·m/deg')}"
     tuning = block["tuning"]
     if tuning is not None:
+        from afofit.tuning import describe_changes
+
         text += f"; tuned: {describe_changes(tuning['changed'])}"
     return text
 

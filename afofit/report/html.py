@@ -25,7 +25,7 @@ import numpy as np
 from markupsafe import Markup
 
 from afofit.anatomy import anatomy_to_dict, confidence_word, describe_ankle
-from afofit.fit import MALLEOLI
+from afofit.fitting import MALLEOLI
 from afofit.gait.analysis import ABOVE_NORMAL, BELOW_NORMAL, metric_rows
 from afofit.geometry.label import LABEL_DEPTH_MM, LabelPlacement, label_length_mm
 from afofit.printing import print_estimate
@@ -37,7 +37,7 @@ from afofit.tuning import describe_changes
 
 if TYPE_CHECKING:
     from afofit.anatomy import LegAnatomy
-    from afofit.fit import FitResult, LegFit, Prepared
+    from afofit.fitting import FitResult, LegFit, Prepared
 
 __all__ = [
     "CSS",
@@ -170,7 +170,7 @@ def _flagged(
 
 
 def draw_ahead(prepared: Prepared, spare: SpareCore) -> None:
-    """Start each leg's landmarks picture of the scan ``prepared`` (:func:`afofit.fit.prepare`)
+    """Start each leg's landmarks picture of the scan ``prepared`` (:func:`afofit.fitting.prepare`)
     in the helper ``spare`` while the shells are built (the helper waits then): the report
     asks it for the same picture (:func:`fitting_html`), which the helper keeps
     (:func:`render_views`) and hands back at once, and the skin's splats it made serve the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from afofit.anatomy import anatomy_to_dict
-from afofit.fit import threemf_name
+from afofit.fitting import threemf_name
 from afofit.gait.analysis import gait_to_dict
 from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
@@ -13,7 +13,7 @@ from afofit.units import mm3_to_cm3
 from afofit.version import __version__
 
 if TYPE_CHECKING:
-    from afofit.fit import FitResult, LegFit
+    from afofit.fitting import FitResult, LegFit
     from afofit.slicing import SliceResult
 
 __all__ = ["fitting_json"]

@@ -11,7 +11,7 @@ import pytest
 
 from afofit.clinical import ClinicalInputs
 from afofit.errors import InputError
-from afofit.fit import analyse_gait
+from afofit.fitting import analyse_gait
 from afofit.gait.analysis import edge_metric, gait_to_dict, pooled_metrics
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -98,7 +98,7 @@ def test_no_files_is_an_input_error() -> None:
 def test_a_running_trial_is_named_as_one(tmp_path: Path) -> None:
     """Cadence 240 steps/min at 2.6 m/s: the walking bands do not apply, and it says so."""
     from afofit.export import write_gait_csv
-    from afofit.fit import analyse_gait
+    from afofit.fitting import analyse_gait
     from afofit.gait.synthetic import synthetic_trial
 
     running, _ = synthetic_trial(2, stride_time_s=0.5, stance_frac=0.5, speed_mm_per_s=2600.0)

@@ -12,7 +12,7 @@ import pytest
 
 from afofit.design import resolve_design
 from afofit.errors import InputError
-from afofit.fit import fit_leg, scan_legs
+from afofit.fitting import fit_leg, scan_legs
 from afofit.geometry.label import (
     ANGLE_BEHIND_LATERAL_RAD,
     LABEL_DEPTH_MM,

@@ -19,7 +19,7 @@ from afofit.design import (
     about_shank,
     resolve_design,
 )
-from afofit.fit import MALLEOLI, LegFit, fit_leg, scan_legs
+from afofit.fitting import MALLEOLI, LegFit, fit_leg, scan_legs
 from afofit.geometry.shell import build_shell, face_lattice, skin_envelope
 from afofit.geometry.trimline import trim_half_angle
 from afofit.profiles import load_design, load_material
@@ -277,7 +277,7 @@ def test_skipping_the_faces_that_face_away_from_the_skin_changes_no_statistic(
 ) -> None:
     # fit_leg measures the exact skin distance only for faces that face their skin sample
     # (FACING_AWAY): with every face measured, every check and every face's gap is the same.
-    fit_module = sys.modules["afofit.fit"]  # the package's `fit` names the function
+    fit_module = sys.modules["afofit.fitting"]  # the package's `fit` names the function
     anatomy, limbs = scan_legs(closed_leg)
     leg, limb = anatomy.legs[0], limbs[0]
     solid = fits["solid"]

@@ -23,7 +23,7 @@ def test_a_fitted_pls_reads_within_the_published_range(
     closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from afofit.export import write_fit
-    from afofit.fit import fit
+    from afofit.fitting import fit
     from afofit.mechanics import stiffness
 
     write_fit(fit(closed_leg, design="pls", thickness_mm=3.0, voxel_mm=1.5), tmp_path)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from afofit.cli import app
 from afofit.errors import ExportError
 from afofit.export import write_fit
-from afofit.fit import FitResult, fit, fit_prepared, prepare
+from afofit.fitting import FitResult, fit, fit_prepared, prepare
 from afofit.report.clearance import PRESSURE_BELOW_MM, clearance_map
 from afofit.report.html import (
     ReportInfo,
