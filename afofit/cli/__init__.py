@@ -66,7 +66,14 @@ def run() -> None:
     Every file is written and closed by the time a command returns; the interpreter's
     tidying of a large fitting's arrays and modules would take another third of a
     second, so the process ends at once with the command's exit code.
+
+    The numeric libraries are not loaded yet: their BLAS is set to one thread (unless
+    OPENBLAS_NUM_THREADS says otherwise) before they are. Its second thread sped nothing
+    up (a batch's case alone: 14.99 s against 15.19 s with one, medians of 4) and slowed a
+    fit by taking the core its helper works on (7.79 s against 6.94 s, medians of 6
+    alternating runs of the female scan, every pair).
     """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         app(prog_name="afofit")
         code = 0
