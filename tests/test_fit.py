@@ -311,6 +311,25 @@ def test_the_package_offers_the_pipeline() -> None:
     assert afofit.analyse_scan is analyse_scan
     assert afofit.write_fit is write_fit
     assert afofit.FitRequest is FitRequest
+    assert afofit.fitting.fit is fit  # the module is there too, under its own name
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        afofit.nothing  # noqa: B018
+    assert {"fit", "write_fit", "__version__"} <= set(dir(afofit))
+
+
+def test_the_package_and_the_command_line_load_no_numeric_library_at_once() -> None:
+    """``import afofit`` and the command line's start import neither numpy nor trimesh (a
+    fresh interpreter: ``afofit --version`` answers at once); the names load when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, afofit, afofit.cli; heavy = ('numpy', 'scipy', 'trimesh', 'matplotlib'); "
+        "print(sorted(m for m in heavy if m in sys.modules)); afofit.fit; "
+        "print('trimesh' in sys.modules and callable(afofit.fit))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
