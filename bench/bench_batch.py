@@ -20,15 +20,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import AFOFIT, SHARED, run
+from timing import AFOFIT, ROUNDS, SHARED, run
 
 from afofit.batch.run import NOT_RERUN
 from afofit.export import write_phantom
 from afofit.phantom import PhantomSpec
 
 DESIGNS = ("pls", "semi-rigid", "solid")
-#: Pairs of 1- and 2-worker runs for the throughput (AFOFIT_BENCH_ROUNDS sets it).
-ROUNDS = int(os.environ.get("AFOFIT_BENCH_ROUNDS", "3"))
 HEADER = "case_id,scan,side,design,thickness,material,stiffness\n"
 
 

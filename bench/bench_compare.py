@@ -26,14 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import jsonschema
-from timing import AFOFIT, SHARED, run
+from timing import AFOFIT, ROUNDS, SHARED, run
 
 from afofit.profiles import load_design
 from afofit.report.comparison import COMPARISON_SCHEMA
 from afofit.report.html import external_references
 
 BUDGET_RATIO = 2.2
-ROUNDS = int(os.environ.get("AFOFIT_BENCH_ROUNDS", "3"))
 PLS_MM = load_design("pls").thickness_mm
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCANS = {"anny male (right)": "anny_male_right.stl", "anny female (left)": "anny_female_left.ply"}

@@ -20,6 +20,9 @@ from pathlib import Path
 #: The reference scans beside the checkout, and the installed command the benches time.
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans"
 AFOFIT = Path(sys.executable).with_name("afofit")
+#: How many paired rounds a ratio is the median of (AFOFIT_BENCH_ROUNDS sets it): the
+#: machine's speed drifts within an hour, so the two runs of a pair go one after the other.
+ROUNDS = int(os.environ.get("AFOFIT_BENCH_ROUNDS", "3"))
 
 _CHILD = (
     "import resource, subprocess, sys, time\n"

@@ -69,7 +69,8 @@ def run() -> None:
 
     The numeric libraries are not loaded yet: their BLAS is set to one thread (unless
     OPENBLAS_NUM_THREADS says otherwise) before they are. Its second thread sped nothing
-    up (a batch's case alone: 14.99 s against 15.19 s with one, medians of 4) and slowed a
+    up (a one-worker batch of two cases: 14.99 s against 15.19 s with one, medians of 4
+    alternating runs) and slowed a
     fit by taking the core its helper works on (7.79 s against 6.94 s, medians of 6
     alternating runs of the female scan, every pair).
     """
