@@ -309,6 +309,22 @@ class Comparison:
         return all(o.metrics is not None and o.metrics.checks_passed for o in self.outcomes)
 
     @property
+    def no_prescription(self) -> str:
+        """Why there is no stiffness range to judge the candidates against: no gait and no
+        --stiffness, or a gait that prescribes none for this leg (and what it found)."""
+        gait = self.prepared.gait
+        given = None if gait is None else gait.prescription.get(self.side)
+        if given is None:
+            return "No prescription to meet (give --gait, or --stiffness)"
+        # (its first reason is the decision, then why: "no AFO: no foot-drop sign in ...")
+        found = f" ({given.rationale[0].text.split(': ', 1)[-1]})" if given.rationale else ""
+        what = "no AFO" if given.afo_type == "none" else f"a {given.afo_type} AFO but no stiffness"
+        return (
+            f"The gait prescribes {what} for the {self.side} leg{found}, so there is no range "
+            "to judge the candidates against (give --stiffness for one)"
+        )
+
+    @property
     def summary(self) -> str:
         """One closing paragraph: which candidates meet the prescription, and why not the
         others (it does not choose)."""
@@ -318,9 +334,8 @@ class Comparison:
         if self.prescription_nm_per_deg is None:
             order = sorted(built, key=lambda o: o.metrics.stiffness_nm_per_deg)  # type: ignore[union-attr]
             return (
-                "No prescription to meet (give --gait, or --stiffness): from the most flexible "
-                f"to the stiffest, {', '.join(_k(o) for o in order)}. The choice is the "
-                f"clinician's.{tail}"
+                f"{self.no_prescription}: from the most flexible to the stiffest, "
+                f"{', '.join(_k(o) for o in order)}. The choice is the clinician's.{tail}"
             )
         low, high = self.prescription_nm_per_deg
         meets = [o for o in built if o.metrics.meets_prescription]  # type: ignore[union-attr]

@@ -534,19 +534,20 @@ def write_candidate(
     info: ReportInfo | None,
     progress: Progress = silent,
     drawn: Mapping[str, bytes] | None = None,
+    pdf: bool = False,
 ) -> CandidateFiles:
     """Write the built candidate ``outcome``'s STLs, fitting.json and report.html (headed
-    by ``info``; with the pictures every candidate shows, ``drawn`` once for all when given)
-    in ``stage/<name>/`` (a staged comparison folder that becomes ``folder``), and draw its
-    column of the page's picture in the colour of its ``index`` among the candidates (none
-    for -1); ``progress`` is told each stage."""
+    by ``info``; with the pictures every candidate shows, ``drawn`` once for all when given;
+    report.pdf too with ``pdf``) in ``stage/<name>/`` (a staged comparison folder that
+    becomes ``folder``), and draw its column of the page's picture in the colour of its
+    ``index`` among the candidates (none for -1); ``progress`` is told each stage."""
     from afofit.report.comparison import predraw_candidate
 
     assert outcome.result is not None  # the caller writes built candidates alone
     name = outcome.candidate.name
     (stage / name).mkdir()
     names = write_fit_files(outcome.result, stage / name, progress=progress,
-                            label=str(folder / name), info=info, drawn=drawn)  # fmt: skip
+                            label=str(folder / name), info=info, pdf=pdf, drawn=drawn)  # fmt: skip
     column = predraw_candidate(outcome, index) if index >= 0 else []
     return CandidateFiles(tuple(names), tuple(column))
 
@@ -559,6 +560,7 @@ def _write_candidate_at(
     info: ReportInfo | None,
     shown: tuple[str, ...],
     pictures: Path,
+    pdf: bool = False,
 ) -> CandidateFiles:
     """:func:`write_candidate` as :meth:`ComparisonWriter.in_worker` calls it: the column
     drawn when the page shows the candidate (``shown`` names those it shows), and the
@@ -566,13 +568,14 @@ def _write_candidate_at(
     comparison has put in it by now: :meth:`ComparisonWriter.shared`)."""
     index = index if outcome.candidate.name in shown else -1
     drawn = {path.stem: path.read_bytes() for path in sorted(pictures.glob("*.png"))}
-    return write_candidate(outcome, index, stage, folder, info, drawn=drawn)
+    return write_candidate(outcome, index, stage, folder, info, drawn=drawn, pdf=pdf)
 
 
 class ComparisonWriter:
     """Writes a comparison into a staged folder (:func:`comparison_writer`): each built
     candidate's fitting as it comes (:meth:`candidate`), then the comparison's own files
-    (:meth:`finish`). ``written`` lists the paths as they will be once in place."""
+    (:meth:`finish`); with ``pdf``, comparison.pdf and each candidate's report.pdf too.
+    ``written`` lists the paths as they will be once in place."""
 
     def __init__(
         self,
@@ -581,10 +584,13 @@ class ComparisonWriter:
         progress: Progress,
         info: ReportInfo | None,
         names: Sequence[str] = (),
+        pdf: bool = False,
     ) -> None:
         self.folder, self.stage, self.progress, self.info = folder, stage, progress, info
-        self.names = list(names)
+        self.names, self.pdf = list(names), pdf
         self.written = [folder / "comparison.json", folder / "comparison.html"]
+        if pdf:
+            self.written.append(folder / "comparison.pdf")
         #: The pictures every candidate's report shows (:meth:`shared`), and the folder
         #: they are put in for the candidates' processes (gone once the comparison is).
         self.drawn: dict[str, bytes] = {}
@@ -612,7 +618,7 @@ class ComparisonWriter:
         if files is None:
             files = write_candidate(outcome, self.names.index(name) if name in self.names else -1,
                                     self.stage, self.folder, self.info, self.progress,
-                                    self.drawn)  # fmt: skip
+                                    self.drawn, self.pdf)  # fmt: skip
         elif files.column:
             from afofit.report.comparison import keep_candidate_column
 
@@ -625,7 +631,7 @@ class ComparisonWriter:
         :meth:`candidate` then records what it wrote."""
         return partial(
             _write_candidate_at, stage=self.stage, folder=self.folder, info=self.info,
-            shown=tuple(self.names), pictures=self.pictures,
+            shown=tuple(self.names), pictures=self.pictures, pdf=self.pdf,
         )  # fmt: skip
 
     def worker_modules(self, gait: bool) -> tuple[str, ...]:
@@ -636,15 +642,28 @@ class ComparisonWriter:
         return ("afofit.export", "afofit.report.html", "afofit.report.comparison", *plots)
 
     def finish(self, comparison: Comparison) -> None:
-        """Write ``comparison.json`` and ``comparison.html``."""
+        """Write ``comparison.json`` and ``comparison.html`` (headed by the writer's ``info``),
+        and ``comparison.pdf`` with ``pdf``."""
+        import datetime
+        from dataclasses import replace
+
         from afofit.report.comparison import comparison_html, comparison_json
+        from afofit.report.html import ReportInfo
 
         shutil.rmtree(self.pictures, ignore_errors=True)
         data = comparison_json(comparison)
         self.progress("drawing the comparison")
-        page = comparison_html(comparison, data)
+        info = self.info or ReportInfo()
+        date = info.date or datetime.date.today().isoformat()
+        page = comparison_html(comparison, data, replace(info, date=date))
         write_json(data, self.stage / "comparison.json")
         write_utf8(page, self.stage / "comparison.html")
+        if self.pdf:
+            from afofit.report.pdf import pdf_bytes
+
+            self.progress("writing comparison.pdf")
+            document = pdf_bytes(page, date)
+            write_atomic(self.stage / "comparison.pdf", _writer(document))
 
 
 @contextmanager
@@ -653,21 +672,28 @@ def comparison_writer(
     progress: Progress = silent,
     info: ReportInfo | None = None,
     names: Sequence[str] = (),
+    pdf: bool = False,
 ) -> Iterator[ComparisonWriter]:
     """A :class:`ComparisonWriter` for ``folder``: all or nothing, as :func:`write_fit` (the
     folder is in place when the block ends, untouched if it fails); ``progress`` is told
-    each stage, ``info`` heads each candidate's report. ``names`` are the candidates' names
-    in order: each one's part of the page's pictures is then drawn as it is written.
+    each stage, ``info`` heads the page and each candidate's report. ``names`` are the
+    candidates' names in order: each one's part of the page's pictures is then drawn as it
+    is written. With ``pdf``, the page and each candidate's report are written as PDF too.
 
     Raises
     ------
     ExportError
-        ``folder`` cannot be a folder, holds something else, or cannot be written.
+        ``folder`` cannot be a folder, holds something else, or cannot be written, or
+        ``pdf`` without WeasyPrint.
     """
     folder = Path(folder)
     check_out_dir(folder, "comparison.json")
+    if pdf:
+        from afofit.report.pdf import check_pdf
+
+        check_pdf()
     with staged_folder(folder) as stage:
-        writer = ComparisonWriter(folder, stage, progress, info, names)
+        writer = ComparisonWriter(folder, stage, progress, info, names, pdf)
         yield writer
         shutil.rmtree(writer.pictures, ignore_errors=True)  # (if finish was not called)
 
@@ -677,21 +703,23 @@ def write_comparison(
     folder: Path,
     progress: Progress = silent,
     info: ReportInfo | None = None,
+    pdf: bool = False,
 ) -> list[Path]:
     """Write a ``comparison`` as ``folder``: ``comparison.json``, ``comparison.html`` and
     each built candidate's fitting (STLs, fitting.json, report.html headed by ``info``) in
-    ``folder/<name>/``; all or nothing, as :func:`write_fit` (``progress`` is told each
-    stage).
+    ``folder/<name>/`` (with ``pdf``, comparison.pdf and each report.pdf too); all or
+    nothing, as :func:`write_fit` (``progress`` is told each stage).
 
     Returns the paths written (the two comparison files first).
 
     Raises
     ------
     ExportError
-        ``folder`` cannot be a folder, holds something else, or cannot be written.
+        ``folder`` cannot be a folder, holds something else, or cannot be written, or
+        ``pdf`` without WeasyPrint.
     """
     names = [o.candidate.name for o in comparison.outcomes]
-    with comparison_writer(folder, progress, info, names) as writer:
+    with comparison_writer(folder, progress, info, names, pdf) as writer:
         from afofit.report.html import shared_pictures
 
         writer.shared(shared_pictures(comparison.prepared))

@@ -4,6 +4,7 @@ documented schema, a self-contained page)."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import os
@@ -25,10 +26,10 @@ from afofit.compare import (
     compare,
     parse_candidate,
 )
-from afofit.errors import InputError, ProfileError
+from afofit.errors import ExportError, InputError, ProfileError
 from afofit.fitting import fit, shell_efforts
 from afofit.gait.holding import MTC_MM_PER_RAD
-from afofit.report.comparison import COMPARISON_SCHEMA, comparison_json
+from afofit.report.comparison import COMPARISON_SCHEMA, comparison_html, comparison_json
 from afofit.report.html import external_references
 from afofit.request import FitRequest
 from afofit.threads import YIELD_NICENESS, usable_cores
@@ -272,3 +273,72 @@ def test_the_command_writes_every_candidate_and_a_self_contained_page(
     page = (out / "comparison.html").read_text()
     assert external_references(page) == []
     assert page.count("data:image/png;base64,") == 3  # chart, lines, the candidates on the leg
+
+
+def test_the_comparison_is_headed_like_its_reports_and_filed_as_pdf(
+    closed_leg: Path, tmp_path: Path
+) -> None:
+    """--case-id, --patient-ref, --clinician and --date head the comparison page as they
+    head each candidate's report; --pdf writes the page and each report as PDF too."""
+    pytest.importorskip("weasyprint", reason="the PDF extra afofit[pdf] is not installed")
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app,
+        ["compare", str(closed_leg), "-o", str(out), "--design", "pls,thickness=3",
+         "--design", "pls,thickness=4", "--case-id", "AFO-9", "--patient-ref", "P<12>",
+         "--clinician", "J. Doe", "--date", "2026-12-04", "--pdf"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = (out / "comparison.html").read_text()
+    header = page.split("<div class='header'>")[1].split("</table></div>")[0]
+    for text in ("AFO-9", "P&lt;12&gt;", "J. Doe", "2026-12-04"):
+        assert text in header
+    assert "<title>AFO comparison AFO-9:" in page
+    assert "Made by <code>afofit " in page  # (the command line: here pytest's)
+    assert (out / "comparison.pdf").read_bytes().startswith(b"%PDF-")
+    for name in ("pls-3mm", "pls-4mm"):
+        report = (out / name / "report.html").read_text()
+        assert "AFO-9" in report and "J. Doe" in report
+        assert (out / name / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_a_comparison_pdf_without_weasyprint_is_refused_before_any_work(
+    closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_weasyprint(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "weasyprint":
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app, ["compare", str(closed_leg), "-o", str(out), "--design", "pls", "--design", "solid",
+              "--pdf"],
+    )  # fmt: skip
+    assert result.exit_code == ExportError.exit_code
+    said = error_text(result.output)
+    assert "afofit[pdf]" in said and "reading" not in said
+    assert not out.exists()
+
+
+def test_a_gait_that_prescribes_no_afo_for_the_leg_is_said_so(tmp_path: Path) -> None:
+    """The demo gait's foot drop is on the right: compared on a left leg, the candidates
+    have no range to meet, and the page says why (the gait found no sign on that side)
+    rather than asking for a gait it was given."""
+    from afofit.export import write_phantom
+    from afofit.phantom import PhantomSpec
+
+    leg = tmp_path / "left.stl"
+    write_phantom(PhantomSpec(side="left", seed=21, faces=20000), leg)
+    gait = Path(__file__).resolve().parents[1] / "examples" / "demo_gait_fatigued.csv"
+    base = FitRequest(leg, gait=(gait,))
+    comparison = compare(base, [parse_candidate("pls"), parse_candidate("solid")])
+    assert comparison.prescription_nm_per_deg is None and comparison.prescribed_type == "none"
+    summary = comparison.summary
+    assert summary.startswith("The gait prescribes no AFO for the left leg (no foot-drop sign")
+    assert "give --stiffness" in summary and "give --gait" not in summary
+    page = comparison_html(comparison, comparison_json(comparison))
+    assert "prescription: none for the left leg from the gait" in page

@@ -23,10 +23,15 @@ from rich.table import Table
 
 from afofit.cli.options import (
     AfoType,
+    CaseIdOpt,
+    ClinicianOpt,
     ContractureOpt,
+    DateOpt,
     Footplate,
     Malleoli,
     MassOpt,
+    PatientRefOpt,
+    PdfOpt,
     Pose,
     SexOpt,
     Side,
@@ -343,21 +348,11 @@ def fit(
     spasticity: SpasticityOpt = None,
     contracture: ContractureOpt = None,
     pf_strength: StrengthOpt = None,
-    pdf: Annotated[
-        bool, typer.Option("--pdf", help="Also write report.pdf (needs afofit\\[pdf]).")
-    ] = False,
-    case_id: Annotated[
-        str | None, typer.Option(help="The lab's case id: in the report's header and fitting.json.")
-    ] = None,
-    patient_ref: Annotated[
-        str | None, typer.Option(help="A patient reference for the report's header.")
-    ] = None,
-    clinician: Annotated[
-        str | None, typer.Option(help="The clinician, for the report's header.")
-    ] = None,
-    date: Annotated[
-        str | None, typer.Option(help="The report's date, YYYY-MM-DD (default: today).")
-    ] = None,
+    pdf: PdfOpt = False,
+    case_id: CaseIdOpt = None,
+    patient_ref: PatientRefOpt = None,
+    clinician: ClinicianOpt = None,
+    date: DateOpt = None,
     label: Annotated[
         str | None,
         typer.Option(
@@ -475,6 +470,11 @@ def compare(
             "every candidate at once, up to two per core, on two cores or more; else one)."
         ),
     ] = None,
+    pdf: PdfOpt = False,
+    case_id: CaseIdOpt = None,
+    patient_ref: PatientRefOpt = None,
+    clinician: ClinicianOpt = None,
+    date: DateOpt = None,
 ) -> None:
     """Fit two or more candidate designs to one leg and compare them side by side."""
     from afofit.cli.tables import compare_table
@@ -487,7 +487,7 @@ def compare(
 
     with _errors():
         check_out_dir(out_dir, "comparison.json")  # before any work
-        info = _report_info(None, None, None, None, pdf=False)
+        info = _report_info(case_id, patient_ref, clinician, date, pdf)
         candidates = [parse_candidate(text) for text in designs]
         check_candidates(candidates, material)
         base = FitRequest(
@@ -496,13 +496,14 @@ def compare(
             stiffness_nm_per_deg=stiffness_range(stiffness), stiffness_method=stiffness_method,
             gait=tuple(gait or ()),
             clinical=clinical_inputs(mass, sex, spasticity, contracture, pf_strength, None, None),
+            case_id=case_id,
         )  # fmt: skip
     cores = os.cpu_count() or 1
     workers = workers or (min(len(candidates), 2 * cores) if cores > 1 else 1)
     with (
         _errors(),
         _Stages(err) as stages,
-        comparison_writer(out_dir, stages, info, [c.name for c in candidates]) as writer,
+        comparison_writer(out_dir, stages, info, [c.name for c in candidates], pdf) as writer,
     ):
         # Each candidate is written where it is fitted, while the others are still being
         # fitted (its process writes its folder in the staged one), and recorded here.

@@ -100,6 +100,19 @@ SliceOpt = Annotated[
         "fitting.json and the report.",
     ),
 ]
+PdfOpt = Annotated[
+    bool, typer.Option("--pdf", help="Also write the report as PDF (needs afofit\\[pdf]).")
+]
+CaseIdOpt = Annotated[
+    str | None, typer.Option(help="The lab's case id: in the report's header and fitting.json.")
+]
+PatientRefOpt = Annotated[
+    str | None, typer.Option(help="A patient reference for the report's header.")
+]
+ClinicianOpt = Annotated[str | None, typer.Option(help="The clinician, for the report's header.")]
+DateOpt = Annotated[
+    str | None, typer.Option(help="The report's date, YYYY-MM-DD (default: today).")
+]
 MassOpt = Annotated[float | None, typer.Option(help="Body mass, kg (default: from the C3D).")]
 SexOpt = Annotated[Sex | None, typer.Option(help="Sex, for the foot's mass fraction.")]
 SpasticityOpt = Annotated[

@@ -17,7 +17,7 @@ from afofit.jsonready import rounded
 from afofit.mechanics.stiffness import stiffness_block
 from afofit.printing import PRICE_PER_KG, PRINT_FLOW_MM3_PER_S
 from afofit.report.chart import Chart
-from afofit.report.html import CSS, html_number, png_base64
+from afofit.report.html import CSS, ReportInfo, html_number, png_base64
 from afofit.report.render import keep_column, render_side_by_side, side_by_side_column
 from afofit.units import nmm_to_nm
 from afofit.version import __version__
@@ -383,9 +383,13 @@ def keep_candidate_column(outcome: CandidateOutcome, index: int, column: list[Im
         )  # fmt: skip
 
 
-def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
+def comparison_html(
+    comparison: Comparison, data: dict[str, Any], info: ReportInfo | None = None
+) -> str:
     """The comparison page (inline pictures; its only links are to the candidates' own
-    reports beside it), from the ``comparison`` and its comparison.json ``data``."""
+    reports beside it), from the ``comparison`` and its comparison.json ``data``, headed by
+    ``info`` as the candidates' reports are (case, patient, clinician, date; the command at
+    its foot)."""
     cs = data["candidates"]
     head = "".join(
         f"<th style='border-top:4px solid {COLOURS[i % len(COLOURS)]}'>{escape(c['name'])}</th>"
@@ -414,7 +418,11 @@ def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
     mass = f"{loads['body_mass_kg']:g} kg" + (" (assumed)" if loads["body_mass_assumed"] else "")
     rx = data["prescription"]
     prescription = (
-        "none (give --gait or --stiffness)"
+        (
+            "none (give --gait or --stiffness)"
+            if comparison.prepared.gait is None
+            else f"none for the {escape(comparison.side)} leg from the gait"
+        )
         if rx is None
         else f"{rx['stiffness_nm_per_deg'][0]:.2f}-{rx['stiffness_nm_per_deg'][1]:.2f} N·m/deg "
         f"({escape(rx['source'])}{', ' + escape(rx['afo_type']) if rx['afo_type'] else ''})"
@@ -441,22 +449,37 @@ def comparison_html(comparison: Comparison, data: dict[str, Any]) -> str:
         f"{PRINT_FLOW_MM3_PER_S:g} mm³/s, and the mass at {PRICE_PER_KG:g} per kg (rough: a "
         f"slicer's estimate is better).</p>"
     )  # fmt: skip
+    info = info or ReportInfo()
+    case = f" {info.case_id}" if info.case_id else ""
+    header = "".join(
+        f"<tr><td>{label}</td><td{css}>{escape(value) if value else '—'}</td></tr>"
+        for label, value, css in (
+            ("case", info.case_id, " class='casestring'"), ("patient ref.", info.patient_ref, ""),
+            ("clinician", info.clinician, ""), ("date", info.date, ""),
+            ("afofit", data["afofit_version"], ""),
+        )
+    )  # fmt: skip
+    command = (
+        f"<p class='small'>Made by <code>{escape(info.command)}</code>.</p>" if info.command else ""
+    )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>AFO comparison: {escape(data['inputs']['scan'])}</title><style>{CSS}"
+        f"<title>AFO comparison{escape(case)}: {escape(data['inputs']['scan'])}</title><style>{CSS}"
         "figure{margin:0} figcaption{font-size:.95rem} .summary{background:#eef6ff;"
-        "border-left:4px solid #3f7fd9;padding:.6rem 1rem;margin:1rem 0}</style></head><body>"
-        f"<h1>AFO candidates, side by side</h1><p class='sub'>scan {escape(data['inputs']['scan'])}"
-        f" · {escape(data['side'])} leg · prescription: {prescription} · body mass {escape(mass)}"
-        f" · afofit {escape(data['afofit_version'])}</p>"
+        "border-left:4px solid #3f7fd9;padding:.6rem 1rem;margin:1rem 0} @media print{"
+        "table.numbers{break-inside:auto} table.numbers tr{break-inside:avoid} .onleg{break-inside:avoid}}"
+        "</style></head><body>"
+        f"<div class='header'><div><h1>AFO candidates, side by side</h1><p class='sub'>scan "
+        f"{escape(data['inputs']['scan'])} · {escape(data['side'])} leg · prescription: "
+        f"{prescription} · body mass {escape(mass)}</p></div><table>{header}</table></div>"
         f"<div class='summary'>{escape(data['summary'])}</div>"
         f"{('<h2>Warnings</h2>' + warnings) if warnings else ''}"
-        f"<h2>The numbers</h2><table><tr><th></th>{head}</tr>{body}</table>{models}"
+        f"<h2>The numbers</h2><table class='numbers'><tr><th></th>{head}</tr>{body}</table>{models}"
         f"<h2>Stiffness</h2><img alt='stiffness against the prescription' "
         f"src='data:image/png;base64,{chart}'><img alt='moment against angle' "
         f"src='data:image/png;base64,{lines}'>"
-        f"<h2>On the leg</h2><p class='sub'>The same leg, the same views (lateral, posterior)."
-        f"</p>{pictures}"
+        f"<div class='onleg'><h2>On the leg</h2><p class='sub'>The same leg, the same views "
+        f"(lateral, posterior).</p>{pictures}</div>"
         "<p class='small'>Each candidate's STLs, fitting.json and full report are in its own "
-        "folder beside this page.</p></body></html>\n"
+        f"folder beside this page.</p>{command}</body></html>\n"
     )
