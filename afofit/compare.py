@@ -57,6 +57,7 @@ from afofit.threads import (
     Shipped,
     preloaded_context,
     ship,
+    uninterrupted,
     usable_cores,
     worker_started,
     yield_cores,
@@ -634,7 +635,8 @@ def compare(
         if pool is not None:
             progress(f"fitting {len(candidates)} candidates in {workers} processes")
             shared = stack.enter_context(ship(_bare(prepared)))
-            futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
+            with uninterrupted():
+                futures = {pool.submit(_candidate_shipped, job, shared): job for job in jobs}
             if drawing is not None:
                 pictures = drawing.result().result()
                 reading.close()  # (its block let go of: the candidates have theirs)

@@ -26,7 +26,7 @@ import trimesh
 from afofit.atomic import current_umask, write_atomic, write_json, write_utf8
 from afofit.errors import ExportError
 from afofit.progress import Progress, silent
-from afofit.threads import HERE, SpareCore
+from afofit.threads import HERE, SpareCore, uninterrupted
 from afofit.threemf import threemf_bytes
 
 if TYPE_CHECKING:
@@ -402,12 +402,13 @@ def write_fit_files(
                 standing = standing_shell(fit)[0]
                 write_mesh(fit.shell_scan, folder / name)
                 write_mesh(standing, folder / print_name)
-                packages.append((threemf_name(name), pool.submit(
-                    threemf_bytes, np.asarray(standing.vertices), np.asarray(standing.faces),
-                    " ".join(filter(None, (info.case_id, f"{fit.leg.side} AFO"))),
-                    f"{fit.params.name} in {fit.params.material.name}, "
-                    f"{fit.params.thickness_mm:.2f} mm walls; standing on its footplate",
-                )))  # fmt: skip
+                with uninterrupted():  # (the pool's shutdown must not wait for ever)
+                    packages.append((threemf_name(name), pool.submit(
+                        threemf_bytes, np.asarray(standing.vertices), np.asarray(standing.faces),
+                        " ".join(filter(None, (info.case_id, f"{fit.leg.side} AFO"))),
+                        f"{fit.params.name} in {fit.params.material.name}, "
+                        f"{fit.params.thickness_mm:.2f} mm walls; standing on its footplate",
+                    )))  # fmt: skip
                 names += [name, print_name, packages[-1][0]]
                 if slicing is not None:
                     gcode = gcode_name(name)

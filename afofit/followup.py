@@ -37,6 +37,7 @@ from afofit.geometry.sole import boundary_edges
 from afofit.geometry.topology import fix_winding, vertex_sums
 from afofit.progress import Progress, silent
 from afofit.scan import file_sha256
+from afofit.threads import uninterrupted
 
 __all__ = [
     "ICP_KEEP",
@@ -436,8 +437,9 @@ def follow_up(
     # Side by side: reading and finding the anatomy release the GIL for much of their
     # work (two 400k-face scans: 2.6 s instead of 3.3).
     with ThreadPoolExecutor(2) as pool:
-        old_read = pool.submit(scan_legs, old_scan, side=side, units=old_units)
-        new_read = pool.submit(scan_legs, new_scan, side=side, units=new_units)
+        with uninterrupted():  # (the pool's shutdown must not wait for ever)
+            old_read = pool.submit(scan_legs, old_scan, side=side, units=old_units)
+            new_read = pool.submit(scan_legs, new_scan, side=side, units=new_units)
         (old_anatomy, old_limbs), (new_anatomy, new_limbs) = old_read.result(), new_read.result()
     old_leg, new_leg = _leg(old_anatomy), _leg(new_anatomy)
     if old_leg.side != new_leg.side:
@@ -473,12 +475,13 @@ def follow_up(
     top = min(old_shank[:, 2].max(), new_shank[:, 2].max()) - TOP_MARGIN_MM
     old_surface = SkinSurface(old_skin)
     with ThreadPoolExecutor(1) as pool:  # the brace beside the changes (numpy, igl: no GIL)
-        brace_job = (
-            None
-            if afo_dir is None or fitting is None
-            else pool.submit(brace_fit, Path(afo_dir), fitting, old_anatomy, old_surface,
-                             new_skin, frame, float(top))
-        )  # fmt: skip
+        with uninterrupted():  # (the pool's shutdown must not wait for ever)
+            brace_job = (
+                None
+                if afo_dir is None or fitting is None
+                else pool.submit(brace_fit, Path(afo_dir), fitting, old_anatomy, old_surface,
+                                 new_skin, frame, float(top))
+            )  # fmt: skip
         changes = _changes(
             old_leg, new_leg, old_skin, new_skin, old_shank, new_shank, old_surface,
             new_near_edge, old_near_edge, registration, float(top),

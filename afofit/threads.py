@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -46,6 +47,7 @@ __all__ = [
     "separate_process",
     "ship",
     "spare_core",
+    "uninterrupted",
     "usable_cores",
     "worker_started",
     "yield_cores",
@@ -64,6 +66,29 @@ def one_thread_each() -> None:
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
     threadpool_limits(1)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Ctrl-C held until the block ends, then raised (in the main thread, under Python's own
+    handler; elsewhere the block runs as it is). For handing work to a pool: a
+    KeyboardInterrupt raised inside an executor's ``submit`` can leave one of its locks
+    held, and the pool's shutdown then waits for ever (seen: a fit interrupted just as it
+    handed its helper the skin's tree hung in its pool's shutdown)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if caught:
+            raise KeyboardInterrupt
 
 
 class Pending(Generic[T]):
@@ -109,7 +134,8 @@ class SpareCore:
                 future.set_exception(error)
             return Pending(future, call, args)
         try:
-            return Pending(self._pool.submit(call, *args), call, args)
+            with uninterrupted():
+                return Pending(self._pool.submit(call, *args), call, args)
         except BrokenProcessPool:
             return SpareCore().submit(call, *args)
 
@@ -224,7 +250,8 @@ def separate_process(
         initargs=(preload, one_thread),
     )
     try:
-        pool.submit(int)  # starts the process now
+        with uninterrupted():
+            pool.submit(int)  # starts the process now
         yield SpareCore(pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -294,7 +294,7 @@ def test_the_comparison_is_headed_like_its_reports_and_filed_as_pdf(
     for text in ("AFO-9", "P&lt;12&gt;", "J. Doe", "2026-12-04"):
         assert text in header
     assert "<title>AFO comparison AFO-9:" in page
-    assert "Made by <code>afofit " in page  # (the command line: here pytest's)
+    assert "Made by <code>afofit" in page  # (the command line: here pytest's)
     assert (out / "comparison.pdf").read_bytes().startswith(b"%PDF-")
     for name in ("pls-3mm", "pls-4mm"):
         report = (out / name / "report.html").read_text()

@@ -18,6 +18,7 @@ from afofit.threads import (
     separate_process,
     ship,
     spare_core,
+    uninterrupted,
     usable_cores,
     yield_cores,
 )
@@ -118,3 +119,38 @@ def test_a_process_that_yields_the_cores_runs_at_the_yielding_priority() -> None
     with separate_process() as helper:
         before, once, twice = helper.submit(_yielded).result()
     assert once == twice == max(before, YIELD_NICENESS)
+
+
+def test_ctrl_c_is_held_while_work_is_handed_to_a_pool() -> None:
+    """A Ctrl-C that comes while a pool is handed its work (uninterrupted) is raised once
+    the hand-over is done, not inside it (where it can leave the pool's lock held), and
+    Python's own handler is back after the block, whether it came or not."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are handled in the main thread; these tests run in another")
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        done = []
+        with pytest.raises(KeyboardInterrupt), uninterrupted():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("the rest of the block ran")
+        assert done == ["the rest of the block ran"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with uninterrupted():
+            done.append("quiet")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # Elsewhere than the main thread it changes nothing (and raises nothing).
+        seen: list[object] = []
+
+        def elsewhere() -> None:
+            with uninterrupted():
+                seen.append(signal.getsignal(signal.SIGINT))
+
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+        assert seen == [signal.default_int_handler]
+    finally:
+        signal.signal(signal.SIGINT, before)
