@@ -312,11 +312,17 @@ class Comparison:
     @property
     def no_prescription(self) -> str:
         """Why there is no stiffness range to judge the candidates against: no gait and no
-        --stiffness, or a gait that prescribes none for this leg (and what it found)."""
+        --stiffness, a gait without a whole stride of this leg, or a gait that prescribes
+        none for it (and what it found)."""
         gait = self.prepared.gait
-        given = None if gait is None else gait.prescription.get(self.side)
-        if given is None:
+        if gait is None:
             return "No prescription to meet (give --gait, or --stiffness)"
+        given = gait.prescription.get(self.side)
+        if given is None:
+            return (
+                f"The gait has no whole stride of the {self.side} leg to prescribe from, so "
+                "there is no range to judge the candidates against (give --stiffness for one)"
+            )
         # (its first reason is the decision, then why: "no AFO: no foot-drop sign in ...")
         found = f" ({given.rationale[0].text.split(': ', 1)[-1]})" if given.rationale else ""
         what = "no AFO" if given.afo_type == "none" else f"a {given.afo_type} AFO but no stiffness"
@@ -612,7 +618,8 @@ def compare(
             # Asked from a thread: the first process waits for the server's imports (a
             # quarter of a second, measured), which the sampling need not wait for.
             asking = stack.enter_context(ThreadPoolExecutor(1))
-            drawing = asking.submit(pool.submit, _draw_shipped, draw, read)
+            with uninterrupted():
+                drawing = asking.submit(pool.submit, _draw_shipped, draw, read)
         # The skin is sampled once, for the widest of the candidates' walls.
         prepared = share_skin(prepared, requests, progress)
         # The heaviest first, and with more candidates at once than cores, each core but

@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -197,22 +195,6 @@ def check_out_dir(folder: Path, marker: str = "fitting.json") -> None:
 
 
 @contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C until the block is done (then raise it): for the two renames of a swap."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt
-
-
-@contextmanager
 def staged_folder(folder: Path) -> Iterator[Path]:
     """A temporary folder beside ``folder`` to write into; moved into place (replacing an
     earlier ``folder`` wholly) when the block ends, removed if it fails or is interrupted.
@@ -229,11 +211,11 @@ def staged_folder(folder: Path) -> Iterator[Path]:
     parent = folder.resolve().parent
     stage: Path | None = None
     try:
-        with _sigint_deferred():  # a Ctrl-C here waits until ``stage`` names what to remove
+        with uninterrupted():  # a Ctrl-C here waits until ``stage`` names what to remove
             stage = _mkdtemp(parent, folder.name)
         yield stage
         stage.chmod(0o777 & ~current_umask())  # mkdtemp makes it private: the usual mode instead
-        with _sigint_deferred():  # a Ctrl-C waits for the swap and the old folder's removal
+        with uninterrupted():  # a Ctrl-C waits for the swap and the old folder's removal
             old = None
             if folder.exists():
                 old = parent / f".{folder.name}.{stage.name.split('.')[-2]}.old"
@@ -249,7 +231,7 @@ def staged_folder(folder: Path) -> Iterator[Path]:
     except OSError as exc:
         raise ExportError(f"{folder}: cannot move the result into place ({exc.strerror}).") from exc
     finally:
-        with _sigint_deferred():  # nor may it leave the stage half removed
+        with uninterrupted():  # nor may it leave the stage half removed
             if stage is not None and stage.exists():
                 shutil.rmtree(stage, ignore_errors=True)
 
@@ -655,7 +637,7 @@ class ComparisonWriter:
         data = comparison_json(comparison)
         self.progress("drawing the comparison")
         info = self.info or ReportInfo()
-        date = info.date or datetime.date.today().isoformat()
+        date = info.date or datetime.date.today().isoformat()  # (comparison_writer sets it)
         page = comparison_html(comparison, data, replace(info, date=date))
         write_json(data, self.stage / "comparison.json")
         write_utf8(page, self.stage / "comparison.html")
@@ -689,10 +671,18 @@ def comparison_writer(
     """
     folder = Path(folder)
     check_out_dir(folder, "comparison.json")
+    import datetime
+    from dataclasses import replace
+
+    from afofit.report.html import ReportInfo
+
     if pdf:
         from afofit.report.pdf import check_pdf
 
         check_pdf()
+    # One date for the page and every candidate's report (a run across midnight too).
+    info = info or ReportInfo()
+    info = replace(info, date=info.date or datetime.date.today().isoformat())
     with staged_folder(folder) as stage:
         writer = ComparisonWriter(folder, stage, progress, info, names, pdf)
         yield writer
@@ -711,7 +701,7 @@ def write_comparison(
     ``folder/<name>/`` (with ``pdf``, comparison.pdf and each report.pdf too); all or
     nothing, as :func:`write_fit` (``progress`` is told each stage).
 
-    Returns the paths written (the two comparison files first).
+    Returns the paths written (the comparison's own files first).
 
     Raises
     ------

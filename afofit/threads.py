@@ -70,25 +70,35 @@ def one_thread_each() -> None:
 
 @contextmanager
 def uninterrupted() -> Iterator[None]:
-    """Ctrl-C held until the block ends, then raised (in the main thread, under Python's own
-    handler; elsewhere the block runs as it is). For handing work to a pool: a
-    KeyboardInterrupt raised inside an executor's ``submit`` can leave one of its locks
-    held, and the pool's shutdown then waits for ever (seen: a fit interrupted just as it
-    handed its helper the skin's tree hung in its pool's shutdown)."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    """Ctrl-C held until the block ends, then handed to the handler it was held from (Python's
+    own raises KeyboardInterrupt there); in the main thread, where signals are handled
+    (elsewhere, or with Ctrl-C ignored, the block runs as it is). A Ctrl-C that comes in the
+    block takes the place of an exception the block raised.
+
+    For steps that must not be split: handing work to a pool (a KeyboardInterrupt raised
+    inside an executor's ``submit`` can leave one of its locks held, and the pool's shutdown
+    then waits for ever: seen, a fit interrupted just as it handed its helper the skin's
+    tree), and the renames that swap an output folder into place. Starting a pool's first
+    process from the fork server happens in such a step: Ctrl-C then waits for it (a
+    second at most, the server's imports)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (
+        signal.SIG_IGN,
+        None,
     ):
         yield
         return
-    caught: list[int] = []
-    signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    caught: list[tuple[int, Any]] = []
+    signal.signal(signal.SIGINT, lambda number, frame: caught.append((number, frame)))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous)
         if caught:
-            raise KeyboardInterrupt
+            if callable(previous):
+                previous(*caught[0])
+            else:  # the default action (ending the process), as it would have been
+                signal.raise_signal(signal.SIGINT)
 
 
 class Pending(Generic[T]):

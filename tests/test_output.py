@@ -217,6 +217,7 @@ def test_ctrl_c_at_any_stage_of_fit_leaves_the_old_or_the_whole_new_result(
         _, rest = run.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         run.kill()
+        run.wait()
         pytest.fail(f"interrupted at {stage!r}, it did not end within 120 s")
     assert any(stage in line for line in seen), f"no {stage!r} stage in: {''.join(seen)}{rest}"
     assert run.returncode != 0, f"interrupted at {stage!r}, it finished: {rest}"

@@ -152,5 +152,17 @@ def test_ctrl_c_is_held_while_work_is_handed_to_a_pool() -> None:
         thread.start()
         thread.join()
         assert seen == [signal.default_int_handler]
+        # A handler of the program's own is handed the Ctrl-C after the block, once.
+        told: list[int] = []
+
+        def own(number: int, _: object) -> None:
+            told.append(number)
+
+        signal.signal(signal.SIGINT, own)
+        with uninterrupted():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            assert told == []
+        assert told == [signal.SIGINT] and signal.getsignal(signal.SIGINT) is own
     finally:
         signal.signal(signal.SIGINT, before)

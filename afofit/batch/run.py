@@ -23,7 +23,7 @@ from typing import Any
 
 from afofit.batch.manifest import BatchCase
 from afofit.errors import AfofitError
-from afofit.threads import one_thread_each, preloaded_context
+from afofit.threads import one_thread_each, preloaded_context, uninterrupted
 
 __all__ = [
     "CaseOutcome",
@@ -309,5 +309,7 @@ def run_batch(
         if workers > 1:  # the longest first: the last case to end is then a short one
             todo = sorted(todo, key=expected_cost, reverse=True)
         with ThreadPoolExecutor(min(workers, len(todo))) as pool:
-            list(pool.map(one, todo))
+            with uninterrupted():  # (every case handed over whole: see uninterrupted)
+                running = pool.map(one, todo)
+            list(running)
     return [outcomes[case.case_id] for case in cases]

@@ -453,6 +453,8 @@ def comparison_html(
     case = f" {info.case_id}" if info.case_id else ""
     header = "".join(
         f"<tr><td>{label}</td><td{css}>{escape(value) if value else '—'}</td></tr>"
+        if label != "case"
+        else f"<tr><td>case</td><td{css}><b>{escape(value) if value else '—'}</b></td></tr>"
         for label, value, css in (
             ("case", info.case_id, " class='casestring'"), ("patient ref.", info.patient_ref, ""),
             ("clinician", info.clinician, ""), ("date", info.date, ""),
