@@ -618,11 +618,13 @@ class ComparisonWriter:
         )  # fmt: skip
 
     def worker_modules(self, gait: bool) -> tuple[str, ...]:
-        """What :meth:`in_worker`'s writing imports (the gait plots' too when ``gait``),
-        for :func:`afofit.compare.compare` to import once, before the candidates' processes
-        are forked: imported in each of them, they held each candidate back 0.4 s."""
+        """What :meth:`in_worker`'s writing imports (the gait plots' too when ``gait``, and
+        WeasyPrint with ``pdf``), for :func:`afofit.compare.compare` to import once, before
+        the candidates' processes are forked: imported in each of them, they held each
+        candidate back 0.4 s."""
         plots = ("afofit.report.plots",) if gait else ()
-        return ("afofit.export", "afofit.report.html", "afofit.report.comparison", *plots)
+        pdf = ("afofit.report.pdf", "weasyprint") if self.pdf else ()
+        return ("afofit.export", "afofit.report.html", "afofit.report.comparison", *plots, *pdf)
 
     def finish(self, comparison: Comparison) -> None:
         """Write ``comparison.json`` and ``comparison.html`` (headed by the writer's ``info``),
