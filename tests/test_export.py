@@ -77,3 +77,16 @@ def test_a_comparison_folder_keeps_no_shared_pictures(tmp_path: Path) -> None:
         writer.shared({"landmarks right": b"\x89PNG"})
         assert (writer.pictures / "landmarks right.png").read_bytes() == b"\x89PNG"
     assert out.is_dir() and list(out.iterdir()) == []
+
+
+def test_a_comparison_with_pdf_has_its_candidates_processes_import_weasyprint_once(
+    tmp_path: Path,
+) -> None:
+    """The modules the candidates' writing needs are imported once, in the fork server they
+    are forked from: WeasyPrint among them when the reports are written as PDF too."""
+    pytest.importorskip("weasyprint", reason="the PDF extra afofit[pdf] is not installed")
+    with comparison_writer(tmp_path / "a") as plain:
+        assert "weasyprint" not in plain.worker_modules(gait=False)
+    with comparison_writer(tmp_path / "b", pdf=True) as pdf:
+        assert {"afofit.report.pdf", "weasyprint"} <= set(pdf.worker_modules(gait=True))
+        assert "afofit.report.plots" in pdf.worker_modules(gait=True)
