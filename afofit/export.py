@@ -357,15 +357,11 @@ def write_fit_files(
     :func:`write_fit` describes (``keep_failed``, ``info``, ``pdf`` and ``spare`` too); ``label``
     names the folder in ``progress``; ``drawn`` holds the report's pictures drawn already
     (:func:`afofit.report.html.shared_pictures`). Returns the names written."""
-    import datetime
-    from dataclasses import replace
-
     from afofit.fitting import threemf_name
     from afofit.report.html import NOTHING_DRAWN, ReportInfo, fitting_html
     from afofit.report.json import fitting_json
 
-    info = info or ReportInfo()
-    info = replace(info, date=info.date or datetime.date.today().isoformat())
+    info = (info or ReportInfo()).dated()
     slicing = None
     if result.request.slice_gcode:
         from afofit.slicing import slicing_for
@@ -629,25 +625,21 @@ class ComparisonWriter:
     def finish(self, comparison: Comparison) -> None:
         """Write ``comparison.json`` and ``comparison.html`` (headed by the writer's ``info``),
         and ``comparison.pdf`` with ``pdf``."""
-        import datetime
-        from dataclasses import replace
-
         from afofit.report.comparison import comparison_html, comparison_json
         from afofit.report.html import ReportInfo
 
         shutil.rmtree(self.pictures, ignore_errors=True)
         data = comparison_json(comparison)
         self.progress("drawing the comparison")
-        info = self.info or ReportInfo()
-        date = info.date or datetime.date.today().isoformat()  # (comparison_writer sets it)
-        page = comparison_html(comparison, data, replace(info, date=date))
+        info = (self.info or ReportInfo()).dated()  # (comparison_writer has dated it)
+        page = comparison_html(comparison, data, info)
         write_json(data, self.stage / "comparison.json")
         write_utf8(page, self.stage / "comparison.html")
         if self.pdf:
             from afofit.report.pdf import pdf_bytes
 
             self.progress("writing comparison.pdf")
-            document = pdf_bytes(page, date)
+            document = pdf_bytes(page, info.date or "")
             write_atomic(self.stage / "comparison.pdf", _writer(document))
 
 
@@ -673,9 +665,6 @@ def comparison_writer(
     """
     folder = Path(folder)
     check_out_dir(folder, "comparison.json")
-    import datetime
-    from dataclasses import replace
-
     from afofit.report.html import ReportInfo
 
     if pdf:
@@ -683,8 +672,7 @@ def comparison_writer(
 
         check_pdf()
     # One date for the page and every candidate's report (a run across midnight too).
-    info = info or ReportInfo()
-    info = replace(info, date=info.date or datetime.date.today().isoformat())
+    info = (info or ReportInfo()).dated()
     with staged_folder(folder) as stage:
         writer = ComparisonWriter(folder, stage, progress, info, names, pdf)
         yield writer

@@ -54,3 +54,18 @@ def error_text(output: str) -> str:
 
     said = [line for line in output.splitlines() if not re.match(r"afofit +[\d.]+ s  ", line)]
     return " ".join(" ".join(said).split())
+
+
+@pytest.fixture
+def no_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the PDF extra afofit[pdf] were not installed: importing WeasyPrint fails."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def refuse(name: str, *args: object, **kwargs: object) -> object:
+        if name == "weasyprint":
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", refuse)

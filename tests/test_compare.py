@@ -4,7 +4,6 @@ documented schema, a self-contained page)."""
 
 from __future__ import annotations
 
-import builtins
 import json
 import math
 import os
@@ -302,17 +301,10 @@ def test_the_comparison_is_headed_like_its_reports_and_filed_as_pdf(
         assert (out / name / "report.pdf").read_bytes().startswith(b"%PDF-")
 
 
+@pytest.mark.usefixtures("no_weasyprint")
 def test_a_comparison_pdf_without_weasyprint_is_refused_before_any_work(
-    closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    closed_leg: Path, tmp_path: Path
 ) -> None:
-    real_import = builtins.__import__
-
-    def no_weasyprint(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "weasyprint":
-            raise ImportError("No module named 'weasyprint'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
     out = tmp_path / "cmp"
     result = runner.invoke(
         app, ["compare", str(closed_leg), "-o", str(out), "--design", "pls", "--design", "solid",

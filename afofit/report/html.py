@@ -13,7 +13,7 @@ import base64
 import datetime
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -86,6 +86,11 @@ class ReportInfo:
     clinician: str | None = None
     date: str | None = None
     command: str | None = None
+
+    def dated(self) -> ReportInfo:
+        """This header with its date set: today's when it has none (a fitting's or a
+        comparison's pages then all carry the same one)."""
+        return replace(self, date=self.date or datetime.date.today().isoformat())
 
 
 def html_table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> str:
@@ -577,8 +582,8 @@ def fitting_html(
     process that draws a picture beside the others (:func:`afofit.threads.spare_core`);
     ``drawn`` the pictures of :func:`shared_pictures` when already drawn (the rest are
     drawn here)."""
-    info = info or ReportInfo()
-    date = info.date or datetime.date.today().isoformat()
+    info = (info or ReportInfo()).dated()
+    date = info.date
     inputs = data["inputs"]
     legs = [
         _leg(fit, leg, spare, drawn) for fit, leg in zip(result.legs, data["legs"], strict=True)

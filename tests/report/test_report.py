@@ -4,7 +4,6 @@ without WeasyPrint, before any work."""
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import re
 from pathlib import Path
@@ -112,17 +111,10 @@ def test_the_pdf_is_written_with_the_report_and_reproducible(
     assert hashes[0] == hashes[1]
 
 
+@pytest.mark.usefixtures("no_weasyprint")
 def test_a_pdf_without_weasyprint_is_refused_before_any_work(
-    closed_leg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    closed_leg: Path, tmp_path: Path
 ) -> None:
-    real_import = builtins.__import__
-
-    def no_weasyprint(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "weasyprint":
-            raise ImportError("No module named 'weasyprint'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
     out = tmp_path / "out"
     result = runner.invoke(app, ["fit", str(closed_leg), "-o", str(out), "--pdf"])
     assert result.exit_code == ExportError.exit_code
